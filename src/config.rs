@@ -1,0 +1,378 @@
+//! From what the user typed to what sockscope will do: the validated configuration.
+//!
+//! This is where ss's option semantics live. Tables and families accumulate; each table or
+//! family named adds the states it shows by default; `-a` and `-l` replace the states (the last
+//! one given wins); the last of `-4`, `-6`, `-f inet`, `-f inet6` decides the IP version; and
+//! tables and families then complete each other, so that `-4` means "every inet table, IPv4
+//! only" and `-t -x` means "TCP on both IP versions, and unix sockets".
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+
+use crate::cli::{Cli, FamilyArg};
+use crate::query::{self, Query};
+use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
+
+/// A problem with the options, reported as one line.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("\"{0}\" is illegal socket table id")]
+    UnknownTable(String),
+    #[error("the {0} table is not supported yet")]
+    UnsupportedTable(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub query: Query,
+    pub output: Output,
+}
+
+/// How the sockets are shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub numeric: bool,
+    pub resolve: bool,
+    pub header: bool,
+    pub show_netid: bool,
+    pub show_state: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// What a family option contributed, in command-line order.
+#[derive(Clone, Copy)]
+struct FamilyChoice {
+    index: usize,
+    family: Family,
+}
+
+impl Config {
+    pub fn new(cli: &Cli, matches: &ArgMatches) -> Result<Config, ConfigError> {
+        let mut tables = NetidSet::EMPTY;
+        let mut families = FamilySet::EMPTY;
+        let mut states = StateSet::EMPTY;
+        let mut chose_something = false;
+
+        for (flag, netid) in [
+            (cli.tcp, Netid::Tcp),
+            (cli.udp, Netid::Udp),
+            (cli.raw, Netid::Raw),
+        ] {
+            if flag {
+                tables = tables.with(netid);
+                states = states.union(StateSet::CONNECTED);
+                chose_something = true;
+            }
+        }
+        for item in cli.query.iter().flat_map(|q| q.split(',')) {
+            let (exclude, name) = match item.strip_prefix('!') {
+                Some(name) => (true, name),
+                None => (false, item),
+            };
+            let named = table_group(name).ok_or_else(|| ConfigError::UnknownTable(item.into()))?;
+            if named.len() == 1 {
+                let netid = named.iter().next().expect("one table");
+                if !exclude && !query::supported_tables().contains(netid) {
+                    return Err(ConfigError::UnsupportedTable(name.into()));
+                }
+            }
+            for netid in named.iter() {
+                if exclude {
+                    tables = tables.without(netid);
+                } else {
+                    tables = tables.with(netid);
+                    states = states.union(StateSet::CONNECTED);
+                }
+            }
+            chose_something = true;
+        }
+
+        let choices = family_choices(cli, matches);
+        for choice in &choices {
+            families = families.with(choice.family);
+            states = states.union(default_states(choice.family));
+            chose_something = true;
+        }
+
+        if !chose_something {
+            tables = NetidSet::all();
+            families = Family::ALL
+                .into_iter()
+                .fold(FamilySet::EMPTY, FamilySet::with);
+            states = StateSet::CONNECTED;
+        }
+        if let Some(explicit) = explicit_states(cli, matches) {
+            states = explicit;
+        }
+
+        let (tables, mut families) = merge_defaults(tables, families);
+        match choices.iter().max_by_key(|c| c.index).map(|c| c.family) {
+            Some(Family::Inet) => families = families.without(Family::Inet6),
+            Some(Family::Inet6) => families = families.without(Family::Inet),
+            _ => {}
+        }
+
+        let output = Output {
+            format: if cli.json {
+                Format::Json
+            } else {
+                Format::Table
+            },
+            numeric: cli.numeric,
+            resolve: cli.resolve,
+            header: !cli.no_header,
+            show_netid: tables.len() > 1,
+            show_state: states.len() != 1,
+        };
+        let query = Query {
+            tables: tables.intersection(query::supported_tables()),
+            families,
+            states,
+            inet_extensions: 0,
+            unix_show: 0,
+        };
+        Ok(Config { query, output })
+    }
+}
+
+/// The states a family shows when it is named without `-a`, `-l` or a state filter: packet and
+/// netlink sockets are never connected, so they show their only state.
+fn default_states(family: Family) -> StateSet {
+    match family {
+        Family::Packet | Family::Netlink => StateSet::single(TcpState::Close),
+        _ => StateSet::CONNECTED,
+    }
+}
+
+/// `-a` or `-l`, whichever came last.
+fn explicit_states(cli: &Cli, matches: &ArgMatches) -> Option<StateSet> {
+    let all = cli.all.then(|| last_index(matches, "all"));
+    let listening = cli.listening.then(|| last_index(matches, "listening"));
+    match (all, listening) {
+        (Some(a), Some(l)) if l > a => Some(listening_states()),
+        (Some(_), _) => Some(StateSet::ALL),
+        (None, Some(_)) => Some(listening_states()),
+        (None, None) => None,
+    }
+}
+
+fn listening_states() -> StateSet {
+    StateSet::single(TcpState::Listen).with(TcpState::Close)
+}
+
+fn last_index(matches: &ArgMatches, id: &str) -> usize {
+    if matches.value_source(id) != Some(ValueSource::CommandLine) {
+        return 0;
+    }
+    matches
+        .indices_of(id)
+        .and_then(|indices| indices.max())
+        .unwrap_or(0)
+}
+
+/// Every family option, with where it stood on the command line.
+fn family_choices(cli: &Cli, matches: &ArgMatches) -> Vec<FamilyChoice> {
+    let mut choices = Vec::new();
+    for (flag, id, family) in [
+        (cli.ipv4, "ipv4", Family::Inet),
+        (cli.ipv6, "ipv6", Family::Inet6),
+        (cli.unix, "unix", Family::Unix),
+    ] {
+        if flag {
+            choices.push(FamilyChoice {
+                index: last_index(matches, id),
+                family,
+            });
+        }
+    }
+    if let Some(indices) = matches.indices_of("family") {
+        for (index, arg) in indices.zip(&cli.family) {
+            choices.push(FamilyChoice {
+                index,
+                family: match arg {
+                    FamilyArg::Unix => Family::Unix,
+                    FamilyArg::Inet => Family::Inet,
+                    FamilyArg::Inet6 => Family::Inet6,
+                    FamilyArg::Link => Family::Packet,
+                    FamilyArg::Netlink => Family::Netlink,
+                    FamilyArg::Vsock => Family::Vsock,
+                    FamilyArg::Tipc => Family::Tipc,
+                    FamilyArg::Xdp => Family::Xdp,
+                },
+            });
+        }
+    }
+    choices
+}
+
+/// Each table gets a family if none of its families was named, and each family named gets its
+/// tables if none of them was named.
+fn merge_defaults(mut tables: NetidSet, mut families: FamilySet) -> (NetidSet, FamilySet) {
+    for netid in tables.iter() {
+        if !netid.families().intersects(families) {
+            families = families.union(netid.families());
+        }
+    }
+    for family in families.iter() {
+        if !family.tables().intersects(tables) {
+            tables = tables.union(family.tables());
+        }
+    }
+    (tables, families)
+}
+
+/// The tables an `-A` item names.
+fn table_group(name: &str) -> Option<NetidSet> {
+    let one = |netid| Some(NetidSet::EMPTY.with(netid));
+    match name {
+        "all" => Some(NetidSet::all()),
+        "inet" => Some(
+            [
+                Netid::Tcp,
+                Netid::Udp,
+                Netid::Raw,
+                Netid::Mptcp,
+                Netid::Dccp,
+                Netid::Sctp,
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        "unix" => Some(Family::Unix.tables()),
+        "packet" => Some(Family::Packet.tables()),
+        "vsock" => Some(Family::Vsock.tables()),
+        "tcp" => one(Netid::Tcp),
+        "udp" => one(Netid::Udp),
+        "raw" => one(Netid::Raw),
+        "mptcp" => one(Netid::Mptcp),
+        "dccp" => one(Netid::Dccp),
+        "sctp" => one(Netid::Sctp),
+        "unix_stream" | "u_str" => one(Netid::UnixStream),
+        "unix_dgram" | "u_dgr" => one(Netid::UnixDgram),
+        "unix_seqpacket" | "u_seq" => one(Netid::UnixSeqpacket),
+        "packet_raw" | "p_raw" => one(Netid::PacketRaw),
+        "packet_dgram" | "p_dgr" => one(Netid::PacketDgram),
+        "netlink" => one(Netid::Netlink),
+        "vsock_stream" | "v_str" => one(Netid::VsockStream),
+        "vsock_dgram" | "v_dgr" => one(Netid::VsockDgram),
+        "tipc" => one(Netid::Tipc),
+        "xdp" => one(Netid::Xdp),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, FromArgMatches};
+
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        let matches = Cli::command()
+            .try_get_matches_from(std::iter::once("sockscope").chain(args.iter().copied()))
+            .unwrap();
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        Config::new(&cli, &matches)
+    }
+
+    fn tables(args: &[&str]) -> Vec<Netid> {
+        config(args).unwrap().query.tables.iter().collect()
+    }
+
+    fn families(args: &[&str]) -> (bool, bool) {
+        let f = config(args).unwrap().query.families;
+        (f.contains(Family::Inet), f.contains(Family::Inet6))
+    }
+
+    #[test]
+    fn default_is_every_table_connected() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.query.states, StateSet::CONNECTED);
+        assert!(c.output.show_netid && c.output.show_state);
+        assert_eq!(
+            tables(&[]),
+            [
+                Netid::UnixStream,
+                Netid::UnixDgram,
+                Netid::UnixSeqpacket,
+                Netid::Raw,
+                Netid::Udp,
+                Netid::Tcp
+            ]
+        );
+    }
+
+    #[test]
+    fn last_of_all_and_listening_wins() {
+        assert_eq!(config(&["-tal"]).unwrap().query.states, listening_states());
+        assert_eq!(config(&["-tla"]).unwrap().query.states, StateSet::ALL);
+        assert_eq!(
+            config(&["-t", "-l"]).unwrap().query.states,
+            listening_states()
+        );
+    }
+
+    #[test]
+    fn last_ip_version_wins() {
+        assert_eq!(families(&["-t", "-6", "-4"]), (true, false));
+        assert_eq!(
+            families(&["-t", "-f", "inet", "-f", "inet6"]),
+            (false, true)
+        );
+        assert_eq!(families(&["-t", "-4", "-6", "-f", "unix"]), (true, true));
+        assert_eq!(families(&["-6", "-f", "unix", "-4"]), (true, false));
+    }
+
+    #[test]
+    fn tables_and_families_complete_each_other() {
+        assert_eq!(
+            tables(&["-t", "-x"]),
+            [
+                Netid::UnixStream,
+                Netid::UnixDgram,
+                Netid::UnixSeqpacket,
+                Netid::Tcp
+            ]
+        );
+        assert_eq!(families(&["-t", "-x"]), (true, true));
+        assert_eq!(tables(&["-4"]), [Netid::Raw, Netid::Udp, Netid::Tcp]);
+        assert_eq!(families(&["-4"]), (true, false));
+        assert_eq!(
+            tables(&["-A", "all,!unix"]),
+            [Netid::Raw, Netid::Udp, Netid::Tcp]
+        );
+        assert_eq!(tables(&["-A", "unix_dgram"]), [Netid::UnixDgram]);
+    }
+
+    #[test]
+    fn columns_follow_the_selection() {
+        let single = config(&["-t"]).unwrap().output;
+        assert!(!single.show_netid && single.show_state);
+        let unix = config(&["-x"]).unwrap().output;
+        assert!(unix.show_netid);
+        let netlink = config(&["-f", "netlink", "-4"]).unwrap();
+        assert!(netlink.query.states.contains(TcpState::Close));
+    }
+
+    #[test]
+    fn bad_tables_are_errors() {
+        assert_eq!(
+            config(&["-A", "foo"]).unwrap_err(),
+            ConfigError::UnknownTable("foo".into())
+        );
+        assert_eq!(
+            config(&["-A", "tcp,!bar"]).unwrap_err(),
+            ConfigError::UnknownTable("!bar".into())
+        );
+        assert_eq!(
+            config(&["-A", "netlink"]).unwrap_err(),
+            ConfigError::UnsupportedTable("netlink".into())
+        );
+    }
+}

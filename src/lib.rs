@@ -1,0 +1,15 @@
+//! sockscope: the kernel's socket tables, shown the way ss(8) shows them.
+//!
+//! The data flows one way: a [`config::Config`] decides what to ask; [`query`] sends sock_diag
+//! requests through [`wire`] and [`decode`]s each reply into a [`socket::Socket`]; a
+//! [`render::Renderer`] writes it out. [`app`] ties them together for the binary.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod procnet;
+pub mod query;
+pub mod render;
+pub mod socket;
+pub mod wire;

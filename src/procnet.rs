@@ -1,0 +1,316 @@
+//! The `/proc/net` fallback, for tables whose sock_diag module this kernel lacks (raw_diag is
+//! often missing), and when `PROC_ROOT` or `PROC_NET_*` is set, as ss does.
+//!
+//! These files carry less than sock_diag: no bound device, no v6only flag, no listen backlog, no
+//! unix peers or queues. What is missing is reported as ss reports it from the same files.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+
+use crate::socket::{
+    Endpoints, InetEndpoints, Netid, Socket, StateSet, TcpState, UnixEndpoints, UnixName,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}:{line}: unexpected format", path.display())]
+    Format { path: PathBuf, line: usize },
+}
+
+/// Where ss reads a table from when told to: `$PROC_NET_<NAME>`, else `$PROC_ROOT/net/<name>`.
+fn proc_path(name: &str) -> PathBuf {
+    let var = format!("PROC_NET_{}", name.to_ascii_uppercase());
+    if let Some(path) = std::env::var_os(var) {
+        return PathBuf::from(path);
+    }
+    let root = std::env::var_os("PROC_ROOT").unwrap_or_else(|| "/proc".into());
+    PathBuf::from(root).join("net").join(name)
+}
+
+/// The file name of an inet table in `/proc/net`.
+fn inet_file(netid: Netid, v6: bool) -> Option<&'static str> {
+    Some(match (netid, v6) {
+        (Netid::Tcp, false) => "tcp",
+        (Netid::Tcp, true) => "tcp6",
+        (Netid::Udp, false) => "udp",
+        (Netid::Udp, true) => "udp6",
+        (Netid::Raw, false) => "raw",
+        (Netid::Raw, true) => "raw6",
+        _ => return None,
+    })
+}
+
+/// Whether the user asked, through ss's environment variables, to read `netid` from /proc.
+pub fn forced(netid: Netid) -> bool {
+    if std::env::var_os("PROC_ROOT").is_some() {
+        return true;
+    }
+    let name = match netid {
+        Netid::Tcp => "PROC_NET_TCP",
+        Netid::Udp => "PROC_NET_UDP",
+        Netid::Raw => "PROC_NET_RAW",
+        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => "PROC_NET_UNIX",
+        _ => return false,
+    };
+    std::env::var_os(name).is_some()
+}
+
+/// Reads one inet table file and calls `f` for every socket whose state is in `states`. A
+/// missing file is an empty table, as for ss.
+pub fn inet_sockets<E: From<ProcError>>(
+    netid: Netid,
+    v6: bool,
+    states: StateSet,
+    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let Some(name) = inet_file(netid, v6) else {
+        return Ok(());
+    };
+    let path = proc_path(name);
+    let Some(mut reader) = open(&path)? else {
+        return Ok(());
+    };
+    let mut line = String::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        number += 1;
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|source| ProcError::Read {
+                path: path.clone(),
+                source,
+            })?;
+        if read == 0 {
+            return Ok(());
+        }
+        if number == 1 {
+            continue; // the header
+        }
+        let socket = parse_inet_line(netid, &line).ok_or_else(|| ProcError::Format {
+            path: path.clone(),
+            line: number,
+        })?;
+        if states.contains(socket.state) {
+            f(&socket)?;
+        }
+    }
+}
+
+fn open(path: &PathBuf) -> Result<Option<BufReader<File>>, ProcError> {
+    match File::open(path) {
+        Ok(file) => Ok(Some(BufReader::new(file))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ProcError::Read {
+            path: path.clone(),
+            source,
+        }),
+    }
+}
+
+/// One line of `/proc/net/{tcp,udp,raw}{,6}`:
+/// `sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...`.
+fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
+    let mut fields = line.split_ascii_whitespace();
+    let _slot = fields.next()?;
+    let local = parse_inet_address(fields.next()?)?;
+    let peer = parse_inet_address(fields.next()?)?;
+    let state = u8::from_str_radix(fields.next()?, 16).ok()?;
+    let (tx, rx) = fields.next()?.split_once(':')?;
+    let _timer = fields.next()?;
+    let _retransmits = fields.next()?;
+    let uid = fields.next()?.parse().ok()?;
+    let _timeout = fields.next()?;
+    let inode = fields.next()?.parse().ok()?;
+    Some(Socket {
+        netid,
+        state: TcpState::from_kernel(state),
+        recv_q: u32::from_str_radix(rx, 16).ok()?,
+        send_q: u32::from_str_radix(tx, 16).ok()?,
+        inode,
+        uid: Some(uid),
+        cookie: None,
+        endpoints: Endpoints::Inet(InetEndpoints {
+            local,
+            peer,
+            ifindex: 0,
+            v6only: false,
+        }),
+    })
+}
+
+/// `0100007F:0016`, or 32 hex digits for IPv6. The kernel prints each 32-bit word of the
+/// network-order address as a host-order integer, so the bytes come back with `to_ne_bytes`.
+fn parse_inet_address(field: &str) -> Option<SocketAddr> {
+    let (address, port) = field.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let word = |i: usize| -> Option<[u8; 4]> {
+        let hex = address.get(i * 8..i * 8 + 8)?;
+        Some(u32::from_str_radix(hex, 16).ok()?.to_ne_bytes())
+    };
+    let ip = match address.len() {
+        8 => IpAddr::V4(Ipv4Addr::from(word(0)?)),
+        32 => {
+            let mut octets = [0; 16];
+            for i in 0..4 {
+                octets[i * 4..i * 4 + 4].copy_from_slice(&word(i)?);
+            }
+            IpAddr::V6(Ipv6Addr::from(octets))
+        }
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// `__SO_ACCEPTCON` in the Flags column: a listening socket.
+const SO_ACCEPTCON: u32 = 1 << 16;
+
+/// A unix socket read from `/proc/net/unix`, owning its name.
+struct ProcUnix {
+    netid: Netid,
+    state: TcpState,
+    inode: u64,
+    name: Vec<u8>,
+}
+
+/// Reads `/proc/net/unix` and calls `f` for every socket of `tables`-kind in `states`, in the
+/// order ss prints this file: by table, then by inode.
+pub fn unix_sockets<E: From<ProcError>>(
+    tables: impl Fn(Netid) -> bool,
+    states: StateSet,
+    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let path = proc_path("unix");
+    let Some(reader) = open(&path)? else {
+        return Ok(());
+    };
+    let mut sockets = Vec::new();
+    for (index, line) in reader.lines().enumerate().skip(1) {
+        let line = line.map_err(|source| ProcError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let socket = parse_unix_line(&line).ok_or_else(|| ProcError::Format {
+            path: path.clone(),
+            line: index + 1,
+        })?;
+        if let Some(socket) = socket {
+            if tables(socket.netid) && states.contains(socket.state) {
+                sockets.push(socket);
+            }
+        }
+    }
+    sockets.sort_by_key(|s| (s.netid, s.inode));
+    for s in &sockets {
+        let name = match s.name.split_first() {
+            None => UnixName::Unnamed,
+            Some((b'@', rest)) => UnixName::Abstract(rest),
+            Some(_) => UnixName::Path(&s.name),
+        };
+        f(&Socket {
+            netid: s.netid,
+            state: s.state,
+            recv_q: 0,
+            send_q: 0,
+            inode: s.inode,
+            uid: None,
+            cookie: None,
+            endpoints: Endpoints::Unix(UnixEndpoints {
+                name,
+                peer_inode: 0,
+            }),
+        })?;
+    }
+    Ok(())
+}
+
+/// `Num RefCount Protocol Flags Type St Inode [Path]`; `None` for a socket type ss skips.
+fn parse_unix_line(line: &str) -> Option<Option<ProcUnix>> {
+    let mut fields = line.split_ascii_whitespace();
+    let _address = fields.next()?;
+    let _refcount = fields.next()?;
+    let _protocol = fields.next()?;
+    let flags = u32::from_str_radix(fields.next()?, 16).ok()?;
+    let kind = i32::from_str_radix(fields.next()?, 16).ok()?;
+    let st = u8::from_str_radix(fields.next()?, 16).ok()?;
+    let inode = fields.next()?.parse().ok()?;
+    let name = fields.next().unwrap_or("").as_bytes().to_vec();
+    let netid = match kind {
+        libc::SOCK_STREAM => Netid::UnixStream,
+        libc::SOCK_DGRAM => Netid::UnixDgram,
+        libc::SOCK_SEQPACKET => Netid::UnixSeqpacket,
+        _ => return Some(None),
+    };
+    // St is the socket's `SS_*` state; ss reads an unconnected datagram socket as established,
+    // since datagram sockets need no connection to exchange data.
+    let state = if flags & SO_ACCEPTCON != 0 {
+        TcpState::Listen
+    } else {
+        match st {
+            1 if netid == Netid::UnixDgram => TcpState::Established,
+            1 => TcpState::Close,
+            2 => TcpState::SynSent,
+            3 => TcpState::Established,
+            4 => TcpState::Closing,
+            _ => TcpState::Unknown,
+        }
+    };
+    Some(Some(ProcUnix {
+        netid,
+        state,
+        inode,
+        name,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_net_tcp_lines() {
+        let line = "   0: 0100007F:D6D8 0100007F:1388 01 00000000:00000032 00:00000000 00000000  \
+                    1000        0 4320 1 0000000000000000 20 4 30 10 -1";
+        let socket = parse_inet_line(Netid::Tcp, line).unwrap();
+        assert_eq!(socket.state, TcpState::Established);
+        assert_eq!((socket.recv_q, socket.send_q), (0x32, 0));
+        assert_eq!(socket.uid, Some(1000));
+        assert_eq!(socket.inode, 4320);
+        let Endpoints::Inet(ends) = socket.endpoints else {
+            panic!()
+        };
+        assert_eq!(ends.local, "127.0.0.1:55000".parse().unwrap());
+        assert_eq!(ends.peer, "127.0.0.1:5000".parse().unwrap());
+    }
+
+    #[test]
+    fn parses_ipv6_addresses() {
+        let addr = parse_inet_address("00000000000000000000000001000000:1F91").unwrap();
+        assert_eq!(addr, "[::1]:8081".parse().unwrap());
+        assert!(parse_inet_address("0000:1F91").is_none());
+        assert!(parse_inet_address("zzzzzzzz:0016").is_none());
+    }
+
+    #[test]
+    fn parses_proc_net_unix_lines() {
+        let listener = "00000000738cfb6e: 00000002 00000000 00010000 0001 01  4309 /tmp/a.sock";
+        let s = parse_unix_line(listener).unwrap().unwrap();
+        assert_eq!(
+            (s.netid, s.state, s.inode),
+            (Netid::UnixStream, TcpState::Listen, 4309)
+        );
+        assert_eq!(s.name, b"/tmp/a.sock");
+        let dgram = "000000004cc14492: 00000002 00000000 00000000 0002 01  4315";
+        let s = parse_unix_line(dgram).unwrap().unwrap();
+        assert_eq!(s.state, TcpState::Established);
+        assert!(parse_unix_line("garbage").is_none());
+    }
+}

@@ -1,0 +1,131 @@
+//! `--json`: the rows of the table as a JSON array of records, streamed one record per line.
+//!
+//! The schema is documented in the README and the man page; fields are added, never renamed.
+//! Addresses and ports are always numeric here, whatever `-n` and `-r` say: JSON is for
+//! programs.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::Renderer;
+use super::names::Names;
+use crate::socket::{Endpoints, Family, Socket, UnixName};
+
+pub struct JsonRenderer<W: Write> {
+    out: W,
+    names: Names,
+    records: u64,
+}
+
+impl<W: Write> JsonRenderer<W> {
+    pub fn new(out: W) -> JsonRenderer<W> {
+        JsonRenderer {
+            out,
+            names: Names::new(),
+            records: 0,
+        }
+    }
+}
+
+impl<W: Write> Renderer for JsonRenderer<W> {
+    fn socket(&mut self, socket: &Socket<'_>) -> io::Result<()> {
+        self.out
+            .write_all(if self.records == 0 { b"[\n" } else { b",\n" })?;
+        self.records += 1;
+        let record = Record::new(socket, &mut self.names);
+        serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.records == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}
+
+/// One socket as a JSON object: the schema shared by every mode that prints sockets as JSON.
+pub struct Record<'s, 'a> {
+    socket: &'s Socket<'a>,
+    interface: Option<&'s str>,
+}
+
+impl<'s, 'a> Record<'s, 'a> {
+    pub fn new(socket: &'s Socket<'a>, names: &'s mut Names) -> Record<'s, 'a> {
+        let interface = match socket.endpoints {
+            Endpoints::Inet(ends) if ends.ifindex != 0 => Some(names.interface(ends.ifindex)),
+            _ => None,
+        };
+        Record { socket, interface }
+    }
+}
+
+impl Serialize for Record<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let s = self.socket;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("netid", s.netid.name())?;
+        map.serialize_entry("state", s.state.name())?;
+        map.serialize_entry("recv_q", &s.recv_q)?;
+        map.serialize_entry("send_q", &s.send_q)?;
+        map.serialize_entry("inode", &s.inode)?;
+        map.serialize_entry("family", family_name(s.family()))?;
+        match s.endpoints {
+            Endpoints::Inet(ends) => {
+                map.serialize_entry("local_address", &Displayed(ends.local.ip()))?;
+                map.serialize_entry("local_port", &ends.local.port())?;
+                map.serialize_entry("peer_address", &Displayed(ends.peer.ip()))?;
+                map.serialize_entry("peer_port", &ends.peer.port())?;
+                map.serialize_entry("interface", &self.interface)?;
+            }
+            Endpoints::Unix(ends) => {
+                map.serialize_entry("path", &unix_path(ends.name))?;
+                map.serialize_entry("peer_inode", &ends.peer_inode)?;
+            }
+        }
+        map.end()
+    }
+}
+
+pub fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::Unix => "unix",
+        Family::Inet => "inet",
+        Family::Inet6 => "inet6",
+        Family::Packet => "link",
+        Family::Netlink => "netlink",
+        Family::Vsock => "vsock",
+        Family::Tipc => "tipc",
+        Family::Xdp => "xdp",
+    }
+}
+
+/// A unix name as text: the path, `@name` for an abstract name (every NUL shown as `@`, as
+/// in the table), or null.
+fn unix_path(name: UnixName<'_>) -> Option<Cow<'_, str>> {
+    match name {
+        UnixName::Unnamed => None,
+        UnixName::Path(path) => Some(String::from_utf8_lossy(path)),
+        UnixName::Abstract(name) => {
+            let mut text = String::with_capacity(name.len() + 1);
+            text.push('@');
+            text.extend(
+                String::from_utf8_lossy(name)
+                    .chars()
+                    .map(|c| if c == '\0' { '@' } else { c }),
+            );
+            Some(Cow::Owned(text))
+        }
+    }
+}
+
+/// Serializes through `Display` without an intermediate `String`.
+struct Displayed<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Displayed<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}

@@ -1,0 +1,191 @@
+//! Names for numbers: services for ports, protocols for raw sockets, devices for interface
+//! indexes, and (with `-r`) hosts for addresses.
+//!
+//! Each source is read at most once, when first needed, and every answer is cached, so naming
+//! half a million sockets costs a hash lookup each.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::socket::Netid;
+
+/// Where ss looks up names, read lazily.
+pub struct Names {
+    services: Option<HashMap<(u16, u8), Box<str>>>,
+    protocols: Option<HashMap<u8, Box<str>>>,
+    ephemeral: Option<(u16, u16)>,
+    interfaces: HashMap<u32, Box<str>>,
+    hosts: HashMap<IpAddr, Option<Box<str>>>,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names::new()
+    }
+}
+
+impl Names {
+    pub fn new() -> Names {
+        Names {
+            services: None,
+            protocols: None,
+            ephemeral: None,
+            interfaces: HashMap::new(),
+            hosts: HashMap::new(),
+        }
+    }
+
+    /// The service name ss shows for `port` of a socket in `netid`, if there is one.
+    ///
+    /// Like ss, ports in the kernel's ephemeral range (`ip_local_port_range`, both ends
+    /// included) are never named: they were picked by the kernel, not by a service. For raw
+    /// sockets the "port" is the IP protocol, named from /etc/protocols.
+    pub fn service(&mut self, port: u16, netid: Netid) -> Option<&str> {
+        if netid == Netid::Raw {
+            let protocol = u8::try_from(port).ok()?;
+            return self
+                .protocols
+                .get_or_insert_with(read_protocols)
+                .get(&protocol)
+                .map(|name| &**name);
+        }
+        let (low, high) = *self.ephemeral.get_or_insert_with(read_ephemeral_range);
+        if (low..=high).contains(&port) {
+            return None;
+        }
+        let protocol = netid.ip_protocol()?;
+        self.services
+            .get_or_insert_with(read_services)
+            .get(&(port, protocol))
+            .map(|name| &**name)
+    }
+
+    /// The name of interface `index`, or `if<index>` when it has none here, as ss prints it.
+    pub fn interface(&mut self, index: u32) -> &str {
+        self.interfaces
+            .entry(index)
+            .or_insert_with(|| interface_name(index).unwrap_or_else(|| format!("if{index}").into()))
+    }
+
+    /// The host name of `ip` by reverse lookup, if it has one.
+    pub fn host(&mut self, ip: IpAddr) -> Option<&str> {
+        self.hosts
+            .entry(ip)
+            .or_insert_with(|| reverse_lookup(ip))
+            .as_deref()
+    }
+}
+
+fn read_ephemeral_range() -> (u16, u16) {
+    let text =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut numbers = text.split_ascii_whitespace().map(str::parse::<u16>);
+    match (numbers.next(), numbers.next()) {
+        (Some(Ok(low)), Some(Ok(high))) => (low, high),
+        _ => (32768, 60999),
+    }
+}
+
+/// `/etc/services`: `name port/protocol aliases... # comment`. The first entry for a port and
+/// protocol wins, as with getservbyport(3).
+fn read_services() -> HashMap<(u16, u8), Box<str>> {
+    let text = std::fs::read_to_string("/etc/services").unwrap_or_default();
+    let mut services = HashMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut fields = line.split_ascii_whitespace();
+        let (Some(name), Some(port_protocol)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some((port, protocol)) = port_protocol.split_once('/') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        let protocol = match protocol {
+            "tcp" => libc::IPPROTO_TCP,
+            "udp" => libc::IPPROTO_UDP,
+            "sctp" => libc::IPPROTO_SCTP,
+            "dccp" => libc::IPPROTO_DCCP,
+            _ => continue,
+        } as u8;
+        services
+            .entry((port, protocol))
+            .or_insert_with(|| name.into());
+    }
+    services
+}
+
+/// `/etc/protocols`: `name number aliases... # comment`.
+fn read_protocols() -> HashMap<u8, Box<str>> {
+    let text = std::fs::read_to_string("/etc/protocols").unwrap_or_default();
+    let mut protocols = HashMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut fields = line.split_ascii_whitespace();
+        if let (Some(name), Some(Ok(number))) = (fields.next(), fields.next().map(str::parse)) {
+            protocols.entry(number).or_insert_with(|| name.into());
+        }
+    }
+    protocols
+}
+
+fn interface_name(index: u32) -> Option<Box<str>> {
+    let mut buffer = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: the buffer holds IF_NAMESIZE bytes, as if_indextoname(3) requires; on success it
+    // holds a NUL-terminated name, on failure the function returns NULL and we do not read it.
+    let name = unsafe { libc::if_indextoname(index, buffer.as_mut_ptr()) };
+    if name.is_null() {
+        return None;
+    }
+    // SAFETY: if_indextoname returned non-NULL, so `buffer` holds a NUL-terminated string.
+    let name = unsafe { CStr::from_ptr(buffer.as_ptr()) };
+    Some(name.to_string_lossy().into())
+}
+
+fn reverse_lookup(ip: IpAddr) -> Option<Box<str>> {
+    // SAFETY (for the two zeroed structs): sockaddr_in and sockaddr_in6 are plain C structs
+    // for which all-zero bytes are a valid value.
+    let (storage, len) = match SocketAddr::new(ip, 0) {
+        SocketAddr::V4(v4) => {
+            let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
+            let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+            // SAFETY: sockaddr_storage is large enough and suitably aligned for sockaddr_in.
+            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
+            (storage, std::mem::size_of::<libc::sockaddr_in>())
+        }
+        SocketAddr::V6(v6) => {
+            let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_addr.s6_addr = v6.ip().octets();
+            let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+            // SAFETY: sockaddr_storage is large enough and suitably aligned for sockaddr_in6.
+            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in6, sin6) };
+            (storage, std::mem::size_of::<libc::sockaddr_in6>())
+        }
+    };
+    let mut host = [0 as libc::c_char; libc::NI_MAXHOST as usize];
+    // SAFETY: `storage` holds a valid socket address of `len` bytes; `host` is writable for its
+    // whole length, which is passed; no service buffer is requested.
+    let rc = unsafe {
+        libc::getnameinfo(
+            &storage as *const _ as *const libc::sockaddr,
+            len as libc::socklen_t,
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            std::ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
+    let name = unsafe { CStr::from_ptr(host.as_ptr()) };
+    Some(name.to_string_lossy().into())
+}

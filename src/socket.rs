@@ -1,0 +1,505 @@
+//! The socket model: what the kernel reported about one socket, as plain data.
+//!
+//! Nothing here formats, filters or talks to the kernel. A [`Socket`] borrows its
+//! variable-length parts (a unix path, ...) from the buffer it was decoded from, so a dump of
+//! half a million sockets is decoded without one allocation per socket. The words are those of
+//! `ss(8)` and the kernel's uapi headers.
+
+use std::net::{IpAddr, SocketAddr};
+
+/// A socket table, named as ss names it in its Netid column (ss calls these "dbs").
+///
+/// The declaration order is the order in which ss prints the tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Netid {
+    Netlink,
+    PacketRaw,
+    PacketDgram,
+    UnixStream,
+    UnixDgram,
+    UnixSeqpacket,
+    Raw,
+    Udp,
+    Tcp,
+    Mptcp,
+    Dccp,
+    Sctp,
+    VsockStream,
+    VsockDgram,
+    Tipc,
+    Xdp,
+}
+
+impl Netid {
+    pub const ALL: [Netid; 16] = [
+        Netid::Netlink,
+        Netid::PacketRaw,
+        Netid::PacketDgram,
+        Netid::UnixStream,
+        Netid::UnixDgram,
+        Netid::UnixSeqpacket,
+        Netid::Raw,
+        Netid::Udp,
+        Netid::Tcp,
+        Netid::Mptcp,
+        Netid::Dccp,
+        Netid::Sctp,
+        Netid::VsockStream,
+        Netid::VsockDgram,
+        Netid::Tipc,
+        Netid::Xdp,
+    ];
+
+    /// The name in ss's Netid column.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Netid::Netlink => "nl",
+            Netid::PacketRaw => "p_raw",
+            Netid::PacketDgram => "p_dgr",
+            Netid::UnixStream => "u_str",
+            Netid::UnixDgram => "u_dgr",
+            Netid::UnixSeqpacket => "u_seq",
+            Netid::Raw => "raw",
+            Netid::Udp => "udp",
+            Netid::Tcp => "tcp",
+            Netid::Mptcp => "mptcp",
+            Netid::Dccp => "dccp",
+            Netid::Sctp => "sctp",
+            Netid::VsockStream => "v_str",
+            Netid::VsockDgram => "v_dgr",
+            Netid::Tipc => "tipc",
+            Netid::Xdp => "xdp",
+        }
+    }
+
+    /// The address families whose sockets live in this table.
+    pub const fn families(self) -> FamilySet {
+        match self {
+            Netid::Netlink => FamilySet::single(Family::Netlink),
+            Netid::PacketRaw | Netid::PacketDgram => FamilySet::single(Family::Packet),
+            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => {
+                FamilySet::single(Family::Unix)
+            }
+            Netid::Raw | Netid::Udp | Netid::Tcp | Netid::Mptcp | Netid::Dccp | Netid::Sctp => {
+                FamilySet::single(Family::Inet).with(Family::Inet6)
+            }
+            Netid::VsockStream | Netid::VsockDgram => FamilySet::single(Family::Vsock),
+            Netid::Tipc => FamilySet::single(Family::Tipc),
+            Netid::Xdp => FamilySet::single(Family::Xdp),
+        }
+    }
+
+    /// The IP protocol of an inet table, as /etc/services and inet_diag know it.
+    pub const fn ip_protocol(self) -> Option<u8> {
+        match self {
+            Netid::Tcp | Netid::Mptcp => Some(libc::IPPROTO_TCP as u8),
+            Netid::Udp => Some(libc::IPPROTO_UDP as u8),
+            Netid::Raw => Some(libc::IPPROTO_RAW as u8),
+            Netid::Dccp => Some(libc::IPPROTO_DCCP as u8),
+            Netid::Sctp => Some(libc::IPPROTO_SCTP as u8),
+            _ => None,
+        }
+    }
+
+    const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+/// A set of tables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetidSet(u32);
+
+impl NetidSet {
+    pub const EMPTY: NetidSet = NetidSet(0);
+
+    pub fn all() -> NetidSet {
+        Netid::ALL
+            .iter()
+            .fold(NetidSet::EMPTY, |set, &n| set.with(n))
+    }
+
+    pub const fn with(self, netid: Netid) -> NetidSet {
+        NetidSet(self.0 | netid.bit())
+    }
+
+    pub const fn without(self, netid: Netid) -> NetidSet {
+        NetidSet(self.0 & !netid.bit())
+    }
+
+    pub const fn contains(self, netid: Netid) -> bool {
+        self.0 & netid.bit() != 0
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    pub const fn union(self, other: NetidSet) -> NetidSet {
+        NetidSet(self.0 | other.0)
+    }
+
+    pub const fn intersects(self, other: NetidSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub const fn intersection(self, other: NetidSet) -> NetidSet {
+        NetidSet(self.0 & other.0)
+    }
+
+    /// The tables in the order ss prints them.
+    pub fn iter(self) -> impl Iterator<Item = Netid> {
+        Netid::ALL.into_iter().filter(move |&n| self.contains(n))
+    }
+}
+
+impl FromIterator<Netid> for NetidSet {
+    fn from_iter<I: IntoIterator<Item = Netid>>(iter: I) -> Self {
+        iter.into_iter().fold(NetidSet::EMPTY, NetidSet::with)
+    }
+}
+
+/// An address family, as `-f` names them (`link` is AF_PACKET).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    Unix,
+    Inet,
+    Inet6,
+    Packet,
+    Netlink,
+    Vsock,
+    Tipc,
+    Xdp,
+}
+
+impl Family {
+    pub const ALL: [Family; 8] = [
+        Family::Unix,
+        Family::Inet,
+        Family::Inet6,
+        Family::Packet,
+        Family::Netlink,
+        Family::Vsock,
+        Family::Tipc,
+        Family::Xdp,
+    ];
+
+    /// The tables that hold sockets of this family.
+    pub fn tables(self) -> NetidSet {
+        Netid::ALL
+            .into_iter()
+            .filter(|n| n.families().contains(self))
+            .collect()
+    }
+
+    const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+/// A set of address families.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FamilySet(u32);
+
+impl FamilySet {
+    pub const EMPTY: FamilySet = FamilySet(0);
+
+    pub const fn single(family: Family) -> FamilySet {
+        FamilySet(family.bit())
+    }
+
+    pub const fn with(self, family: Family) -> FamilySet {
+        FamilySet(self.0 | family.bit())
+    }
+
+    pub const fn without(self, family: Family) -> FamilySet {
+        FamilySet(self.0 & !family.bit())
+    }
+
+    pub const fn contains(self, family: Family) -> bool {
+        self.0 & family.bit() != 0
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn union(self, other: FamilySet) -> FamilySet {
+        FamilySet(self.0 | other.0)
+    }
+
+    pub const fn intersects(self, other: FamilySet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Family> {
+        Family::ALL.into_iter().filter(move |&f| self.contains(f))
+    }
+}
+
+/// A socket state, numbered as the kernel numbers TCP states (`include/net/tcp_states.h`).
+///
+/// Every table reports its sockets in these terms: an unconnected UDP or unix datagram socket
+/// is `Close` (ss prints `UNCONN`), a connected one `Established`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TcpState {
+    Unknown = 0,
+    Established = 1,
+    SynSent = 2,
+    SynRecv = 3,
+    FinWait1 = 4,
+    FinWait2 = 5,
+    TimeWait = 6,
+    Close = 7,
+    CloseWait = 8,
+    LastAck = 9,
+    Listen = 10,
+    Closing = 11,
+    NewSynRecv = 12,
+    BoundInactive = 13,
+}
+
+impl TcpState {
+    pub const ALL: [TcpState; 14] = [
+        TcpState::Unknown,
+        TcpState::Established,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::TimeWait,
+        TcpState::Close,
+        TcpState::CloseWait,
+        TcpState::LastAck,
+        TcpState::Listen,
+        TcpState::Closing,
+        TcpState::NewSynRecv,
+        TcpState::BoundInactive,
+    ];
+
+    /// The state for a kernel state number; numbers the kernel may add later are `Unknown`.
+    pub fn from_kernel(value: u8) -> TcpState {
+        TcpState::ALL
+            .get(usize::from(value))
+            .copied()
+            .unwrap_or(TcpState::Unknown)
+    }
+
+    /// The name in ss's State column.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TcpState::Unknown => "UNKNOWN",
+            TcpState::Established => "ESTAB",
+            TcpState::SynSent => "SYN-SENT",
+            TcpState::SynRecv => "SYN-RECV",
+            TcpState::FinWait1 => "FIN-WAIT-1",
+            TcpState::FinWait2 => "FIN-WAIT-2",
+            TcpState::TimeWait => "TIME-WAIT",
+            TcpState::Close => "UNCONN",
+            TcpState::CloseWait => "CLOSE-WAIT",
+            TcpState::LastAck => "LAST-ACK",
+            TcpState::Listen => "LISTEN",
+            TcpState::Closing => "CLOSING",
+            TcpState::NewSynRecv => "NEW-SYN-RECV",
+            TcpState::BoundInactive => "BOUND-INACTIVE",
+        }
+    }
+
+    pub const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+/// A set of states, laid out as the kernel's `idiag_states` mask (bit N is state N).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateSet(u32);
+
+impl StateSet {
+    pub const EMPTY: StateSet = StateSet(0);
+
+    /// Every state a socket can be listed in without asking for bound-inactive sockets, which
+    /// the kernel only reports when asked by name. Bit 0 is set, as ss sets it.
+    pub const ALL: StateSet = StateSet((1 << 12) - 1);
+
+    /// ss's "connected": everything but listening and closed.
+    pub const CONNECTED: StateSet =
+        StateSet(StateSet::ALL.0 & !TcpState::Listen.bit() & !TcpState::Close.bit());
+
+    pub const fn from_bits(bits: u32) -> StateSet {
+        StateSet(bits)
+    }
+
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub const fn single(state: TcpState) -> StateSet {
+        StateSet(state.bit())
+    }
+
+    pub const fn with(self, state: TcpState) -> StateSet {
+        StateSet(self.0 | state.bit())
+    }
+
+    pub const fn without(self, state: TcpState) -> StateSet {
+        StateSet(self.0 & !state.bit())
+    }
+
+    pub const fn contains(self, state: TcpState) -> bool {
+        self.0 & state.bit() != 0
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    pub const fn union(self, other: StateSet) -> StateSet {
+        StateSet(self.0 | other.0)
+    }
+
+    pub const fn intersection(self, other: StateSet) -> StateSet {
+        StateSet(self.0 & other.0)
+    }
+}
+
+/// One socket. Plain data: the renderers decide how it looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Socket<'a> {
+    pub netid: Netid,
+    pub state: TcpState,
+    /// For a listener: connections waiting to be accepted. Otherwise: bytes not yet read by
+    /// the application (or, for unix sockets, what the kernel counts as queued).
+    pub recv_q: u32,
+    /// For a listener: the backlog. Otherwise: bytes not yet acknowledged by the peer (TCP) or
+    /// still queued for sending.
+    pub send_q: u32,
+    pub inode: u64,
+    pub uid: Option<u32>,
+    /// The kernel's socket cookie: unique while the socket lives, never reused.
+    pub cookie: Option<u64>,
+    pub endpoints: Endpoints<'a>,
+}
+
+impl Socket<'_> {
+    pub fn family(&self) -> Family {
+        match self.endpoints {
+            Endpoints::Inet(inet) => match inet.local.ip() {
+                IpAddr::V4(_) => Family::Inet,
+                IpAddr::V6(_) => Family::Inet6,
+            },
+            Endpoints::Unix(_) => Family::Unix,
+        }
+    }
+}
+
+/// Where a socket is and what it is connected to, by family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoints<'a> {
+    Inet(InetEndpoints),
+    Unix(UnixEndpoints<'a>),
+}
+
+/// The two ends of an inet socket. For raw sockets the "port" is the IP protocol number, as
+/// the kernel reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InetEndpoints {
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    /// The device the socket is bound to (`SO_BINDTODEVICE`, or the scope of a link-local
+    /// address); 0 when none.
+    pub ifindex: u32,
+    /// An IPv6 socket that does not accept IPv4 traffic. A wildcard socket without it is the
+    /// dual-stack socket ss prints as `*`.
+    pub v6only: bool,
+}
+
+/// The two ends of a unix socket: its own name and the inode of its peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnixEndpoints<'a> {
+    pub name: UnixName<'a>,
+    /// The peer socket's inode, 0 when unconnected.
+    pub peer_inode: u32,
+}
+
+/// A unix socket's address, borrowed from the kernel's message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnixName<'a> {
+    Unnamed,
+    /// A filesystem path.
+    Path(&'a [u8]),
+    /// An abstract name, without its leading NUL byte.
+    Abstract(&'a [u8]),
+}
+
+impl<'a> UnixName<'a> {
+    /// The name from a `sun_path` as the kernel reports it: a leading NUL marks the abstract
+    /// namespace, a filesystem path ends at its first NUL.
+    pub fn from_sun_path(raw: &'a [u8]) -> UnixName<'a> {
+        match raw {
+            [] => UnixName::Unnamed,
+            [0, rest @ ..] => UnixName::Abstract(rest),
+            path => {
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                UnixName::Path(&path[..end])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_numbers_match_the_kernel() {
+        for (i, state) in TcpState::ALL.iter().enumerate() {
+            assert_eq!(*state as usize, i);
+            assert_eq!(TcpState::from_kernel(i as u8), *state);
+        }
+        assert_eq!(TcpState::from_kernel(200), TcpState::Unknown);
+    }
+
+    #[test]
+    fn connected_excludes_listen_and_close() {
+        assert!(!StateSet::CONNECTED.contains(TcpState::Listen));
+        assert!(!StateSet::CONNECTED.contains(TcpState::Close));
+        assert!(StateSet::CONNECTED.contains(TcpState::TimeWait));
+        assert!(!StateSet::ALL.contains(TcpState::BoundInactive));
+        assert!(!StateSet::ALL.contains(TcpState::NewSynRecv));
+        assert_eq!(StateSet::ALL.bits(), 0xfff);
+    }
+
+    #[test]
+    fn netid_order_is_ss_order() {
+        let mut sorted = Netid::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Netid::ALL);
+        let set = NetidSet::EMPTY.with(Netid::Tcp).with(Netid::UnixStream);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [Netid::UnixStream, Netid::Tcp]
+        );
+    }
+
+    #[test]
+    fn unix_names() {
+        assert_eq!(UnixName::from_sun_path(b""), UnixName::Unnamed);
+        assert_eq!(
+            UnixName::from_sun_path(b"\0abs\0x"),
+            UnixName::Abstract(b"abs\0x")
+        );
+        assert_eq!(
+            UnixName::from_sun_path(b"/run/a.sock\0\0"),
+            UnixName::Path(b"/run/a.sock")
+        );
+    }
+}

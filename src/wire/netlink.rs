@@ -1,0 +1,217 @@
+//! The sock_diag netlink client: one `NETLINK_SOCK_DIAG` socket, dump requests, and the replies
+//! walked in place.
+//!
+//! A dump is read until `NLMSG_DONE`. Every receive first asks the kernel how large the next
+//! datagram is (`MSG_PEEK | MSG_TRUNC`), so the buffer always fits it and no message is ever
+//! truncated; the buffer is reused from one read to the next, and each message is handed to the
+//! caller as a slice of it, never copied.
+
+use std::io;
+
+use netlink_packet_core::{
+    DecodeError, Emitable, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NetlinkBuffer, NetlinkHeader,
+};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
+
+pub use netlink_packet_sock_diag::SOCK_DIAG_BY_FAMILY;
+
+/// `NLMSG_ERROR`, `NLMSG_DONE` (uapi/linux/netlink.h).
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NETLINK_HEADER_LEN: usize = 16;
+
+/// The kernel fills a dump reply up to 32 KiB; start a little above so the first read fits.
+const INITIAL_BUFFER: usize = 64 * 1024;
+
+/// What can go wrong talking to the kernel.
+#[derive(Debug, thiserror::Error)]
+pub enum DiagError {
+    #[error("cannot open a sock_diag netlink socket: {0}")]
+    Open(#[source] io::Error),
+    #[error("sending a sock_diag request failed: {0}")]
+    Send(#[source] io::Error),
+    #[error("receiving from the kernel failed: {0}")]
+    Receive(#[source] io::Error),
+    /// The kernel answered with `NLMSG_ERROR`, or ended the dump with an error code.
+    #[error("the kernel refused the request: {}", io::Error::from_raw_os_error(*errno))]
+    Kernel { errno: i32 },
+    #[error("malformed netlink message at byte {offset} of a {len}-byte reply: {source}")]
+    Malformed {
+        offset: usize,
+        len: usize,
+        #[source]
+        source: DecodeError,
+    },
+}
+
+impl DiagError {
+    /// The kernel has no handler for the requested family or protocol (the diag module is
+    /// missing), so the caller may fall back to `/proc/net`.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, DiagError::Kernel { errno } if *errno == libc::ENOENT
+            || *errno == libc::EINVAL
+            || *errno == libc::EOPNOTSUPP
+            || *errno == libc::EPROTONOSUPPORT
+            || *errno == libc::EAFNOSUPPORT)
+    }
+}
+
+/// How a dump ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DumpStatus {
+    /// The kernel set `NLM_F_DUMP_INTR`: the table changed while it was being walked, so the
+    /// result may be inconsistent.
+    pub interrupted: bool,
+}
+
+/// A netlink socket speaking sock_diag.
+pub struct DiagSocket {
+    socket: Socket,
+    sequence: u32,
+    buffer: Vec<u8>,
+    request: Vec<u8>,
+}
+
+impl DiagSocket {
+    pub fn open() -> Result<DiagSocket, DiagError> {
+        let mut socket = Socket::new(NETLINK_SOCK_DIAG).map_err(DiagError::Open)?;
+        socket
+            .bind(&SocketAddr::new(0, 0))
+            .map_err(DiagError::Open)?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(DiagError::Open)?;
+        Ok(DiagSocket {
+            socket,
+            sequence: 0x5c0_0000,
+            buffer: vec![0; INITIAL_BUFFER],
+            request: Vec::new(),
+        })
+    }
+
+    /// Sends `payload` as a dump request of type `message_type` and calls `on_message` with
+    /// the payload of every reply until the dump ends.
+    ///
+    /// The callback's error stops the dump and is returned; whatever the kernel still had to
+    /// say is discarded by the next dump, which ignores replies to earlier sequence numbers.
+    pub fn dump<E, F>(
+        &mut self,
+        message_type: u16,
+        payload: &dyn Emitable,
+        mut on_message: F,
+    ) -> Result<DumpStatus, E>
+    where
+        E: From<DiagError>,
+        F: FnMut(&[u8]) -> Result<(), E>,
+    {
+        self.sequence = self.sequence.wrapping_add(1);
+        let sequence = self.sequence;
+        self.send(message_type, NLM_F_REQUEST | NLM_F_DUMP, payload)?;
+
+        let mut status = DumpStatus::default();
+        loop {
+            let len = self.receive()?;
+            let mut offset = 0;
+            while offset < len {
+                let start = offset;
+                let message =
+                    NetlinkBuffer::new_checked(&self.buffer[start..len]).map_err(|source| {
+                        DiagError::Malformed {
+                            offset: start,
+                            len,
+                            source,
+                        }
+                    })?;
+                offset += align4(message.length() as usize);
+                if message.sequence_number() != sequence {
+                    continue;
+                }
+                if message.flags() & NLM_F_DUMP_INTR != 0 {
+                    status.interrupted = true;
+                }
+                match message.message_type() {
+                    NLMSG_DONE => {
+                        let code = leading_i32(message.payload());
+                        return match code {
+                            Some(code) if code < 0 => {
+                                Err(DiagError::Kernel { errno: -code }.into())
+                            }
+                            _ => Ok(status),
+                        };
+                    }
+                    NLMSG_ERROR => {
+                        let code = leading_i32(message.payload()).ok_or(DiagError::Malformed {
+                            offset: start,
+                            len,
+                            source: DecodeError::from("NLMSG_ERROR without an error code"),
+                        })?;
+                        if code == 0 {
+                            // An acknowledgement; a dump has nothing to acknowledge.
+                            continue;
+                        }
+                        return Err(DiagError::Kernel { errno: -code }.into());
+                    }
+                    _ => on_message(message.payload())?,
+                }
+            }
+        }
+    }
+
+    fn send(
+        &mut self,
+        message_type: u16,
+        flags: u16,
+        payload: &dyn Emitable,
+    ) -> Result<(), DiagError> {
+        let total = NETLINK_HEADER_LEN + payload.buffer_len();
+        self.request.clear();
+        self.request.resize(total, 0);
+        let mut header = NetlinkHeader::default();
+        header.length = total as u32;
+        header.message_type = message_type;
+        header.flags = flags;
+        header.sequence_number = self.sequence;
+        header.emit(&mut self.request[..NETLINK_HEADER_LEN]);
+        payload.emit(&mut self.request[NETLINK_HEADER_LEN..]);
+        loop {
+            match self.socket.send(&self.request, 0) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(DiagError::Send(e)),
+            }
+        }
+    }
+
+    /// Reads the next datagram whole into the buffer and returns its length.
+    fn receive(&mut self) -> Result<usize, DiagError> {
+        let pending = retry_eintr(|| {
+            self.socket
+                .recv(&mut &mut [0u8; 0][..], libc::MSG_PEEK | libc::MSG_TRUNC)
+        })
+        .map_err(DiagError::Receive)?;
+        if pending > self.buffer.len() {
+            self.buffer.resize(pending.next_power_of_two(), 0);
+        }
+        let received = retry_eintr(|| self.socket.recv(&mut &mut self.buffer[..], 0))
+            .map_err(DiagError::Receive)?;
+        Ok(received.min(self.buffer.len()))
+    }
+}
+
+fn retry_eintr(mut f: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
+    loop {
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+const fn align4(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+fn leading_i32(payload: &[u8]) -> Option<i32> {
+    let bytes = payload.get(..4)?;
+    Some(i32::from_ne_bytes(bytes.try_into().ok()?))
+}

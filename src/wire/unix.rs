@@ -1,0 +1,145 @@
+//! unix_diag (`include/uapi/linux/unix_diag.h`): the dump request and a zero-copy view of each
+//! reply.
+//!
+//! The request is netlink-packet-sock-diag's `UnixRequest`; its reply type copies the name and
+//! the pending-connection list into owned values, so the reply is read here in place.
+
+use std::mem::size_of;
+
+use netlink_packet_core::{DecodeError, NlasIterator};
+use netlink_packet_sock_diag::unix::{ShowFlags, StateFlags, UnixRequest};
+use zerocopy::byteorder::{NativeEndian, U32};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::{nla_value, struct_value, u8_value, u32_value};
+
+pub use netlink_packet_sock_diag::{
+    UDIAG_SHOW_ICONS, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
+    UDIAG_SHOW_VFS,
+};
+
+/// `UDIAG_SHOW_UID` (Linux 5.3), which netlink-packet-sock-diag does not name.
+pub const UDIAG_SHOW_UID: u32 = 1 << UNIX_DIAG_UID;
+
+pub const UNIX_DIAG_NAME: u16 = 0;
+pub const UNIX_DIAG_VFS: u16 = 1;
+pub const UNIX_DIAG_PEER: u16 = 2;
+pub const UNIX_DIAG_ICONS: u16 = 3;
+pub const UNIX_DIAG_RQLEN: u16 = 4;
+pub const UNIX_DIAG_MEMINFO: u16 = 5;
+pub const UNIX_DIAG_SHUTDOWN: u16 = 6;
+pub const UNIX_DIAG_UID: u16 = 7;
+
+/// A dump request for every unix socket in `states` (a kernel state mask), with the attributes
+/// named by `show` (`UDIAG_SHOW_*`).
+pub fn dump_request(states: u32, show: u32) -> UnixRequest {
+    UnixRequest {
+        state_flags: StateFlags::from_bits_retain(states),
+        inode: 0,
+        show_flags: ShowFlags::from_bits_retain(show),
+        cookie: [0xff; 8],
+    }
+}
+
+/// `struct unix_diag_msg`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct UnixDiagMsgHeader {
+    pub family: u8,
+    pub kind: u8,
+    pub state: u8,
+    pub pad: u8,
+    pub inode: U32<NativeEndian>,
+    pub cookie: [U32<NativeEndian>; 2],
+}
+
+impl UnixDiagMsgHeader {
+    pub fn cookie(&self) -> u64 {
+        u64::from(self.cookie[1].get()) << 32 | u64::from(self.cookie[0].get())
+    }
+}
+
+/// `struct unix_diag_rqlen`: for a listener the accept queue and backlog, otherwise the
+/// receive and send queues.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct UnixDiagRqlen {
+    pub rqueue: U32<NativeEndian>,
+    pub wqueue: U32<NativeEndian>,
+}
+
+/// `struct unix_diag_vfs`: the inode and device of a socket's filesystem name.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct UnixDiagVfs {
+    pub inode: U32<NativeEndian>,
+    pub dev: U32<NativeEndian>,
+}
+
+/// One reply of a unix_diag dump, viewed in place.
+#[derive(Clone, Copy, Debug)]
+pub struct UnixDiagMsg<'a> {
+    pub header: &'a UnixDiagMsgHeader,
+    attributes: &'a [u8],
+}
+
+impl<'a> UnixDiagMsg<'a> {
+    pub fn parse(payload: &'a [u8]) -> Result<UnixDiagMsg<'a>, DecodeError> {
+        let (header, rest) = UnixDiagMsgHeader::ref_from_prefix(payload).map_err(|_| {
+            DecodeError::buffer_too_small(payload.len(), size_of::<UnixDiagMsgHeader>())
+        })?;
+        Ok(UnixDiagMsg {
+            header,
+            attributes: rest,
+        })
+    }
+
+    pub fn attributes(&self) -> impl Iterator<Item = Result<UnixDiagAttr<'a>, DecodeError>> + 'a {
+        NlasIterator::new(self.attributes).map(|nla| {
+            let nla = nla?;
+            UnixDiagAttr::parse(nla.kind(), nla_value(nla))
+        })
+    }
+}
+
+/// A reply attribute, borrowed from the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnixDiagAttr<'a> {
+    /// The raw `sun_path`: a leading NUL marks an abstract name.
+    Name(&'a [u8]),
+    Vfs(&'a UnixDiagVfs),
+    Peer(u32),
+    /// The inodes of connections waiting to be accepted (`u32` each).
+    Icons(&'a [u8]),
+    Rqlen(&'a UnixDiagRqlen),
+    /// `u32 [SK_MEMINFO_VARS]`.
+    MemInfo(&'a [u8]),
+    Shutdown(u8),
+    Uid(u32),
+    Other {
+        kind: u16,
+        value: &'a [u8],
+    },
+}
+
+impl<'a> UnixDiagAttr<'a> {
+    pub fn parse(kind: u16, value: &'a [u8]) -> Result<UnixDiagAttr<'a>, DecodeError> {
+        Ok(match kind {
+            UNIX_DIAG_NAME => UnixDiagAttr::Name(value),
+            UNIX_DIAG_VFS => UnixDiagAttr::Vfs(struct_value(kind, value)?),
+            UNIX_DIAG_PEER => UnixDiagAttr::Peer(u32_value(kind, value)?),
+            UNIX_DIAG_ICONS => UnixDiagAttr::Icons(value),
+            UNIX_DIAG_RQLEN => UnixDiagAttr::Rqlen(struct_value(kind, value)?),
+            UNIX_DIAG_MEMINFO => UnixDiagAttr::MemInfo(value),
+            UNIX_DIAG_SHUTDOWN => UnixDiagAttr::Shutdown(u8_value(kind, value)?),
+            UNIX_DIAG_UID => UnixDiagAttr::Uid(u32_value(kind, value)?),
+            _ => UnixDiagAttr::Other { kind, value },
+        })
+    }
+}
