@@ -66,7 +66,7 @@ impl Config {
         ] {
             if flag {
                 tables = tables.with(netid);
-                states = states.union(StateSet::CONNECTED);
+                states = states.union(table_default_states(netid));
                 chose_something = true;
             }
         }
@@ -87,7 +87,7 @@ impl Config {
                     tables = tables.without(netid);
                 } else {
                     tables = tables.with(netid);
-                    states = states.union(StateSet::CONNECTED);
+                    states = states.union(table_default_states(netid));
                 }
             }
             chose_something = true;
@@ -105,7 +105,7 @@ impl Config {
             families = Family::ALL
                 .into_iter()
                 .fold(FamilySet::EMPTY, FamilySet::with);
-            states = StateSet::CONNECTED;
+            states = StateSet::DEFAULT;
         }
         if let Some(explicit) = explicit_states(cli, matches) {
             states = explicit;
@@ -141,12 +141,21 @@ impl Config {
     }
 }
 
+/// The states a table shows when it is named without `-a`, `-l` or a state filter: datagram
+/// tables show their connected sockets only.
+fn table_default_states(netid: Netid) -> StateSet {
+    match netid {
+        Netid::Udp | Netid::Raw => StateSet::single(TcpState::Established),
+        _ => StateSet::DEFAULT,
+    }
+}
+
 /// The states a family shows when it is named without `-a`, `-l` or a state filter: packet and
 /// netlink sockets are never connected, so they show their only state.
 fn default_states(family: Family) -> StateSet {
     match family {
         Family::Packet | Family::Netlink => StateSet::single(TcpState::Close),
-        _ => StateSet::CONNECTED,
+        _ => StateSet::DEFAULT,
     }
 }
 
@@ -293,7 +302,7 @@ mod tests {
     #[test]
     fn default_is_every_table_connected() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.query.states, StateSet::CONNECTED);
+        assert_eq!(c.query.states, StateSet::DEFAULT);
         assert!(c.output.show_netid && c.output.show_state);
         assert_eq!(
             tables(&[]),
@@ -354,6 +363,10 @@ mod tests {
     fn columns_follow_the_selection() {
         let single = config(&["-t"]).unwrap().output;
         assert!(!single.show_netid && single.show_state);
+        // UDP lists established sockets only: one state, so no State column.
+        let udp = config(&["-u"]).unwrap();
+        assert_eq!(udp.query.states.bits(), 0x2);
+        assert!(!udp.output.show_state);
         let unix = config(&["-x"]).unwrap().output;
         assert!(unix.show_netid);
         let netlink = config(&["-f", "netlink", "-4"]).unwrap();

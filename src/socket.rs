@@ -330,6 +330,12 @@ impl StateSet {
     pub const CONNECTED: StateSet =
         StateSet(StateSet::ALL.0 & !TcpState::Listen.bit() & !TcpState::Close.bit());
 
+    /// What ss lists when no state is asked for: the connected states without the kernel's
+    /// minisockets (SYN-RECV and TIME-WAIT), which are bookkeeping rather than connections an
+    /// application holds.
+    pub const DEFAULT: StateSet =
+        StateSet(StateSet::CONNECTED.0 & !TcpState::SynRecv.bit() & !TcpState::TimeWait.bit());
+
     pub const fn from_bits(bits: u32) -> StateSet {
         StateSet(bits)
     }
@@ -473,6 +479,10 @@ mod tests {
         assert!(!StateSet::CONNECTED.contains(TcpState::Listen));
         assert!(!StateSet::CONNECTED.contains(TcpState::Close));
         assert!(StateSet::CONNECTED.contains(TcpState::TimeWait));
+        // The masks ss 6.1 sends (seen with strace).
+        assert_eq!(StateSet::DEFAULT.bits(), 0xb37);
+        // The masks ss 6.1 sends (seen with strace).
+        assert_eq!(StateSet::DEFAULT.bits(), 0xb37);
         assert!(!StateSet::ALL.contains(TcpState::BoundInactive));
         assert!(!StateSet::ALL.contains(TcpState::NewSynRecv));
         assert_eq!(StateSet::ALL.bits(), 0xfff);

@@ -1,0 +1,209 @@
+//! Listing sockets: sockscope and ss on the same table must print the same thing.
+
+use crate::util::{Both, Netns, RichTable, SOCKSCOPE, text};
+
+/// Runs every argument list on both tools and reports all the differences at once.
+fn assert_all_same(table: &RichTable, cases: &[&str], env: &[(&str, &str)]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let args: Vec<&str> = case.split_whitespace().collect();
+            Both::run_with(&table.ns, &args, env).mismatch()
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from ss:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn tables_match_ss() {
+    let table = RichTable::new();
+    assert_all_same(
+        &table,
+        &[
+            "", "-n", "-H", "-t", "-tn", "-ta", "-tan", "-tl", "-tln", "-tlnH", "-tla", "-tal",
+            "-u", "-ua", "-uan", "-ul", "-uln", "-w", "-wa", "-wan", "-wl", "-x", "-xa", "-xl",
+            "-xan", "-xaH",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn families_and_table_selection_match_ss() {
+    let table = RichTable::new();
+    assert_all_same(
+        &table,
+        &[
+            "-4",
+            "-6",
+            "-4 -a -A tcp,udp",
+            "-6 -an -A inet",
+            "-tu",
+            "-tua",
+            "-tuan",
+            "-tux",
+            "-t -x",
+            "-4 -x",
+            "-x -6",
+            "-A tcp",
+            "-A tcp,udp -a",
+            "-A unix_stream -a",
+            "-A unix_dgram,unix_seqpacket -a",
+            "-A all,!netlink,!packet -a",
+            "-A all,!netlink,!packet -l",
+            "-A inet -an",
+            "-A unix -a",
+            "-A raw,udp -l",
+            "-f inet -a",
+            "-f inet6 -a",
+            "-f unix -a",
+            "-f inet -f inet6 -t",
+            "-t -6 -4",
+            "-f inet -f unix -f inet6",
+            "-6 -f unix -4",
+            "-la -A raw,udp,tcp",
+            "-al -A raw,udp,tcp",
+            "--tcp --all --numeric",
+            "--query=tcp --listening",
+            "--socket=udp --all",
+            "--family=inet6 --listening",
+            "--ipv4 --unix",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn host_names_match_ss() {
+    let table = RichTable::new();
+    // Not -x: with -r, ss's resolver opens a unix socket of its own before it lists them.
+    assert_all_same(&table, &["-tanr", "-uar", "-r"], &[]);
+}
+
+/// With ss's PROC_* variables set, both read /proc/net instead of asking sock_diag.
+#[test]
+fn proc_fallback_matches_ss() {
+    let table = RichTable::new();
+    let cases = [
+        "-tan",
+        "-ta",
+        "-ua",
+        "-wa",
+        "-xa",
+        "-x",
+        "-a -A inet,unix",
+        "-t6a",
+    ];
+    assert_all_same(&table, &cases, &[("PROC_ROOT", "/proc")]);
+    assert_all_same(
+        &table,
+        &["-tan", "-tl"],
+        &[("PROC_NET_TCP", "/proc/net/tcp")],
+    );
+    assert_all_same(&table, &["-xa"], &[("PROC_NET_UNIX", "/proc/net/unix")]);
+}
+
+/// The rows the reference table must produce, so that a silently empty listing cannot pass.
+#[test]
+fn the_reference_table_has_every_kind_of_row() {
+    let table = RichTable::new();
+    let out = table.ns.output(SOCKSCOPE, &["-an", "-A", "inet,unix"]);
+    let listing = crate::util::fold(&text(&out.stdout));
+    for row in [
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*",
+        "tcp LISTEN 0 4 0.0.0.0%lo:7000 0.0.0.0:*",
+        "tcp LISTEN 2 5 127.0.0.1:55000 0.0.0.0:*",
+        "tcp LISTEN 0 10 *:8080 *:*",
+        "tcp LISTEN 0 10 [::]:8081 [::]:*",
+        "tcp LISTEN 0 3 [fe80::1]%va:9000 [::]:*",
+        "tcp LISTEN 0 7 [::1]:631 [::]:*",
+        "tcp FIN-WAIT-2 0 0 127.0.0.1:5000",
+        "tcp TIME-WAIT 0 0 127.0.0.1:",
+        "tcp SYN-SENT 0 1 10.9.0.1:",
+        "tcp SYN-RECV 0 0 10.9.0.1:5002 10.9.0.2:4444",
+        "udp UNCONN 0 0 *:5353 *:*",
+        "raw UNCONN 0 0 0.0.0.0:1 0.0.0.0:*",
+        "raw UNCONN 0 0 *:58 *:*",
+        "u_str LISTEN 0 2 @sockscope-abstract",
+        "u_seq LISTEN 0 1 @sockscope-seq",
+        "u_dgr UNCONN 0 0 @with@nul",
+    ] {
+        assert!(
+            listing.lines().any(|line| line.starts_with(row)),
+            "no row starting with {row:?} in:\n{listing}"
+        );
+    }
+    for pattern in [
+        " 50 0 127.0.0.1:",
+        " 7 0 127.0.0.1:5000 ",
+        "CLOSE-WAIT 1 0 ",
+    ] {
+        assert!(listing.contains(pattern), "no {pattern:?} in:\n{listing}");
+    }
+    assert!(listing.contains(&format!("{} ", table.path("app.sock"))));
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let table = RichTable::new();
+    let script = format!("{SOCKSCOPE} -tan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
+    let out = table.ns.output("bash", &["-c", &script]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("State "), "{stdout}");
+    assert!(stdout.ends_with("status 0\n"), "{stdout}");
+    assert_eq!(text(&out.stderr), "");
+}
+
+/// A listing far larger than the pipe buffer into a reader that stops early.
+#[test]
+fn a_closed_stdout_ends_quietly_on_a_large_table() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        (0..3000)
+            .map(|i| {
+                let s = std::net::UdpSocket::bind(("127.0.0.1", 20000 + i)).unwrap();
+                s
+            })
+            .collect::<Vec<_>>()
+    });
+    let script = format!("{SOCKSCOPE} -uan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
+    let out = ns.output("bash", &["-c", &script]);
+    assert!(
+        text(&out.stdout).ends_with("status 0\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn bad_options_are_one_line_errors() {
+    let ns = Netns::new();
+    let out = ns.output(SOCKSCOPE, &["-A", "foo"]);
+    assert_eq!(out.status.code(), Some(255));
+    assert_eq!(
+        text(&out.stderr),
+        "sockscope: \"foo\" is illegal socket table id\n"
+    );
+    let out = ns.output(SOCKSCOPE, &["--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ns.output(SOCKSCOPE, &["-f", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn version_and_help() {
+    let ns = Netns::new();
+    let out = ns.output(SOCKSCOPE, &["-V"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("sockscope "));
+    let out = ns.output(SOCKSCOPE, &["-h"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("--numeric"));
+}

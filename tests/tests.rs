@@ -1,0 +1,6 @@
+//! sockscope's integration tests: the real binary against the real kernel, compared with
+//! iproute2's ss in private network namespaces.
+
+mod util;
+
+mod listing;

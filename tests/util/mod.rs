@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests: namespaces, the reference socket table, and
+//! running ss and sockscope side by side.
+
+#![allow(dead_code)]
+
+pub mod fixture;
+pub mod netns;
+
+use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use fixture::RichTable;
+pub use netns::Netns;
+
+/// The binary under test.
+pub const SOCKSCOPE: &str = env!("CARGO_BIN_EXE_sockscope");
+
+/// A number no other call in this process returns.
+pub fn unique() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Each line with its runs of white space folded to one space and trailing space dropped.
+pub fn fold(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What running both tools with the same arguments in the same namespace gave.
+pub struct Both {
+    pub args: Vec<String>,
+    pub ss: Output,
+    pub ours: Output,
+}
+
+impl Both {
+    pub fn run(ns: &Netns, args: &[&str]) -> Both {
+        Both::run_with(ns, args, &[])
+    }
+
+    /// Runs both with extra environment variables.
+    pub fn run_with(ns: &Netns, args: &[&str], env: &[(&str, &str)]) -> Both {
+        let run = |program: &str| {
+            let mut command = ns.command(program);
+            command.args(args).envs(env.iter().copied());
+            netns::run_bounded(&mut command, std::time::Duration::from_secs(20))
+        };
+        Both {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            ss: run("ss"),
+            ours: run(SOCKSCOPE),
+        }
+    }
+
+    /// Why the outputs differ, or `None` when they are the same byte for byte.
+    pub fn mismatch(&self) -> Option<String> {
+        let (ss, ours) = (text(&self.ss.stdout), text(&self.ours.stdout));
+        if ss == ours && self.ss.status.code() == self.ours.status.code() {
+            return None;
+        }
+        Some(format!(
+            "`{}` differs:\n--- ss (status {:?})\n{ss}--- sockscope (status {:?})\n{ours}--- sockscope stderr\n{}",
+            self.args.join(" "),
+            self.ss.status.code(),
+            self.ours.status.code(),
+            text(&self.ours.stderr),
+        ))
+    }
+
+    /// Like [`Both::mismatch`], with white space folded.
+    pub fn folded_mismatch(&self) -> Option<String> {
+        let (ss, ours) = (fold(&text(&self.ss.stdout)), fold(&text(&self.ours.stdout)));
+        if ss == ours && self.ss.status.code() == self.ours.status.code() {
+            return None;
+        }
+        self.mismatch()
+    }
+}
+
+/// Asserts that two strings are equal, printing both in full when they are not.
+#[macro_export]
+macro_rules! eqnice {
+    ($expected:expr, $got:expr) => {{
+        let expected: &str = &$expected;
+        let got: &str = &$got;
+        if expected != got {
+            panic!("\n--- expected\n{expected}\n--- got\n{got}\n---\n");
+        }
+    }};
+}

@@ -1,0 +1,138 @@
+//! Private network namespaces for tests.
+//!
+//! A namespace is created by a short-lived thread that calls `unshare(CLONE_NEWNET)` and opens
+//! its own `/proc/thread-self/ns/net`; the open file keeps the namespace alive. Nothing is named
+//! under /var/run/netns, so nothing is left behind: the namespace goes away when the file and
+//! every socket made in it are closed. Work that must happen inside it (making sockets,
+//! running ss or sockscope) runs on a thread that has joined it with `setns`, or in a child
+//! process that joins it before `exec`.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Netns {
+    file: File,
+}
+
+impl Netns {
+    /// A new, empty network namespace with its loopback up. Panics with a clear message when
+    /// the test cannot create one (it needs root or CAP_SYS_ADMIN).
+    pub fn new() -> Netns {
+        let file = std::thread::spawn(|| -> io::Result<File> {
+            // SAFETY: unshare only changes this thread's namespaces; the thread ends right after
+            // opening the namespace file.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            File::open("/proc/thread-self/ns/net")
+        })
+        .join()
+        .expect("namespace thread panicked")
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot create a private network namespace ({e}); these tests need root \
+                 (or CAP_SYS_ADMIN) and a kernel with network namespaces"
+            )
+        });
+        let ns = Netns { file };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// Runs `f` on a thread inside the namespace: sockets it makes belong to the namespace.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let fd = self.file.as_raw_fd();
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    enter(fd).expect("setns into the test namespace");
+                    f()
+                })
+                .join()
+                .expect("thread inside the namespace panicked")
+        })
+    }
+
+    /// A command that runs inside the namespace, with a clean environment.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null());
+        let fd = self.file.as_raw_fd();
+        // SAFETY: the closure runs in the child between fork and exec and only calls setns(2),
+        // which is async-signal-safe; it touches no memory shared with the parent.
+        unsafe {
+            command.pre_exec(move || enter(fd));
+        }
+        command
+    }
+
+    /// Runs `program args` inside the namespace and returns what it printed, killing it if it
+    /// has not finished within 20 seconds.
+    pub fn output(&self, program: &str, args: &[&str]) -> Output {
+        run_bounded(self.command(program).args(args), Duration::from_secs(20))
+    }
+
+    /// `ip ARGS` in the namespace; panics if it fails.
+    pub fn ip(&self, args: &[&str]) {
+        let out = self.output("ip", args);
+        assert!(
+            out.status.success(),
+            "ip {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The path of the namespace file, for tools that take one (`nsenter --net=PATH`).
+    pub fn path(&self) -> String {
+        format!("/proc/{}/fd/{}", std::process::id(), self.file.as_raw_fd())
+    }
+}
+
+fn enter(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fd is an open namespace file owned by a live Netns.
+    if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Runs a command to completion, killing it (by its pid) if it outlives `limit`.
+pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let pid = child.id();
+    let deadline = Instant::now() + limit;
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output();
+        let _ = done_tx.send(());
+        out
+    });
+    while done_rx.try_recv().is_err() {
+        if Instant::now() > deadline {
+            // SAFETY: kill(2) on the pid of a child we started and have not reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    waiter
+        .join()
+        .expect("waiter thread")
+        .expect("waiting for the command")
+}
