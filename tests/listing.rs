@@ -166,10 +166,7 @@ fn a_closed_stdout_ends_quietly_on_a_large_table() {
     let ns = Netns::new();
     let _sockets = ns.run(|| {
         (0..3000)
-            .map(|i| {
-                let s = std::net::UdpSocket::bind(("127.0.0.1", 20000 + i)).unwrap();
-                s
-            })
+            .map(|i| std::net::UdpSocket::bind(("127.0.0.1", 20000 + i)).unwrap())
             .collect::<Vec<_>>()
     });
     let script = format!("{SOCKSCOPE} -uan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
