@@ -179,9 +179,10 @@ integers.
 \fBfamily\fR
 \fBinet\fR, \fBinet6\fR or \fBunix\fR.
 .TP
-\fBlocal_address\fR, \fBlocal_port\fR, \fBpeer_address\fR, \fBpeer_port\fR, \fBinterface\fR
+\fBlocal_address\fR, \fBlocal_port\fR, \fBpeer_address\fR, \fBpeer_port\fR, \fBinterface\fR, \fBv6only\fR
 inet sockets only: addresses as plain text without brackets, ports as integers (0 where the
-table shows \fB*\fR), the bound device or scope name or null.
+table shows \fB*\fR), the bound device or scope name or null, and whether an IPv6 socket
+refuses IPv4 (a wildcard socket without it is the table's \fB*\fR).
 .TP
 \fBpath\fR, \fBpeer_inode\fR
 unix sockets only: the name (\fB@\fIname\fR for an abstract name, null when unnamed) and the

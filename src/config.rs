@@ -95,6 +95,9 @@ impl Config {
 
         let choices = family_choices(cli, matches);
         for choice in &choices {
+            if !choice.family.tables().intersects(query::supported_tables()) {
+                return Err(ConfigError::UnsupportedTable(choice.family.name().into()));
+            }
             families = families.with(choice.family);
             states = states.union(default_states(choice.family));
             chose_something = true;
@@ -369,8 +372,6 @@ mod tests {
         assert!(!udp.output.show_state);
         let unix = config(&["-x"]).unwrap().output;
         assert!(unix.show_netid);
-        let netlink = config(&["-f", "netlink", "-4"]).unwrap();
-        assert!(netlink.query.states.contains(TcpState::Close));
     }
 
     #[test]
@@ -386,6 +387,10 @@ mod tests {
         assert_eq!(
             config(&["-A", "netlink"]).unwrap_err(),
             ConfigError::UnsupportedTable("netlink".into())
+        );
+        assert_eq!(
+            config(&["-f", "link"]).unwrap_err(),
+            ConfigError::UnsupportedTable("link".into())
         );
     }
 }

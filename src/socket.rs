@@ -188,6 +188,20 @@ impl Family {
         Family::Xdp,
     ];
 
+    /// The name `-f` knows the family by (AF_PACKET is `link`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Family::Unix => "unix",
+            Family::Inet => "inet",
+            Family::Inet6 => "inet6",
+            Family::Packet => "link",
+            Family::Netlink => "netlink",
+            Family::Vsock => "vsock",
+            Family::Tipc => "tipc",
+            Family::Xdp => "xdp",
+        }
+    }
+
     /// The tables that hold sockets of this family.
     pub fn tables(self) -> NetidSet {
         Netid::ALL

@@ -12,7 +12,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::Renderer;
 use super::names::Names;
-use crate::socket::{Endpoints, Family, Socket, UnixName};
+use crate::socket::{Endpoints, Socket, UnixName};
 
 pub struct JsonRenderer<W: Write> {
     out: W,
@@ -71,7 +71,7 @@ impl Serialize for Record<'_, '_> {
         map.serialize_entry("recv_q", &s.recv_q)?;
         map.serialize_entry("send_q", &s.send_q)?;
         map.serialize_entry("inode", &s.inode)?;
-        map.serialize_entry("family", family_name(s.family()))?;
+        map.serialize_entry("family", s.family().name())?;
         match s.endpoints {
             Endpoints::Inet(ends) => {
                 map.serialize_entry("local_address", &Displayed(ends.local.ip()))?;
@@ -79,6 +79,7 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("peer_address", &Displayed(ends.peer.ip()))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
                 map.serialize_entry("interface", &self.interface)?;
+                map.serialize_entry("v6only", &ends.v6only)?;
             }
             Endpoints::Unix(ends) => {
                 map.serialize_entry("path", &unix_path(ends.name))?;
@@ -86,19 +87,6 @@ impl Serialize for Record<'_, '_> {
             }
         }
         map.end()
-    }
-}
-
-pub fn family_name(family: Family) -> &'static str {
-    match family {
-        Family::Unix => "unix",
-        Family::Inet => "inet",
-        Family::Inet6 => "inet6",
-        Family::Packet => "link",
-        Family::Netlink => "netlink",
-        Family::Vsock => "vsock",
-        Family::Tipc => "tipc",
-        Family::Xdp => "xdp",
     }
 }
 
