@@ -204,3 +204,35 @@ fn version_and_help() {
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("--numeric"));
 }
+
+/// On a terminal both tools spread the columns over its width; `script` gives them one.
+#[test]
+fn terminal_layout_matches_ss() {
+    let table = RichTable::new();
+    let mut failures = Vec::new();
+    for columns in [40, 66, 80, 123, 200] {
+        for args in ["-tan", "-ua", "-xa", "-Hta"] {
+            let run = |program: &str| {
+                let script = format!("stty cols {columns}; {program} {args}");
+                text(
+                    &table
+                        .ns
+                        .output("script", &["-qec", &script, "/dev/null"])
+                        .stdout,
+                )
+            };
+            let (ss, ours) = (run("ss"), run(SOCKSCOPE));
+            if columns == 200 && args == "-tan" {
+                // The comparison means something only if the table was spread.
+                let header = ours.lines().next().unwrap_or("").trim_end_matches('\r');
+                assert_eq!(header.len(), 200, "not spread over the terminal:\n{ours}");
+            }
+            if ss != ours {
+                failures.push(format!(
+                    "{args} at {columns} columns:\n--- ss\n{ss}--- sockscope\n{ours}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
