@@ -23,7 +23,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -H -j -4 -6 -t -u -w -x -f -A -h -V --numeric --resolve --all --listening --no-header --json --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --help --version"
+            opts="-n -r -a -l -B -H -j -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --json --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,14 @@ _sockscope() {
                     return 0
                     ;;
                 -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -7,10 +7,12 @@ vsock\t'Virtual machine sockets (AF_VSOCK)'
 tipc\t'TIPC sockets'
 xdp\t'XDP sockets'"
 complete -c sockscope -s A -l query -l socket -d 'The socket tables to list, separated by commas; a leading ! removes a table' -r
+complete -c sockscope -s F -l filter -d 'Read the filter from FILE (- for standard input), one or more words per line' -r -F
 complete -c sockscope -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
 complete -c sockscope -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -s a -l all -d 'Show sockets in every state, listening ones included'
 complete -c sockscope -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
+complete -c sockscope -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
 complete -c sockscope -s H -l no-header -d 'Do not print the header line'
 complete -c sockscope -s j -l json -d 'Print the sockets as a JSON array of records instead of a table'
 complete -c sockscope -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'

@@ -68,11 +68,12 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// ss's exit statuses: 255 for a bad option value it checks itself, 1 for everything else.
+/// ss's exit statuses: 255 for what it reports with its usage text (a malformed filter, an
+/// unknown state or table), 1 for everything else.
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
-    if err.chain().any(|cause| cause.is::<ConfigError>()) {
-        ExitCode::from(255)
-    } else {
-        ExitCode::from(1)
-    }
+    let status = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ConfigError>())
+        .map_or(1, ConfigError::exit_status);
+    ExitCode::from(status)
 }

@@ -46,6 +46,13 @@ pub struct Cli {
     #[arg(short = 'l', long, action = ArgAction::SetTrue)]
     pub listening: bool,
 
+    /// Show only TCP sockets that are bound but neither listening nor connected
+    ///
+    /// The kernel lists them only when asked (Linux 6.5 and later); they show as UNCONN. Like
+    /// -a and -l, the last of the three given wins.
+    #[arg(short = 'B', long = "bound-inactive", action = ArgAction::SetTrue)]
+    pub bound_inactive: bool,
+
     /// Do not print the header line
     #[arg(short = 'H', long = "no-header")]
     pub no_header: bool,
@@ -101,6 +108,20 @@ pub struct Cli {
         action = ArgAction::Append
     )]
     pub query: Vec<String>,
+
+    /// Read the filter from FILE (- for standard input), one or more words per line
+    ///
+    /// Text after # on a line is a comment. A filter cannot be given both with -F and on the
+    /// command line.
+    #[arg(short = 'F', long = "filter", value_name = "FILE")]
+    pub filter_file: Option<std::path::PathBuf>,
+
+    /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
+    ///
+    /// See FILTER below. Words may be given separately or quoted together; tokens are
+    /// separated by white space, as in ss.
+    #[arg(value_name = "FILTER", allow_hyphen_values = false)]
+    pub expression: Vec<String>,
 }
 
 /// The families `-f` accepts.
@@ -147,7 +168,64 @@ pub fn man_page() -> Vec<u8> {
 }
 
 /// The sections clap does not generate, in roff.
-const MAN_EXTRA: &str = r#".SH OUTPUT
+const MAN_EXTRA: &str = r#".SH FILTER
+\fB[ state \fISTATE\fB | exclude \fISTATE\fB ]... [ \fIEXPRESSION\fB ]\fR
+.PP
+\fBstate\fR adds a state to those listed (the first one replaces the default) and
+\fBexclude\fR removes one (the first one starting from every state); they come before the
+expression and override \fB\-a\fR, \fB\-l\fR and \fB\-B\fR. States are named without regard to
+case: \fBestablished\fR, \fBsyn-sent\fR, \fBsyn-recv\fR, \fBfin-wait-1\fR, \fBfin-wait-2\fR,
+\fBtime-wait\fR, \fBclosed\fR (also \fBclose\fR, \fBunconnected\fR), \fBclose-wait\fR,
+\fBlast-ack\fR, \fBlistening\fR, \fBclosing\fR and \fBbound-inactive\fR, or the groups
+\fBall\fR, \fBconnected\fR (all but listening and closed), \fBsynchronized\fR (connected but
+not syn-sent), \fBbucket\fR (syn-recv and time-wait, the kernel's minisockets) and \fBbig\fR
+(all but bucket).
+.PP
+The expression is made of these predicates:
+.TP
+\fBsrc\fR|\fBdst\fR [\fB=\fR] \fIHOST\fR
+the local or the peer address.
+.TP
+\fBsport\fR|\fBdport\fR [\fIOP\fR] [\fIFAMILY\fB:\fR]\fB:\fIPORT\fR
+the local or the peer port; \fIOP\fR is one of \fB= == eq\fR, \fB!= ne neq\fR,
+\fB> gt\fR, \fB< lt\fR, \fB>= ge geq\fR, \fB<= le leq\fR (\fB=\fR when omitted). \fIPORT\fR
+is a number or a service name from /etc/services.
+.TP
+\fBdev\fR [\fB=\fR|\fB!=\fR] \fINAME\fR|\fIINDEX\fR
+the device the socket is bound to.
+.TP
+\fBfwmark\fR [\fB=\fR|\fB!=\fR] \fIMARK\fR[\fB/\fIMASK\fR]
+the firewall mark, compared under the mask.
+.TP
+\fBcgroup\fR [\fB=\fR|\fB!=\fR] \fIPATH\fR
+the cgroup v2 the socket belongs to, as a path below the cgroup2 mount.
+.TP
+\fBautobound\fR
+a port (or unix name) the kernel chose rather than the application.
+.PP
+\fIHOST\fR is \fB[\fIFAMILY\fB:]\fIADDRESS\fB[/\fIPREFIX\fB][:\fIPORT\fB]\fR: an IPv4
+address (\fB10.0/16\fR, with missing bytes zero), an IPv6 address in brackets
+(\fB[fe80::/64]:22\fR), a host name, or \fB*\fR for any; \fIFAMILY\fR is one of the \fB\-f\fR
+names. With \fBunix:\fR, or when the last family option was \fB\-x\fR or \fB\-f unix\fR, the
+address is a glob matched without regard to case against the socket's path or
+\fB@\fIabstract\fR name. An IPv4 address given without a family also matches its
+IPv4-mapped IPv6 form.
+.PP
+Predicates combine with \fBand\fR (also \fB&\fR, \fB&&\fR, or nothing at all), \fBor\fR
+(\fB|\fR, \fB||\fR) and \fBnot\fR (\fB!\fR), grouped with parentheses. Tokens are separated by
+white space. As in ss, \fBand\fR and \fBor\fR have no precedence over each other: a chain of
+them is read from left to right, so \fBa or b and c\fR means \fB( a or b ) and c\fR;
+\fBnot\fR applies to the term right after it. Use parentheses to say what you mean.
+.PP
+For TCP, UDP and raw sockets the expression is compiled to the kernel's inet_diag bytecode, so
+the kernel drops what it rejects; every socket is also tested in user space, as ss does. For
+\fBautobound\fR the two tests differ, as in ss: the kernel asks whether the port was bound
+explicitly, user space whether it lies in the ephemeral range; a socket must pass both.
+.PP
+A filter that does not parse exits with status 255, a filter with a value that cannot be used
+(an address, port, device, mark or cgroup) with status 1; the message gives the line and
+column of the word at fault (the command line is line 1).
+.SH OUTPUT
 The table has the columns of ss: Netid (shown only when more than one table is listed),
 State (hidden when a single state is selected), Recv\-Q, Send\-Q, Local Address:Port,
 Peer Address:Port and Process.
@@ -197,8 +275,9 @@ instead of through sock_diag. sockscope also reads a table from /proc/net when t
 no sock_diag module for it, as ss does for raw sockets on many kernels.
 .SH EXIT STATUS
 0 on success, also when standard output is closed early (for example by
-\fBhead\fR(1)); 1 when the kernel cannot be asked or its answer cannot be read; 2 for an
-unknown option or a bad option value.
+\fBhead\fR(1)); 1 when the kernel cannot be asked or its answer cannot be read, or for a
+filter value that cannot be used; 2 for an unknown option or a bad option value; 255, as in
+ss, for a filter that does not parse, an unknown state name or an unknown \fB\-A\fR table.
 .SH SEE ALSO
 .BR ss (8),
 .BR sock_diag (7),

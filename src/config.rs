@@ -10,6 +10,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 use crate::cli::{Cli, FamilyArg};
+use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::query::{self, Query};
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
 
@@ -20,6 +21,23 @@ pub enum ConfigError {
     UnknownTable(String),
     #[error("the {0} table is not supported yet")]
     UnsupportedTable(String),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    #[error("cannot read the filter from {path}: {message}")]
+    FilterFile { path: String, message: String },
+    #[error("give the filter either with -F or on the command line, not both")]
+    TwoFilters,
+}
+
+impl ConfigError {
+    /// ss's exit status for the mistake: 255 for what it reports with its usage, 1 otherwise.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            ConfigError::Filter(e) => e.exit_status(),
+            ConfigError::FilterFile { .. } => 1,
+            _ => 255,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,15 +128,32 @@ impl Config {
                 .fold(FamilySet::EMPTY, FamilySet::with);
             states = StateSet::DEFAULT;
         }
+        let default_states = states;
         if let Some(explicit) = explicit_states(cli, matches) {
             states = explicit;
         }
 
         let (tables, mut families) = merge_defaults(tables, families);
-        match choices.iter().max_by_key(|c| c.index).map(|c| c.family) {
+        let last_family = choices.iter().max_by_key(|c| c.index).map(|c| c.family);
+        match last_family {
             Some(Family::Inet) => families = families.without(Family::Inet6),
             Some(Family::Inet6) => families = families.without(Family::Inet),
             _ => {}
+        }
+
+        let filter = read_filter(
+            cli,
+            &ParseOptions {
+                default_family: last_family,
+                service_protocol: service_protocol(tables),
+            },
+        )?;
+        // States in the filter override -a, -l and -B; if they cancel out, the tables'
+        // defaults apply.
+        match filter.states {
+            Some(named) if named.is_empty() => states = default_states,
+            Some(named) => states = named,
+            None => {}
         }
 
         let output = Output {
@@ -133,12 +168,16 @@ impl Config {
             show_netid: tables.len() > 1,
             show_state: states.len() != 1,
         };
+        let bytecode = filter.expr.as_ref().and_then(filter::compile);
         let query = Query {
             tables: tables.intersection(query::supported_tables()),
             families,
             states,
             inet_extensions: 0,
             unix_show: 0,
+            filter: filter.expr,
+            bytecode,
+            context: filter::Context::from_system(),
         };
         Ok(Config { query, output })
     }
@@ -162,15 +201,52 @@ fn default_states(family: Family) -> StateSet {
     }
 }
 
-/// `-a` or `-l`, whichever came last.
+/// `-a`, `-l` or `-B`, whichever came last.
 fn explicit_states(cli: &Cli, matches: &ArgMatches) -> Option<StateSet> {
-    let all = cli.all.then(|| last_index(matches, "all"));
-    let listening = cli.listening.then(|| last_index(matches, "listening"));
-    match (all, listening) {
-        (Some(a), Some(l)) if l > a => Some(listening_states()),
-        (Some(_), _) => Some(StateSet::ALL),
-        (None, Some(_)) => Some(listening_states()),
-        (None, None) => None,
+    [
+        (cli.all, "all", StateSet::ALL),
+        (cli.listening, "listening", listening_states()),
+        (
+            cli.bound_inactive,
+            "bound_inactive",
+            StateSet::single(TcpState::BoundInactive),
+        ),
+    ]
+    .into_iter()
+    .filter(|(given, _, _)| *given)
+    .max_by_key(|(_, id, _)| last_index(matches, id))
+    .map(|(_, _, states)| states)
+}
+
+/// The filter from the command line or from `-F`.
+fn read_filter(cli: &Cli, options: &ParseOptions) -> Result<Filter, ConfigError> {
+    let source = match &cli.filter_file {
+        Some(_) if !cli.expression.is_empty() => return Err(ConfigError::TwoFilters),
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(path)
+            }
+            .map_err(|e| ConfigError::FilterFile {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let without_comments = |line: &str| line.split('#').next().unwrap_or("").to_owned();
+            Source::Lines(text.lines().map(without_comments).collect())
+        }
+        None => Source::Args(cli.expression.clone()),
+    };
+    Ok(filter::parse(&source, options)?)
+}
+
+/// Service names in a filter are looked up for the protocol listed: UDP alone, TCP alone, or
+/// any when both or neither are.
+fn service_protocol(tables: NetidSet) -> Option<u8> {
+    match (tables.contains(Netid::Udp), tables.contains(Netid::Tcp)) {
+        (true, false) => Some(libc::IPPROTO_UDP as u8),
+        (false, true) => Some(libc::IPPROTO_TCP as u8),
+        _ => None,
     }
 }
 

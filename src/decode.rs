@@ -15,10 +15,13 @@ use crate::wire::unix::{UnixDiagAttr, UnixDiagMsg};
 pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>, DecodeError> {
     let header = msg.header;
     let family = header.family;
-    let mut v6only = false;
+    let (mut v6only, mut mark, mut cgroup_id) = (false, None, None);
     for attribute in msg.attributes() {
-        if let InetDiagAttr::V6Only(value) = attribute? {
-            v6only = value;
+        match attribute? {
+            InetDiagAttr::V6Only(value) => v6only = value,
+            InetDiagAttr::Mark(value) => mark = Some(value),
+            InetDiagAttr::CgroupId(value) => cgroup_id = Some(value),
+            _ => {}
         }
     }
     let id = &header.id;
@@ -30,6 +33,8 @@ pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>
         inode: u64::from(header.inode.get()),
         uid: Some(header.uid.get()),
         cookie: Some(id.cookie()),
+        mark,
+        cgroup_id,
         endpoints: Endpoints::Inet(InetEndpoints {
             local: SocketAddr::new(id.source(family), id.sport.get()),
             peer: SocketAddr::new(id.destination(family), id.dport.get()),
@@ -56,6 +61,8 @@ pub fn unix_socket<'a>(msg: &UnixDiagMsg<'a>) -> Result<Option<Socket<'a>>, Deco
         inode: u64::from(header.inode.get()),
         uid: None,
         cookie: Some(header.cookie()),
+        mark: None,
+        cgroup_id: None,
         endpoints: Endpoints::Unix(UnixEndpoints {
             name: UnixName::Unnamed,
             peer_inode: 0,
@@ -117,6 +124,7 @@ mod tests {
         assert_eq!(socket.inode, 193198);
         assert_eq!(socket.cookie, Some(0x19fa5));
         assert_eq!(socket.uid, Some(0));
+        assert_eq!((socket.mark, socket.cgroup_id), (Some(0), Some(1)));
         let Endpoints::Inet(ends) = socket.endpoints else {
             panic!("not inet")
         };

@@ -8,6 +8,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod filter;
+pub mod netdb;
 pub mod procnet;
 pub mod query;
 pub mod render;

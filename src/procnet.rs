@@ -138,6 +138,8 @@ fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
         inode,
         uid: Some(uid),
         cookie: None,
+        mark: None,
+        cgroup_id: None,
         endpoints: Endpoints::Inet(InetEndpoints {
             local,
             peer,
@@ -223,6 +225,8 @@ pub fn unix_sockets<E: From<ProcError>>(
             inode: s.inode,
             uid: None,
             cookie: None,
+            mark: None,
+            cgroup_id: None,
             endpoints: Endpoints::Unix(UnixEndpoints {
                 name,
                 peer_inode: 0,

@@ -10,8 +10,10 @@ use std::io;
 use netlink_packet_core::DecodeError;
 
 use crate::decode;
+use crate::filter::{Context, Expr};
 use crate::procnet::{self, ProcError};
 use crate::socket::{Family, FamilySet, Netid, NetidSet, Socket, StateSet};
+use crate::wire::bytecode::Bytecode;
 use crate::wire::inet::{InetDiagMsg, InetDiagRequest};
 use crate::wire::netlink::{DiagError, DiagSocket, DumpStatus, SOCK_DIAG_BY_FAMILY};
 use crate::wire::unix::{self, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN, UnixDiagMsg};
@@ -27,6 +29,25 @@ pub struct Query {
     pub inet_extensions: u8,
     /// Extra `UDIAG_SHOW_*` bits for unix requests.
     pub unix_show: u32,
+    /// Tested on every socket, whichever way it was listed.
+    pub filter: Option<Expr>,
+    /// Sent with inet requests so that the kernel drops most of what the filter rejects.
+    pub bytecode: Option<Bytecode>,
+    pub context: Context,
+}
+
+impl Query {
+    /// Hands `socket` to `sink` if the filter accepts it.
+    fn deliver(
+        &self,
+        socket: &Socket<'_>,
+        sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match &self.filter {
+            Some(filter) if !filter.matches(socket, &self.context) => Ok(()),
+            _ => sink(socket),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,11 +125,14 @@ fn inet_table(
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
 ) -> Result<DumpStatus, QueryError> {
     let v6 = family == Family::Inet6;
-    if procnet::forced(netid) {
+    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
         procnet::inet_sockets(netid, v6, query.states, |s| {
-            sink(s).map_err(QueryError::from)
-        })?;
-        return Ok(DumpStatus::default());
+            query.deliver(s, sink).map_err(QueryError::from)
+        })
+        .map(|()| DumpStatus::default())
+    };
+    if procnet::forced(netid) {
+        return from_proc(sink);
     }
     let af = if v6 { libc::AF_INET6 } else { libc::AF_INET } as u8;
     let protocol = netid.ip_protocol().expect("an inet table");
@@ -118,22 +142,31 @@ fn inet_table(
         // raw_diag reads this byte as the protocol to match; IPPROTO_RAW means any.
         request.header.raw_protocol = protocol;
     }
+    request.bytecode = query.bytecode.as_ref().map(Bytecode::as_bytes);
     let table = netid.name();
-    let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
-        let msg =
-            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
-        let socket = decode::inet_socket(netid, &msg)
-            .map_err(|source| QueryError::Decode { table, source })?;
-        sink(&socket)?;
-        Ok::<(), QueryError>(())
-    });
-    match result {
-        Err(QueryError::Diag(e)) if e.is_unsupported() => {
-            procnet::inet_sockets(netid, v6, query.states, |s| {
-                sink(s).map_err(QueryError::from)
-            })?;
-            Ok(DumpStatus::default())
+    let mut delivered = false;
+    let mut dump = |request: &InetDiagRequest<'_>, delivered: &mut bool| {
+        diag.dump(SOCK_DIAG_BY_FAMILY, request, |payload| {
+            *delivered = true;
+            let msg = InetDiagMsg::parse(payload)
+                .map_err(|source| QueryError::Decode { table, source })?;
+            let socket = decode::inet_socket(netid, &msg)
+                .map_err(|source| QueryError::Decode { table, source })?;
+            query.deliver(&socket, sink)?;
+            Ok::<(), QueryError>(())
+        })
+    };
+    let mut result = dump(&request, &mut delivered);
+    if let Err(QueryError::Diag(DiagError::Kernel { .. })) = result {
+        if request.bytecode.is_some() && !delivered {
+            // An older kernel may not know every test (or, without CAP_NET_ADMIN, refuse
+            // fwmark); user space filters anyway.
+            request.bytecode = None;
+            result = dump(&request, &mut delivered);
         }
+    }
+    match result {
+        Err(QueryError::Diag(e)) if e.is_unsupported() && !delivered => from_proc(sink),
         other => other,
     }
 }
@@ -144,9 +177,14 @@ fn unix_table(
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
 ) -> Result<DumpStatus, QueryError> {
     let wanted = |netid| query.tables.contains(netid);
+    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
+        procnet::unix_sockets(wanted, query.states, |s| {
+            query.deliver(s, sink).map_err(QueryError::from)
+        })
+        .map(|()| DumpStatus::default())
+    };
     if procnet::forced(Netid::UnixStream) {
-        procnet::unix_sockets(wanted, query.states, |s| sink(s).map_err(QueryError::from))?;
-        return Ok(DumpStatus::default());
+        return from_proc(sink);
     }
     let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.unix_show;
     let request = unix::dump_request(query.states.bits(), show);
@@ -157,15 +195,12 @@ fn unix_table(
         let socket =
             decode::unix_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
         if let Some(socket) = socket.filter(|s| wanted(s.netid)) {
-            sink(&socket)?;
+            query.deliver(&socket, sink)?;
         }
         Ok::<(), QueryError>(())
     });
     match result {
-        Err(QueryError::Diag(e)) if e.is_unsupported() => {
-            procnet::unix_sockets(wanted, query.states, |s| sink(s).map_err(QueryError::from))?;
-            Ok(DumpStatus::default())
-        }
+        Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
 }

@@ -406,6 +406,10 @@ pub struct Socket<'a> {
     pub uid: Option<u32>,
     /// The kernel's socket cookie: unique while the socket lives, never reused.
     pub cookie: Option<u64>,
+    /// The firewall mark (`SO_MARK`); the kernel reports it to CAP_NET_ADMIN only.
+    pub mark: Option<u32>,
+    /// The id of the socket's cgroup v2.
+    pub cgroup_id: Option<u64>,
     pub endpoints: Endpoints<'a>,
 }
 

@@ -3,6 +3,8 @@
 
 mod util;
 
+mod bytecode;
+mod filter;
 mod generated;
 mod json;
 mod listing;

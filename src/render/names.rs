@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::netdb;
 use crate::socket::Netid;
 
 /// Where ss looks up names, read lazily.
@@ -68,11 +69,12 @@ impl Names {
             .or_insert_with(|| interface_name(index).unwrap_or_else(|| format!("if{index}").into()))
     }
 
-    /// The host name of `ip` by reverse lookup, if it has one.
+    /// The host name of `ip` by reverse lookup, if it has one. An IPv4-mapped IPv6 address is
+    /// looked up as the IPv4 address it carries, as ss does.
     pub fn host(&mut self, ip: IpAddr) -> Option<&str> {
         self.hosts
             .entry(ip)
-            .or_insert_with(|| reverse_lookup(ip))
+            .or_insert_with(|| reverse_lookup(ip.to_canonical()))
             .as_deref()
     }
 }
@@ -87,49 +89,26 @@ fn read_ephemeral_range() -> (u16, u16) {
     }
 }
 
-/// `/etc/services`: `name port/protocol aliases... # comment`. The first entry for a port and
-/// protocol wins, as with getservbyport(3).
+/// Port and protocol to name. The first entry for a port and protocol wins, as with
+/// getservbyport(3).
 fn read_services() -> HashMap<(u16, u8), Box<str>> {
-    let text = std::fs::read_to_string("/etc/services").unwrap_or_default();
-    let mut services = HashMap::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut fields = line.split_ascii_whitespace();
-        let (Some(name), Some(port_protocol)) = (fields.next(), fields.next()) else {
-            continue;
-        };
-        let Some((port, protocol)) = port_protocol.split_once('/') else {
-            continue;
-        };
-        let Ok(port) = port.parse::<u16>() else {
-            continue;
-        };
-        let protocol = match protocol {
-            "tcp" => libc::IPPROTO_TCP,
-            "udp" => libc::IPPROTO_UDP,
-            "sctp" => libc::IPPROTO_SCTP,
-            "dccp" => libc::IPPROTO_DCCP,
-            _ => continue,
-        } as u8;
-        services
-            .entry((port, protocol))
-            .or_insert_with(|| name.into());
+    let text = netdb::read_services();
+    let mut names = HashMap::new();
+    for service in netdb::services(&text) {
+        names
+            .entry((service.port, service.protocol))
+            .or_insert_with(|| service.name.into());
     }
-    services
+    names
 }
 
-/// `/etc/protocols`: `name number aliases... # comment`.
 fn read_protocols() -> HashMap<u8, Box<str>> {
-    let text = std::fs::read_to_string("/etc/protocols").unwrap_or_default();
-    let mut protocols = HashMap::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut fields = line.split_ascii_whitespace();
-        if let (Some(name), Some(Ok(number))) = (fields.next(), fields.next().map(str::parse)) {
-            protocols.entry(number).or_insert_with(|| name.into());
-        }
+    let text = netdb::read_protocols();
+    let mut names = HashMap::new();
+    for (name, number) in netdb::protocols(&text) {
+        names.entry(number).or_insert_with(|| name.into());
     }
-    protocols
+    names
 }
 
 fn interface_name(index: u32) -> Option<Box<str>> {

@@ -11,6 +11,7 @@ use std::mem::size_of;
 use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
+pub mod bytecode;
 pub mod inet;
 pub mod netlink;
 pub mod unix;

@@ -187,7 +187,11 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
     dual.set_only_v6(false).unwrap();
     dual.bind(&addr("[::]:8080")).unwrap();
     dual.listen(10).unwrap();
-    keep.push(dual);
+    // An IPv4 client of the dual-stack listener: the accepted socket is IPv6 with
+    // IPv4-mapped addresses.
+    let mapped_client = connect(v4, &addr("127.0.0.1:8080"));
+    let (mapped, _) = dual.accept().unwrap();
+    keep.extend([dual, mapped_client, mapped]);
     let only = tcp(v6);
     only.set_only_v6(true).unwrap();
     only.bind(&addr("[::]:8081")).unwrap();
@@ -200,6 +204,16 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
     bound.bind(&addr("0.0.0.0:7000")).unwrap();
     bound.listen(4).unwrap();
     keep.push(bound);
+    // A listener with a firewall mark.
+    let marked = tcp(v4);
+    marked.set_mark(0x10).unwrap();
+    marked.bind(&addr("127.0.0.1:6000")).unwrap();
+    marked.listen(2).unwrap();
+    keep.push(marked);
+    // Bound but neither listening nor connected: the kernel lists it only when asked.
+    let idle = tcp(v4);
+    idle.bind(&addr("127.0.0.1:55001")).unwrap();
+    keep.push(idle);
 
     // A link-local listener with its scope.
     let link_local = tcp(v6);

@@ -1,0 +1,259 @@
+//! Evaluating a filter in user space, on every socket, whichever table it came from.
+//!
+//! The rules are ss's. A condition on an address family a socket does not have is false. An
+//! IPv4 address read without a family also matches its IPv4-mapped IPv6 form. For unix sockets
+//! `src` matches the socket's own name as a case-insensitive glob (`@name` for an abstract
+//! one), `dst` the peer's, which the kernel does not report, and port comparisons use the
+//! inodes. `autobound` means a port in the ephemeral range (an inet socket) or no name (a unix
+//! socket); the kernel's bytecode asks instead whether the port was bound explicitly, and ss
+//! applies both, so the two meanings intersect.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::{Cond, End, Expr, Host, InetHost, IpFamily};
+use crate::socket::{Endpoints, Socket, UnixName};
+
+/// What evaluation needs to know about the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// `net.ipv4.ip_local_port_range`, both ends included.
+    pub ephemeral: (u16, u16),
+}
+
+impl Context {
+    /// The context of the network namespace this process is in.
+    pub fn from_system() -> Context {
+        let text =
+            std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+        let mut numbers = text.split_ascii_whitespace().map(str::parse::<u16>);
+        let ephemeral = match (numbers.next(), numbers.next()) {
+            (Some(Ok(low)), Some(Ok(high))) => (low, high),
+            _ => (32768, 60999),
+        };
+        Context { ephemeral }
+    }
+}
+
+impl Expr {
+    pub fn matches(&self, socket: &Socket<'_>, context: &Context) -> bool {
+        match self {
+            Expr::And(a, b) => a.matches(socket, context) && b.matches(socket, context),
+            Expr::Or(a, b) => a.matches(socket, context) || b.matches(socket, context),
+            Expr::Not(a) => !a.matches(socket, context),
+            Expr::Cond(cond) => cond.matches(socket, context),
+        }
+    }
+}
+
+impl Cond {
+    fn matches(&self, socket: &Socket<'_>, context: &Context) -> bool {
+        match (self, &socket.endpoints) {
+            (Cond::Host(end, Host::Inet(host)), Endpoints::Inet(ends)) => {
+                host.matches(if *end == End::Local {
+                    ends.local
+                } else {
+                    ends.peer
+                })
+            }
+            (Cond::Host(end, Host::Unix(pattern)), Endpoints::Unix(ends)) => match end {
+                End::Local => unix_name_matches(pattern, ends.name),
+                End::Peer => glob(pattern, b""),
+            },
+            (Cond::Host(_, Host::Inet(host)), Endpoints::Unix(_)) => {
+                host.family.is_none() && host.prefix.is_none() && host.port.is_none()
+            }
+            (Cond::Host(_, Host::Unix(_)), Endpoints::Inet(_)) => false,
+            (Cond::PortAtLeast(end, port), _) => port_of(socket, *end) >= u64::from(*port),
+            (Cond::PortAtMost(end, port), _) => port_of(socket, *end) <= u64::from(*port),
+            (Cond::Device(index), Endpoints::Inet(ends)) => ends.ifindex == *index,
+            (Cond::Device(index), _) => *index == 0,
+            (Cond::Mark { mark, mask }, _) => socket.mark.unwrap_or(0) & mask == *mark,
+            (Cond::Cgroup(id), _) => socket.cgroup_id.unwrap_or(0) == *id,
+            (Cond::Autobound, Endpoints::Inet(ends)) => {
+                let (low, high) = context.ephemeral;
+                (low..=high).contains(&ends.local.port())
+            }
+            (Cond::Autobound, Endpoints::Unix(ends)) => ends.name == UnixName::Unnamed,
+        }
+    }
+}
+
+/// What `sport` and `dport` compare: the ports of an inet socket, the inodes of a unix one.
+fn port_of(socket: &Socket<'_>, end: End) -> u64 {
+    match (&socket.endpoints, end) {
+        (Endpoints::Inet(ends), End::Local) => u64::from(ends.local.port()),
+        (Endpoints::Inet(ends), End::Peer) => u64::from(ends.peer.port()),
+        (Endpoints::Unix(_), End::Local) => socket.inode,
+        (Endpoints::Unix(ends), End::Peer) => u64::from(ends.peer_inode),
+    }
+}
+
+impl InetHost {
+    fn matches(&self, address: SocketAddr) -> bool {
+        if self.port.is_some_and(|port| port != address.port()) {
+            return false;
+        }
+        let ip = address.ip();
+        let Some((prefix, len)) = self.prefix else {
+            return match self.family {
+                None => true,
+                Some(IpFamily::V4) => ip.is_ipv4(),
+                Some(IpFamily::V6) => ip.is_ipv6(),
+            };
+        };
+        match (prefix, ip) {
+            (IpAddr::V4(p), IpAddr::V4(a)) => leading_bits_match(&p.octets(), &a.octets(), len),
+            (IpAddr::V6(p), IpAddr::V6(a)) => leading_bits_match(&p.octets(), &a.octets(), len),
+            (IpAddr::V4(p), IpAddr::V6(a)) if self.mapped_too => a
+                .to_ipv4_mapped()
+                .is_some_and(|a| leading_bits_match(&p.octets(), &a.octets(), len)),
+            _ => false,
+        }
+    }
+}
+
+fn leading_bits_match(a: &[u8], b: &[u8], bits: u8) -> bool {
+    let (whole, rest) = (usize::from(bits / 8), bits % 8);
+    if a[..whole] != b[..whole] {
+        return false;
+    }
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        a[whole] & mask == b[whole] & mask
+    }
+}
+
+/// A unix name as ss matches it: the path, or `@` and the abstract name with every NUL shown
+/// as `@`; an unnamed socket has the empty name.
+fn unix_name_matches(pattern: &[u8], name: UnixName<'_>) -> bool {
+    match name {
+        UnixName::Unnamed => glob(pattern, b""),
+        UnixName::Path(path) => glob(pattern, path),
+        UnixName::Abstract(name) => {
+            let mut shown = Vec::with_capacity(name.len() + 1);
+            shown.push(b'@');
+            shown.extend(name.iter().map(|&b| if b == 0 { b'@' } else { b }));
+            glob(pattern, &shown)
+        }
+    }
+}
+
+/// A case-insensitive fnmatch(3) without flags: `*`, `?`, `[...]` (with `!` or `^` to
+/// negate, and ranges) and `\` to escape; `*` matches `/` too.
+pub fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    // Where to resume after the last `*`: the pattern after it, and the text it has taken.
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        let step = match pattern.get(p) {
+            Some(b'*') => {
+                backtrack = Some((p + 1, t));
+                p += 1;
+                continue;
+            }
+            Some(b'?') => Some(1),
+            Some(b'[') => match class(&pattern[p..], text[t]) {
+                Class::Matches(len) => Some(len),
+                Class::Misses => None,
+                Class::Unclosed => (text[t] == b'[').then_some(1),
+            },
+            Some(b'\\') if p + 1 < pattern.len() => {
+                (pattern[p + 1].eq_ignore_ascii_case(&text[t])).then_some(2)
+            }
+            Some(&c) => c.eq_ignore_ascii_case(&text[t]).then_some(1),
+            None => None,
+        };
+        match step {
+            Some(len) => {
+                p += len;
+                t += 1;
+            }
+            None => match backtrack {
+                Some((after_star, taken)) => {
+                    p = after_star;
+                    t = taken + 1;
+                    backtrack = Some((after_star, taken + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+enum Class {
+    /// The byte is in the class, which is this long.
+    Matches(usize),
+    Misses,
+    /// No `]` closes the class: the `[` is an ordinary character.
+    Unclosed,
+}
+
+/// Matches one byte against the `[...]` class at the start of `pattern`.
+fn class(pattern: &[u8], byte: u8) -> Class {
+    let mut i = 1;
+    let negate = matches!(pattern.get(i), Some(b'!' | b'^'));
+    if negate {
+        i += 1;
+    }
+    let byte = byte.to_ascii_lowercase();
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let Some(&c) = pattern.get(i) else {
+            return Class::Unclosed;
+        };
+        if c == b']' && !first {
+            break;
+        }
+        first = false;
+        let low = c.to_ascii_lowercase();
+        if pattern.get(i + 1) == Some(&b'-') && pattern.get(i + 2).is_some_and(|&e| e != b']') {
+            let high = pattern[i + 2].to_ascii_lowercase();
+            matched |= (low..=high).contains(&byte);
+            i += 3;
+        } else {
+            matched |= low == byte;
+            i += 1;
+        }
+    }
+    if matched != negate {
+        Class::Matches(i + 1)
+    } else {
+        Class::Misses
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob(b"*", b""));
+        assert!(glob(b"*", b"/tmp/a.sock"));
+        assert!(glob(b"/tmp/*", b"/tmp/x/y.sock"));
+        assert!(glob(b"*APP*", b"/run/app.sock"));
+        assert!(glob(b"@abs*", b"@abstract-name"));
+        assert!(!glob(b"@*", b"/tmp/a"));
+        assert!(glob(b"/run/?.sock", b"/run/a.sock"));
+        assert!(!glob(b"/run/?.sock", b"/run/ab.sock"));
+        assert!(glob(b"[a-c]x", b"bx"));
+        assert!(!glob(b"[!a-c]x", b"bx"));
+        assert!(glob(b"\\*", b"*"));
+        assert!(!glob(b"\\*", b"a"));
+        assert!(glob(b"a*b*c", b"axxbyyc"));
+        assert!(!glob(b"a*b*c", b"axxbyy"));
+        assert!(glob(b"[x", b"[x"));
+    }
+
+    #[test]
+    fn prefixes() {
+        assert!(leading_bits_match(&[127, 0, 0, 1], &[127, 9, 9, 9], 8));
+        assert!(!leading_bits_match(&[127, 0, 0, 1], &[128, 0, 0, 1], 1));
+        assert!(leading_bits_match(&[10, 0, 0, 0], &[10, 0, 0, 255], 24));
+        assert!(leading_bits_match(&[1, 2, 3, 4], &[5, 6, 7, 8], 0));
+        assert!(!leading_bits_match(&[0b1010_0000], &[0b1011_0000], 4));
+        assert!(leading_bits_match(&[0b1010_0000], &[0b1010_1111], 4));
+    }
+}

@@ -1,0 +1,378 @@
+//! The values predicates take: HOST (`[FAMILY:]ADDRESS[/PREFIX][:PORT]`), ports, devices,
+//! marks and cgroup paths.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use super::{Host, InetHost, IpFamily};
+use crate::netdb;
+use crate::socket::Family;
+
+/// Why a value cannot be used, in words for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostError(pub String);
+
+fn error<T>(message: String) -> Result<T, HostError> {
+    Err(HostError(message))
+}
+
+/// A `sport`/`dport` operand: a port (with an optional family), or, when unix names are the
+/// default, a name pattern as ss reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortSpec {
+    Host(InetHost),
+    Unix(Vec<u8>),
+}
+
+impl PortSpec {
+    pub fn into_host(self) -> Host {
+        match self {
+            PortSpec::Host(host) => Host::Inet(host),
+            PortSpec::Unix(pattern) => Host::Unix(pattern),
+        }
+    }
+}
+
+impl InetHost {
+    pub fn port_number(&self) -> Option<u16> {
+        self.port
+    }
+}
+
+/// A leading `FAMILY:`, if the text has one.
+fn split_family(text: &str) -> (Option<Family>, &str) {
+    if let Some((word, rest)) = text.split_once(':') {
+        if let Some(family) = Family::ALL.into_iter().find(|f| f.name() == word) {
+            return (Some(family), rest);
+        }
+    }
+    (None, text)
+}
+
+fn ip_family(family: Option<Family>) -> Result<Option<IpFamily>, HostError> {
+    match family {
+        None => Ok(None),
+        Some(Family::Inet) => Ok(Some(IpFamily::V4)),
+        Some(Family::Inet6) => Ok(Some(IpFamily::V6)),
+        Some(other) => error(format!(
+            "filtering on {} addresses is not supported yet",
+            other.name()
+        )),
+    }
+}
+
+/// The conditions a `src`/`dst` operand stands for: one, or one per address of a host name.
+pub fn hosts(
+    text: &str,
+    default_family: Option<Family>,
+    service_protocol: Option<u8>,
+) -> Result<Vec<Host>, HostError> {
+    let (explicit, rest) = split_family(text);
+    if explicit.or(default_family) == Some(Family::Unix) {
+        return Ok(vec![Host::Unix(rest.as_bytes().to_vec())]);
+    }
+    let named = ip_family(explicit)?;
+    let family = match named {
+        Some(family) => Some(family),
+        None => ip_family(default_family).unwrap_or(None),
+    };
+    let (address, port) = split_port(rest)?;
+    let port = match port {
+        Some(port) => parse_port(port, service_protocol)?,
+        None => None,
+    };
+    let host = |family: Option<IpFamily>, prefix| {
+        Host::Inet(InetHost {
+            family,
+            prefix,
+            port,
+            mapped_too: named.is_none() && family == Some(IpFamily::V4),
+        })
+    };
+    if address.is_empty() || address == "*" {
+        return Ok(vec![host(family, None)]);
+    }
+    if let Some(inner) = address.strip_prefix('[') {
+        let inner = inner.strip_suffix(']').unwrap_or(inner);
+        let (ip, len) = with_prefix_len(inner, 128, |a| a.parse::<Ipv6Addr>().ok())
+            .ok_or_else(|| HostError(format!("\"{address}\" is not an IPv6 address")))?;
+        return Ok(vec![host(Some(IpFamily::V6), Some((IpAddr::V6(ip), len)))]);
+    }
+    if address.starts_with(|c: char| c.is_ascii_digit()) {
+        let (ip, len) = with_prefix_len(address, 32, parse_ipv4)
+            .ok_or_else(|| HostError(format!("\"{address}\" is not an IPv4 address")))?;
+        return Ok(vec![host(Some(IpFamily::V4), Some((IpAddr::V4(ip), len)))]);
+    }
+    // A host name: ss looks up IPv4 addresses unless told otherwise.
+    let wanted = family.unwrap_or(IpFamily::V4);
+    let mut addresses: Vec<IpAddr> = (address, 0)
+        .to_socket_addrs()
+        .map_err(|e| HostError(format!("cannot resolve \"{address}\": {e}")))?
+        .map(|a| a.ip())
+        .filter(|ip| {
+            matches!(
+                (ip, wanted),
+                (IpAddr::V4(_), IpFamily::V4) | (IpAddr::V6(_), IpFamily::V6)
+            )
+        })
+        .collect();
+    addresses.dedup();
+    if addresses.is_empty() {
+        return error(format!(
+            "\"{address}\" has no {} address",
+            match wanted {
+                IpFamily::V4 => "IPv4",
+                IpFamily::V6 => "IPv6",
+            }
+        ));
+    }
+    Ok(addresses
+        .into_iter()
+        .map(|ip| {
+            let len = if ip.is_ipv4() { 32 } else { 128 };
+            let family = if ip.is_ipv4() {
+                IpFamily::V4
+            } else {
+                IpFamily::V6
+            };
+            host(Some(family), Some((ip, len)))
+        })
+        .collect())
+}
+
+/// Splits `ADDRESS[:PORT]`, where an IPv6 address is in brackets.
+fn split_port(text: &str) -> Result<(&str, Option<&str>), HostError> {
+    if text.starts_with('[') {
+        let Some(close) = text.find(']') else {
+            return error(format!("\"{text}\" has no closing \"]\""));
+        };
+        let (address, after) = text.split_at(close + 1);
+        return match after {
+            "" => Ok((address, None)),
+            _ => match after.strip_prefix(':') {
+                Some(port) => Ok((address, Some(port))),
+                None => error(format!("\"{after}\" after \"{address}\" is not a port")),
+            },
+        };
+    }
+    match text.matches(':').count() {
+        0 => Ok((text, None)),
+        1 => {
+            let (address, port) = text.split_once(':').expect("one colon");
+            Ok((address, Some(port)))
+        }
+        _ => error(format!(
+            "\"{text}\" has too many colons; write IPv6 addresses in brackets, as in [::1]:22"
+        )),
+    }
+}
+
+/// `ADDRESS[/LEN]`, with `full` bits when no length is given.
+fn with_prefix_len<T>(text: &str, full: u8, parse: impl Fn(&str) -> Option<T>) -> Option<(T, u8)> {
+    let (address, len) = match text.split_once('/') {
+        Some((address, len)) => (address, len.parse::<u8>().ok().filter(|&l| l <= full)?),
+        None => (text, full),
+    };
+    Some((parse(address)?, len))
+}
+
+/// A dotted IPv4 address, possibly cut short as ss allows (`127/8`, `193.233.7/24`): the
+/// missing bytes are zero.
+fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    for (octet, part) in octets.iter_mut().zip(&parts) {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *octet = part.parse().ok()?;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
+/// A port: a number (decimal, `0x` hex or `0` octal, as strtoul reads it), a service name, or
+/// `*`/nothing for any port.
+fn parse_port(text: &str, service_protocol: Option<u8>) -> Result<Option<u16>, HostError> {
+    if text.is_empty() || text == "*" {
+        return Ok(None);
+    }
+    if let Some(number) = parse_number(text) {
+        return match u16::try_from(number) {
+            Ok(port) => Ok(Some(port)),
+            Err(_) => error(format!("port {text} is out of range (0 to 65535)")),
+        };
+    }
+    match netdb::service_port(text, service_protocol) {
+        Some(port) => Ok(Some(port)),
+        None => error(format!("\"{text}\" is not a port number or a service name")),
+    }
+}
+
+/// An unsigned number as strtoul(3) with base 0 reads it.
+fn parse_number(text: &str) -> Option<u64> {
+    let text = text.strip_prefix('+').unwrap_or(text);
+    let (digits, radix) = if let Some(hex) = text.strip_prefix("0x").or(text.strip_prefix("0X")) {
+        (hex, 16)
+    } else if text.len() > 1 && text.starts_with('0') {
+        (&text[1..], 8)
+    } else {
+        (text, 10)
+    };
+    if digits.is_empty() && radix == 16 {
+        return Some(0);
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// The operand of `sport`/`dport`: `[FAMILY:]:PORT`, `PORT` or `*`.
+pub fn port_spec(
+    text: &str,
+    default_family: Option<Family>,
+    service_protocol: Option<u8>,
+) -> Result<PortSpec, HostError> {
+    let (explicit, rest) = split_family(text);
+    if explicit.or(default_family) == Some(Family::Unix) {
+        return Ok(PortSpec::Unix(rest.as_bytes().to_vec()));
+    }
+    let family = ip_family(explicit)?;
+    let port = parse_port(rest.strip_prefix(':').unwrap_or(rest), service_protocol)?;
+    Ok(PortSpec::Host(InetHost {
+        family,
+        prefix: None,
+        port,
+        mapped_too: false,
+    }))
+}
+
+/// A device by name or index.
+pub fn device(name: &str) -> Result<u32, HostError> {
+    if let Ok(index) = name.parse::<u32>() {
+        return Ok(index);
+    }
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        return error(format!("no network device \"{name}\""));
+    };
+    // SAFETY: a valid NUL-terminated string; if_nametoindex only reads it.
+    match unsafe { libc::if_nametoindex(c_name.as_ptr()) } {
+        0 => error(format!("no network device \"{name}\"")),
+        index => Ok(index),
+    }
+}
+
+/// `MARK[/MASK]`; without a mask every bit counts.
+pub fn mark(text: &str) -> Result<(u32, u32), HostError> {
+    let number = |part: &str| parse_number(part).and_then(|n| u32::try_from(n).ok());
+    let bad = || HostError(format!("\"{text}\" is not a mark (MARK or MARK/MASK)"));
+    match text.split_once('/') {
+        Some((mark, mask)) => Ok((number(mark).ok_or_else(bad)?, number(mask).ok_or_else(bad)?)),
+        None => Ok((number(text).ok_or_else(bad)?, u32::MAX)),
+    }
+}
+
+/// The id of a cgroup v2 path, relative to the cgroup2 mount: on 64-bit kernels a cgroup's id
+/// is the inode number of its directory.
+pub fn cgroup(path: &str) -> Result<u64, HostError> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let Some(mount) = mounts.lines().find_map(|line| {
+        let mut fields = line.split_ascii_whitespace();
+        let (_, point, kind) = (fields.next()?, fields.next()?, fields.next()?);
+        (kind == "cgroup2").then(|| PathBuf::from(point))
+    }) else {
+        return error("no cgroup2 file system is mounted".into());
+    };
+    let full = mount.join(path.trim_start_matches('/'));
+    match std::fs::metadata(&full) {
+        Ok(meta) => Ok(meta.ino()),
+        Err(e) => error(format!("no cgroup \"{path}\" ({}: {e})", full.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inet(text: &str) -> InetHost {
+        match hosts(text, None, None).unwrap().remove(0) {
+            Host::Inet(host) => host,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn address_forms() {
+        let h = inet("127.0.0.1:5000");
+        assert_eq!(h.family, Some(IpFamily::V4));
+        assert_eq!(h.prefix, Some(("127.0.0.1".parse().unwrap(), 32)));
+        assert_eq!(h.port, Some(5000));
+        assert!(h.mapped_too);
+        let h = inet("193.233.7/24");
+        assert_eq!(h.prefix, Some(("193.233.7.0".parse().unwrap(), 24)));
+        let h = inet("[::1]:5001");
+        assert_eq!(h.prefix, Some(("::1".parse().unwrap(), 128)));
+        assert!(!h.mapped_too);
+        let h = inet("[fe80::/64]");
+        assert_eq!(h.prefix, Some(("fe80::".parse().unwrap(), 64)));
+        let h = inet("*:22");
+        assert_eq!((h.family, h.prefix, h.port), (None, None, Some(22)));
+        let h = inet("inet:127.0.0.1");
+        assert!(!h.mapped_too);
+        let h = inet("inet6:*");
+        assert_eq!((h.family, h.prefix), (Some(IpFamily::V6), None));
+        let h = inet(":ssh");
+        assert_eq!(h.port, Some(22));
+        let h = inet("127.0.0.1:");
+        assert_eq!(h.port, None);
+    }
+
+    #[test]
+    fn bad_addresses() {
+        for bad in [
+            "1.2.3.4.5",
+            "127.0.0.1/33",
+            "::1",
+            "[::1",
+            "[::1]x",
+            "[zz]",
+            "127.0.0.1:99999",
+            "127.0.0.1:nosuchservice",
+            "link:eth0",
+        ] {
+            assert!(hosts(bad, None, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unix_names_when_unix_is_the_default() {
+        assert_eq!(
+            hosts("/run/*", Some(Family::Unix), None).unwrap(),
+            [Host::Unix(b"/run/*".to_vec())]
+        );
+        assert_eq!(
+            hosts("unix:@abs*", None, None).unwrap(),
+            [Host::Unix(b"@abs*".to_vec())]
+        );
+    }
+
+    #[test]
+    fn ports_as_strtoul_reads_them() {
+        assert_eq!(parse_port("0x16", None), Ok(Some(22)));
+        assert_eq!(parse_port("022", None), Ok(Some(18)));
+        assert_eq!(parse_port("+22", None), Ok(Some(22)));
+        assert!(parse_port("65536", None).is_err());
+        assert_eq!(parse_port("mdns", Some(17)), Ok(Some(5353)));
+        assert!(parse_port("mdns", Some(6)).is_err());
+    }
+
+    #[test]
+    fn marks() {
+        assert_eq!(mark("0x10/0xff"), Ok((0x10, 0xff)));
+        assert_eq!(mark("5"), Ok((5, u32::MAX)));
+        assert!(mark("zz").is_err());
+        assert!(mark("0x10/").is_err());
+        assert!(mark("4294967296").is_err());
+    }
+}

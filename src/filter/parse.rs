@@ -1,0 +1,709 @@
+//! Reading a filter: words into tokens, tokens into a [`Filter`].
+//!
+//! As in ss, tokens are separated by white space: `( sport = :22 )` is five tokens and
+//! `(sport` is one, read as an address. The grammar has no precedence between `and` and `or`;
+//! a chain is folded from the left, `not` binds to the term after it, and two terms side by
+//! side are joined by `and`.
+
+use std::fmt;
+use std::ops::Not;
+
+use super::host::{self, HostError, PortSpec};
+use super::{Cond, End, Expr, Filter};
+use crate::socket::{Family, StateSet, TcpState};
+
+/// Where the filter's words come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Words from the command line; positions are columns of the words joined by spaces.
+    Args(Vec<String>),
+    /// The lines of a `-F` file (or standard input); positions are line and column.
+    Lines(Vec<String>),
+}
+
+/// What the rest of the command line tells the parser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// The family of the last `-4`, `-6`, `-f` or `-x`: how an address without a family is
+    /// read (with `-x`, `src *.sock` is a unix name).
+    pub default_family: Option<Family>,
+    /// The protocol service names are looked up in: UDP when only UDP is listed, TCP when TCP
+    /// is and UDP is not, any otherwise.
+    pub service_protocol: Option<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilterError {
+    pub kind: FilterErrorKind,
+    /// Line and column (both from 1) of the offending token.
+    pub at: Option<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilterErrorKind {
+    /// The words do not form a filter (ss exits 255).
+    Syntax(String),
+    /// An unknown state name (ss exits 255).
+    WrongState(String),
+    /// A well-formed filter with a value that cannot be used: an address, port, device, mark
+    /// or cgroup (ss exits 1).
+    Value(String),
+}
+
+impl FilterError {
+    /// The exit status ss uses for this kind of mistake.
+    pub fn exit_status(&self) -> u8 {
+        match self.kind {
+            FilterErrorKind::Syntax(_) | FilterErrorKind::WrongState(_) => 255,
+            FilterErrorKind::Value(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            FilterErrorKind::WrongState(name) => return write!(f, "wrong state name: {name}"),
+            FilterErrorKind::Syntax(message) | FilterErrorKind::Value(message) => {
+                write!(f, "filter: {message}")?
+            }
+        }
+        if let Some((line, column)) = self.at {
+            write!(f, " at {line}:{column}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+#[derive(Clone, Copy, Debug)]
+struct Token<'a> {
+    text: &'a str,
+    line: usize,
+    column: usize,
+}
+
+/// Parses a filter.
+pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterError> {
+    let joined;
+    let lines: Vec<&str> = match source {
+        Source::Args(words) => {
+            joined = words.join(" ");
+            vec![&joined]
+        }
+        Source::Lines(lines) => lines.iter().map(String::as_str).collect(),
+    };
+    let tokens = tokenize(&lines);
+    let mut parser = Parser {
+        tokens,
+        next: 0,
+        options: *options,
+    };
+    let states = parser.states()?;
+    let expr = if parser.peek().is_some() {
+        let expr = parser.list()?;
+        if let Some(token) = parser.peek() {
+            return Err(parser.syntax(token, format!("unexpected \"{}\"", token.text)));
+        }
+        Some(expr)
+    } else {
+        None
+    };
+    Ok(Filter { states, expr })
+}
+
+fn tokenize<'a>(lines: &[&'a str]) -> Vec<Token<'a>> {
+    let mut tokens = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let mut rest = *line;
+        while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+            let after = &rest[start..];
+            let len = after.find(char::is_whitespace).unwrap_or(after.len());
+            tokens.push(Token {
+                text: &after[..len],
+                line: index + 1,
+                column: line.len() - after.len() + 1,
+            });
+            rest = &after[len..];
+        }
+    }
+    tokens
+}
+
+struct Parser<'a> {
+    tokens: Vec<Token<'a>>,
+    next: usize,
+    options: ParseOptions,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<Token<'a>> {
+        self.tokens.get(self.next).copied()
+    }
+
+    fn advance(&mut self) -> Option<Token<'a>> {
+        let token = self.peek()?;
+        self.next += 1;
+        Some(token)
+    }
+
+    fn error_at(token: Option<Token<'_>>, kind: FilterErrorKind) -> FilterError {
+        FilterError {
+            kind,
+            at: token.map(|t| (t.line, t.column)),
+        }
+    }
+
+    fn syntax(&self, token: Token<'_>, message: String) -> FilterError {
+        Parser::error_at(Some(token), FilterErrorKind::Syntax(message))
+    }
+
+    /// The error for a missing token after `after`.
+    fn missing(&self, what: &str, after: &str) -> FilterError {
+        let message = match self.peek() {
+            Some(token) => format!("expected {what} after \"{after}\", got \"{}\"", token.text),
+            None => format!("expected {what} after \"{after}\", got the end of the filter"),
+        };
+        Parser::error_at(self.peek(), FilterErrorKind::Syntax(message))
+    }
+
+    /// `state NAME` and `exclude NAME`, before the expression. `state` adds to the set (the
+    /// first one starting from nothing), `exclude` removes (the first one starting from every
+    /// state).
+    fn states(&mut self) -> Result<Option<StateSet>, FilterError> {
+        let mut states: Option<StateSet> = None;
+        while let Some(keyword) = self.peek() {
+            let include = match keyword.text {
+                "state" => true,
+                "exclude" => false,
+                _ => break,
+            };
+            self.advance();
+            let Some(name) = self.advance() else {
+                return Err(self.missing("a state name", keyword.text));
+            };
+            let named = state_set(name.text).ok_or_else(|| {
+                Parser::error_at(
+                    Some(name),
+                    FilterErrorKind::WrongState(name.text.to_owned()),
+                )
+            })?;
+            states = Some(if include {
+                states.unwrap_or(StateSet::EMPTY).union(named)
+            } else {
+                StateSet::from_bits(states.unwrap_or(StateSet::ALL).bits() & !named.bits())
+            });
+        }
+        Ok(states)
+    }
+
+    /// A chain of terms joined by `and`, `or` or nothing, folded from the left.
+    fn list(&mut self) -> Result<Expr, FilterError> {
+        let mut left = self.term()?;
+        while let Some(token) = self.peek() {
+            match token.text {
+                ")" => break,
+                "or" | "|" | "||" => {
+                    self.advance();
+                    let right = self.required_term(token.text)?;
+                    left = left.or(right);
+                }
+                "and" | "&" | "&&" => {
+                    self.advance();
+                    let right = self.required_term(token.text)?;
+                    left = left.and(right);
+                }
+                _ => {
+                    let right = self.term()?;
+                    left = left.and(right);
+                }
+            }
+        }
+        Ok(left)
+    }
+
+    fn required_term(&mut self, after: &str) -> Result<Expr, FilterError> {
+        if self.peek().is_none_or(|t| t.text == ")") {
+            return Err(self.missing("an expression", after));
+        }
+        self.term()
+    }
+
+    fn term(&mut self) -> Result<Expr, FilterError> {
+        let Some(token) = self.advance() else {
+            return Err(Parser::error_at(
+                None,
+                FilterErrorKind::Syntax("expected an expression, got the end of the filter".into()),
+            ));
+        };
+        match token.text {
+            "!" | "not" => Ok(self.required_term(token.text)?.not()),
+            "(" => {
+                if self.peek().is_some_and(|t| t.text == ")") {
+                    return Err(self.missing("an expression", "("));
+                }
+                let inner = self.list()?;
+                match self.advance() {
+                    Some(close) if close.text == ")" => Ok(inner),
+                    _ => Err(self.syntax(token, "this \"(\" is never closed".into())),
+                }
+            }
+            ")" => Err(self.syntax(token, "unexpected \")\"".into())),
+            "src" | "dst" => {
+                let end = if token.text == "src" {
+                    End::Local
+                } else {
+                    End::Peer
+                };
+                self.skip_equals();
+                let address = self.operand("an address", token.text)?;
+                self.host(end, address)
+            }
+            "sport" | "dport" => {
+                let end = if token.text == "sport" {
+                    End::Local
+                } else {
+                    End::Peer
+                };
+                let op = self.comparison();
+                let after = format!("{} {}", token.text, op.map_or("", |o| o.text));
+                let port = self.operand("a port", after.trim_end())?;
+                self.port(end, op.map(|o| o.text), port)
+            }
+            "dev" => {
+                let negate = self.equality();
+                let name = self.operand("a device", "dev")?;
+                let index = host::device(name.text).map_err(|e| self.value(name, e))?;
+                Ok(negated(Expr::Cond(Cond::Device(index)), negate))
+            }
+            "fwmark" => {
+                let negate = self.equality();
+                let text = self.operand("a mark", "fwmark")?;
+                let (mark, mask) = host::mark(text.text).map_err(|e| self.value(text, e))?;
+                Ok(negated(Expr::Cond(Cond::Mark { mark, mask }), negate))
+            }
+            "cgroup" => {
+                let negate = self.equality();
+                let path = self.operand("a cgroup path", "cgroup")?;
+                let id = host::cgroup(path.text).map_err(|e| self.value(path, e))?;
+                Ok(negated(Expr::Cond(Cond::Cgroup(id)), negate))
+            }
+            "autobound" => Ok(Expr::Cond(Cond::Autobound)),
+            other => Err(self.syntax(
+                token,
+                format!(
+                    "unexpected \"{other}\": expected src, dst, sport, dport, dev, fwmark, \
+                     cgroup, autobound, \"!\" or \"(\""
+                ),
+            )),
+        }
+    }
+
+    /// The value after a keyword; operators and parentheses are not values.
+    fn operand(&mut self, what: &str, after: &str) -> Result<Token<'a>, FilterError> {
+        match self.peek() {
+            Some(token) if !is_punctuation(token.text) => {
+                self.advance();
+                Ok(token)
+            }
+            _ => Err(self.missing(what, after)),
+        }
+    }
+
+    /// An optional `=`, `==` or `eq` (the only comparison `src` and `dst` take).
+    fn skip_equals(&mut self) {
+        if self
+            .peek()
+            .is_some_and(|t| matches!(t.text, "=" | "==" | "eq"))
+        {
+            self.advance();
+        }
+    }
+
+    /// An optional `=` (false) or `!=` (true) for `dev`, `fwmark` and `cgroup`.
+    fn equality(&mut self) -> bool {
+        match self.peek().map(|t| t.text) {
+            Some("=" | "==" | "eq") => {
+                self.advance();
+                false
+            }
+            Some("!=" | "ne" | "neq") => {
+                self.advance();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn comparison(&mut self) -> Option<Token<'a>> {
+        let token = self.peek()?;
+        matches!(
+            token.text,
+            "=" | "=="
+                | "eq"
+                | "!="
+                | "ne"
+                | "neq"
+                | ">"
+                | "gt"
+                | "<"
+                | "lt"
+                | ">="
+                | "ge"
+                | "geq"
+                | "<="
+                | "le"
+                | "leq"
+        )
+        .then(|| self.advance())
+        .flatten()
+    }
+
+    fn value(&self, token: Token<'_>, error: HostError) -> FilterError {
+        Parser::error_at(Some(token), FilterErrorKind::Value(error.0))
+    }
+
+    fn host(&self, end: End, token: Token<'_>) -> Result<Expr, FilterError> {
+        let hosts = host::hosts(
+            token.text,
+            self.options.default_family,
+            self.options.service_protocol,
+        )
+        .map_err(|e| self.value(token, e))?;
+        Ok(any_of(
+            hosts.into_iter().map(|h| Expr::Cond(Cond::Host(end, h))),
+        ))
+    }
+
+    fn port(&self, end: End, op: Option<&str>, token: Token<'_>) -> Result<Expr, FilterError> {
+        let spec = host::port_spec(
+            token.text,
+            self.options.default_family,
+            self.options.service_protocol,
+        )
+        .map_err(|e| self.value(token, e))?;
+        let cond = |c| Expr::Cond(c);
+        let number = |spec: &PortSpec| match spec {
+            PortSpec::Host(h) => h.port_number(),
+            PortSpec::Unix(_) => None,
+        };
+        Ok(match op.unwrap_or("=") {
+            "=" | "==" | "eq" => cond(Cond::Host(end, spec.into_host())),
+            "!=" | "ne" | "neq" => cond(Cond::Host(end, spec.into_host())).not(),
+            op => {
+                // A comparison needs a number, even where a bare word would be a unix name.
+                let port = match number(&spec) {
+                    Some(port) => port,
+                    None => host::port_spec(token.text, None, self.options.service_protocol)
+                        .ok()
+                        .and_then(|spec| number(&spec))
+                        .ok_or_else(|| {
+                            self.value(
+                                token,
+                                HostError(format!("\"{}\" is not a port", token.text)),
+                            )
+                        })?,
+                };
+                match op {
+                    ">=" | "ge" | "geq" => cond(Cond::PortAtLeast(end, port)),
+                    "<=" | "le" | "leq" => cond(Cond::PortAtMost(end, port)),
+                    ">" | "gt" => cond(Cond::PortAtMost(end, port)).not(),
+                    _ => cond(Cond::PortAtLeast(end, port)).not(),
+                }
+            }
+        })
+    }
+}
+
+fn negated(expr: Expr, negate: bool) -> Expr {
+    if negate { expr.not() } else { expr }
+}
+
+/// The `or` of several expressions (a host name with several addresses).
+fn any_of(mut exprs: impl Iterator<Item = Expr>) -> Expr {
+    let first = exprs.next().expect("at least one address");
+    exprs.fold(first, Expr::or)
+}
+
+fn is_punctuation(text: &str) -> bool {
+    matches!(
+        text,
+        "(" | ")" | "!" | "&" | "&&" | "|" | "||" | "=" | "==" | "!=" | ">" | "<" | ">=" | "<="
+    )
+}
+
+/// The states a name stands for: a TCP state, an alias, or one of ss's groups.
+/// Names are compared without regard to case.
+pub fn state_set(name: &str) -> Option<StateSet> {
+    let one = |state| Some(StateSet::single(state));
+    let connected = StateSet::CONNECTED;
+    let bucket = StateSet::single(TcpState::SynRecv).with(TcpState::TimeWait);
+    match name.to_ascii_lowercase().as_str() {
+        "established" => one(TcpState::Established),
+        "syn-sent" => one(TcpState::SynSent),
+        "syn-recv" => one(TcpState::SynRecv),
+        "fin-wait-1" => one(TcpState::FinWait1),
+        "fin-wait-2" => one(TcpState::FinWait2),
+        "time-wait" => one(TcpState::TimeWait),
+        "closed" | "close" | "unconnected" => one(TcpState::Close),
+        "close-wait" => one(TcpState::CloseWait),
+        "last-ack" => one(TcpState::LastAck),
+        "listening" => one(TcpState::Listen),
+        "closing" => one(TcpState::Closing),
+        "bound-inactive" => one(TcpState::BoundInactive),
+        "all" => Some(StateSet::ALL),
+        "connected" => Some(connected),
+        "synchronized" => Some(connected.without(TcpState::SynSent)),
+        "bucket" => Some(bucket),
+        "big" => Some(StateSet::from_bits(StateSet::ALL.bits() & !bucket.bits())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{Cond, Host, InetHost};
+
+    fn parse_words(words: &[&str]) -> Result<Filter, FilterError> {
+        let source = Source::Args(words.iter().map(|w| w.to_string()).collect());
+        parse(&source, &ParseOptions::default())
+    }
+
+    fn expr(text: &str) -> Expr {
+        parse_words(&[text]).unwrap().expr.unwrap()
+    }
+
+    fn sport(port: u16) -> Expr {
+        Expr::Cond(Cond::Host(
+            End::Local,
+            Host::Inet(InetHost {
+                family: None,
+                prefix: None,
+                port: Some(port),
+                mapped_too: false,
+            }),
+        ))
+    }
+
+    fn error(text: &str) -> FilterError {
+        parse_words(&[text]).unwrap_err()
+    }
+
+    #[test]
+    fn and_and_or_fold_from_the_left() {
+        assert_eq!(
+            expr("sport = :1 or sport = :2 and sport = :3"),
+            sport(1).or(sport(2)).and(sport(3))
+        );
+        assert_eq!(
+            expr("sport = :1 and sport = :2 or sport = :3"),
+            sport(1).and(sport(2)).or(sport(3))
+        );
+        assert_eq!(expr("sport = :1 sport = :2"), sport(1).and(sport(2)));
+        assert_eq!(
+            expr("sport = :1 || sport = :2 && sport = :3 | sport = :4 & sport = :5"),
+            sport(1)
+                .or(sport(2))
+                .and(sport(3))
+                .or(sport(4))
+                .and(sport(5))
+        );
+    }
+
+    #[test]
+    fn not_binds_to_the_next_term() {
+        assert_eq!(
+            expr("! sport = :1 or sport = :2"),
+            sport(1).not().or(sport(2))
+        );
+        assert_eq!(
+            expr("not ( sport = :1 or sport = :2 )"),
+            sport(1).or(sport(2)).not()
+        );
+        assert_eq!(expr("! ! sport = :1"), sport(1).not().not());
+        assert_eq!(
+            expr("sport = :1 or ( sport = :2 and sport = :3 )"),
+            sport(1).or(sport(2).and(sport(3)))
+        );
+    }
+
+    #[test]
+    fn comparisons() {
+        assert_eq!(expr("sport != :1"), sport(1).not());
+        assert_eq!(
+            expr("sport > :1"),
+            Expr::Cond(Cond::PortAtMost(End::Local, 1)).not()
+        );
+        assert_eq!(
+            expr("dport < :1"),
+            Expr::Cond(Cond::PortAtLeast(End::Peer, 1)).not()
+        );
+        assert_eq!(
+            expr("dport geq :1"),
+            Expr::Cond(Cond::PortAtLeast(End::Peer, 1))
+        );
+        assert_eq!(
+            expr("sport le :1"),
+            Expr::Cond(Cond::PortAtMost(End::Local, 1))
+        );
+        assert_eq!(
+            expr("fwmark != 0x10"),
+            Expr::Cond(Cond::Mark { mark: 16, mask: !0 }).not()
+        );
+        assert_eq!(expr("dev = 3"), Expr::Cond(Cond::Device(3)));
+        assert_eq!(expr("autobound"), Expr::Cond(Cond::Autobound));
+    }
+
+    #[test]
+    fn states_come_first() {
+        let filter = parse_words(&["state", "established", "state", "LISTENING"]).unwrap();
+        assert_eq!(
+            filter.states,
+            Some(StateSet::single(TcpState::Established).with(TcpState::Listen))
+        );
+        assert_eq!(filter.expr, None);
+        let filter = parse_words(&["exclude", "listening", "sport = :1"]).unwrap();
+        assert_eq!(filter.states, Some(StateSet::ALL.without(TcpState::Listen)));
+        assert_eq!(filter.expr, Some(sport(1)));
+        let cancelled = parse_words(&["state", "listening", "exclude", "listening"]).unwrap();
+        assert_eq!(cancelled.states, Some(StateSet::EMPTY));
+        assert_eq!(
+            state_set("bucket"),
+            Some(StateSet::single(TcpState::SynRecv).with(TcpState::TimeWait))
+        );
+        assert_eq!(
+            state_set("synchronized").map(|s| s.contains(TcpState::SynSent)),
+            Some(false)
+        );
+        assert_eq!(state_set("estab"), None);
+    }
+
+    #[test]
+    fn files_report_lines() {
+        let source = Source::Lines(vec!["sport = :22".into(), "  or".into(), "".into()]);
+        let err = parse(&source, &ParseOptions::default()).unwrap_err();
+        assert_eq!(err.at, None);
+        let source = Source::Lines(vec!["sport = :22 or".into(), "   )".into()]);
+        let err = parse(&source, &ParseOptions::default()).unwrap_err();
+        assert_eq!(err.at, Some((2, 4)));
+    }
+
+    #[test]
+    fn every_syntax_error_is_reported_with_its_place() {
+        let cases = [
+            ("( sport = :1", "filter: this \"(\" is never closed at 1:1"),
+            ("sport = :1 )", "filter: unexpected \")\" at 1:12"),
+            (
+                "( )",
+                "filter: expected an expression after \"(\", got \")\" at 1:3",
+            ),
+            (
+                "( dport = )",
+                "filter: expected a port after \"dport =\", got \")\" at 1:11",
+            ),
+            (
+                "dport",
+                "filter: expected a port after \"dport\", got the end of the filter",
+            ),
+            (
+                "src",
+                "filter: expected an address after \"src\", got the end of the filter",
+            ),
+            (
+                "dev =",
+                "filter: expected a device after \"dev\", got the end of the filter",
+            ),
+            (
+                "fwmark",
+                "filter: expected a mark after \"fwmark\", got the end of the filter",
+            ),
+            (
+                "cgroup",
+                "filter: expected a cgroup path after \"cgroup\", got the end of the filter",
+            ),
+            (
+                "or sport = :1",
+                "filter: unexpected \"or\": expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, \"!\" or \"(\" at 1:1",
+            ),
+            (
+                "sport = :1 or",
+                "filter: expected an expression after \"or\", got the end of the filter",
+            ),
+            (
+                "sport = :1 and )",
+                "filter: expected an expression after \"and\", got \")\" at 1:16",
+            ),
+            (
+                "!",
+                "filter: expected an expression after \"!\", got the end of the filter",
+            ),
+            (
+                "127.0.0.1",
+                "filter: unexpected \"127.0.0.1\": expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, \"!\" or \"(\" at 1:1",
+            ),
+            (
+                "dst != 1.2.3.4",
+                "filter: expected an address after \"dst\", got \"!=\" at 1:5",
+            ),
+            (
+                "((",
+                "filter: unexpected \"((\": expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, \"!\" or \"(\" at 1:1",
+            ),
+        ];
+        for (text, message) in cases {
+            let err = error(text);
+            assert_eq!(err.to_string(), message, "{text}");
+            assert_eq!(err.exit_status(), 255, "{text}");
+        }
+    }
+
+    #[test]
+    fn value_errors_exit_with_one() {
+        for (text, message) in [
+            (
+                "dst 1.2.3.4.5",
+                "filter: \"1.2.3.4.5\" is not an IPv4 address at 1:5",
+            ),
+            ("dst [zz]", "filter: \"[zz]\" is not an IPv6 address at 1:5"),
+            (
+                "src ::1",
+                "filter: \"::1\" has too many colons; write IPv6 addresses in brackets, as in [::1]:22 at 1:5",
+            ),
+            (
+                "sport = :99999",
+                "filter: port 99999 is out of range (0 to 65535) at 1:9",
+            ),
+            (
+                "sport = :nosuch",
+                "filter: \"nosuch\" is not a port number or a service name at 1:9",
+            ),
+            (
+                "sport > :nosuch",
+                "filter: \"nosuch\" is not a port number or a service name at 1:9",
+            ),
+            (
+                "fwmark = 1/2/3",
+                "filter: \"1/2/3\" is not a mark (MARK or MARK/MASK) at 1:10",
+            ),
+            (
+                "dev = no-such-device",
+                "filter: no network device \"no-such-device\" at 1:7",
+            ),
+            (
+                "src link:eth0",
+                "filter: filtering on link addresses is not supported yet at 1:5",
+            ),
+        ] {
+            let err = error(text);
+            assert_eq!(err.to_string(), message, "{text}");
+            assert_eq!(err.exit_status(), 1, "{text}");
+        }
+        let err = parse_words(&["state", "estab"]).unwrap_err();
+        assert_eq!(err.to_string(), "wrong state name: estab");
+        assert_eq!(err.exit_status(), 255);
+        let err = parse_words(&["state"]).unwrap_err();
+        assert_eq!(err.exit_status(), 255);
+    }
+}
