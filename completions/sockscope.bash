@@ -16,6 +16,18 @@ _sockscope() {
             ",$1")
                 cmd="sockscope"
                 ;;
+            sockscope,demo)
+                cmd="sockscope__subcmd__demo"
+                ;;
+            sockscope,help)
+                cmd="sockscope__subcmd__help"
+                ;;
+            sockscope__subcmd__help,demo)
+                cmd="sockscope__subcmd__help__subcmd__demo"
+                ;;
+            sockscope__subcmd__help,help)
+                cmd="sockscope__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -23,7 +35,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -j -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --json --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version"
+            opts="-n -r -a -l -B -H -j -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --json --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -57,6 +69,66 @@ _sockscope() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__demo)
+            opts="-j -h --port --udp --netns --json --no-pause --pause --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__help)
+            opts="demo help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -1,4 +1,30 @@
-complete -c sockscope -s f -l family -d 'Show sockets of an address family; may be repeated' -r -f -a "unix\t'Unix domain sockets'
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sockscope_global_optspecs
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header j/json 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
+end
+
+function __fish_sockscope_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sockscope_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sockscope_using_subcommand
+    set -l cmd (__fish_sockscope_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sockscope -n "__fish_sockscope_needs_command" -s f -l family -d 'Show sockets of an address family; may be repeated' -r -f -a "unix\t'Unix domain sockets'
 inet\t'IPv4 sockets'
 inet6\t'IPv6 sockets'
 link\t'Packet sockets (AF_PACKET)'
@@ -6,20 +32,31 @@ netlink\t'Netlink sockets'
 vsock\t'Virtual machine sockets (AF_VSOCK)'
 tipc\t'TIPC sockets'
 xdp\t'XDP sockets'"
-complete -c sockscope -s A -l query -l socket -d 'The socket tables to list, separated by commas; a leading ! removes a table' -r
-complete -c sockscope -s F -l filter -d 'Read the filter from FILE (- for standard input), one or more words per line' -r -F
-complete -c sockscope -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
-complete -c sockscope -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
-complete -c sockscope -s a -l all -d 'Show sockets in every state, listening ones included'
-complete -c sockscope -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
-complete -c sockscope -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
-complete -c sockscope -s H -l no-header -d 'Do not print the header line'
-complete -c sockscope -s j -l json -d 'Print the sockets as a JSON array of records instead of a table'
-complete -c sockscope -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'
-complete -c sockscope -s 6 -l ipv6 -d 'Show only IPv6 sockets (the same as -f inet6)'
-complete -c sockscope -s t -l tcp -d 'Show TCP sockets'
-complete -c sockscope -s u -l udp -d 'Show UDP sockets'
-complete -c sockscope -s w -l raw -d 'Show raw sockets'
-complete -c sockscope -s x -l unix -d 'Show unix domain sockets (the same as -f unix)'
-complete -c sockscope -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sockscope -s V -l version -d 'Print version'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s A -l query -l socket -d 'The socket tables to list, separated by commas; a leading ! removes a table' -r
+complete -c sockscope -n "__fish_sockscope_needs_command" -s F -l filter -d 'Read the filter from FILE (- for standard input), one or more words per line' -r -F
+complete -c sockscope -n "__fish_sockscope_needs_command" -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s a -l all -d 'Show sockets in every state, listening ones included'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s H -l no-header -d 'Do not print the header line'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s j -l json -d 'Print the sockets as a JSON array of records instead of a table'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s 6 -l ipv6 -d 'Show only IPv6 sockets (the same as -f inet6)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s t -l tcp -d 'Show TCP sockets'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s u -l udp -d 'Show UDP sockets'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s w -l raw -d 'Show raw sockets'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s x -l unix -d 'Show unix domain sockets (the same as -f unix)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s V -l version -d 'Print version'
+complete -c sockscope -n "__fish_sockscope_needs_command" -a "demo" -d 'Build a TCP connection one system call at a time and show the kernel\'s view after each'
+complete -c sockscope -n "__fish_sockscope_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l port -d 'The server\'s port (0 lets the kernel pick a free one)' -r
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l udp -d 'Walk through a UDP exchange instead: bound, connected, a datagram waiting'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l netns -d 'Run in a private network namespace, so nothing else appears (needs root)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -s j -l json -d 'Print each stage as one JSON object per line, with the same socket records as --json'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l no-pause -d 'Do not wait between stages (the default when not on a terminal)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l pause -d 'Wait between stages even when not on a terminal, for a line on standard input (q quits)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockscope -n "__fish_sockscope_using_subcommand help; and not __fish_seen_subcommand_from demo help" -f -a "demo" -d 'Build a TCP connection one system call at a time and show the kernel\'s view after each'
+complete -c sockscope -n "__fish_sockscope_using_subcommand help; and not __fish_seen_subcommand_from demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

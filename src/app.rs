@@ -1,18 +1,20 @@
 //! The program: parse the command line, build the configuration, run the chosen mode, and map
 //! errors to exit statuses.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command, DemoArgs};
 use crate::config::{Config, ConfigError, Format};
+use crate::demo::{self, DemoOptions, Ending};
 use crate::query;
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
+use crate::term;
 use crate::wire::netlink::DiagSocket;
 
 /// Output is written in blocks of this size.
@@ -21,17 +23,36 @@ const OUTPUT_BUFFER: usize = 64 * 1024;
 pub fn run() -> anyhow::Result<ExitCode> {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
-    let config = Config::new(&cli, &matches)?;
-    list(&config)?;
-    Ok(ExitCode::SUCCESS)
+    match &cli.command {
+        Some(Command::Demo(args)) => demo(args),
+        None => {
+            let config = Config::new(&cli, &matches)?;
+            list(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let options = DemoOptions {
+        port: args.port,
+        udp: args.udp,
+        netns: args.netns,
+        json: args.json,
+        pause: DemoOptions::pause_for(args.pause, args.no_pause, args.json),
+    };
+    Ok(match demo::run(&options)? {
+        Ending::Finished | Ending::Quit => ExitCode::SUCCESS,
+        // As a shell reports a program stopped by SIGINT.
+        Ending::Interrupted => ExitCode::from(130),
+    })
 }
 
 /// Lists the sockets `config` selects on standard output.
 pub fn list(config: &Config) -> anyhow::Result<()> {
     let mut diag = DiagSocket::open()?;
-    let stdout = io::stdout();
-    let screen_width = stdout.is_terminal().then(terminal_width).flatten();
-    let out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+    let screen_width = term::width();
+    let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     let mut renderer: Box<dyn Renderer> = match config.output.format {
         Format::Table => Box::new(TableRenderer::new(out, &config.output, screen_width)),
         Format::Json => Box::new(JsonRenderer::new(out)),
@@ -47,15 +68,6 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The width of the terminal on standard output, if it says.
-fn terminal_width() -> Option<usize> {
-    // SAFETY: TIOCGWINSZ writes a `winsize` into the pointed-to struct, which lives on our
-    // stack for the whole call; on failure it writes nothing and we do not read it.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
-    (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
 /// Whether the error is only that standard output was closed (`sockscope | head -1`), which

@@ -3,7 +3,7 @@
 //! The same clap definition produces `--help`, the man page and the shell completions (see
 //! [`man_page`] and [`completions`]); `config` turns a parsed [`Cli`] into decisions.
 
-use clap::{ArgAction, CommandFactory, Parser, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 const ABOUT: &str = "Inspect the kernel's socket tables: a faithful, faster ss";
@@ -23,9 +23,13 @@ with -t, -u, -w, -x, -A or -f, and states with -l, -a or a filter.";
     about = ABOUT,
     long_about = LONG_ABOUT,
     args_override_self = true,
+    args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Show service ports as numbers instead of names from /etc/services
     #[arg(short = 'n', long)]
     pub numeric: bool,
@@ -124,6 +128,44 @@ pub struct Cli {
     pub expression: Vec<String>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a TCP connection one system call at a time and show the kernel's view after each
+    ///
+    /// The demo makes a server and a client on 127.0.0.1 inside this process, as in the
+    /// classic socket tutorial: socket and bind, listen, connect, accept, data left unread,
+    /// and both ends closing. After each step it lists its own sockets through sock_diag, as
+    /// sockscope always does, and says in a few words what changed and why.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The server's port (0 lets the kernel pick a free one)
+    #[arg(long, default_value_t = crate::demo::DEFAULT_PORT, value_name = "PORT")]
+    pub port: u16,
+
+    /// Walk through a UDP exchange instead: bound, connected, a datagram waiting
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Run in a private network namespace, so nothing else appears (needs root)
+    #[arg(long)]
+    pub netns: bool,
+
+    /// Print each stage as one JSON object per line, with the same socket records as --json
+    #[arg(short = 'j', long)]
+    pub json: bool,
+
+    /// Do not wait between stages (the default when not on a terminal)
+    #[arg(long, conflicts_with = "pause")]
+    pub no_pause: bool,
+
+    /// Wait between stages even when not on a terminal, for a line on standard input (q quits)
+    #[arg(long)]
+    pub pause: bool,
+}
+
 /// The families `-f` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FamilyArg {
@@ -145,12 +187,36 @@ pub enum FamilyArg {
     Xdp,
 }
 
-/// The man page, generated from the same definition as `--help`.
-pub fn man_page() -> Vec<u8> {
+/// The man pages, by file name: sockscope(8) and one per subcommand, generated from the same
+/// definition as `--help`.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let command = Cli::command();
+    let mut pages = vec![("sockscope.8".to_owned(), man_page())];
+    for sub in command.get_subcommands() {
+        let name = format!("sockscope-{}", sub.get_name());
+        let page = sub
+            .clone()
+            .display_name(name.clone())
+            .bin_name(format!("sockscope {}", sub.get_name()));
+        let man = clap_mangen::Man::new(page)
+            .section("8")
+            .date(MAN_DATE)
+            .manual("System Manager's Manual");
+        let mut out = Vec::new();
+        man.render(&mut out).expect("writing to a Vec");
+        pages.push((format!("{name}.8"), out));
+    }
+    pages
+}
+
+const MAN_DATE: &str = "2026-11-24";
+
+/// The main man page.
+fn man_page() -> Vec<u8> {
     let command = Cli::command();
     let man = clap_mangen::Man::new(command)
         .section("8")
-        .date("2026-11-24")
+        .date(MAN_DATE)
         .manual("System Manager's Manual");
     let mut out = Vec::new();
     man.render_title(&mut out).expect("writing to a Vec");
@@ -160,6 +226,8 @@ pub fn man_page() -> Vec<u8> {
     man.render_description_section(&mut out)
         .expect("writing to a Vec");
     man.render_options_section(&mut out)
+        .expect("writing to a Vec");
+    man.render_subcommands_section(&mut out)
         .expect("writing to a Vec");
     out.extend_from_slice(MAN_EXTRA.as_bytes());
     man.render_version_section(&mut out)
@@ -279,6 +347,7 @@ no sock_diag module for it, as ss does for raw sockets on many kernels.
 filter value that cannot be used; 2 for an unknown option or a bad option value; 255, as in
 ss, for a filter that does not parse, an unknown state name or an unknown \fB\-A\fR table.
 .SH SEE ALSO
+.BR sockscope-demo (8),
 .BR ss (8),
 .BR sock_diag (7),
 .BR netstat (8)

@@ -479,6 +479,61 @@ impl<'a> UnixName<'a> {
     }
 }
 
+/// A socket that owns its variable-length parts, to keep after the buffer it was decoded from
+/// is reused: across dumps (watch) or between stages (demo).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedSocket {
+    /// The socket, with a unix name left out (as `Unnamed`) and kept in `name` instead.
+    socket: Socket<'static>,
+    name: OwnedName,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OwnedName {
+    None,
+    Path(Box<[u8]>),
+    Abstract(Box<[u8]>),
+}
+
+impl OwnedSocket {
+    pub fn new(socket: &Socket<'_>) -> OwnedSocket {
+        let (endpoints, name) = match socket.endpoints {
+            Endpoints::Inet(ends) => (Endpoints::Inet(ends), OwnedName::None),
+            Endpoints::Unix(ends) => (
+                Endpoints::Unix(UnixEndpoints {
+                    name: UnixName::Unnamed,
+                    peer_inode: ends.peer_inode,
+                }),
+                match ends.name {
+                    UnixName::Unnamed => OwnedName::None,
+                    UnixName::Path(path) => OwnedName::Path(path.into()),
+                    UnixName::Abstract(name) => OwnedName::Abstract(name.into()),
+                },
+            ),
+        };
+        OwnedSocket {
+            socket: Socket {
+                endpoints,
+                ..*socket
+            },
+            name,
+        }
+    }
+
+    /// The socket, borrowing from this copy.
+    pub fn as_socket(&self) -> Socket<'_> {
+        let mut socket = self.socket;
+        if let Endpoints::Unix(ends) = &mut socket.endpoints {
+            ends.name = match &self.name {
+                OwnedName::None => UnixName::Unnamed,
+                OwnedName::Path(path) => UnixName::Path(path),
+                OwnedName::Abstract(name) => UnixName::Abstract(name),
+            };
+        }
+        socket
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,6 +571,27 @@ mod tests {
             set.iter().collect::<Vec<_>>(),
             [Netid::UnixStream, Netid::Tcp]
         );
+    }
+
+    #[test]
+    fn owned_copies_give_back_the_socket() {
+        let socket = Socket {
+            netid: Netid::UnixStream,
+            state: TcpState::Listen,
+            recv_q: 0,
+            send_q: 5,
+            inode: 42,
+            uid: None,
+            cookie: Some(7),
+            mark: None,
+            cgroup_id: None,
+            endpoints: Endpoints::Unix(UnixEndpoints {
+                name: UnixName::Abstract(b"name"),
+                peer_inode: 0,
+            }),
+        };
+        let owned = OwnedSocket::new(&socket);
+        assert_eq!(owned.as_socket(), socket);
     }
 
     #[test]

@@ -24,8 +24,10 @@ fn check(path: &str, generated: &[u8]) {
 }
 
 #[test]
-fn man_page_is_up_to_date() {
-    check("man/sockscope.8", &cli::man_page());
+fn man_pages_are_up_to_date() {
+    for (name, page) in cli::man_pages() {
+        check(&format!("man/{name}"), &page);
+    }
 }
 
 #[test]

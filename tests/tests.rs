@@ -4,6 +4,7 @@
 mod util;
 
 mod bytecode;
+mod demo;
 mod filter;
 mod generated;
 mod json;

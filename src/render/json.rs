@@ -49,13 +49,16 @@ impl<W: Write> Renderer for JsonRenderer<W> {
 /// One socket as a JSON object: the schema shared by every mode that prints sockets as JSON.
 pub struct Record<'s, 'a> {
     socket: &'s Socket<'a>,
-    interface: Option<&'s str>,
+    /// Copied out of the name cache (only sockets bound to a device have one).
+    interface: Option<Box<str>>,
 }
 
 impl<'s, 'a> Record<'s, 'a> {
-    pub fn new(socket: &'s Socket<'a>, names: &'s mut Names) -> Record<'s, 'a> {
+    pub fn new(socket: &'s Socket<'a>, names: &mut Names) -> Record<'s, 'a> {
         let interface = match socket.endpoints {
-            Endpoints::Inet(ends) if ends.ifindex != 0 => Some(names.interface(ends.ifindex)),
+            Endpoints::Inet(ends) if ends.ifindex != 0 => {
+                Some(names.interface(ends.ifindex).into())
+            }
             _ => None,
         };
         Record { socket, interface }

@@ -108,6 +108,22 @@ fn enter(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// Waits for a child the test started, killing it (by its pid) if it outlives `limit`.
+pub fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let status = child.wait().expect("waiting for a killed child");
+            panic!("{} did not finish within {limit:?}: {status:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Runs a command to completion, killing it (by its pid) if it outlives `limit`.
 pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
     let child = command

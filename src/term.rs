@@ -1,0 +1,97 @@
+//! The terminal: its width, single keys without Enter, and Ctrl-C that lets the program put the
+//! terminal back before it leaves.
+
+use std::io::{self, IsTerminal};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The width of the terminal on standard output, if it is one and says.
+pub fn width() -> Option<usize> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    // SAFETY: TIOCGWINSZ writes a `winsize` into the pointed-to struct, which lives on our
+    // stack for the whole call; on failure it writes nothing and we do not read it.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Catches SIGINT (and SIGTERM) from now on: instead of killing the program, they make
+/// [`interrupted`] true and interrupt a blocking read, so the program can clean up and leave.
+pub fn catch_interrupts() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the sigaction
+    // struct is fully initialised (zeroed, then the handler set) before the call. Without
+    // SA_RESTART a blocked read returns EINTR, which is what the callers want.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+    }
+}
+
+/// Whether Ctrl-C (or SIGTERM) arrived since [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// The terminal on standard input switched to reading single keys without echo, for as long
+/// as this lives. Ctrl-C still sends SIGINT.
+pub struct RawKeys {
+    saved: libc::termios,
+}
+
+impl RawKeys {
+    pub fn enable() -> io::Result<RawKeys> {
+        // SAFETY: tcgetattr fills the zeroed termios on success; we use it only then.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut saved) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut raw = saved;
+        raw.c_lflag &= !(libc::ICANON | libc::ECHO);
+        raw.c_cc[libc::VMIN] = 1;
+        raw.c_cc[libc::VTIME] = 0;
+        // SAFETY: `raw` is a valid termios derived from the terminal's own.
+        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &raw) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(RawKeys { saved })
+    }
+}
+
+impl Drop for RawKeys {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read in `enable`.
+        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved) };
+    }
+}
+
+/// Reads one byte from standard input; `None` at end of input or when interrupted.
+pub fn read_byte() -> io::Result<Option<u8>> {
+    let mut byte = 0u8;
+    loop {
+        if interrupted() {
+            return Ok(None);
+        }
+        // SAFETY: reads at most one byte into a live one-byte buffer.
+        let n = unsafe { libc::read(libc::STDIN_FILENO, (&mut byte as *mut u8).cast(), 1) };
+        match n {
+            1 => return Ok(Some(byte)),
+            0 => return Ok(None),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
