@@ -371,16 +371,21 @@ fn connect_all(index: usize, first: usize, count: usize) -> Result<Vec<Socket>, 
     let source = SockAddr::from(SocketAddrV4::new(source_ip, 0));
     let mut sockets = Vec::with_capacity(2 * count + listeners.len());
     let mut made = 0;
+    let out_of_time = |connected: usize| {
+        format!(
+            "only {connected} of {count} connections after {}",
+            seconds(started.elapsed())
+        )
+    };
     while made < count {
-        if started.elapsed() > WORKER_TIME_LIMIT {
-            return Err(format!(
-                "only {made} of {count} connections after {}",
-                seconds(started.elapsed())
-            ));
-        }
         let batch = BATCH.min(count - made);
         let mut to_accept = vec![0usize; ports.len()];
         for n in first + made..first + made + batch {
+            // Checked per connection, so that a run of slow connect()s (each may take up to
+            // STEP_TIMEOUT) cannot stretch the limit by a whole batch.
+            if started.elapsed() > WORKER_TIME_LIMIT {
+                return Err(out_of_time(n - first));
+            }
             let port = port_of(n);
             let to = SocketAddrV4::new(listen_ip, port);
             sockets.push(client(&source, to)?);
