@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header j/json 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos cgroup inet-sockopt j/json 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -40,6 +40,14 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s a -l all -d 'Show s
 complete -c sockscope -n "__fish_sockscope_needs_command" -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s H -l no-header -d 'Do not print the header line'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s o -l options -d 'Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s e -l extended -d 'Show details (and, as with -o, timers): owning uid (when not root), inode, socket cookie (sk:), fwmark, cgroup, v6only and which directions are shut down (<-> both open, --> no more receiving, <-- no more sending, --- neither); for unix sockets the file\'s inode and device and a listener\'s waiting peers'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s m -l memory -d 'Show memory use: skmem:(r,rb,t,tb,f,w,o,bl,d) = memory used and allowed for receiving, sending, forward allocation, queued for sending, options, backlog, and packets dropped'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s i -l info -d 'Show TCP\'s internals from tcp_info: options, congestion control, RTT, windows, byte and segment counts, rates (human-readable unless -n) and more'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s O -l oneline -d 'Print each socket\'s details on its line instead of on indented lines below it'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l tos -d 'Show the IPv4 type of service, the IPv6 traffic class and the net_cls class id (or the SO_PRIORITY when there is none)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l cgroup -d 'Show the cgroup v2 the socket belongs to'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s j -l json -d 'Print the sockets as a JSON array of records instead of a table'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s 6 -l ipv6 -d 'Show only IPv6 sockets (the same as -f inet6)'

@@ -55,7 +55,7 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
     let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     let mut renderer: Box<dyn Renderer> = match config.output.format {
         Format::Table => Box::new(TableRenderer::new(out, &config.output, screen_width)),
-        Format::Json => Box::new(JsonRenderer::new(out)),
+        Format::Json => Box::new(JsonRenderer::new(out, config.output.details)),
     };
     let warnings = query::run(&config.query, &mut diag, &mut |s| renderer.socket(s))
         .context("listing sockets")?;

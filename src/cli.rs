@@ -61,6 +61,46 @@ pub struct Cli {
     #[arg(short = 'H', long = "no-header")]
     pub no_header: bool,
 
+    /// Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how
+    /// many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)
+    #[arg(short = 'o', long = "options")]
+    pub timers: bool,
+
+    /// Show details (and, as with -o, timers): owning uid (when not root), inode, socket
+    /// cookie (sk:),
+    /// fwmark, cgroup, v6only and which directions are shut down (<-> both open, --> no more
+    /// receiving, <-- no more sending, --- neither); for unix sockets the file's inode and
+    /// device and a listener's waiting peers
+    #[arg(short = 'e', long = "extended")]
+    pub extended: bool,
+
+    /// Show memory use: skmem:(r,rb,t,tb,f,w,o,bl,d) = memory used and allowed for receiving,
+    /// sending, forward allocation, queued for sending, options, backlog, and packets dropped
+    #[arg(short = 'm', long = "memory")]
+    pub memory: bool,
+
+    /// Show TCP's internals from tcp_info: options, congestion control, RTT, windows, byte
+    /// and segment counts, rates (human-readable unless -n) and more
+    #[arg(short = 'i', long = "info")]
+    pub info: bool,
+
+    /// Print each socket's details on its line instead of on indented lines below it
+    #[arg(short = 'O', long = "oneline")]
+    pub oneline: bool,
+
+    /// Show the IPv4 type of service, the IPv6 traffic class and the net_cls class id (or
+    /// the SO_PRIORITY when there is none)
+    #[arg(long = "tos")]
+    pub tos: bool,
+
+    /// Show the cgroup v2 the socket belongs to
+    #[arg(long = "cgroup")]
+    pub cgroup: bool,
+
+    /// Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)
+    #[arg(long = "inet-sockopt")]
+    pub inet_sockopt: bool,
+
     /// Print the sockets as a JSON array of records instead of a table
     ///
     /// One record per row the table would show, in the same order. The schema is in the README

@@ -13,6 +13,7 @@ use crate::cli::{Cli, FamilyArg};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::query::{self, Query};
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
+use crate::wire::{inet, unix};
 
 /// A problem with the options, reported as one line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,6 +56,52 @@ pub struct Output {
     pub header: bool,
     pub show_netid: bool,
     pub show_state: bool,
+    pub details: DetailFlags,
+}
+
+/// Which details to show after the columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DetailFlags {
+    pub timers: bool,
+    pub extended: bool,
+    pub memory: bool,
+    pub info: bool,
+    pub oneline: bool,
+    pub tos: bool,
+    pub cgroup: bool,
+    pub sockopt: bool,
+}
+
+impl DetailFlags {
+    /// The `idiag_ext` bits of inet requests these details need.
+    pub fn inet_extensions(&self) -> u8 {
+        let bit = |attribute: u16| 1u8 << (attribute - 1);
+        let mut extensions = 0;
+        if self.memory {
+            extensions |= bit(inet::INET_DIAG_MEMINFO) | bit(inet::INET_DIAG_SKMEMINFO);
+        }
+        if self.info {
+            extensions |= bit(inet::INET_DIAG_INFO)
+                | bit(inet::INET_DIAG_VEGASINFO)
+                | bit(inet::INET_DIAG_CONG);
+        }
+        if self.tos {
+            extensions |= bit(inet::INET_DIAG_TOS) | bit(inet::INET_DIAG_TCLASS);
+        }
+        extensions
+    }
+
+    /// The extra `UDIAG_SHOW_*` bits of unix requests these details need.
+    pub fn unix_show(&self) -> u32 {
+        let mut show = 0;
+        if self.memory {
+            show |= unix::UDIAG_SHOW_MEMINFO;
+        }
+        if self.extended {
+            show |= unix::UDIAG_SHOW_VFS | unix::UDIAG_SHOW_ICONS;
+        }
+        show
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,14 +214,24 @@ impl Config {
             header: !cli.no_header,
             show_netid: tables.len() > 1,
             show_state: states.len() != 1,
+            details: DetailFlags {
+                timers: cli.timers,
+                extended: cli.extended,
+                memory: cli.memory,
+                info: cli.info,
+                oneline: cli.oneline,
+                tos: cli.tos,
+                cgroup: cli.cgroup,
+                sockopt: cli.inet_sockopt,
+            },
         };
         let bytecode = filter.expr.as_ref().and_then(filter::compile);
         let query = Query {
             tables: tables.intersection(query::supported_tables()),
             families,
             states,
-            inet_extensions: 0,
-            unix_show: 0,
+            inet_extensions: output.details.inet_extensions(),
+            unix_show: output.details.unix_show(),
             filter: filter.expr,
             bytecode,
             context: filter::Context::from_system(),
@@ -446,6 +503,10 @@ mod tests {
         let udp = config(&["-u"]).unwrap();
         assert_eq!(udp.query.states.bits(), 0x2);
         assert!(!udp.output.show_state);
+        // The extension bits ss 6.1 asks for (seen with strace).
+        let all = config(&["-tanmi", "--tos"]).unwrap();
+        assert_eq!(all.query.inet_extensions, 0x7f);
+        assert_eq!(config(&["-tane"]).unwrap().query.inet_extensions, 0);
         let unix = config(&["-x"]).unwrap().output;
         assert!(unix.show_netid);
     }

@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 
 use netlink_packet_core::DecodeError;
 
-use crate::socket::{Endpoints, InetEndpoints, Netid, Socket, TcpState, UnixEndpoints, UnixName};
+use crate::socket::{
+    Details, Endpoints, InetEndpoints, Netid, SkMem, Socket, TcpState, Timer, UnixEndpoints,
+    UnixName,
+};
 use crate::wire::inet::{InetDiagAttr, InetDiagMsg};
 use crate::wire::unix::{UnixDiagAttr, UnixDiagMsg};
 
@@ -15,12 +18,31 @@ use crate::wire::unix::{UnixDiagAttr, UnixDiagMsg};
 pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>, DecodeError> {
     let header = msg.header;
     let family = header.family;
-    let (mut v6only, mut mark, mut cgroup_id) = (false, None, None);
+    let (mut v6only, mut mark, mut cgroup_id) = (None, None, None);
+    let mut details = Details {
+        timer: timer(header.timer, header.expires.get(), header.retrans),
+        ..Details::default()
+    };
     for attribute in msg.attributes() {
         match attribute? {
-            InetDiagAttr::V6Only(value) => v6only = value,
+            InetDiagAttr::V6Only(value) => v6only = Some(value),
             InetDiagAttr::Mark(value) => mark = Some(value),
             InetDiagAttr::CgroupId(value) => cgroup_id = Some(value),
+            InetDiagAttr::Shutdown(value) => details.shutdown = Some(value),
+            InetDiagAttr::SkMemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
+            InetDiagAttr::MemInfo(bytes) => details.meminfo = Some(meminfo(bytes)),
+            InetDiagAttr::Info(bytes) => details.tcp_info = Some(bytes),
+            InetDiagAttr::Cong(name) => details.congestion = Some(name),
+            InetDiagAttr::BbrInfo(bytes) => details.bbr = Some(bytes),
+            InetDiagAttr::DctcpInfo(bytes) => details.dctcp = Some(bytes),
+            InetDiagAttr::Tos(value) => details.tos = Some(value),
+            InetDiagAttr::TClass(value) => details.tclass = Some(value),
+            InetDiagAttr::ClassId(value) => details.class_id = Some(value),
+            InetDiagAttr::SockOpt(bytes) => {
+                let low = bytes.first().copied().unwrap_or(0);
+                let high = bytes.get(1).copied().unwrap_or(0);
+                details.sockopt = Some(u16::from_le_bytes([low, high]));
+            }
             _ => {}
         }
     }
@@ -41,7 +63,26 @@ pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>
             ifindex: id.ifindex.get(),
             v6only,
         }),
+        details,
     })
+}
+
+/// The timer fields of `inet_diag_msg`; timer 0 means none is running.
+fn timer(kind: u8, expires_ms: u32, retransmits: u8) -> Option<Timer> {
+    (kind != 0).then_some(Timer {
+        kind,
+        expires_ms,
+        retransmits,
+    })
+}
+
+/// `struct inet_diag_meminfo`: rmem, wmem, fmem, tmem.
+fn meminfo(bytes: &[u8]) -> [u32; 4] {
+    let mut values = [0; 4];
+    for (value, chunk) in values.iter_mut().zip(bytes.chunks_exact(4)) {
+        *value = u32::from_ne_bytes(chunk.try_into().expect("four bytes"));
+    }
+    values
 }
 
 /// A socket from a unix_diag reply, or `None` for a socket type ss does not list.
@@ -67,6 +108,7 @@ pub fn unix_socket<'a>(msg: &UnixDiagMsg<'a>) -> Result<Option<Socket<'a>>, Deco
             name: UnixName::Unnamed,
             peer_inode: 0,
         }),
+        details: Details::default(),
     };
     let Endpoints::Unix(ref mut ends) = socket.endpoints else {
         unreachable!("built as a unix socket above")
@@ -80,6 +122,12 @@ pub fn unix_socket<'a>(msg: &UnixDiagMsg<'a>) -> Result<Option<Socket<'a>>, Deco
                 socket.send_q = rqlen.wqueue.get();
             }
             UnixDiagAttr::Uid(uid) => socket.uid = Some(uid),
+            UnixDiagAttr::Shutdown(value) => socket.details.shutdown = Some(value),
+            UnixDiagAttr::MemInfo(bytes) => {
+                socket.details.skmem = Some(SkMem::from_ne_bytes(bytes))
+            }
+            UnixDiagAttr::Vfs(vfs) => socket.details.vfs = Some((vfs.inode.get(), vfs.dev.get())),
+            UnixDiagAttr::Icons(inodes) => socket.details.pending = Some(inodes),
             _ => {}
         }
     }
@@ -132,7 +180,10 @@ mod tests {
             ends.local,
             SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 8081)
         );
-        assert!(ends.v6only);
+        assert_eq!(ends.v6only, Some(true));
+        assert_eq!(socket.details.shutdown, Some(0));
+        assert_eq!(socket.details.timer, None);
+        assert_eq!(socket.details.sockopt, Some(0x12));
         let kinds: Vec<_> = msg.attributes().map(Result::unwrap).collect();
         assert!(kinds.contains(&InetDiagAttr::CgroupId(1)));
         assert!(kinds.contains(&InetDiagAttr::Mark(0)));

@@ -233,6 +233,7 @@ impl<'o, W: Write> Walk<'o, W> {
             header: true,
             show_netid: false,
             show_state: true,
+            details: Default::default(),
         };
         let mut table = TableRenderer::new(&mut *out, &output, term::width());
         for socket in sockets {
@@ -252,7 +253,7 @@ impl<'o, W: Write> Walk<'o, W> {
         let views: Vec<_> = sockets.iter().map(OwnedSocket::as_socket).collect();
         let records = views
             .iter()
-            .map(|socket| Record::new(socket, &mut self.names))
+            .map(|socket| Record::new(socket, &mut self.names, Default::default()))
             .collect();
         let stage = StageRecord {
             stage: self.stage,

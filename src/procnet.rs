@@ -10,7 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::socket::{
-    Endpoints, InetEndpoints, Netid, Socket, StateSet, TcpState, UnixEndpoints, UnixName,
+    Details, Endpoints, InetEndpoints, Netid, Socket, StateSet, TcpState, Timer, UnixEndpoints,
+    UnixName,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -125,8 +126,7 @@ fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
     let peer = parse_inet_address(fields.next()?)?;
     let state = u8::from_str_radix(fields.next()?, 16).ok()?;
     let (tx, rx) = fields.next()?.split_once(':')?;
-    let _timer = fields.next()?;
-    let _retransmits = fields.next()?;
+    let timer = parse_timer(fields.next()?, fields.next()?)?;
     let uid = fields.next()?.parse().ok()?;
     let _timeout = fields.next()?;
     let inode = fields.next()?.parse().ok()?;
@@ -144,9 +144,28 @@ fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
             local,
             peer,
             ifindex: 0,
-            v6only: false,
+            v6only: None,
         }),
+        details: Details {
+            timer,
+            ..Details::default()
+        },
     })
+}
+
+/// `tr:tm->when` and `retrnsmt`: the timer's kind and the jiffies until it fires, in hex.
+/// ss shows these as milliseconds, taking a jiffy for a hundredth of a second as /proc's
+/// USER_HZ does.
+fn parse_timer(timer: &str, retransmits: &str) -> Option<Option<Timer>> {
+    let (kind, when) = timer.split_once(':')?;
+    let kind = u8::from_str_radix(kind, 16).ok()?;
+    let ticks = u32::from_str_radix(when, 16).ok()?;
+    let retransmits = u32::from_str_radix(retransmits, 16).ok()?;
+    Some((kind != 0).then_some(Timer {
+        kind,
+        expires_ms: ticks.saturating_mul(10),
+        retransmits: u8::try_from(retransmits).unwrap_or(u8::MAX),
+    }))
 }
 
 /// `0100007F:0016`, or 32 hex digits for IPv6. The kernel prints each 32-bit word of the
@@ -231,6 +250,7 @@ pub fn unix_sockets<E: From<ProcError>>(
                 name,
                 peer_inode: 0,
             }),
+            details: Details::default(),
         })?;
     }
     Ok(())

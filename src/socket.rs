@@ -411,6 +411,67 @@ pub struct Socket<'a> {
     /// The id of the socket's cgroup v2.
     pub cgroup_id: Option<u64>,
     pub endpoints: Endpoints<'a>,
+    /// What the kernel adds when asked (timers, memory, tcp_info, ...).
+    pub details: Details<'a>,
+}
+
+/// Extra information about a socket, present when the kernel reported it. The variable-length
+/// parts stay as the kernel's bytes, read through the typed views of `wire::tcp`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Details<'a> {
+    pub timer: Option<Timer>,
+    /// `sk_shutdown`: bit 0 set when the socket will receive no more, bit 1 send no more.
+    pub shutdown: Option<u8>,
+    pub skmem: Option<SkMem>,
+    /// The older `inet_diag_meminfo`: receive queue, write queue, forward alloc, total
+    /// write memory, from kernels without SK_MEMINFO.
+    pub meminfo: Option<[u32; 4]>,
+    /// `struct tcp_info`, as long as this kernel makes it.
+    pub tcp_info: Option<&'a [u8]>,
+    /// The congestion control algorithm's name.
+    pub congestion: Option<&'a [u8]>,
+    /// `struct tcp_bbr_info`, `struct tcp_dctcp_info`.
+    pub bbr: Option<&'a [u8]>,
+    pub dctcp: Option<&'a [u8]>,
+    pub tos: Option<u8>,
+    pub tclass: Option<u8>,
+    /// The net_cls class id, or the SO_PRIORITY when there is none.
+    pub class_id: Option<u32>,
+    /// `struct inet_diag_sockopt`, its bits in declaration order.
+    pub sockopt: Option<u16>,
+    /// A unix socket's filesystem inode and device.
+    pub vfs: Option<(u32, u32)>,
+    /// A unix listener's waiting connections, as `u32` inodes.
+    pub pending: Option<&'a [u8]>,
+}
+
+/// A TCP timer: `kind` 1 retransmit (ss's `on`), 2 keepalive, 3 TIME-WAIT, 4 zero-window
+/// probe (`persist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timer {
+    pub kind: u8,
+    pub expires_ms: u32,
+    pub retransmits: u8,
+}
+
+/// `SK_MEMINFO_*` (`include/uapi/linux/sock_diag.h`), in order: rmem_alloc, rcvbuf,
+/// wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog, drops. Older kernels send
+/// fewer; `len` says how many are real.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkMem {
+    pub values: [u32; 9],
+    pub len: u8,
+}
+
+impl SkMem {
+    pub fn from_ne_bytes(bytes: &[u8]) -> SkMem {
+        let mut mem = SkMem::default();
+        for (value, chunk) in mem.values.iter_mut().zip(bytes.chunks_exact(4)) {
+            *value = u32::from_ne_bytes(chunk.try_into().expect("four bytes"));
+            mem.len += 1;
+        }
+        mem
+    }
 }
 
 impl Socket<'_> {
@@ -442,8 +503,9 @@ pub struct InetEndpoints {
     /// address); 0 when none.
     pub ifindex: u32,
     /// An IPv6 socket that does not accept IPv4 traffic. A wildcard socket without it is the
-    /// dual-stack socket ss prints as `*`.
-    pub v6only: bool,
+    /// dual-stack socket ss prints as `*`. `None` where the kernel did not say (IPv4 sockets,
+    /// minisockets, tables read from /proc).
+    pub v6only: Option<bool>,
 }
 
 /// The two ends of a unix socket: its own name and the inode of its peer.
@@ -483,9 +545,14 @@ impl<'a> UnixName<'a> {
 /// is reused: across dumps (watch) or between stages (demo).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedSocket {
-    /// The socket, with a unix name left out (as `Unnamed`) and kept in `name` instead.
+    /// The socket, with its borrowed parts left out and kept below instead.
     socket: Socket<'static>,
     name: OwnedName,
+    tcp_info: Option<Box<[u8]>>,
+    congestion: Option<Box<[u8]>>,
+    bbr: Option<Box<[u8]>>,
+    dctcp: Option<Box<[u8]>>,
+    pending: Option<Box<[u8]>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -511,18 +578,39 @@ impl OwnedSocket {
                 },
             ),
         };
+        let own = |part: Option<&[u8]>| part.map(Box::from);
+        let details = &socket.details;
         OwnedSocket {
             socket: Socket {
                 endpoints,
+                details: Details {
+                    tcp_info: None,
+                    congestion: None,
+                    bbr: None,
+                    dctcp: None,
+                    pending: None,
+                    ..*details
+                },
                 ..*socket
             },
             name,
+            tcp_info: own(details.tcp_info),
+            congestion: own(details.congestion),
+            bbr: own(details.bbr),
+            dctcp: own(details.dctcp),
+            pending: own(details.pending),
         }
     }
 
     /// The socket, borrowing from this copy.
     pub fn as_socket(&self) -> Socket<'_> {
         let mut socket = self.socket;
+        let details = &mut socket.details;
+        details.tcp_info = self.tcp_info.as_deref();
+        details.congestion = self.congestion.as_deref();
+        details.bbr = self.bbr.as_deref();
+        details.dctcp = self.dctcp.as_deref();
+        details.pending = self.pending.as_deref();
         if let Endpoints::Unix(ends) = &mut socket.endpoints {
             ends.name = match &self.name {
                 OwnedName::None => UnixName::Unnamed,
@@ -589,6 +677,11 @@ mod tests {
                 name: UnixName::Abstract(b"name"),
                 peer_inode: 0,
             }),
+            details: Details {
+                pending: Some(&[1, 0, 0, 0]),
+                shutdown: Some(0),
+                ..Details::default()
+            },
         };
         let owned = OwnedSocket::new(&socket);
         assert_eq!(owned.as_socket(), socket);

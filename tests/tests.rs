@@ -5,6 +5,7 @@ mod util;
 
 mod bytecode;
 mod demo;
+mod details;
 mod filter;
 mod generated;
 mod json;

@@ -10,22 +10,26 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::Renderer;
 use super::names::Names;
-use crate::socket::{Endpoints, Socket, UnixName};
+use super::{Renderer, details};
+use crate::config::DetailFlags;
+use crate::socket::{Details, Endpoints, SkMem, Socket, UnixName};
+use crate::wire::tcp::{SOCKOPT_NAMES, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
 
 pub struct JsonRenderer<W: Write> {
     out: W,
     names: Names,
     records: u64,
+    details: DetailFlags,
 }
 
 impl<W: Write> JsonRenderer<W> {
-    pub fn new(out: W) -> JsonRenderer<W> {
+    pub fn new(out: W, details: DetailFlags) -> JsonRenderer<W> {
         JsonRenderer {
             out,
             names: Names::new(),
             records: 0,
+            details,
         }
     }
 }
@@ -35,7 +39,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         self.out
             .write_all(if self.records == 0 { b"[\n" } else { b",\n" })?;
         self.records += 1;
-        let record = Record::new(socket, &mut self.names);
+        let record = Record::new(socket, &mut self.names, self.details);
         serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
     }
 
@@ -51,17 +55,28 @@ pub struct Record<'s, 'a> {
     socket: &'s Socket<'a>,
     /// Copied out of the name cache (only sockets bound to a device have one).
     interface: Option<Box<str>>,
+    cgroup: Option<Box<str>>,
+    details: DetailFlags,
 }
 
 impl<'s, 'a> Record<'s, 'a> {
-    pub fn new(socket: &'s Socket<'a>, names: &mut Names) -> Record<'s, 'a> {
+    pub fn new(socket: &'s Socket<'a>, names: &mut Names, details: DetailFlags) -> Record<'s, 'a> {
         let interface = match socket.endpoints {
             Endpoints::Inet(ends) if ends.ifindex != 0 => {
                 Some(names.interface(ends.ifindex).into())
             }
             _ => None,
         };
-        Record { socket, interface }
+        let cgroup = socket
+            .cgroup_id
+            .filter(|_| details.extended || details.cgroup)
+            .map(|id| names.cgroup_path(id).into());
+        Record {
+            socket,
+            interface,
+            cgroup,
+            details,
+        }
     }
 }
 
@@ -82,15 +97,314 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("peer_address", &Displayed(ends.peer.ip()))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
                 map.serialize_entry("interface", &self.interface)?;
-                map.serialize_entry("v6only", &ends.v6only)?;
+                map.serialize_entry("v6only", &ends.v6only.unwrap_or(false))?;
             }
             Endpoints::Unix(ends) => {
                 map.serialize_entry("path", &unix_path(ends.name))?;
                 map.serialize_entry("peer_inode", &ends.peer_inode)?;
             }
         }
+        self.serialize_details(&mut map)?;
         map.end()
     }
+}
+
+impl Record<'_, '_> {
+    /// The fields the detail flags add, each present (null when the kernel did not say) as
+    /// soon as its flag is given.
+    fn serialize_details<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let s = self.socket;
+        let d = &s.details;
+        let flags = &self.details;
+        let inet = matches!(s.endpoints, Endpoints::Inet(_));
+        if flags.timers || flags.extended {
+            map.serialize_entry(
+                "timer",
+                &d.timer.map(|t| TimerJson {
+                    name: details::timer_name(t.kind),
+                    expires_ms: t.expires_ms,
+                    retrans: t.retransmits,
+                }),
+            )?;
+        }
+        if flags.extended {
+            map.serialize_entry("uid", &s.uid)?;
+            map.serialize_entry("cookie", &s.cookie.map(Hex))?;
+            if inet {
+                map.serialize_entry("mark", &s.mark)?;
+            }
+            map.serialize_entry(
+                "shutdown",
+                &d.shutdown.map(|mask| Shutdown {
+                    receive: mask & 1 != 0,
+                    send: mask & 2 != 0,
+                }),
+            )?;
+            if !inet {
+                map.serialize_entry(
+                    "vfs",
+                    &d.vfs.map(|(inode, dev)| Vfs {
+                        inode,
+                        // The kernel's internal encoding: major above bit 20.
+                        dev: Device {
+                            major: dev >> 20,
+                            minor: dev & 0xfffff,
+                        },
+                    }),
+                )?;
+                map.serialize_entry("peers", &d.pending.map(Inodes))?;
+            }
+        }
+        if flags.extended || flags.cgroup {
+            map.serialize_entry("cgroup", &self.cgroup)?;
+        }
+        if flags.tos && inet {
+            map.serialize_entry("tos", &d.tos)?;
+            map.serialize_entry("tclass", &d.tclass)?;
+            map.serialize_entry("class_id", &d.class_id)?;
+        }
+        if flags.sockopt && inet {
+            map.serialize_entry("inet_sockopt", &d.sockopt.map(SockOpts))?;
+        }
+        if flags.memory {
+            map.serialize_entry("skmem", &d.skmem.map(SkMemJson))?;
+        }
+        if flags.info && inet {
+            map.serialize_entry(
+                "tcp_info",
+                &d.tcp_info.map(|bytes| TcpInfoJson { bytes, details: d }),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct TimerJson {
+    name: &'static str,
+    expires_ms: u32,
+    retrans: u8,
+}
+
+#[derive(Serialize)]
+struct Shutdown {
+    receive: bool,
+    send: bool,
+}
+
+#[derive(Serialize)]
+struct Vfs {
+    inode: u32,
+    dev: Device,
+}
+
+#[derive(Serialize)]
+struct Device {
+    major: u32,
+    minor: u32,
+}
+
+/// A list of native-endian `u32` inodes.
+struct Inodes<'a>(&'a [u8]);
+
+impl Serialize for Inodes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0
+                .chunks_exact(4)
+                .map(|b| u32::from_ne_bytes(b.try_into().expect("four bytes"))),
+        )
+    }
+}
+
+struct SockOpts(u16);
+
+impl Serialize for SockOpts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            SOCKOPT_NAMES
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| self.0 & (1 << bit) != 0)
+                .map(|(_, name)| name),
+        )
+    }
+}
+
+struct SkMemJson(SkMem);
+
+impl Serialize for SkMemJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const NAMES: [&str; 9] = [
+            "rmem_alloc",
+            "rcvbuf",
+            "wmem_alloc",
+            "sndbuf",
+            "fwd_alloc",
+            "wmem_queued",
+            "optmem",
+            "backlog",
+            "drops",
+        ];
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in NAMES
+            .iter()
+            .zip(&self.0.values)
+            .take(usize::from(self.0.len))
+        {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// tcp_info in the kernel's own units, named with them; rates in bits per second.
+struct TcpInfoJson<'a> {
+    bytes: &'a [u8],
+    details: &'a Details<'a>,
+}
+
+impl Serialize for TcpInfoJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let i = TcpInfo::read(self.bytes);
+        let d = self.details;
+        let rate = |bytes_per_second: u64| {
+            (bytes_per_second != u64::MAX).then(|| bytes_per_second.saturating_mul(8))
+        };
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(
+            "congestion",
+            &d.congestion.map(|name| String::from_utf8_lossy(name)),
+        )?;
+        map.serialize_entry("ca_state", &i.ca_state)?;
+        map.serialize_entry("retransmits", &i.retransmits)?;
+        map.serialize_entry("probes", &i.probes)?;
+        map.serialize_entry("backoff", &i.backoff)?;
+        map.serialize_entry("options", &TcpOptions(i.options))?;
+        map.serialize_entry("snd_wscale", &i.snd_wscale())?;
+        map.serialize_entry("rcv_wscale", &i.rcv_wscale())?;
+        map.serialize_entry("delivery_rate_app_limited", &i.delivery_rate_app_limited())?;
+        for (name, value) in [
+            ("rto_us", i.rto.get()),
+            ("ato_us", i.ato.get()),
+            ("snd_mss", i.snd_mss.get()),
+            ("rcv_mss", i.rcv_mss.get()),
+            ("unacked", i.unacked.get()),
+            ("sacked", i.sacked.get()),
+            ("lost", i.lost.get()),
+            ("retrans", i.retrans.get()),
+            ("fackets", i.fackets.get()),
+            ("last_data_sent_ms", i.last_data_sent.get()),
+            ("last_ack_sent_ms", i.last_ack_sent.get()),
+            ("last_data_recv_ms", i.last_data_recv.get()),
+            ("last_ack_recv_ms", i.last_ack_recv.get()),
+            ("pmtu", i.pmtu.get()),
+            ("rcv_ssthresh", i.rcv_ssthresh.get()),
+            ("rtt_us", i.rtt.get()),
+            ("rttvar_us", i.rttvar.get()),
+            ("snd_ssthresh", i.snd_ssthresh.get()),
+            ("snd_cwnd", i.snd_cwnd.get()),
+            ("advmss", i.advmss.get()),
+            ("reordering", i.reordering.get()),
+            ("rcv_rtt_us", i.rcv_rtt.get()),
+            ("rcv_space", i.rcv_space.get()),
+            ("total_retrans", i.total_retrans.get()),
+        ] {
+            map.serialize_entry(name, &value)?;
+        }
+        map.serialize_entry("pacing_rate_bps", &rate(i.pacing_rate.get()))?;
+        map.serialize_entry("max_pacing_rate_bps", &rate(i.max_pacing_rate.get()))?;
+        for (name, value) in [
+            ("bytes_acked", i.bytes_acked.get()),
+            ("bytes_received", i.bytes_received.get()),
+            ("segs_out", i.segs_out.get().into()),
+            ("segs_in", i.segs_in.get().into()),
+            ("notsent_bytes", i.notsent_bytes.get().into()),
+            ("min_rtt_us", i.min_rtt.get().into()),
+            ("data_segs_in", i.data_segs_in.get().into()),
+            ("data_segs_out", i.data_segs_out.get().into()),
+        ] {
+            map.serialize_entry(name, &value)?;
+        }
+        map.serialize_entry("delivery_rate_bps", &rate(i.delivery_rate.get()))?;
+        for (name, value) in [
+            ("busy_time_us", i.busy_time.get()),
+            ("rwnd_limited_us", i.rwnd_limited.get()),
+            ("sndbuf_limited_us", i.sndbuf_limited.get()),
+            ("delivered", i.delivered.get().into()),
+            ("delivered_ce", i.delivered_ce.get().into()),
+            ("bytes_sent", i.bytes_sent.get()),
+            ("bytes_retrans", i.bytes_retrans.get()),
+            ("dsack_dups", i.dsack_dups.get().into()),
+            ("reord_seen", i.reord_seen.get().into()),
+            ("rcv_ooopack", i.rcv_ooopack.get().into()),
+            ("snd_wnd", i.snd_wnd.get().into()),
+            ("rcv_wnd", i.rcv_wnd.get().into()),
+        ] {
+            map.serialize_entry(name, &value)?;
+        }
+        map.serialize_entry(
+            "send_bps",
+            &details::send_rate(&i).map(|bps| bps.round() as u64),
+        )?;
+        if let Some(bbr) = d.bbr.map(TcpBbrInfo::read) {
+            map.serialize_entry(
+                "bbr",
+                &BbrJson {
+                    bw_bps: bbr.bandwidth().saturating_mul(8),
+                    min_rtt_us: bbr.min_rtt.get(),
+                    pacing_gain: f64::from(bbr.pacing_gain.get()) / 256.0,
+                    cwnd_gain: f64::from(bbr.cwnd_gain.get()) / 256.0,
+                },
+            )?;
+        }
+        if let Some(dctcp) = d.dctcp.map(TcpDctcpInfo::read) {
+            map.serialize_entry(
+                "dctcp",
+                &DctcpJson {
+                    enabled: dctcp.enabled.get() != 0,
+                    ce_state: dctcp.ce_state.get(),
+                    alpha: dctcp.alpha.get(),
+                    ab_ecn: dctcp.ab_ecn.get(),
+                    ab_tot: dctcp.ab_tot.get(),
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+/// The names of `tcpi_options` bits.
+struct TcpOptions(u8);
+
+impl Serialize for TcpOptions {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const NAMES: [&str; 6] = ["ts", "sack", "wscale", "ecn", "ecn_seen", "syn_data"];
+        serializer.collect_seq(
+            NAMES
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| self.0 & (1 << bit) != 0)
+                .map(|(_, name)| name),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct BbrJson {
+    bw_bps: u64,
+    min_rtt_us: u32,
+    pacing_gain: f64,
+    cwnd_gain: f64,
+}
+
+#[derive(Serialize)]
+struct DctcpJson {
+    enabled: bool,
+    ce_state: u16,
+    alpha: u32,
+    ab_ecn: u32,
+    ab_tot: u32,
 }
 
 /// A unix name as text: the path, `@name` for an abstract name (every NUL shown as `@`, as
@@ -109,6 +423,15 @@ fn unix_path(name: UnixName<'_>) -> Option<Cow<'_, str>> {
             );
             Some(Cow::Owned(text))
         }
+    }
+}
+
+/// A number as a hexadecimal string (the socket cookie, as ss's `sk:` shows it).
+struct Hex(u64);
+
+impl Serialize for Hex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:x}", self.0))
     }
 }
 

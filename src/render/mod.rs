@@ -6,6 +6,7 @@ use std::io;
 
 use crate::socket::Socket;
 
+pub mod details;
 pub mod json;
 pub mod names;
 pub mod table;

@@ -18,6 +18,7 @@ pub struct Names {
     ephemeral: Option<(u16, u16)>,
     interfaces: HashMap<u32, Box<str>>,
     hosts: HashMap<IpAddr, Option<Box<str>>>,
+    cgroups: Option<HashMap<u64, Box<str>>>,
 }
 
 impl Default for Names {
@@ -34,6 +35,7 @@ impl Names {
             ephemeral: None,
             interfaces: HashMap::new(),
             hosts: HashMap::new(),
+            cgroups: None,
         }
     }
 
@@ -67,6 +69,15 @@ impl Names {
         self.interfaces
             .entry(index)
             .or_insert_with(|| interface_name(index).unwrap_or_else(|| format!("if{index}").into()))
+    }
+
+    /// The path of cgroup `id` below the cgroup2 mount (`/` for the root), or
+    /// `unreachable:ID` when it is not there, as ss writes it.
+    pub fn cgroup_path(&mut self, id: u64) -> &str {
+        self.cgroups
+            .get_or_insert_with(read_cgroups)
+            .entry(id)
+            .or_insert_with(|| format!("unreachable:{id:x}").into())
     }
 
     /// The host name of `ip` by reverse lookup, if it has one. An IPv4-mapped IPv6 address is
@@ -109,6 +120,43 @@ fn read_protocols() -> HashMap<u8, Box<str>> {
         names.entry(number).or_insert_with(|| name.into());
     }
     names
+}
+
+/// Every cgroup v2 by id: a cgroup's id is its directory's inode number. Walked once, when a
+/// path is first asked for.
+fn read_cgroups() -> HashMap<u64, Box<str>> {
+    use std::os::unix::fs::MetadataExt;
+    let mut paths = HashMap::new();
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let Some(root) = mounts.lines().find_map(|line| {
+        let mut fields = line.split_ascii_whitespace();
+        let (_, point, kind) = (fields.next()?, fields.next()?, fields.next()?);
+        (kind == "cgroup2").then(|| std::path::PathBuf::from(point))
+    }) else {
+        return paths;
+    };
+    let mut pending = vec![(root.clone(), String::from("/"))];
+    while let Some((dir, path)) = pending.pop() {
+        let Ok(meta) = std::fs::metadata(&dir) else {
+            continue;
+        };
+        paths.insert(meta.ino(), path.clone().into_boxed_str());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let child = if path == "/" {
+                    format!("/{name}")
+                } else {
+                    format!("{path}/{name}")
+                };
+                pending.push((entry.path(), child));
+            }
+        }
+    }
+    paths
 }
 
 fn interface_name(index: u32) -> Option<Box<str>> {

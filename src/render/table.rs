@@ -13,9 +13,9 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use super::Renderer;
 use super::names::Names;
-use crate::config::Output;
+use super::{Renderer, details};
+use crate::config::{DetailFlags, Output};
 use crate::socket::{Endpoints, InetEndpoints, Netid, Socket, UnixEndpoints, UnixName};
 
 /// The narrowest the Recv-Q and Send-Q columns get.
@@ -111,12 +111,21 @@ struct Rows {
     field_start: usize,
     /// The widest cell of each column so far, header included.
     max_len: [usize; COLUMN_COUNT],
+    /// The length of the latest row's last cell, not yet counted in `max_len`: ss leaves
+    /// the very last cell of its output out when it measures the columns.
+    last_cell: usize,
 }
 
 impl Rows {
     fn end_field(&mut self, column: usize) {
         let end = self.text.len();
-        self.max_len[column] = self.max_len[column].max(end - self.field_start);
+        let len = end - self.field_start;
+        if column == COLUMN_COUNT - 1 {
+            self.max_len[column] = self.max_len[column].max(self.last_cell);
+            self.last_cell = len;
+        } else {
+            self.max_len[column] = self.max_len[column].max(len);
+        }
         self.ends.push(end);
         self.field_start = end;
     }
@@ -142,6 +151,9 @@ pub struct TableRenderer<W: Write> {
     shown: [bool; COLUMN_COUNT],
     screen_width: Option<usize>,
     rows: Rows,
+    details: DetailFlags,
+    /// Reused for formatting details, so that they allocate nothing per socket.
+    scratch: String,
 }
 
 impl<W: Write> TableRenderer<W> {
@@ -169,6 +181,8 @@ impl<W: Write> TableRenderer<W> {
             shown,
             screen_width,
             rows,
+            details: output.details,
+            scratch: String::new(),
         }
     }
 
@@ -186,11 +200,20 @@ impl<W: Write> TableRenderer<W> {
             Endpoints::Inet(ends) => self.push_inet(socket.netid, &ends),
             Endpoints::Unix(ends) => self.push_unix(socket.inode, &ends),
         }
+        details::write(
+            &mut self.rows.text,
+            &mut self.scratch,
+            socket,
+            &self.details,
+            self.numeric,
+            &mut self.names,
+        );
         self.rows.end_field(PROCESS);
     }
 
     fn push_inet(&mut self, netid: Netid, ends: &InetEndpoints) {
-        self.push_host(ends.local.ip(), ends.v6only);
+        let v6only = ends.v6only == Some(true);
+        self.push_host(ends.local.ip(), v6only);
         if ends.ifindex != 0 {
             self.rows.text.push(b'%');
             let name = self.names.interface(ends.ifindex);
@@ -200,7 +223,7 @@ impl<W: Write> TableRenderer<W> {
         self.rows.end_field(LOCAL_ADDRESS);
         self.push_port(ends.local.port(), netid);
         self.rows.end_field(LOCAL_PORT);
-        self.push_host(ends.peer.ip(), ends.v6only);
+        self.push_host(ends.peer.ip(), v6only);
         self.rows.text.push(b':');
         self.rows.end_field(PEER_ADDRESS);
         self.push_port(ends.peer.port(), netid);
@@ -271,9 +294,14 @@ impl<W: Write> TableRenderer<W> {
         self.rows.end_field(PEER_PORT);
     }
 
-    /// Prints the rows held so far with widths fitted to everything seen.
-    fn print_rows(&mut self) -> io::Result<()> {
-        let layout = layout(&self.rows.max_len, &self.shown, self.screen_width);
+    /// Prints the rows held so far with widths fitted to everything seen (but the very last
+    /// cell, when `last` says this is the end of the output).
+    fn print_rows(&mut self, last: bool) -> io::Result<()> {
+        let mut max_len = self.rows.max_len;
+        if !last {
+            max_len[PROCESS] = max_len[PROCESS].max(self.rows.last_cell);
+        }
+        let layout = layout(&max_len, &self.shown, self.screen_width);
         if self.header && !self.header_printed {
             self.header_printed = true;
             let cells = COLUMNS.map(|c| c.header.as_bytes());
@@ -301,13 +329,13 @@ impl<W: Write> Renderer for TableRenderer<W> {
     fn socket(&mut self, socket: &Socket<'_>) -> io::Result<()> {
         self.push_row(socket);
         if self.rows.count() >= FLUSH_ROWS {
-            self.print_rows()?;
+            self.print_rows(false)?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.print_rows()?;
+        self.print_rows(true)?;
         self.out.flush()
     }
 }

@@ -14,6 +14,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 pub mod bytecode;
 pub mod inet;
 pub mod netlink;
+pub mod tcp;
 pub mod unix;
 
 /// Borrows an attribute's value for as long as the message lives (`NlaBuffer::value` only

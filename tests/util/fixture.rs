@@ -328,3 +328,197 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
     ]);
     keep
 }
+
+/// A table for the detail flags: TCP connections that carried traffic under three congestion
+/// controls, a keepalive timer, a sender stuck on a zero window (retransmissions, backoff), a
+/// half-closed connection, listeners with TOS, mark, priority, traffic class and socket
+/// options set, one owned by another user, UDP with a datagram waiting, and a unix listener
+/// with connections waiting to be accepted.
+pub struct DetailTable {
+    pub ns: Netns,
+    pub dir: PathBuf,
+    sockets: Vec<Socket>,
+}
+
+impl Drop for DetailTable {
+    fn drop(&mut self) {
+        self.sockets.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl DetailTable {
+    pub fn new() -> DetailTable {
+        let ns = Netns::new();
+        let dir = std::env::temp_dir().join(format!(
+            "sockscope-details-{}-{}",
+            std::process::id(),
+            super::unique()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sockets = ns.run(|| {
+            let sockets = build_details(&dir);
+            settle();
+            sockets
+        });
+        DetailTable { ns, dir, sockets }
+    }
+}
+
+fn set_int(socket: &Socket, level: i32, option: i32, value: i32) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt reads an int from a live local for the given length.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            option,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt({level}, {option}): {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// Waits (bounded) until everything `socket` sent is acknowledged, so that its tcp_info stops
+/// moving (a delayed ACK otherwise arrives between two listings).
+fn acknowledged(socket: &Socket) {
+    use std::os::fd::AsRawFd;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut buffer = [0u8; 256];
+        let mut len = buffer.len() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into the live buffer.
+        let rc = unsafe {
+            libc::getsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                buffer.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        let info = sockscope::wire::tcp::TcpInfo::read(&buffer[..len as usize]);
+        if info.unacked.get() == 0 || Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn build_details(dir: &std::path::Path) -> Vec<Socket> {
+    let v4 = Domain::IPV4;
+    let mut keep = Vec::new();
+    let server = listener(v4, "127.0.0.1:5000", 64);
+    let target = server.local_addr().unwrap();
+
+    for congestion in ["cubic", "reno", "bbr"] {
+        let mut client = tcp(v4);
+        client.set_tcp_congestion(congestion.as_bytes()).unwrap();
+        client.connect(&target).unwrap();
+        let (mut accepted, _) = server.accept().unwrap();
+        let mut buffer = vec![0u8; 65536];
+        for _ in 0..20 {
+            client.write_all(&[b'a'; 20000]).unwrap();
+            let mut got = 0;
+            while got < 20000 {
+                got += std::io::Read::read(&mut accepted, &mut buffer).unwrap();
+            }
+            accepted.write_all(&[b'b'; 300]).unwrap();
+            let mut got = 0;
+            while got < 300 {
+                got += std::io::Read::read(&mut client, &mut buffer).unwrap();
+            }
+        }
+        acknowledged(&client);
+        acknowledged(&accepted);
+        keep.extend([client, accepted]);
+    }
+
+    let keepalive = tcp(v4);
+    keepalive.set_keepalive(true).unwrap();
+    keepalive.connect(&target).unwrap();
+    keep.push(keepalive);
+    keep.push(server.accept().unwrap().0);
+
+    // A sender facing a receiver that never reads: a zero window, probes and backoff.
+    let stuck = tcp(v4);
+    stuck.set_recv_buffer_size(4096).unwrap();
+    stuck.connect(&target).unwrap();
+    let (blocked, _) = server.accept().unwrap();
+    blocked.set_recv_buffer_size(4096).unwrap();
+    stuck.set_nonblocking(true).unwrap();
+    for _ in 0..1000 {
+        if stuck.send(&[b'z'; 65536]).is_err() {
+            break;
+        }
+    }
+    keep.extend([stuck, blocked]);
+
+    let half = connect(v4, &target);
+    half.shutdown(std::net::Shutdown::Write).unwrap();
+    keep.extend([half, server.accept().unwrap().0, server]);
+
+    let marked = tcp(v4);
+    set_int(&marked, libc::IPPROTO_IP, libc::IP_TOS, 0x10);
+    marked.set_mark(0x42).unwrap();
+    set_int(&marked, libc::SOL_SOCKET, libc::SO_PRIORITY, 3);
+    marked.bind(&addr("127.0.0.1:6000")).unwrap();
+    marked.listen(1).unwrap();
+    keep.push(marked);
+
+    let classy = tcp(Domain::IPV6);
+    classy.set_only_v6(true).unwrap();
+    set_int(&classy, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0x20);
+    classy.bind(&addr("[::]:6001")).unwrap();
+    classy.listen(1).unwrap();
+    keep.push(classy);
+
+    let options = tcp(v4);
+    set_int(&options, libc::IPPROTO_IP, libc::IP_RECVERR, 1);
+    set_int(&options, libc::IPPROTO_IP, libc::IP_FREEBIND, 1);
+    set_int(&options, libc::IPPROTO_IP, libc::IP_TRANSPARENT, 1);
+    set_int(&options, libc::IPPROTO_IP, libc::IP_BIND_ADDRESS_NO_PORT, 1);
+    options.bind(&addr("127.0.0.1:7002")).unwrap();
+    options.listen(1).unwrap();
+    keep.push(options);
+
+    // A socket belongs to the file-system uid of the thread that makes it.
+    // SAFETY: setfsuid changes only this thread's credentials, and they are restored below.
+    unsafe { libc::setfsuid(65534) };
+    let nobody = tcp(v4);
+    // SAFETY: as above.
+    unsafe { libc::setfsuid(0) };
+    nobody.bind(&addr("127.0.0.1:7003")).unwrap();
+    nobody.listen(1).unwrap();
+    keep.push(nobody);
+
+    let udp = |domain| Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+    let dns = udp(v4);
+    dns.bind(&addr("127.0.0.1:53")).unwrap();
+    let resolver = udp(v4);
+    resolver.connect(&addr("127.0.0.1:53")).unwrap();
+    resolver.send(b"query").unwrap();
+    wait_readable(&dns, 5);
+    keep.extend([dns, resolver]);
+
+    let path = dir.join("waiting.sock");
+    let waiting = unix(Type::STREAM, path.to_str().unwrap().as_bytes());
+    waiting.listen(5).unwrap();
+    for _ in 0..2 {
+        let client = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+        client.connect(&SockAddr::unix(&path).unwrap()).unwrap();
+        keep.push(client);
+    }
+    keep.push(waiting);
+    let (mut a, b) = Socket::pair(Domain::UNIX, Type::STREAM, None).unwrap();
+    a.write_all(b"hello").unwrap();
+    keep.extend([a, b]);
+    keep
+}
