@@ -8,12 +8,14 @@ use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, DemoArgs};
-use crate::config::{Config, ConfigError, Format};
+use crate::config::{Config, ConfigError, Format, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
+use crate::procnet::ProcError;
 use crate::query;
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
+use crate::summary::{self, Counters, Summary};
 use crate::term;
 use crate::wire::netlink::DiagSocket;
 
@@ -26,7 +28,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Demo(args)) => demo(args),
         None => {
+            // Total counts every socket of the namespace, so the counters are read before
+            // sockscope opens one of its own (to list, or to look up a host in a filter).
+            let counters = cli.summary.then(summary::read_counters);
             let config = Config::new(&cli, &matches)?;
+            if let (Some(counters), Some(mode)) = (counters, config.summary) {
+                show_summary(counters, config.output.format)?;
+                if mode == SummaryMode::Alone {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             list(&config)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -46,6 +57,24 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         // As a shell reports a program stopped by SIGINT.
         Ending::Interrupted => ExitCode::from(130),
     })
+}
+
+/// Prints the socket usage summary on standard output, after a warning for each counters file
+/// that could not be read (its figures are zero, as in ss).
+fn show_summary(
+    (counters, problems): (Counters, Vec<ProcError>),
+    format: Format,
+) -> anyhow::Result<()> {
+    for problem in &problems {
+        let _ = writeln!(io::stderr(), "sockscope: warning: {problem}");
+    }
+    let summary = Summary::from_counters(&counters);
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        Format::Table => summary::write_text(&summary, &mut out)?,
+        Format::Json => summary::write_json(&summary, &mut out)?,
+    }
+    Ok(())
 }
 
 /// Lists the sockets `config` selects on standard output.

@@ -108,6 +108,21 @@ pub struct Cli {
     #[arg(short = 'j', long)]
     pub json: bool,
 
+    /// Show how many sockets there are, from the kernel's counters, without listing any
+    ///
+    /// The counts come from /proc/net/sockstat, sockstat6 and snmp, as for ss -s, so this stays
+    /// fast however many sockets there are: every socket of the namespace (Total), TCP sockets
+    /// by condition, and the sockets in use of each transport protocol per IP version (FRAG
+    /// counts IP fragments awaiting reassembly). ss's PROC_ROOT, PROC_NET_SOCKSTAT,
+    /// PROC_NET_SOCKSTAT6 and PROC_NET_SNMP variables choose other files.
+    ///
+    /// Naming a table or a family, or giving a filter, lists those sockets after the summary;
+    /// other options are ignored. With --json the summary is one JSON object of integers:
+    /// total; tcp, with total, established, closed, orphaned and timewait; and transport, with
+    /// raw, udp, tcp, inet and frag, each with total, ip and ipv6.
+    #[arg(short = 's', long)]
+    pub summary: bool,
+
     /// Show only IPv4 sockets (the same as -f inet)
     #[arg(short = '4', long, action = ArgAction::SetTrue)]
     pub ipv4: bool,

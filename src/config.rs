@@ -28,14 +28,20 @@ pub enum ConfigError {
     FilterFile { path: String, message: String },
     #[error("give the filter either with -F or on the command line, not both")]
     TwoFilters,
+    #[error(
+        "--json cannot show the summary (-s) and a listing together; run sockscope once for each"
+    )]
+    JsonSummaryAndListing,
 }
 
 impl ConfigError {
-    /// ss's exit status for the mistake: 255 for what it reports with its usage, 1 otherwise.
+    /// ss's exit status for the mistake: 255 for what it reports with its usage, 1 otherwise;
+    /// 2, as for the argument parser's errors, for options sockscope cannot combine.
     pub fn exit_status(&self) -> u8 {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
             ConfigError::FilterFile { .. } => 1,
+            ConfigError::JsonSummaryAndListing => 2,
             _ => 255,
         }
     }
@@ -45,6 +51,17 @@ impl ConfigError {
 pub struct Config {
     pub query: Query,
     pub output: Output,
+    /// `-s`: whether the socket usage summary is shown, and whether a listing follows it.
+    pub summary: Option<SummaryMode>,
+}
+
+/// What `-s` shows. As in ss, the summary is followed by a listing only when a table or a
+/// family is named or a filter expression is given; `-a`, `-l`, `-n` and the like do not ask
+/// for one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryMode {
+    Alone,
+    ThenListing,
 }
 
 /// How the sockets are shown.
@@ -236,7 +253,17 @@ impl Config {
             bytecode,
             context: filter::Context::from_system(),
         };
-        Ok(Config { query, output })
+        let summary = match (cli.summary, chose_something || !cli.expression.is_empty()) {
+            (false, _) => None,
+            (true, false) => Some(SummaryMode::Alone),
+            (true, true) if cli.json => return Err(ConfigError::JsonSummaryAndListing),
+            (true, true) => Some(SummaryMode::ThenListing),
+        };
+        Ok(Config {
+            query,
+            output,
+            summary,
+        })
     }
 }
 
@@ -509,6 +536,35 @@ mod tests {
         assert_eq!(config(&["-tane"]).unwrap().query.inet_extensions, 0);
         let unix = config(&["-x"]).unwrap().output;
         assert!(unix.show_netid);
+    }
+
+    #[test]
+    fn summary_lists_only_what_is_named() {
+        let mode = |args: &[&str]| config(args).map(|c| c.summary);
+        assert_eq!(mode(&[]), Ok(None));
+        assert_eq!(mode(&["-t"]), Ok(None));
+        for args in [
+            &["-s"][..],
+            &["-s", "-a", "-n", "-H"],
+            &["-s", "-l"],
+            &["-sj"],
+        ] {
+            assert_eq!(mode(args), Ok(Some(SummaryMode::Alone)), "{args:?}");
+        }
+        for args in [
+            &["-s", "-t"][..],
+            &["-x", "-s"],
+            &["-s", "-4"],
+            &["-s", "-A", "tcp"],
+            &["-s", "-f", "inet"],
+            &["-s", "state", "established"],
+            &["-s", "dport", "=", ":22"],
+        ] {
+            assert_eq!(mode(args), Ok(Some(SummaryMode::ThenListing)), "{args:?}");
+        }
+        let err = config(&["-s", "-j", "-t"]).unwrap_err();
+        assert_eq!(err, ConfigError::JsonSummaryAndListing);
+        assert_eq!(err.exit_status(), 2);
     }
 
     #[test]

@@ -16,5 +16,6 @@ pub mod procnet;
 pub mod query;
 pub mod render;
 pub mod socket;
+pub mod summary;
 pub mod term;
 pub mod wire;

@@ -26,8 +26,8 @@ pub enum ProcError {
     Format { path: PathBuf, line: usize },
 }
 
-/// Where ss reads a table from when told to: `$PROC_NET_<NAME>`, else `$PROC_ROOT/net/<name>`.
-fn proc_path(name: &str) -> PathBuf {
+/// Where ss reads a `/proc/net` file from: `$PROC_NET_<NAME>`, else `$PROC_ROOT/net/<name>`.
+pub(crate) fn proc_path(name: &str) -> PathBuf {
     let var = format!("PROC_NET_{}", name.to_ascii_uppercase());
     if let Some(path) = std::env::var_os(var) {
         return PathBuf::from(path);

@@ -10,3 +10,4 @@ mod filter;
 mod generated;
 mod json;
 mod listing;
+mod summary;
