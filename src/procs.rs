@@ -199,18 +199,22 @@ impl Scan {
         };
         let at = dir.fd();
         let mut task = None;
+        let (mut read, mut refused) = (false, None);
         while let Some(name) = dir.next_name() {
             let Some(fd) = decimal(name.to_bytes()) else {
                 continue;
             };
             let mut link = [0u8; 64];
             let inode = match read_link(at, name, &mut link) {
-                Ok(target) => match socket_inode(target) {
-                    Some(inode) => inode,
-                    None => continue,
-                },
+                Ok(target) => {
+                    read = true;
+                    match socket_inode(target) {
+                        Some(inode) => inode,
+                        None => continue,
+                    }
+                }
                 Err(e) => {
-                    self.note(&e);
+                    refused = Some(e);
                     continue;
                 }
             };
@@ -226,6 +230,12 @@ impl Scan {
             let index = index_u32(found.fds.len());
             let next = found.last.insert(inode, index).unwrap_or(NONE);
             found.fds.push(SocketFd { task, fd, next });
+        }
+        // The kernel may refuse every link of a process whose directory we could open (one
+        // with privileges we lack): that process is unreadable. One refused link among others
+        // (a security module's rule on one file) is skipped like a descriptor just closed.
+        if let (false, Some(e)) = (read, refused) {
+            self.note(&e);
         }
     }
 
