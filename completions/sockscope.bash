@@ -35,7 +35,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -j -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --json --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo help"
+            opts="-n -r -a -l -B -H -p -T -j -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --processes --threads --json --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

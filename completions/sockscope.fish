@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header j/json 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header p/processes T/threads j/json 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -40,6 +40,8 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s a -l all -d 'Show s
 complete -c sockscope -n "__fish_sockscope_needs_command" -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s H -l no-header -d 'Do not print the header line'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s T -l threads -d 'Like -p, with each thread of a process listed as an owner of its own (tid=)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s j -l json -d 'Print the sockets as a JSON array of records instead of a table'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s 6 -l ipv6 -d 'Show only IPv6 sockets (the same as -f inet6)'

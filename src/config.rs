@@ -11,6 +11,7 @@ use clap::parser::ValueSource;
 
 use crate::cli::{Cli, FamilyArg};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
+use crate::procs::Scope;
 use crate::query::{self, Query};
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
 
@@ -44,6 +45,8 @@ impl ConfigError {
 pub struct Config {
     pub query: Query,
     pub output: Output,
+    /// Whose descriptors to read for the Process column (`-p`, `-T`); none without them.
+    pub processes: Option<Scope>,
 }
 
 /// How the sockets are shown.
@@ -179,7 +182,18 @@ impl Config {
             bytecode,
             context: filter::Context::from_system(),
         };
-        Ok(Config { query, output })
+        let processes = if cli.threads {
+            Some(Scope::Threads)
+        } else if cli.processes {
+            Some(Scope::Processes)
+        } else {
+            None
+        };
+        Ok(Config {
+            query,
+            output,
+            processes,
+        })
     }
 }
 
@@ -448,6 +462,17 @@ mod tests {
         assert!(!udp.output.show_state);
         let unix = config(&["-x"]).unwrap().output;
         assert!(unix.show_netid);
+    }
+
+    #[test]
+    fn threads_imply_processes() {
+        assert_eq!(config(&["-t"]).unwrap().processes, None);
+        assert_eq!(config(&["-tp"]).unwrap().processes, Some(Scope::Processes));
+        assert_eq!(config(&["-tT"]).unwrap().processes, Some(Scope::Threads));
+        assert_eq!(
+            config(&["-p", "--threads"]).unwrap().processes,
+            Some(Scope::Threads)
+        );
     }
 
     #[test]

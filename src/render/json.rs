@@ -12,12 +12,15 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::Renderer;
 use super::names::Names;
+use crate::procs::{Owner, Processes};
 use crate::socket::{Endpoints, Socket, UnixName};
 
 pub struct JsonRenderer<W: Write> {
     out: W,
     names: Names,
     records: u64,
+    /// Who holds each socket, for the `processes` field (`-p`, `-T`).
+    processes: Option<Processes>,
 }
 
 impl<W: Write> JsonRenderer<W> {
@@ -26,7 +29,14 @@ impl<W: Write> JsonRenderer<W> {
             out,
             names: Names::new(),
             records: 0,
+            processes: None,
         }
+    }
+
+    /// Adds each socket's owners from `processes`, read by the caller before the listing.
+    pub fn with_processes(mut self, processes: Option<Processes>) -> JsonRenderer<W> {
+        self.processes = processes;
+        self
     }
 }
 
@@ -35,7 +45,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         self.out
             .write_all(if self.records == 0 { b"[\n" } else { b",\n" })?;
         self.records += 1;
-        let record = Record::new(socket, &mut self.names);
+        let record = Record::new(socket, &mut self.names).with_processes(self.processes.as_ref());
         serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
     }
 
@@ -51,6 +61,8 @@ pub struct Record<'s, 'a> {
     socket: &'s Socket<'a>,
     /// Copied out of the name cache (only sockets bound to a device have one).
     interface: Option<Box<str>>,
+    /// With `-p` or `-T`: where to find the socket's owners.
+    processes: Option<&'s Processes>,
 }
 
 impl<'s, 'a> Record<'s, 'a> {
@@ -61,7 +73,17 @@ impl<'s, 'a> Record<'s, 'a> {
             }
             _ => None,
         };
-        Record { socket, interface }
+        Record {
+            socket,
+            interface,
+            processes: None,
+        }
+    }
+
+    /// Adds the `processes` field, the socket's owners in `processes`.
+    pub fn with_processes(mut self, processes: Option<&'s Processes>) -> Record<'s, 'a> {
+        self.processes = processes;
+        self
     }
 }
 
@@ -89,6 +111,36 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("peer_inode", &ends.peer_inode)?;
             }
         }
+        if let Some(processes) = self.processes {
+            map.serialize_entry("processes", &OwnersOf(processes, s.inode))?;
+        }
+        map.end()
+    }
+}
+
+/// The owners of one socket, as an array in the table's order.
+struct OwnersOf<'p>(&'p Processes, u64);
+
+impl Serialize for OwnersOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.owners(self.1).map(OwnerRecord))
+    }
+}
+
+/// `{"comm":..,"pid":..,"tid":..,"fd":..}`, `tid` only with `-T`. The name is whole (the table
+/// cuts it at a `)` as ss does), made valid UTF-8.
+struct OwnerRecord<'p>(Owner<'p>);
+
+impl Serialize for OwnerRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let owner = &self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("comm", &String::from_utf8_lossy(owner.comm))?;
+        map.serialize_entry("pid", &owner.pid)?;
+        if let Some(tid) = owner.tid {
+            map.serialize_entry("tid", &tid)?;
+        }
+        map.serialize_entry("fd", &owner.fd)?;
         map.end()
     }
 }

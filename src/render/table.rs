@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use super::Renderer;
 use super::names::Names;
 use crate::config::Output;
+use crate::procs::{Owners, Processes};
 use crate::socket::{Endpoints, InetEndpoints, Netid, Socket, UnixEndpoints, UnixName};
 
 /// The narrowest the Recv-Q and Send-Q columns get.
@@ -111,14 +112,33 @@ struct Rows {
     field_start: usize,
     /// The widest cell of each column so far, header included.
     max_len: [usize; COLUMN_COUNT],
+    /// The length of the latest row's Process cell, not yet in `max_len`: ss measures a cell
+    /// when it starts the next one, so the last row's Process cell (the last cell of all)
+    /// never widens its column.
+    unmeasured: usize,
 }
 
 impl Rows {
     fn end_field(&mut self, column: usize) {
         let end = self.text.len();
-        self.max_len[column] = self.max_len[column].max(end - self.field_start);
+        let len = end - self.field_start;
+        if column == PROCESS {
+            self.unmeasured = len;
+        } else {
+            self.measure(column, len);
+        }
         self.ends.push(end);
         self.field_start = end;
+    }
+
+    fn measure(&mut self, column: usize, len: usize) {
+        self.max_len[column] = self.max_len[column].max(len);
+    }
+
+    /// Measures the latest row's Process cell, once a row follows it.
+    fn measure_last(&mut self) {
+        let len = std::mem::take(&mut self.unmeasured);
+        self.measure(PROCESS, len);
     }
 
     fn count(&self) -> usize {
@@ -142,6 +162,8 @@ pub struct TableRenderer<W: Write> {
     shown: [bool; COLUMN_COUNT],
     screen_width: Option<usize>,
     rows: Rows,
+    /// Who holds each socket, for the Process column (`-p`, `-T`).
+    processes: Option<Processes>,
 }
 
 impl<W: Write> TableRenderer<W> {
@@ -169,11 +191,19 @@ impl<W: Write> TableRenderer<W> {
             shown,
             screen_width,
             rows,
+            processes: None,
         }
+    }
+
+    /// Fills the Process column from `processes`, read by the caller before the listing.
+    pub fn with_processes(mut self, processes: Option<Processes>) -> TableRenderer<W> {
+        self.processes = processes;
+        self
     }
 
     fn push_row(&mut self, socket: &Socket<'_>) {
         let rows = &mut self.rows;
+        rows.measure_last();
         rows.text.extend_from_slice(socket.netid.name().as_bytes());
         rows.end_field(NETID);
         rows.text.extend_from_slice(socket.state.name().as_bytes());
@@ -185,6 +215,9 @@ impl<W: Write> TableRenderer<W> {
         match socket.endpoints {
             Endpoints::Inet(ends) => self.push_inet(socket.netid, &ends),
             Endpoints::Unix(ends) => self.push_unix(socket.inode, &ends),
+        }
+        if let Some(processes) = &self.processes {
+            push_users(&mut self.rows.text, processes.owners(socket.inode));
         }
         self.rows.end_field(PROCESS);
     }
@@ -301,6 +334,8 @@ impl<W: Write> Renderer for TableRenderer<W> {
     fn socket(&mut self, socket: &Socket<'_>) -> io::Result<()> {
         self.push_row(socket);
         if self.rows.count() >= FLUSH_ROWS {
+            // More rows follow, so ss would have measured this one.
+            self.rows.measure_last();
             self.print_rows()?;
         }
         Ok(())
@@ -314,6 +349,36 @@ impl<W: Write> Renderer for TableRenderer<W> {
 
 fn push_number(text: &mut Vec<u8>, n: impl itoa::Integer) {
     text.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// The Process cell as ss prints it, ` users:(("comm",pid=P,fd=F),...)` with `tid=T` before
+/// `fd` for threads, or nothing when no process holds the socket. ss reads the name from
+/// /proc/PID/stat only up to its first `)`, so a name holding one is cut there; nothing in it
+/// is escaped.
+fn push_users(text: &mut Vec<u8>, owners: Owners<'_>) {
+    let mut owners = owners.peekable();
+    if owners.peek().is_none() {
+        return;
+    }
+    text.extend_from_slice(b" users:(");
+    for (i, owner) in owners.enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        text.extend_from_slice(b"(\"");
+        let shown = owner.comm.split(|&b| b == b')').next().unwrap_or_default();
+        text.extend_from_slice(shown);
+        text.extend_from_slice(b"\",pid=");
+        push_number(text, owner.pid);
+        if let Some(tid) = owner.tid {
+            text.extend_from_slice(b",tid=");
+            push_number(text, tid);
+        }
+        text.extend_from_slice(b",fd=");
+        push_number(text, owner.fd);
+        text.push(b')');
+    }
+    text.push(b')');
 }
 
 /// Prints one line: each shown column's cell, after its delimiter, padded to its width.
