@@ -9,3 +9,4 @@ mod filter;
 mod generated;
 mod json;
 mod listing;
+mod processes;
