@@ -425,3 +425,37 @@ fn ours_with(ns: &Netns, args: &[&str], proc_root: &str) -> String {
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
 }
+
+/// On a terminal a long Process cell is no wider than the screen, as in ss, and the spare
+/// width is shared out the same way; `script` gives both tools a terminal.
+#[test]
+fn terminal_layout_matches_ss() {
+    let ns = Netns::new();
+    let _holder = Holder::start(
+        &ns,
+        &Spec {
+            dups: 6,
+            child: Some("child".into()),
+            threads: 2,
+            unix: Some("procs-tty".into()),
+            ..server("tty", 7008)
+        },
+    );
+    let mut failures = Vec::new();
+    for columns in [40, 80, 123, 200, 400] {
+        for args in ["-tanp", "-tanpH", "-tlp", "-xap", "-tanT"] {
+            let run = |program: &str| {
+                // Only standard output: on some systems even root gets the partial warning.
+                let script = format!("stty cols {columns}; {program} {args} 2>/dev/null");
+                text(&ns.output("script", &["-qec", &script, "/dev/null"]).stdout)
+            };
+            let (ss, ours) = (run("ss"), run(SOCKSCOPE));
+            if ss != ours {
+                failures.push(format!(
+                    "{args} at {columns} columns:\n--- ss\n{ss}--- sockscope\n{ours}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -442,6 +442,11 @@ fn layout(
             } else {
                 0
             };
+        // On a terminal, as in ss, no column is wider than the screen: a longer cell (a long
+        // Process list) starts a screen line of its own and wraps.
+        if let Some(screen) = screen_width.filter(|&w| w > 0) {
+            layout.width[column] = layout.width[column].min(screen);
+        }
         if len > 0 {
             first = false;
         }
@@ -509,6 +514,15 @@ mod tests {
         let l = layout(&TLN, &NO_NETID, None);
         assert_eq!(&l.width[1..], &[6, 7, 7, 15, 5, 14, 4, 7]);
         assert!(!l.delimited[STATE] && l.delimited[RECV_Q]);
+    }
+
+    /// On a terminal a column is never wider than the screen: a long Process cell wraps.
+    #[test]
+    fn no_column_is_wider_than_the_screen() {
+        let mut max_len = TLN;
+        max_len[PROCESS] = 200;
+        assert_eq!(layout(&max_len, &NO_NETID, Some(80)).width[PROCESS], 80);
+        assert_eq!(layout(&max_len, &NO_NETID, None).width[PROCESS], 200);
     }
 
     /// Column starts measured on ss 6.1 in terminals of several widths, for the table above.
