@@ -197,17 +197,33 @@ fn hold() {
 
     let child = spec.child.as_deref().map_or(0, |name| {
         let name = std::ffi::CString::new(name).unwrap();
+        // The child says on this pipe when it has its name.
+        let mut named = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills the array it is given.
+        assert_eq!(
+            unsafe { libc::pipe2(named.as_mut_ptr(), libc::O_CLOEXEC) },
+            0
+        );
         // SAFETY: the child only makes async-signal-safe system calls, then _exit.
-        match unsafe { libc::fork() } {
+        let pid = match unsafe { libc::fork() } {
             0 => unsafe {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 libc::prctl(libc::PR_SET_NAME, name.as_ptr());
+                libc::write(named[1], b"n".as_ptr().cast(), 1);
                 wait_for_eof();
                 libc::_exit(0)
             },
             -1 => panic!("fork: {}", std::io::Error::last_os_error()),
             pid => pid as u32,
+        };
+        let mut byte = 0u8;
+        // SAFETY: reading one byte into a local, then closing the pipe we made.
+        unsafe {
+            libc::close(named[1]);
+            assert_eq!(libc::read(named[0], (&mut byte as *mut u8).cast(), 1), 1);
+            libc::close(named[0]);
         }
+        pid
     });
 
     let mut tids = Vec::new();
