@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, DemoArgs};
 use crate::config::{Config, ConfigError, Format, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
 use crate::procnet::ProcError;
+use crate::procs::Processes;
 use crate::query;
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
@@ -79,12 +80,23 @@ fn show_summary(
 
 /// Lists the sockets `config` selects on standard output.
 pub fn list(config: &Config) -> anyhow::Result<()> {
+    // Before the sockets, as ss does: a socket made after this shows no process.
+    let processes = config
+        .processes
+        .map(Processes::scan)
+        .transpose()
+        .context("finding the processes that hold sockets")?;
+    let partial = processes.as_ref().is_some_and(Processes::partial);
     let mut diag = DiagSocket::open()?;
     let screen_width = term::width();
     let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     let mut renderer: Box<dyn Renderer> = match config.output.format {
-        Format::Table => Box::new(TableRenderer::new(out, &config.output, screen_width)),
-        Format::Json => Box::new(JsonRenderer::new(out, config.output.details)),
+        Format::Table => Box::new(
+            TableRenderer::new(out, &config.output, screen_width).with_processes(processes),
+        ),
+        Format::Json => {
+            Box::new(JsonRenderer::new(out, config.output.details).with_processes(processes))
+        }
     };
     let warnings = query::run(&config.query, &mut diag, &mut |s| renderer.socket(s))
         .context("listing sockets")?;
@@ -94,6 +106,13 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             io::stderr(),
             "sockscope: warning: a socket table changed while the kernel was listing it; \
              the listing may be inconsistent"
+        );
+    }
+    if partial {
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: permission denied reading the file descriptors of some \
+             processes; their sockets show no process"
         );
     }
     Ok(())

@@ -100,6 +100,17 @@ pub struct Cli {
     /// Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)
     #[arg(long = "inet-sockopt")]
     pub inet_sockopt: bool,
+    /// Show the processes that hold each socket: name, pid and file descriptor
+    ///
+    /// Every descriptor of every process is read from /proc once, before the sockets are
+    /// listed. Without root, other users' processes cannot be read: their sockets show no
+    /// process, and a warning says so.
+    #[arg(short = 'p', long)]
+    pub processes: bool,
+
+    /// Like -p, with each thread of a process listed as an owner of its own (tid=)
+    #[arg(short = 'T', long)]
+    pub threads: bool,
 
     /// Print the sockets as a JSON array of records instead of a table
     ///
@@ -368,6 +379,13 @@ be.
 Column widths fit the content. When standard output is a terminal the columns are spread over
 its width as ss does. Tables of more than 65536 rows are printed as they arrive: their widths
 are fitted to the first rows and grow when a later row is wider.
+.PP
+With \fB\-p\fR the Process column lists, as ss lists them, every file descriptor that holds
+the socket: \fBusers:((\(dq\fIname\fB\(dq,pid=\fIPID\fB,fd=\fIFD\fB),...)\fR, the process
+found last in /proc first; \fB\-T\fR lists each thread of a process on its own, with
+\fBtid=\fITID\fR. As in ss, a name is shown up to its first \fB)\fR and nothing in it is
+escaped. /proc is read once, before the sockets are listed. Without root other users'
+processes cannot be read: their sockets show no process, and a warning says so.
 .SH JSON
 With \fB\-\-json\fR each row becomes an object with these fields:
 .TP
@@ -388,6 +406,11 @@ refuses IPv4 (a wildcard socket without it is the table's \fB*\fR).
 \fBpath\fR, \fBpeer_inode\fR
 unix sockets only: the name (\fB@\fIname\fR for an abstract name, null when unnamed) and the
 peer's inode (0 when unconnected).
+.TP
+\fBprocesses\fR
+with \fB\-p\fR or \fB\-T\fR only: the holders of the socket in the table's order (an empty
+array when there is none), each an object with \fBcomm\fR (the whole name), \fBpid\fR and
+\fBfd\fR, and \fBtid\fR with \fB\-T\fR.
 .PP
 JSON output ignores \fB\-n\fR and \fB\-r\fR: addresses and ports are always numeric.
 .SH ENVIRONMENT

@@ -11,6 +11,7 @@ use clap::parser::ValueSource;
 
 use crate::cli::{Cli, FamilyArg};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
+use crate::procs::Scope;
 use crate::query::{self, Query};
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
 use crate::wire::{inet, unix};
@@ -53,6 +54,8 @@ pub struct Config {
     pub output: Output,
     /// `-s`: whether the socket usage summary is shown, and whether a listing follows it.
     pub summary: Option<SummaryMode>,
+    /// Whose descriptors to read for the Process column (`-p`, `-T`); none without them.
+    pub processes: Option<Scope>,
 }
 
 /// What `-s` shows. As in ss, the summary is followed by a listing only when a table or a
@@ -259,10 +262,18 @@ impl Config {
             (true, true) if cli.json => return Err(ConfigError::JsonSummaryAndListing),
             (true, true) => Some(SummaryMode::ThenListing),
         };
+        let processes = if cli.threads {
+            Some(Scope::Threads)
+        } else if cli.processes {
+            Some(Scope::Processes)
+        } else {
+            None
+        };
         Ok(Config {
             query,
             output,
             summary,
+            processes,
         })
     }
 }
@@ -565,6 +576,17 @@ mod tests {
         let err = config(&["-s", "-j", "-t"]).unwrap_err();
         assert_eq!(err, ConfigError::JsonSummaryAndListing);
         assert_eq!(err.exit_status(), 2);
+    }
+
+    #[test]
+    fn threads_imply_processes() {
+        assert_eq!(config(&["-t"]).unwrap().processes, None);
+        assert_eq!(config(&["-tp"]).unwrap().processes, Some(Scope::Processes));
+        assert_eq!(config(&["-tT"]).unwrap().processes, Some(Scope::Threads));
+        assert_eq!(
+            config(&["-p", "--threads"]).unwrap().processes,
+            Some(Scope::Threads)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod netdb;
 pub mod netns;
 pub mod procnet;
+pub mod procs;
 pub mod query;
 pub mod render;
 pub mod socket;

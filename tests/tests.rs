@@ -10,4 +10,5 @@ mod filter;
 mod generated;
 mod json;
 mod listing;
+mod processes;
 mod summary;

@@ -13,6 +13,7 @@ use serde::ser::{SerializeMap, Serializer};
 use super::names::Names;
 use super::{Renderer, details};
 use crate::config::DetailFlags;
+use crate::procs::{Owner, Processes};
 use crate::socket::{Details, Endpoints, SkMem, Socket, UnixName};
 use crate::wire::tcp::{SOCKOPT_NAMES, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
 
@@ -21,6 +22,8 @@ pub struct JsonRenderer<W: Write> {
     names: Names,
     records: u64,
     details: DetailFlags,
+    /// Who holds each socket, for the `processes` field (`-p`, `-T`).
+    processes: Option<Processes>,
 }
 
 impl<W: Write> JsonRenderer<W> {
@@ -30,7 +33,14 @@ impl<W: Write> JsonRenderer<W> {
             names: Names::new(),
             records: 0,
             details,
+            processes: None,
         }
+    }
+
+    /// Adds each socket's owners from `processes`, read by the caller before the listing.
+    pub fn with_processes(mut self, processes: Option<Processes>) -> JsonRenderer<W> {
+        self.processes = processes;
+        self
     }
 }
 
@@ -39,7 +49,8 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         self.out
             .write_all(if self.records == 0 { b"[\n" } else { b",\n" })?;
         self.records += 1;
-        let record = Record::new(socket, &mut self.names, self.details);
+        let record = Record::new(socket, &mut self.names, self.details)
+            .with_processes(self.processes.as_ref());
         serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
     }
 
@@ -57,6 +68,8 @@ pub struct Record<'s, 'a> {
     interface: Option<Box<str>>,
     cgroup: Option<Box<str>>,
     details: DetailFlags,
+    /// With `-p` or `-T`: where to find the socket's owners.
+    processes: Option<&'s Processes>,
 }
 
 impl<'s, 'a> Record<'s, 'a> {
@@ -76,7 +89,14 @@ impl<'s, 'a> Record<'s, 'a> {
             interface,
             cgroup,
             details,
+            processes: None,
         }
+    }
+
+    /// Adds the `processes` field, the socket's owners in `processes`.
+    pub fn with_processes(mut self, processes: Option<&'s Processes>) -> Record<'s, 'a> {
+        self.processes = processes;
+        self
     }
 }
 
@@ -105,6 +125,36 @@ impl Serialize for Record<'_, '_> {
             }
         }
         self.serialize_details(&mut map)?;
+        if let Some(processes) = self.processes {
+            map.serialize_entry("processes", &OwnersOf(processes, s.inode))?;
+        }
+        map.end()
+    }
+}
+
+/// The owners of one socket, as an array in the table's order.
+struct OwnersOf<'p>(&'p Processes, u64);
+
+impl Serialize for OwnersOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.owners(self.1).map(OwnerRecord))
+    }
+}
+
+/// `{"comm":..,"pid":..,"tid":..,"fd":..}`, `tid` only with `-T`. The name is whole (the table
+/// cuts it at a `)` as ss does), made valid UTF-8.
+struct OwnerRecord<'p>(Owner<'p>);
+
+impl Serialize for OwnerRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let owner = &self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("comm", &String::from_utf8_lossy(owner.comm))?;
+        map.serialize_entry("pid", &owner.pid)?;
+        if let Some(tid) = owner.tid {
+            map.serialize_entry("tid", &tid)?;
+        }
+        map.serialize_entry("fd", &owner.fd)?;
         map.end()
     }
 }

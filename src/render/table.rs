@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use super::names::Names;
 use super::{Renderer, details};
 use crate::config::{DetailFlags, Output};
+use crate::procs::{Owners, Processes};
 use crate::socket::{Endpoints, InetEndpoints, Netid, Socket, UnixEndpoints, UnixName};
 
 /// The narrowest the Recv-Q and Send-Q columns get.
@@ -111,23 +112,33 @@ struct Rows {
     field_start: usize,
     /// The widest cell of each column so far, header included.
     max_len: [usize; COLUMN_COUNT],
-    /// The length of the latest row's last cell, not yet counted in `max_len`: ss leaves
-    /// the very last cell of its output out when it measures the columns.
-    last_cell: usize,
+    /// The length of the latest row's Process cell, not yet in `max_len`: ss measures a cell
+    /// when it starts the next one, so the last row's Process cell (the last cell of all)
+    /// never widens its column.
+    unmeasured: usize,
 }
 
 impl Rows {
     fn end_field(&mut self, column: usize) {
         let end = self.text.len();
         let len = end - self.field_start;
-        if column == COLUMN_COUNT - 1 {
-            self.max_len[column] = self.max_len[column].max(self.last_cell);
-            self.last_cell = len;
+        if column == PROCESS {
+            self.unmeasured = len;
         } else {
-            self.max_len[column] = self.max_len[column].max(len);
+            self.measure(column, len);
         }
         self.ends.push(end);
         self.field_start = end;
+    }
+
+    fn measure(&mut self, column: usize, len: usize) {
+        self.max_len[column] = self.max_len[column].max(len);
+    }
+
+    /// Measures the latest row's Process cell, once a row follows it.
+    fn measure_last(&mut self) {
+        let len = std::mem::take(&mut self.unmeasured);
+        self.measure(PROCESS, len);
     }
 
     fn count(&self) -> usize {
@@ -154,6 +165,8 @@ pub struct TableRenderer<W: Write> {
     details: DetailFlags,
     /// Reused for formatting details, so that they allocate nothing per socket.
     scratch: String,
+    /// Who holds each socket, for the Process column (`-p`, `-T`).
+    processes: Option<Processes>,
 }
 
 impl<W: Write> TableRenderer<W> {
@@ -183,11 +196,19 @@ impl<W: Write> TableRenderer<W> {
             rows,
             details: output.details,
             scratch: String::new(),
+            processes: None,
         }
+    }
+
+    /// Fills the Process column from `processes`, read by the caller before the listing.
+    pub fn with_processes(mut self, processes: Option<Processes>) -> TableRenderer<W> {
+        self.processes = processes;
+        self
     }
 
     fn push_row(&mut self, socket: &Socket<'_>) {
         let rows = &mut self.rows;
+        rows.measure_last();
         rows.text.extend_from_slice(socket.netid.name().as_bytes());
         rows.end_field(NETID);
         rows.text.extend_from_slice(socket.state.name().as_bytes());
@@ -199,6 +220,9 @@ impl<W: Write> TableRenderer<W> {
         match socket.endpoints {
             Endpoints::Inet(ends) => self.push_inet(socket.netid, &ends),
             Endpoints::Unix(ends) => self.push_unix(socket.inode, &ends),
+        }
+        if let Some(processes) = &self.processes {
+            push_users(&mut self.rows.text, processes.owners(socket.inode));
         }
         details::write(
             &mut self.rows.text,
@@ -294,14 +318,9 @@ impl<W: Write> TableRenderer<W> {
         self.rows.end_field(PEER_PORT);
     }
 
-    /// Prints the rows held so far with widths fitted to everything seen (but the very last
-    /// cell, when `last` says this is the end of the output).
-    fn print_rows(&mut self, last: bool) -> io::Result<()> {
-        let mut max_len = self.rows.max_len;
-        if !last {
-            max_len[PROCESS] = max_len[PROCESS].max(self.rows.last_cell);
-        }
-        let layout = layout(&max_len, &self.shown, self.screen_width);
+    /// Prints the rows held so far with widths fitted to everything seen.
+    fn print_rows(&mut self) -> io::Result<()> {
+        let layout = layout(&self.rows.max_len, &self.shown, self.screen_width);
         if self.header && !self.header_printed {
             self.header_printed = true;
             let cells = COLUMNS.map(|c| c.header.as_bytes());
@@ -329,19 +348,51 @@ impl<W: Write> Renderer for TableRenderer<W> {
     fn socket(&mut self, socket: &Socket<'_>) -> io::Result<()> {
         self.push_row(socket);
         if self.rows.count() >= FLUSH_ROWS {
-            self.print_rows(false)?;
+            // More rows follow, so ss would have measured this one.
+            self.rows.measure_last();
+            self.print_rows()?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.print_rows(true)?;
+        self.print_rows()?;
         self.out.flush()
     }
 }
 
 fn push_number(text: &mut Vec<u8>, n: impl itoa::Integer) {
     text.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// The Process cell as ss prints it, ` users:(("comm",pid=P,fd=F),...)` with `tid=T` before
+/// `fd` for threads, or nothing when no process holds the socket. ss reads the name from
+/// /proc/PID/stat only up to its first `)`, so a name holding one is cut there; nothing in it
+/// is escaped.
+fn push_users(text: &mut Vec<u8>, owners: Owners<'_>) {
+    let mut owners = owners.peekable();
+    if owners.peek().is_none() {
+        return;
+    }
+    text.extend_from_slice(b" users:(");
+    for (i, owner) in owners.enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        text.extend_from_slice(b"(\"");
+        let shown = owner.comm.split(|&b| b == b')').next().unwrap_or_default();
+        text.extend_from_slice(shown);
+        text.extend_from_slice(b"\",pid=");
+        push_number(text, owner.pid);
+        if let Some(tid) = owner.tid {
+            text.extend_from_slice(b",tid=");
+            push_number(text, tid);
+        }
+        text.extend_from_slice(b",fd=");
+        push_number(text, owner.fd);
+        text.push(b')');
+    }
+    text.push(b')');
 }
 
 /// Prints one line: each shown column's cell, after its delimiter, padded to its width.
@@ -405,6 +456,11 @@ fn layout(
             } else {
                 0
             };
+        // On a terminal, as in ss, no column is wider than the screen: a longer cell (a long
+        // Process list) starts a screen line of its own and wraps.
+        if let Some(screen) = screen_width.filter(|&w| w > 0) {
+            layout.width[column] = layout.width[column].min(screen);
+        }
         if len > 0 {
             first = false;
         }
@@ -472,6 +528,15 @@ mod tests {
         let l = layout(&TLN, &NO_NETID, None);
         assert_eq!(&l.width[1..], &[6, 7, 7, 15, 5, 14, 4, 7]);
         assert!(!l.delimited[STATE] && l.delimited[RECV_Q]);
+    }
+
+    /// On a terminal a column is never wider than the screen: a long Process cell wraps.
+    #[test]
+    fn no_column_is_wider_than_the_screen() {
+        let mut max_len = TLN;
+        max_len[PROCESS] = 200;
+        assert_eq!(layout(&max_len, &NO_NETID, Some(80)).width[PROCESS], 80);
+        assert_eq!(layout(&max_len, &NO_NETID, None).width[PROCESS], 200);
     }
 
     /// Column starts measured on ss 6.1 in terminals of several widths, for the table above.

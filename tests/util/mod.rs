@@ -4,12 +4,14 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod holder;
 pub mod netns;
 
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use fixture::RichTable;
+pub use holder::{Holder, Spec};
 pub use netns::Netns;
 
 /// The binary under test.
