@@ -36,6 +36,9 @@ pub const INET_DIAG_MARK: u16 = 15;
 pub const INET_DIAG_BBRINFO: u16 = 16;
 pub const INET_DIAG_CLASS_ID: u16 = 17;
 pub const INET_DIAG_ULP_INFO: u16 = 19;
+
+/// MPTCP's protocol number, too large for the request header's protocol byte.
+pub const IPPROTO_MPTCP: u32 = 262;
 pub const INET_DIAG_CGROUP_ID: u16 = 21;
 pub const INET_DIAG_SOCKOPT: u16 = 22;
 
@@ -297,7 +300,7 @@ mod tests {
         let code = [1, 2, 3, 4, 5, 6];
         let request = InetDiagRequest {
             bytecode: Some(&code),
-            protocol: Some(262),
+            protocol: Some(IPPROTO_MPTCP),
             ..InetDiagRequest::dump(10, 6, 2, 0)
         };
         assert_eq!(request.buffer_len(), 56 + 12 + 8);

@@ -9,11 +9,15 @@
 use std::mem::size_of;
 
 use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer};
-use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub mod bytecode;
 pub mod inet;
+pub mod mptcp;
 pub mod netlink;
+pub mod netlink_diag;
+pub mod other;
+pub mod packet;
 pub mod tcp;
 pub mod unix;
 
@@ -70,4 +74,15 @@ pub(crate) fn struct_value<T: FromBytes + KnownLayout + Immutable + Unaligned>(
             size_of::<T>()
         ))
     })
+}
+
+/// A struct the kernel grows at its end, from however many bytes it sent: what arrived is
+/// copied over a zeroed struct, so an older kernel's shorter one reads as if the newer fields
+/// were 0, and a newer kernel's longer one is cut to what we know.
+pub(crate) fn zero_extended<T: FromBytes + IntoBytes>(bytes: &[u8]) -> T {
+    let mut value = T::new_zeroed();
+    let target = value.as_mut_bytes();
+    let len = bytes.len().min(target.len());
+    target[..len].copy_from_slice(&bytes[..len]);
+    value
 }

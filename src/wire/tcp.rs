@@ -7,7 +7,9 @@
 //! to what we know. Nothing is ever rejected for its length.
 
 use zerocopy::byteorder::{NativeEndian, U16, U32, U64};
-use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligned};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::zero_extended;
 
 /// `TCPI_OPT_*`: bits of `tcpi_options`.
 pub const TCPI_OPT_TIMESTAMPS: u8 = 1;
@@ -92,11 +94,7 @@ pub struct TcpInfo {
 impl TcpInfo {
     /// The struct from however many bytes the kernel sent.
     pub fn read(bytes: &[u8]) -> TcpInfo {
-        let mut info = TcpInfo::new_zeroed();
-        let target = info.as_mut_bytes();
-        let len = bytes.len().min(target.len());
-        target[..len].copy_from_slice(&bytes[..len]);
-        info
+        zero_extended(bytes)
     }
 
     pub fn snd_wscale(&self) -> u8 {
@@ -127,11 +125,7 @@ pub struct TcpBbrInfo {
 
 impl TcpBbrInfo {
     pub fn read(bytes: &[u8]) -> TcpBbrInfo {
-        let mut info = TcpBbrInfo::new_zeroed();
-        let target = info.as_mut_bytes();
-        let len = bytes.len().min(target.len());
-        target[..len].copy_from_slice(&bytes[..len]);
-        info
+        zero_extended(bytes)
     }
 
     /// The bottleneck bandwidth estimate, in bytes per second.
@@ -155,11 +149,7 @@ pub struct TcpDctcpInfo {
 
 impl TcpDctcpInfo {
     pub fn read(bytes: &[u8]) -> TcpDctcpInfo {
-        let mut info = TcpDctcpInfo::new_zeroed();
-        let target = info.as_mut_bytes();
-        let len = bytes.len().min(target.len());
-        target[..len].copy_from_slice(&bytes[..len]);
-        info
+        zero_extended(bytes)
     }
 }
 

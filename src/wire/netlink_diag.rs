@@ -1,0 +1,156 @@
+//! netlink_diag (`include/uapi/linux/netlink_diag.h`): the dump request for AF_NETLINK sockets
+//! and a zero-copy view of each reply. netlink-packet-sock-diag does not cover this family.
+
+use std::mem::size_of;
+
+use netlink_packet_core::{DecodeError, Emitable, NlasIterator};
+use zerocopy::byteorder::{NativeEndian, U16, U32};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use super::{nla_value, u32_value};
+
+pub const NDIAG_SHOW_MEMINFO: u32 = 0x01;
+pub const NDIAG_SHOW_GROUPS: u32 = 0x02;
+pub const NDIAG_SHOW_RING_CFG: u32 = 0x04;
+pub const NDIAG_SHOW_FLAGS: u32 = 0x08;
+
+/// Every netlink protocol.
+pub const NDIAG_PROTO_ALL: u8 = u8::MAX;
+
+pub const NETLINK_DIAG_MEMINFO: u16 = 0;
+pub const NETLINK_DIAG_GROUPS: u16 = 1;
+pub const NETLINK_DIAG_RX_RING: u16 = 2;
+pub const NETLINK_DIAG_TX_RING: u16 = 3;
+pub const NETLINK_DIAG_FLAGS: u16 = 4;
+
+/// `ndiag_state`.
+pub const NETLINK_CONNECTED: u8 = 1;
+
+/// `struct netlink_diag_req`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct NetlinkDiagReq {
+    pub family: u8,
+    pub protocol: u8,
+    pub pad: U16<NativeEndian>,
+    pub inode: U32<NativeEndian>,
+    pub show: U32<NativeEndian>,
+    pub cookie: [U32<NativeEndian>; 2],
+}
+
+impl NetlinkDiagReq {
+    /// A dump of every netlink socket of every protocol, with the attributes `show` names.
+    pub fn dump(show: u32) -> NetlinkDiagReq {
+        NetlinkDiagReq {
+            family: libc::AF_NETLINK as u8,
+            protocol: NDIAG_PROTO_ALL,
+            pad: U16::new(0),
+            inode: U32::new(0),
+            show: U32::new(show),
+            cookie: [U32::new(u32::MAX); 2],
+        }
+    }
+}
+
+impl Emitable for NetlinkDiagReq {
+    fn buffer_len(&self) -> usize {
+        size_of::<NetlinkDiagReq>()
+    }
+
+    fn emit(&self, buffer: &mut [u8]) {
+        buffer[..self.buffer_len()].copy_from_slice(self.as_bytes());
+    }
+}
+
+/// `struct netlink_diag_msg`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct NetlinkDiagMsgHeader {
+    pub family: u8,
+    pub kind: u8,
+    pub protocol: u8,
+    pub state: u8,
+    pub portid: U32<NativeEndian>,
+    pub dst_portid: U32<NativeEndian>,
+    pub dst_group: U32<NativeEndian>,
+    pub inode: U32<NativeEndian>,
+    pub cookie: [U32<NativeEndian>; 2],
+}
+
+impl NetlinkDiagMsgHeader {
+    pub fn cookie(&self) -> u64 {
+        u64::from(self.cookie[1].get()) << 32 | u64::from(self.cookie[0].get())
+    }
+}
+
+/// One reply of a netlink_diag dump, viewed in place.
+#[derive(Clone, Copy, Debug)]
+pub struct NetlinkDiagMsg<'a> {
+    pub header: &'a NetlinkDiagMsgHeader,
+    attributes: &'a [u8],
+}
+
+impl<'a> NetlinkDiagMsg<'a> {
+    pub fn parse(payload: &'a [u8]) -> Result<NetlinkDiagMsg<'a>, DecodeError> {
+        let (header, rest) = NetlinkDiagMsgHeader::ref_from_prefix(payload).map_err(|_| {
+            DecodeError::buffer_too_small(payload.len(), size_of::<NetlinkDiagMsgHeader>())
+        })?;
+        Ok(NetlinkDiagMsg {
+            header,
+            attributes: rest,
+        })
+    }
+
+    pub fn attributes(
+        &self,
+    ) -> impl Iterator<Item = Result<NetlinkDiagAttr<'a>, DecodeError>> + 'a {
+        NlasIterator::new(self.attributes).map(|nla| {
+            let nla = nla?;
+            NetlinkDiagAttr::parse(nla.kind(), nla_value(nla))
+        })
+    }
+}
+
+/// A reply attribute, borrowed from the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetlinkDiagAttr<'a> {
+    /// `u32 [SK_MEMINFO_VARS]`.
+    MemInfo(&'a [u8]),
+    /// The multicast groups joined, as a bitmap of `u32` words (group 1 is bit 0).
+    Groups(&'a [u8]),
+    /// `NDIAG_FLAG_*`.
+    Flags(u32),
+    Other {
+        kind: u16,
+        value: &'a [u8],
+    },
+}
+
+impl<'a> NetlinkDiagAttr<'a> {
+    pub fn parse(kind: u16, value: &'a [u8]) -> Result<NetlinkDiagAttr<'a>, DecodeError> {
+        Ok(match kind {
+            NETLINK_DIAG_MEMINFO => NetlinkDiagAttr::MemInfo(value),
+            NETLINK_DIAG_GROUPS => NetlinkDiagAttr::Groups(value),
+            NETLINK_DIAG_FLAGS => NetlinkDiagAttr::Flags(u32_value(kind, value)?),
+            _ => NetlinkDiagAttr::Other { kind, value },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_match_the_kernel() {
+        assert_eq!(size_of::<NetlinkDiagReq>(), 20);
+        assert_eq!(size_of::<NetlinkDiagMsgHeader>(), 28);
+        assert_eq!(size_of::<crate::wire::packet::PacketDiagReq>(), 20);
+        assert_eq!(size_of::<crate::wire::packet::PacketDiagMsgHeader>(), 16);
+        assert_eq!(size_of::<crate::wire::packet::PacketDiagInfo>(), 24);
+    }
+}
