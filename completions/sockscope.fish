@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -46,6 +46,7 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s m -l memory -d 'Sho
 complete -c sockscope -n "__fish_sockscope_needs_command" -s i -l info -d 'Show TCP\'s internals from tcp_info: options, congestion control, RTT, windows, byte and segment counts, rates (human-readable unless -n) and more'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s O -l oneline -d 'Print each socket\'s details on its line instead of on indented lines below it'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l tos -d 'Show the IPv4 type of service, the IPv6 traffic class and the net_cls class id (or the SO_PRIORITY when there is none)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s b -l bpf -d 'Show the classic BPF filter attached to each packet socket, one instruction at a time (code jt jf k)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l cgroup -d 'Show the cgroup v2 the socket belongs to'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
@@ -57,7 +58,14 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s 6 -l ipv6 -d 'Show 
 complete -c sockscope -n "__fish_sockscope_needs_command" -s t -l tcp -d 'Show TCP sockets'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s u -l udp -d 'Show UDP sockets'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s w -l raw -d 'Show raw sockets'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s M -l mptcp -d 'Show MPTCP sockets'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s S -l sctp -d 'Show SCTP sockets (the kernel lists them only with its sctp_diag module)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s d -l dccp -d 'Show DCCP sockets (the kernel lists them only with its dccp_diag module)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s x -l unix -d 'Show unix domain sockets (the same as -f unix)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s 0 -l packet -d 'Show packet sockets (the same as -f link)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l vsock -d 'Show vsock sockets (the same as -f vsock)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l tipc -d 'Show TIPC sockets (the same as -f tipc)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l xdp -d 'Show XDP sockets (the same as -f xdp)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s V -l version -d 'Print version'
 complete -c sockscope -n "__fish_sockscope_needs_command" -a "demo" -d 'Build a TCP connection one system call at a time and show the kernel\'s view after each'

@@ -16,6 +16,7 @@ use crate::query;
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
+use crate::socket::Netid;
 use crate::summary::{self, Counters, Summary};
 use crate::term;
 use crate::wire::netlink::DiagSocket;
@@ -106,6 +107,15 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             io::stderr(),
             "sockscope: warning: a socket table changed while the kernel was listing it; \
              the listing may be inconsistent"
+        );
+    }
+    if let Some((tables, count)) = warnings.undecoded {
+        let names: Vec<&str> = tables.iter().map(Netid::name).collect();
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: {count} {} socket(s) not shown: sockscope cannot decode this \
+             table yet",
+            names.join("/")
         );
     }
     if partial {

@@ -93,6 +93,11 @@ pub struct Cli {
     #[arg(long = "tos")]
     pub tos: bool,
 
+    /// Show the classic BPF filter attached to each packet socket, one instruction at a time
+    /// (code jt jf k)
+    #[arg(short = 'b', long = "bpf")]
+    pub bpf: bool,
+
     /// Show the cgroup v2 the socket belongs to
     #[arg(long = "cgroup")]
     pub cgroup: bool,
@@ -154,9 +159,40 @@ pub struct Cli {
     #[arg(short = 'w', long)]
     pub raw: bool,
 
+    /// Show MPTCP sockets
+    #[arg(short = 'M', long)]
+    pub mptcp: bool,
+
+    /// Show SCTP sockets (the kernel lists them only with its sctp_diag module)
+    #[arg(short = 'S', long)]
+    pub sctp: bool,
+
+    /// Show DCCP sockets (the kernel lists them only with its dccp_diag module)
+    #[arg(short = 'd', long)]
+    pub dccp: bool,
+
     /// Show unix domain sockets (the same as -f unix)
     #[arg(short = 'x', long, action = ArgAction::SetTrue)]
     pub unix: bool,
+
+    /// Show packet sockets (the same as -f link)
+    ///
+    /// The local address is the protocol (an ethertype: ip, ipv6, arp, * for all, or [NUMBER])
+    /// and the device the socket is bound to (* for any).
+    #[arg(short = '0', long, action = ArgAction::SetTrue)]
+    pub packet: bool,
+
+    /// Show vsock sockets (the same as -f vsock)
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub vsock: bool,
+
+    /// Show TIPC sockets (the same as -f tipc)
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub tipc: bool,
+
+    /// Show XDP sockets (the same as -f xdp)
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub xdp: bool,
 
     /// Show sockets of an address family; may be repeated
     ///

@@ -12,17 +12,15 @@ use clap::parser::ValueSource;
 use crate::cli::{Cli, FamilyArg};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
-use crate::query::{self, Query};
+use crate::query::Query;
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
-use crate::wire::{inet, unix};
+use crate::wire::{inet, netlink_diag, packet, unix};
 
 /// A problem with the options, reported as one line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("\"{0}\" is illegal socket table id")]
     UnknownTable(String),
-    #[error("the {0} table is not supported yet")]
-    UnsupportedTable(String),
     #[error(transparent)]
     Filter(#[from] FilterError),
     #[error("cannot read the filter from {path}: {message}")]
@@ -90,6 +88,7 @@ pub struct DetailFlags {
     pub tos: bool,
     pub cgroup: bool,
     pub sockopt: bool,
+    pub bpf: bool,
 }
 
 impl DetailFlags {
@@ -109,6 +108,28 @@ impl DetailFlags {
             extensions |= bit(inet::INET_DIAG_TOS) | bit(inet::INET_DIAG_TCLASS);
         }
         extensions
+    }
+
+    /// The `PACKET_SHOW_*` bits of packet requests: the queues come from the memory counts,
+    /// so those are always asked for.
+    pub fn packet_show(&self) -> u32 {
+        let mut show = packet::PACKET_SHOW_INFO | packet::PACKET_SHOW_MEMINFO;
+        if self.extended {
+            show |= packet::PACKET_SHOW_RING_CFG | packet::PACKET_SHOW_FANOUT;
+        }
+        if self.bpf {
+            show |= packet::PACKET_SHOW_FILTER;
+        }
+        show
+    }
+
+    /// The `NDIAG_SHOW_*` bits of netlink requests, memory always for the queues.
+    pub fn netlink_show(&self) -> u32 {
+        let mut show = netlink_diag::NDIAG_SHOW_MEMINFO;
+        if self.extended {
+            show |= netlink_diag::NDIAG_SHOW_GROUPS;
+        }
+        show
     }
 
     /// The extra `UDIAG_SHOW_*` bits of unix requests these details need.
@@ -148,6 +169,9 @@ impl Config {
             (cli.tcp, Netid::Tcp),
             (cli.udp, Netid::Udp),
             (cli.raw, Netid::Raw),
+            (cli.mptcp, Netid::Mptcp),
+            (cli.sctp, Netid::Sctp),
+            (cli.dccp, Netid::Dccp),
         ] {
             if flag {
                 tables = tables.with(netid);
@@ -161,12 +185,6 @@ impl Config {
                 None => (false, item),
             };
             let named = table_group(name).ok_or_else(|| ConfigError::UnknownTable(item.into()))?;
-            if named.len() == 1 {
-                let netid = named.iter().next().expect("one table");
-                if !exclude && !query::supported_tables().contains(netid) {
-                    return Err(ConfigError::UnsupportedTable(name.into()));
-                }
-            }
             for netid in named.iter() {
                 if exclude {
                     tables = tables.without(netid);
@@ -180,9 +198,6 @@ impl Config {
 
         let choices = family_choices(cli, matches);
         for choice in &choices {
-            if !choice.family.tables().intersects(query::supported_tables()) {
-                return Err(ConfigError::UnsupportedTable(choice.family.name().into()));
-            }
             families = families.with(choice.family);
             states = states.union(default_states(choice.family));
             chose_something = true;
@@ -243,15 +258,18 @@ impl Config {
                 tos: cli.tos,
                 cgroup: cli.cgroup,
                 sockopt: cli.inet_sockopt,
+                bpf: cli.bpf,
             },
         };
         let bytecode = filter.expr.as_ref().and_then(filter::compile);
         let query = Query {
-            tables: tables.intersection(query::supported_tables()),
+            tables,
             families,
             states,
             inet_extensions: output.details.inet_extensions(),
             unix_show: output.details.unix_show(),
+            packet_show: output.details.packet_show(),
+            netlink_show: output.details.netlink_show(),
             filter: filter.expr,
             bytecode,
             context: filter::Context::from_system(),
@@ -366,6 +384,10 @@ fn family_choices(cli: &Cli, matches: &ArgMatches) -> Vec<FamilyChoice> {
         (cli.ipv4, "ipv4", Family::Inet),
         (cli.ipv6, "ipv6", Family::Inet6),
         (cli.unix, "unix", Family::Unix),
+        (cli.packet, "packet", Family::Packet),
+        (cli.vsock, "vsock", Family::Vsock),
+        (cli.tipc, "tipc", Family::Tipc),
+        (cli.xdp, "xdp", Family::Xdp),
     ] {
         if flag {
             choices.push(FamilyChoice {
@@ -478,17 +500,7 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.query.states, StateSet::DEFAULT);
         assert!(c.output.show_netid && c.output.show_state);
-        assert_eq!(
-            tables(&[]),
-            [
-                Netid::UnixStream,
-                Netid::UnixDgram,
-                Netid::UnixSeqpacket,
-                Netid::Raw,
-                Netid::Udp,
-                Netid::Tcp
-            ]
-        );
+        assert_eq!(tables(&[]), Netid::ALL);
     }
 
     #[test]
@@ -524,12 +536,20 @@ mod tests {
             ]
         );
         assert_eq!(families(&["-t", "-x"]), (true, true));
-        assert_eq!(tables(&["-4"]), [Netid::Raw, Netid::Udp, Netid::Tcp]);
+        let inet = [
+            Netid::Raw,
+            Netid::Udp,
+            Netid::Tcp,
+            Netid::Mptcp,
+            Netid::Dccp,
+            Netid::Sctp,
+        ];
+        assert_eq!(tables(&["-4"]), inet);
         assert_eq!(families(&["-4"]), (true, false));
-        assert_eq!(
-            tables(&["-A", "all,!unix"]),
-            [Netid::Raw, Netid::Udp, Netid::Tcp]
-        );
+        assert_eq!(tables(&["-M"]), [Netid::Mptcp]);
+        assert_eq!(tables(&["-0"]), [Netid::PacketRaw, Netid::PacketDgram]);
+        assert!(!tables(&["-A", "all,!unix"]).contains(&Netid::UnixDgram));
+        assert_eq!(tables(&["-A", "all,!unix"]).len(), Netid::ALL.len() - 3);
         assert_eq!(tables(&["-A", "unix_dgram"]), [Netid::UnixDgram]);
     }
 
@@ -598,14 +618,6 @@ mod tests {
         assert_eq!(
             config(&["-A", "tcp,!bar"]).unwrap_err(),
             ConfigError::UnknownTable("!bar".into())
-        );
-        assert_eq!(
-            config(&["-A", "netlink"]).unwrap_err(),
-            ConfigError::UnsupportedTable("netlink".into())
-        );
-        assert_eq!(
-            config(&["-f", "link"]).unwrap_err(),
-            ConfigError::UnsupportedTable("link".into())
         );
     }
 }

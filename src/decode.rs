@@ -8,10 +8,12 @@ use std::net::SocketAddr;
 use netlink_packet_core::DecodeError;
 
 use crate::socket::{
-    Details, Endpoints, InetEndpoints, Netid, SkMem, Socket, TcpState, Timer, UnixEndpoints,
-    UnixName,
+    Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, PacketInfo,
+    PacketRing, SkMem, Socket, TcpState, Timer, UnixEndpoints, UnixName,
 };
 use crate::wire::inet::{InetDiagAttr, InetDiagMsg};
+use crate::wire::netlink_diag::{NETLINK_CONNECTED, NetlinkDiagAttr, NetlinkDiagMsg};
+use crate::wire::packet::{PacketDiagAttr, PacketDiagMsg, PacketDiagRing};
 use crate::wire::unix::{UnixDiagAttr, UnixDiagMsg};
 
 /// A socket from an inet_diag reply of table `netid`.
@@ -31,7 +33,9 @@ pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>
             InetDiagAttr::Shutdown(value) => details.shutdown = Some(value),
             InetDiagAttr::SkMemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
             InetDiagAttr::MemInfo(bytes) => details.meminfo = Some(meminfo(bytes)),
+            InetDiagAttr::Info(bytes) if netid == Netid::Mptcp => details.mptcp_info = Some(bytes),
             InetDiagAttr::Info(bytes) => details.tcp_info = Some(bytes),
+            InetDiagAttr::UlpInfo(bytes) => details.ulp = Some(bytes),
             InetDiagAttr::Cong(name) => details.congestion = Some(name),
             InetDiagAttr::BbrInfo(bytes) => details.bbr = Some(bytes),
             InetDiagAttr::DctcpInfo(bytes) => details.dctcp = Some(bytes),
@@ -132,6 +136,106 @@ pub fn unix_socket<'a>(msg: &UnixDiagMsg<'a>) -> Result<Option<Socket<'a>>, Deco
         }
     }
     Ok(Some(socket))
+}
+
+/// The receive and send queues of sockets whose diag reports them only as memory: the bytes
+/// allocated for receiving and for sending (`skmem` r and t).
+fn queues(skmem: Option<SkMem>) -> (u32, u32) {
+    skmem.map_or((0, 0), |mem| (mem.values[0], mem.values[2]))
+}
+
+/// A socket from a packet_diag reply, or `None` for a socket type ss does not list.
+pub fn packet_socket<'a>(msg: &PacketDiagMsg<'a>) -> Result<Option<Socket<'a>>, DecodeError> {
+    let header = msg.header;
+    let netid = match i32::from(header.kind) {
+        libc::SOCK_RAW => Netid::PacketRaw,
+        libc::SOCK_DGRAM => Netid::PacketDgram,
+        _ => return Ok(None),
+    };
+    let mut details = Details::default();
+    let (mut ifindex, mut uid) = (0, None);
+    for attribute in msg.attributes() {
+        match attribute? {
+            PacketDiagAttr::Info(info) => {
+                ifindex = info.index.get();
+                details.packet.info = Some(PacketInfo {
+                    version: info.version.get(),
+                    copy_thresh: info.copy_thresh.get(),
+                    flags: info.flags.get(),
+                });
+            }
+            PacketDiagAttr::RxRing(ring) => details.packet.rx_ring = Some(packet_ring(ring)),
+            PacketDiagAttr::TxRing(ring) => details.packet.tx_ring = Some(packet_ring(ring)),
+            PacketDiagAttr::Fanout(fanout) => details.packet.fanout = Some(fanout),
+            PacketDiagAttr::Uid(value) => uid = Some(value),
+            PacketDiagAttr::MemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
+            PacketDiagAttr::Filter(program) => details.packet.filter = Some(program),
+            _ => {}
+        }
+    }
+    let (recv_q, send_q) = queues(details.skmem);
+    Ok(Some(Socket {
+        netid,
+        state: TcpState::Close,
+        recv_q,
+        send_q,
+        inode: u64::from(header.inode.get()),
+        uid,
+        cookie: Some(header.cookie()),
+        mark: None,
+        cgroup_id: None,
+        endpoints: Endpoints::Packet(PacketEndpoints {
+            protocol: header.num.get(),
+            ifindex,
+        }),
+        details,
+    }))
+}
+
+fn packet_ring(ring: &PacketDiagRing) -> PacketRing {
+    PacketRing {
+        block_size: ring.block_size.get(),
+        block_nr: ring.block_nr.get(),
+        frame_size: ring.frame_size.get(),
+        frame_nr: ring.frame_nr.get(),
+        retire_tmo: ring.retire_tmo.get(),
+        sizeof_priv: ring.sizeof_priv.get(),
+        features: ring.features.get(),
+    }
+}
+
+/// A socket from a netlink_diag reply. ss shows every netlink socket as unconnected (UNCONN),
+/// even one with a default destination, and so do we; the destination shows as its peer.
+pub fn netlink_socket<'a>(msg: &NetlinkDiagMsg<'a>) -> Result<Socket<'a>, DecodeError> {
+    let header = msg.header;
+    let mut details = Details::default();
+    for attribute in msg.attributes() {
+        match attribute? {
+            NetlinkDiagAttr::MemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
+            NetlinkDiagAttr::Groups(bitmap) => details.groups = Some(bitmap),
+            _ => {}
+        }
+    }
+    let (recv_q, send_q) = queues(details.skmem);
+    Ok(Socket {
+        netid: Netid::Netlink,
+        state: TcpState::Close,
+        recv_q,
+        send_q,
+        inode: u64::from(header.inode.get()),
+        uid: None,
+        cookie: Some(header.cookie()),
+        mark: None,
+        cgroup_id: None,
+        endpoints: Endpoints::Netlink(NetlinkEndpoints {
+            protocol: header.protocol,
+            portid: header.portid.get(),
+            dst_portid: header.dst_portid.get(),
+            dst_group: header.dst_group.get(),
+            connected: header.state == NETLINK_CONNECTED,
+        }),
+        details,
+    })
 }
 
 #[cfg(test)]

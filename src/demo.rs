@@ -136,6 +136,8 @@ impl<'o, W: Write> Walk<'o, W> {
             },
             inet_extensions: 0,
             unix_show: 0,
+            packet_show: 0,
+            netlink_show: 0,
             filter: None,
             bytecode: None,
             context: Context::from_system(),
@@ -541,7 +543,7 @@ fn local_port(socket: &Sock) -> anyhow::Result<u16> {
 fn local(socket: &crate::socket::Socket<'_>) -> Option<u16> {
     match socket.endpoints {
         Endpoints::Inet(ends) => Some(ends.local.port()),
-        Endpoints::Unix(_) => None,
+        _ => None,
     }
 }
 

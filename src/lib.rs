@@ -10,6 +10,7 @@ pub mod config;
 pub mod decode;
 pub mod demo;
 pub mod filter;
+pub mod linknames;
 pub mod netdb;
 pub mod netns;
 pub mod procnet;

@@ -309,6 +309,14 @@ fn socket_inode(target: &[u8]) -> Option<u64> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
+/// The command name of process `pid` as `/proc/PID/stat` gives it (under `$PROC_ROOT`), or
+/// `None` when there is no such process.
+pub fn command_name(pid: u32) -> Option<Box<[u8]>> {
+    let root = std::env::var_os("PROC_ROOT").unwrap_or_else(|| "/proc".into());
+    let stat = std::fs::read(Path::new(&root).join(pid.to_string()).join("stat")).ok()?;
+    Some(comm_in_stat(&stat).into())
+}
+
 /// The name in a `/proc/PID/stat` line, `PID (NAME) STATE ...`: from the first `(` to the last
 /// `)`, since the name itself may hold parentheses and nothing after it does.
 fn comm_in_stat(stat: &[u8]) -> &[u8] {

@@ -7,15 +7,18 @@
 
 use std::io;
 
-use netlink_packet_core::DecodeError;
+use netlink_packet_core::{DecodeError, Emitable};
 
 use crate::decode;
 use crate::filter::{Context, Expr};
 use crate::procnet::{self, ProcError};
-use crate::socket::{Family, FamilySet, Netid, NetidSet, Socket, StateSet};
+use crate::socket::{Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::wire::bytecode::Bytecode;
-use crate::wire::inet::{InetDiagMsg, InetDiagRequest};
+use crate::wire::inet::{IPPROTO_MPTCP, InetDiagMsg, InetDiagRequest};
 use crate::wire::netlink::{DiagError, DiagSocket, DumpStatus, SOCK_DIAG_BY_FAMILY};
+use crate::wire::netlink_diag::{NetlinkDiagMsg, NetlinkDiagReq};
+use crate::wire::other::OtherDiagRequest;
+use crate::wire::packet::{PacketDiagMsg, PacketDiagReq};
 use crate::wire::unix::{self, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN, UnixDiagMsg};
 
 /// What to ask the kernel for.
@@ -29,6 +32,10 @@ pub struct Query {
     pub inet_extensions: u8,
     /// Extra `UDIAG_SHOW_*` bits for unix requests.
     pub unix_show: u32,
+    /// The `PACKET_SHOW_*` bits for packet requests.
+    pub packet_show: u32,
+    /// The `NDIAG_SHOW_*` bits for netlink requests.
+    pub netlink_show: u32,
     /// Tested on every socket, whichever way it was listed.
     pub filter: Option<Expr>,
     /// Sent with inet requests so that the kernel drops most of what the filter rejects.
@@ -71,20 +78,21 @@ pub enum QueryError {
 pub struct Warnings {
     /// A table changed while the kernel walked it.
     pub inconsistent: bool,
+    /// Tables whose sockets the kernel listed but sockscope cannot decode yet (their diag
+    /// modules are missing where sockscope is tested), and how many sockets were skipped.
+    pub undecoded: Option<(NetidSet, u64)>,
 }
 
-/// The tables this version can list.
-pub fn supported_tables() -> NetidSet {
-    [
-        Netid::UnixStream,
-        Netid::UnixDgram,
-        Netid::UnixSeqpacket,
-        Netid::Raw,
-        Netid::Udp,
-        Netid::Tcp,
-    ]
-    .into_iter()
-    .collect()
+impl Warnings {
+    fn merge(&mut self, status: DumpStatus) {
+        self.inconsistent |= status.interrupted;
+    }
+
+    fn skipped(&mut self, netid: Netid) {
+        let (tables, count) = self.undecoded.get_or_insert((NetidSet::EMPTY, 0));
+        *tables = tables.with(netid);
+        *count += 1;
+    }
 }
 
 /// Runs `query` and calls `sink` for every socket, in ss's order.
@@ -94,27 +102,135 @@ pub fn run(
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
 ) -> Result<Warnings, QueryError> {
     let mut warnings = Warnings::default();
-    let mut unix_done = false;
+    let (mut unix_done, mut packet_done) = (false, false);
     for netid in query.tables.iter() {
         match netid {
-            // One dump answers for all three unix tables.
+            Netid::Netlink => warnings.merge(netlink_table(query, diag, sink)?),
+            // One dump answers for both packet tables, and one for the three unix tables.
+            Netid::PacketRaw | Netid::PacketDgram if !packet_done => {
+                packet_done = true;
+                warnings.merge(packet_table(query, diag, sink)?);
+            }
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket if !unix_done => {
                 unix_done = true;
-                let status = unix_table(query, diag, sink)?;
-                warnings.inconsistent |= status.interrupted;
+                warnings.merge(unix_table(query, diag, sink)?);
             }
-            Netid::Raw | Netid::Udp | Netid::Tcp => {
+            Netid::Raw | Netid::Udp | Netid::Tcp | Netid::Mptcp | Netid::Dccp => {
                 for family in [Family::Inet, Family::Inet6] {
                     if query.families.contains(family) {
-                        let status = inet_table(query, netid, family, diag, sink)?;
-                        warnings.inconsistent |= status.interrupted;
+                        warnings.merge(inet_table(query, netid, family, diag, sink)?);
                     }
+                }
+            }
+            Netid::Sctp => {
+                for family in [Family::Inet, Family::Inet6] {
+                    if query.families.contains(family) {
+                        let af = family_number(family);
+                        let request = InetDiagRequest::dump(
+                            af,
+                            libc::IPPROTO_SCTP as u8,
+                            query.states.bits(),
+                            0,
+                        );
+                        count_only(netid, &request, diag, &mut warnings)?;
+                    }
+                }
+            }
+            Netid::VsockStream | Netid::VsockDgram | Netid::Tipc | Netid::Xdp => {
+                let request = OtherDiagRequest::for_table(netid, query.states.bits());
+                if let Some(request) = request {
+                    count_only(netid, &request, diag, &mut warnings)?;
                 }
             }
             _ => {}
         }
     }
     Ok(warnings)
+}
+
+fn family_number(family: Family) -> u8 {
+    match family {
+        Family::Inet6 => libc::AF_INET6 as u8,
+        _ => libc::AF_INET as u8,
+    }
+}
+
+/// Sends a dump request for a table sockscope cannot decode yet and counts the replies. A
+/// kernel without the table's diag module (the usual case) lists nothing, as for ss.
+fn count_only(
+    netid: Netid,
+    request: &dyn Emitable,
+    diag: &mut DiagSocket,
+    warnings: &mut Warnings,
+) -> Result<(), QueryError> {
+    let mut count = 0;
+    let result = diag.dump(SOCK_DIAG_BY_FAMILY, request, |_| {
+        count += 1;
+        Ok::<(), QueryError>(())
+    });
+    for _ in 0..count {
+        warnings.skipped(netid);
+    }
+    match result {
+        Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(()),
+        Err(e) => Err(e),
+        Ok(status) => {
+            warnings.merge(status);
+            Ok(())
+        }
+    }
+}
+
+fn packet_table(
+    query: &Query,
+    diag: &mut DiagSocket,
+    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+) -> Result<DumpStatus, QueryError> {
+    // Packet sockets have no connections: all of them are UNCONN.
+    if !query.states.contains(TcpState::Close) {
+        return Ok(DumpStatus::default());
+    }
+    let request = PacketDiagReq::dump(query.packet_show);
+    let table = "packet";
+    let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
+        let msg =
+            PacketDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
+        let socket =
+            decode::packet_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
+        if let Some(socket) = socket.filter(|s| query.tables.contains(s.netid)) {
+            query.deliver(&socket, sink)?;
+        }
+        Ok::<(), QueryError>(())
+    });
+    match result {
+        Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(DumpStatus::default()),
+        other => other,
+    }
+}
+
+fn netlink_table(
+    query: &Query,
+    diag: &mut DiagSocket,
+    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+) -> Result<DumpStatus, QueryError> {
+    // ss shows every netlink socket as UNCONN.
+    if !query.states.contains(TcpState::Close) {
+        return Ok(DumpStatus::default());
+    }
+    let request = NetlinkDiagReq::dump(query.netlink_show);
+    let table = "netlink";
+    let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
+        let msg = NetlinkDiagMsg::parse(payload)
+            .map_err(|source| QueryError::Decode { table, source })?;
+        let socket =
+            decode::netlink_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
+        query.deliver(&socket, sink)?;
+        Ok::<(), QueryError>(())
+    });
+    match result {
+        Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(DumpStatus::default()),
+        other => other,
+    }
 }
 
 fn inet_table(
@@ -134,10 +250,14 @@ fn inet_table(
     if procnet::forced(netid) {
         return from_proc(sink);
     }
-    let af = if v6 { libc::AF_INET6 } else { libc::AF_INET } as u8;
+    let af = family_number(family);
     let protocol = netid.ip_protocol().expect("an inet table");
     let mut request =
         InetDiagRequest::dump(af, protocol, query.states.bits(), query.inet_extensions);
+    if netid == Netid::Mptcp {
+        // The header's protocol byte cannot hold IPPROTO_MPTCP (262): it goes in an attribute.
+        request.protocol = Some(IPPROTO_MPTCP);
+    }
     if netid == Netid::Raw {
         // raw_diag reads this byte as the protocol to match; IPPROTO_RAW means any.
         request.header.raw_protocol = protocol;

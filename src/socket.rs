@@ -443,6 +443,47 @@ pub struct Details<'a> {
     pub vfs: Option<(u32, u32)>,
     /// A unix listener's waiting connections, as `u32` inodes.
     pub pending: Option<&'a [u8]>,
+    /// `struct mptcp_info`, as long as this kernel makes it.
+    pub mptcp_info: Option<&'a [u8]>,
+    /// `INET_DIAG_ULP_INFO`: the upper layer protocol of a TCP socket (an MPTCP subflow, kTLS),
+    /// its nested attributes as the kernel sent them.
+    pub ulp: Option<&'a [u8]>,
+    /// A packet socket's `packet_diag` attributes.
+    pub packet: PacketDetails<'a>,
+    /// The multicast groups a netlink socket joined, as a bitmap of `u32` words.
+    pub groups: Option<&'a [u8]>,
+}
+
+/// What packet_diag tells about a packet socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketDetails<'a> {
+    /// The ring version (`TPACKET_V1` is 0), the copy threshold and the `PDI_*` flags.
+    pub info: Option<PacketInfo>,
+    pub rx_ring: Option<PacketRing>,
+    pub tx_ring: Option<PacketRing>,
+    /// The fanout group id in the low 16 bits, its mode and flags above.
+    pub fanout: Option<u32>,
+    /// The attached classic BPF program, `struct sock_filter` entries of 8 bytes.
+    pub filter: Option<&'a [u8]>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketInfo {
+    pub version: u32,
+    pub copy_thresh: u32,
+    pub flags: u32,
+}
+
+/// A `PACKET_RX_RING`/`PACKET_TX_RING` configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketRing {
+    pub block_size: u32,
+    pub block_nr: u32,
+    pub frame_size: u32,
+    pub frame_nr: u32,
+    pub retire_tmo: u32,
+    pub sizeof_priv: u32,
+    pub features: u32,
 }
 
 /// A TCP timer: `kind` 1 retransmit (ss's `on`), 2 keepalive, 3 TIME-WAIT, 4 zero-window
@@ -482,6 +523,8 @@ impl Socket<'_> {
                 IpAddr::V6(_) => Family::Inet6,
             },
             Endpoints::Unix(_) => Family::Unix,
+            Endpoints::Packet(_) => Family::Packet,
+            Endpoints::Netlink(_) => Family::Netlink,
         }
     }
 }
@@ -491,6 +534,8 @@ impl Socket<'_> {
 pub enum Endpoints<'a> {
     Inet(InetEndpoints),
     Unix(UnixEndpoints<'a>),
+    Packet(PacketEndpoints),
+    Netlink(NetlinkEndpoints),
 }
 
 /// The two ends of an inet socket. For raw sockets the "port" is the IP protocol number, as
@@ -514,6 +559,28 @@ pub struct UnixEndpoints<'a> {
     pub name: UnixName<'a>,
     /// The peer socket's inode, 0 when unconnected.
     pub peer_inode: u32,
+}
+
+/// What a packet socket listens to: an ethertype (`ETH_P_ALL`, 3, for every one) on one
+/// device, or on all of them when `ifindex` is 0. Packet sockets have no peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketEndpoints {
+    /// The ethertype, in host order.
+    pub protocol: u16,
+    pub ifindex: u32,
+}
+
+/// A netlink socket's address: its protocol (`NETLINK_ROUTE`, ...) and port id (0 for the
+/// kernel's socket; a process's first socket usually gets its pid), and where a connected
+/// socket sends by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetlinkEndpoints {
+    pub protocol: u8,
+    pub portid: u32,
+    pub dst_portid: u32,
+    pub dst_group: u32,
+    /// Whether `connect` gave the socket a default destination (which may be the kernel).
+    pub connected: bool,
 }
 
 /// A unix socket's address, borrowed from the kernel's message.
@@ -541,6 +608,23 @@ impl<'a> UnixName<'a> {
     }
 }
 
+impl<'a> Details<'a> {
+    /// Every part that borrows from the kernel's message.
+    fn borrowed_parts(&mut self) -> [&mut Option<&'a [u8]>; 9] {
+        [
+            &mut self.tcp_info,
+            &mut self.congestion,
+            &mut self.bbr,
+            &mut self.dctcp,
+            &mut self.pending,
+            &mut self.mptcp_info,
+            &mut self.ulp,
+            &mut self.packet.filter,
+            &mut self.groups,
+        ]
+    }
+}
+
 /// A socket that owns its variable-length parts, to keep after the buffer it was decoded from
 /// is reused: across dumps (watch) or between stages (demo).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -548,11 +632,7 @@ pub struct OwnedSocket {
     /// The socket, with its borrowed parts left out and kept below instead.
     socket: Socket<'static>,
     name: OwnedName,
-    tcp_info: Option<Box<[u8]>>,
-    congestion: Option<Box<[u8]>>,
-    bbr: Option<Box<[u8]>>,
-    dctcp: Option<Box<[u8]>>,
-    pending: Option<Box<[u8]>>,
+    parts: [Option<Box<[u8]>>; 9],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -564,8 +644,9 @@ enum OwnedName {
 
 impl OwnedSocket {
     pub fn new(socket: &Socket<'_>) -> OwnedSocket {
+        let mut details = socket.details;
+        let parts = details.borrowed_parts().map(|part| part.map(Box::from));
         let (endpoints, name) = match socket.endpoints {
-            Endpoints::Inet(ends) => (Endpoints::Inet(ends), OwnedName::None),
             Endpoints::Unix(ends) => (
                 Endpoints::Unix(UnixEndpoints {
                     name: UnixName::Unnamed,
@@ -577,9 +658,10 @@ impl OwnedSocket {
                     UnixName::Abstract(name) => OwnedName::Abstract(name.into()),
                 },
             ),
+            Endpoints::Inet(ends) => (Endpoints::Inet(ends), OwnedName::None),
+            Endpoints::Packet(ends) => (Endpoints::Packet(ends), OwnedName::None),
+            Endpoints::Netlink(ends) => (Endpoints::Netlink(ends), OwnedName::None),
         };
-        let own = |part: Option<&[u8]>| part.map(Box::from);
-        let details = &socket.details;
         OwnedSocket {
             socket: Socket {
                 endpoints,
@@ -589,28 +671,28 @@ impl OwnedSocket {
                     bbr: None,
                     dctcp: None,
                     pending: None,
-                    ..*details
+                    mptcp_info: None,
+                    ulp: None,
+                    groups: None,
+                    packet: PacketDetails {
+                        filter: None,
+                        ..details.packet
+                    },
+                    ..details
                 },
                 ..*socket
             },
             name,
-            tcp_info: own(details.tcp_info),
-            congestion: own(details.congestion),
-            bbr: own(details.bbr),
-            dctcp: own(details.dctcp),
-            pending: own(details.pending),
+            parts,
         }
     }
 
     /// The socket, borrowing from this copy.
     pub fn as_socket(&self) -> Socket<'_> {
-        let mut socket = self.socket;
-        let details = &mut socket.details;
-        details.tcp_info = self.tcp_info.as_deref();
-        details.congestion = self.congestion.as_deref();
-        details.bbr = self.bbr.as_deref();
-        details.dctcp = self.dctcp.as_deref();
-        details.pending = self.pending.as_deref();
+        let mut socket: Socket<'_> = self.socket;
+        for (part, owned) in socket.details.borrowed_parts().into_iter().zip(&self.parts) {
+            *part = owned.as_deref();
+        }
         if let Endpoints::Unix(ends) = &mut socket.endpoints {
             ends.name = match &self.name {
                 OwnedName::None => UnixName::Unnamed,

@@ -113,6 +113,8 @@ fn selected(
         states: StateSet::ALL,
         inet_extensions: 0,
         unix_show: 0,
+        packet_show: 0,
+        netlink_show: 0,
         filter: filter.cloned(),
         bytecode: bytecode.cloned(),
         context: Context::from_system(),

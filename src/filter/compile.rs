@@ -130,13 +130,15 @@ fn condition(cond: &Cond) -> Option<(Bytecode, Test)> {
             };
             Bytecode::host_test(code, &cond, &address)
         }
-        Cond::Host(_, Host::Unix(_)) => return None,
-        Cond::PortAtLeast(end, port) => {
-            Bytecode::port_test(pick(end, INET_DIAG_BC_S_GE, INET_DIAG_BC_D_GE), *port)
-        }
-        Cond::PortAtMost(end, port) => {
-            Bytecode::port_test(pick(end, INET_DIAG_BC_S_LE, INET_DIAG_BC_D_LE), *port)
-        }
+        Cond::Host(_, Host::Unix(_) | Host::Packet(_) | Host::Netlink(_)) => return None,
+        Cond::PortAtLeast(end, port) => Bytecode::port_test(
+            pick(end, INET_DIAG_BC_S_GE, INET_DIAG_BC_D_GE),
+            u16::try_from(*port).ok()?,
+        ),
+        Cond::PortAtMost(end, port) => Bytecode::port_test(
+            pick(end, INET_DIAG_BC_S_LE, INET_DIAG_BC_D_LE),
+            u16::try_from(*port).ok()?,
+        ),
         Cond::Device(index) => Bytecode::device_test(*index),
         Cond::Mark { mark, mask } => Bytecode::mark_test(*mark, *mask),
         Cond::Cgroup(id) => Bytecode::cgroup_test(*id),

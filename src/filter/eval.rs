@@ -59,13 +59,30 @@ impl Cond {
                 End::Local => unix_name_matches(pattern, ends.name),
                 End::Peer => glob(pattern, b""),
             },
-            (Cond::Host(_, Host::Inet(host)), Endpoints::Unix(_)) => {
-                host.family.is_none() && host.prefix.is_none() && host.port.is_none()
-            }
-            (Cond::Host(_, Host::Unix(_)), Endpoints::Inet(_)) => false,
-            (Cond::PortAtLeast(end, port), _) => port_of(socket, *end) >= u64::from(*port),
-            (Cond::PortAtMost(end, port), _) => port_of(socket, *end) <= u64::from(*port),
+            (Cond::Host(end, Host::Packet(host)), Endpoints::Packet(ends)) => match end {
+                End::Local => {
+                    host.protocol.is_none_or(|p| p == ends.protocol)
+                        && host.ifindex.is_none_or(|i| i == ends.ifindex)
+                }
+                // The peer of a packet socket is all zeros.
+                End::Peer => {
+                    host.protocol.is_none_or(|p| p == 0) && host.ifindex.is_none_or(|i| i == 0)
+                }
+            },
+            (Cond::Host(end, Host::Netlink(host)), Endpoints::Netlink(ends)) => match end {
+                End::Local => {
+                    host.protocol.is_none_or(|p| p == ends.protocol)
+                        && host.portid.is_none_or(|id| id == ends.portid as i32)
+                }
+                // ss gives the peer no address: only "anything" matches it.
+                End::Peer => host.protocol.is_none() && host.portid.is_none(),
+            },
+            // A condition on another family matches only when it asks for nothing.
+            (Cond::Host(_, host), _) => host.is_wildcard() && !matches!(host, Host::Unix(_)),
+            (Cond::PortAtLeast(end, port), _) => port_of(socket, *end) >= *port,
+            (Cond::PortAtMost(end, port), _) => port_of(socket, *end) <= *port,
             (Cond::Device(index), Endpoints::Inet(ends)) => ends.ifindex == *index,
+            (Cond::Device(index), Endpoints::Packet(ends)) => ends.ifindex == *index,
             (Cond::Device(index), _) => *index == 0,
             (Cond::Mark { mark, mask }, _) => socket.mark.unwrap_or(0) & mask == *mark,
             (Cond::Cgroup(id), _) => socket.cgroup_id.unwrap_or(0) == *id,
@@ -74,17 +91,38 @@ impl Cond {
                 (low..=high).contains(&ends.local.port())
             }
             (Cond::Autobound, Endpoints::Unix(ends)) => ends.name == UnixName::Unnamed,
+            (Cond::Autobound, _) => false,
         }
     }
 }
 
-/// What `sport` and `dport` compare: the ports of an inet socket, the inodes of a unix one.
-fn port_of(socket: &Socket<'_>, end: End) -> u64 {
+impl Host {
+    /// Whether the condition names no address and no port.
+    fn is_wildcard(&self) -> bool {
+        match self {
+            Host::Inet(host) => {
+                host.family.is_none() && host.prefix.is_none() && host.port.is_none()
+            }
+            Host::Unix(_) => false,
+            Host::Packet(host) => host.protocol.is_none() && host.ifindex.is_none(),
+            Host::Netlink(host) => host.protocol.is_none() && host.portid.is_none(),
+        }
+    }
+}
+
+/// What `sport` and `dport` compare: the ports of an inet socket, the inodes of a unix one,
+/// the device of a packet socket (its peer's is 0) and the port id of a netlink socket (ss
+/// reads it as a signed number and gives the peer -1).
+fn port_of(socket: &Socket<'_>, end: End) -> i64 {
     match (&socket.endpoints, end) {
-        (Endpoints::Inet(ends), End::Local) => u64::from(ends.local.port()),
-        (Endpoints::Inet(ends), End::Peer) => u64::from(ends.peer.port()),
-        (Endpoints::Unix(_), End::Local) => socket.inode,
-        (Endpoints::Unix(ends), End::Peer) => u64::from(ends.peer_inode),
+        (Endpoints::Inet(ends), End::Local) => i64::from(ends.local.port()),
+        (Endpoints::Inet(ends), End::Peer) => i64::from(ends.peer.port()),
+        (Endpoints::Unix(_), End::Local) => socket.inode as i64,
+        (Endpoints::Unix(ends), End::Peer) => i64::from(ends.peer_inode),
+        (Endpoints::Packet(ends), End::Local) => i64::from(ends.ifindex),
+        (Endpoints::Packet(_), End::Peer) => 0,
+        (Endpoints::Netlink(ends), End::Local) => i64::from(ends.portid as i32),
+        (Endpoints::Netlink(_), End::Peer) => -1,
     }
 }
 

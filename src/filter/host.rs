@@ -5,7 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-use super::{Host, InetHost, IpFamily};
+use super::{Host, InetHost, IpFamily, NetlinkHost, PacketHost};
+use crate::linknames::{self, NetlinkProtocols};
 use crate::netdb;
 use crate::socket::Family;
 
@@ -23,6 +24,10 @@ fn error<T>(message: String) -> Result<T, HostError> {
 pub enum PortSpec {
     Host(InetHost),
     Unix(Vec<u8>),
+    /// A packet socket's "port" is its device.
+    Packet(PacketHost),
+    /// A netlink socket's is its port id.
+    Netlink(NetlinkHost),
 }
 
 impl PortSpec {
@@ -30,13 +35,19 @@ impl PortSpec {
         match self {
             PortSpec::Host(host) => Host::Inet(host),
             PortSpec::Unix(pattern) => Host::Unix(pattern),
+            PortSpec::Packet(host) => Host::Packet(host),
+            PortSpec::Netlink(host) => Host::Netlink(host),
         }
     }
-}
 
-impl InetHost {
-    pub fn port_number(&self) -> Option<u16> {
-        self.port
+    /// The number a port comparison (`sport > :1024`) compares with, if there is one.
+    pub fn number(&self) -> Option<i64> {
+        match self {
+            PortSpec::Host(host) => host.port.map(i64::from),
+            PortSpec::Unix(_) => None,
+            PortSpec::Packet(host) => host.ifindex.map(i64::from),
+            PortSpec::Netlink(host) => host.portid.map(i64::from),
+        }
     }
 }
 
@@ -69,8 +80,11 @@ pub fn hosts(
     service_protocol: Option<u8>,
 ) -> Result<Vec<Host>, HostError> {
     let (explicit, rest) = split_family(text);
-    if explicit.or(default_family) == Some(Family::Unix) {
-        return Ok(vec![Host::Unix(rest.as_bytes().to_vec())]);
+    match explicit.or(default_family) {
+        Some(Family::Unix) => return Ok(vec![Host::Unix(rest.as_bytes().to_vec())]),
+        Some(Family::Packet) => return Ok(vec![Host::Packet(packet_host(rest)?)]),
+        Some(Family::Netlink) => return Ok(vec![Host::Netlink(netlink_host(rest)?)]),
+        _ => {}
     }
     let named = ip_family(explicit)?;
     let family = match named {
@@ -235,17 +249,106 @@ pub fn port_spec(
     service_protocol: Option<u8>,
 ) -> Result<PortSpec, HostError> {
     let (explicit, rest) = split_family(text);
-    if explicit.or(default_family) == Some(Family::Unix) {
-        return Ok(PortSpec::Unix(rest.as_bytes().to_vec()));
+    let port = rest.strip_prefix(':').unwrap_or(rest);
+    match explicit.or(default_family) {
+        Some(Family::Unix) => return Ok(PortSpec::Unix(rest.as_bytes().to_vec())),
+        Some(Family::Packet) => {
+            return Ok(PortSpec::Packet(PacketHost {
+                protocol: None,
+                ifindex: any_or(port, device)?,
+            }));
+        }
+        Some(Family::Netlink) => {
+            return Ok(PortSpec::Netlink(NetlinkHost {
+                protocol: None,
+                portid: netlink_portid(port)?,
+            }));
+        }
+        _ => {}
     }
     let family = ip_family(explicit)?;
-    let port = parse_port(rest.strip_prefix(':').unwrap_or(rest), service_protocol)?;
+    let port = parse_port(port, service_protocol)?;
     Ok(PortSpec::Host(InetHost {
         family,
         prefix: None,
         port,
         mapped_too: false,
     }))
+}
+
+/// `None` for an empty or `*` part, which matches anything; otherwise what `parse` makes of it.
+fn any_or<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, HostError>,
+) -> Result<Option<T>, HostError> {
+    match text {
+        "" | "*" => Ok(None),
+        text => parse(text).map(Some),
+    }
+}
+
+/// `PROTOCOL[:DEVICE]` of a packet socket: an ethertype by name (`ip`, `ipv6`, `all`, ...) or
+/// number, and a device by name or index.
+fn packet_host(text: &str) -> Result<PacketHost, HostError> {
+    let (protocol, device_part) = match text.split_once(':') {
+        Some((protocol, device)) => (protocol, device),
+        None => (text, ""),
+    };
+    let protocol = any_or(protocol, |name| {
+        linknames::ethertype_number(name)
+            .or_else(|| parse_number(name).and_then(|n| u16::try_from(n).ok()))
+            .ok_or_else(|| {
+                HostError(format!(
+                    "\"{name}\" is not an ethertype (ip, ipv6, all, 0x88cc, ...)"
+                ))
+            })
+    })?;
+    Ok(PacketHost {
+        protocol,
+        ifindex: any_or(device_part, device)?,
+    })
+}
+
+/// `PROTOCOL[:PORTID]` of a netlink socket: a protocol by name (`rtnl`, `genl`, ...) or number,
+/// and a port id (`kernel` is 0; -1, like `*`, any).
+fn netlink_host(text: &str) -> Result<NetlinkHost, HostError> {
+    let (protocol, portid) = match text.split_once(':') {
+        Some((protocol, portid)) => (protocol, portid),
+        None => (text, ""),
+    };
+    let protocol = any_or(protocol, |name| {
+        NetlinkProtocols::load()
+            .number(name)
+            .or_else(|| parse_number(name).and_then(|n| u8::try_from(n).ok()))
+            .ok_or_else(|| {
+                HostError(format!(
+                    "\"{name}\" is not a netlink protocol (rtnl, genl, 16, ...)"
+                ))
+            })
+    })?;
+    Ok(NetlinkHost {
+        protocol,
+        portid: netlink_portid(portid)?,
+    })
+}
+
+fn netlink_portid(text: &str) -> Result<Option<i32>, HostError> {
+    let bad = || HostError(format!("\"{text}\" is not a netlink port id"));
+    match text {
+        "" | "*" | "-1" => Ok(None),
+        "kernel" => Ok(Some(0)),
+        _ => match text.strip_prefix('-') {
+            // Port ids are 32 bits wide; the ones the kernel picks print as negative numbers.
+            Some(digits) => parse_number(digits)
+                .and_then(|n| i32::try_from(n).ok())
+                .map(|n| Some(-n))
+                .ok_or_else(bad),
+            None => parse_number(text)
+                .and_then(|n| u32::try_from(n).ok())
+                .map(|n| Some(n as i32))
+                .ok_or_else(bad),
+        },
+    }
 }
 
 /// A device by name or index.

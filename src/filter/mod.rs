@@ -50,9 +50,11 @@ pub enum End {
 pub enum Cond {
     /// `src HOST`, `dst HOST`, and port equality (`sport = :22` is `src *:22`).
     Host(End, Host),
-    /// `sport >= PORT` and friends; `>` and `<` are the negations of `<=` and `>=`.
-    PortAtLeast(End, u16),
-    PortAtMost(End, u16),
+    /// `sport >= PORT` and friends; `>` and `<` are the negations of `<=` and `>=`. What a
+    /// port is depends on the socket: see [`eval`](self::eval) (a netlink port id can be
+    /// negative).
+    PortAtLeast(End, i64),
+    PortAtMost(End, i64),
     Device(u32),
     Mark {
         mark: u32,
@@ -68,6 +70,22 @@ pub enum Host {
     Inet(InetHost),
     /// A unix name, matched as a case-insensitive glob against the path or `@abstract` name.
     Unix(Vec<u8>),
+    Packet(PacketHost),
+    Netlink(NetlinkHost),
+}
+
+/// A packet socket condition, `[link:]PROTOCOL[:DEVICE]`; `None` matches anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketHost {
+    pub protocol: Option<u16>,
+    pub ifindex: Option<u32>,
+}
+
+/// A netlink socket condition, `[netlink:]PROTOCOL[:PORTID]`; `None` matches anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetlinkHost {
+    pub protocol: Option<u8>,
+    pub portid: Option<i32>,
 }
 
 /// An inet address condition: an optional family, address prefix and port.

@@ -384,10 +384,7 @@ impl<'a> Parser<'a> {
         )
         .map_err(|e| self.value(token, e))?;
         let cond = |c| Expr::Cond(c);
-        let number = |spec: &PortSpec| match spec {
-            PortSpec::Host(h) => h.port_number(),
-            PortSpec::Unix(_) => None,
-        };
+        let number = PortSpec::number;
         Ok(match op.unwrap_or("=") {
             "=" | "==" | "eq" => cond(Cond::Host(end, spec.into_host())),
             "!=" | "ne" | "neq" => cond(Cond::Host(end, spec.into_host())).not(),
@@ -693,7 +690,15 @@ mod tests {
             ),
             (
                 "src link:eth0",
-                "filter: filtering on link addresses is not supported yet at 1:5",
+                "filter: \"eth0\" is not an ethertype (ip, ipv6, all, 0x88cc, ...) at 1:5",
+            ),
+            (
+                "src netlink:rtnl:x",
+                "filter: \"x\" is not a netlink port id at 1:5",
+            ),
+            (
+                "src vsock:1",
+                "filter: filtering on vsock addresses is not supported yet at 1:5",
             ),
         ] {
             let err = error(text);

@@ -7,6 +7,14 @@ use std::fmt::Write as _;
 use super::names::Names;
 use crate::config::DetailFlags;
 use crate::socket::{Endpoints, Netid, SkMem, Socket, TcpState, Timer};
+use crate::wire::mptcp::{
+    MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MPTCP_SUBFLOW_FLAG_BKUP_LOC,
+    MPTCP_SUBFLOW_FLAG_BKUP_REM, MPTCP_SUBFLOW_FLAG_CONNECTED,
+    MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED, MPTCP_SUBFLOW_FLAG_JOIN_LOC, MPTCP_SUBFLOW_FLAG_JOIN_REM,
+    MPTCP_SUBFLOW_FLAG_MAPVALID, MPTCP_SUBFLOW_FLAG_MCAP_LOC, MPTCP_SUBFLOW_FLAG_MCAP_REM,
+    MptcpInfo, UlpInfo,
+};
+use crate::wire::packet::{PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR};
 use crate::wire::tcp::{
     SOCKOPT_NAMES, TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN, TCPI_OPT_SACK, TCPI_OPT_SYN_DATA,
     TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE, TcpBbrInfo, TcpDctcpInfo, TcpInfo,
@@ -37,6 +45,8 @@ pub fn write(
     match socket.endpoints {
         Endpoints::Inet(ends) => inet(scratch, socket, ends.v6only, flags, numeric, names),
         Endpoints::Unix(_) => unix(scratch, socket, flags),
+        Endpoints::Packet(_) => packet(scratch, socket, flags),
+        Endpoints::Netlink(_) => netlink(scratch, socket, flags),
     }
     out.extend_from_slice(scratch.as_bytes());
 }
@@ -129,6 +139,132 @@ fn inet(
             let options = flags.timers || flags.extended;
             write_tcp_info(out, socket, bytes, numeric, options);
         }
+        if let Some(bytes) = details.mptcp_info.filter(|_| flags.info) {
+            write_mptcp_info(out, &MptcpInfo::read(bytes));
+        }
+        if let Some(ulp) = details.ulp.filter(|_| flags.info) {
+            // A malformed nest shows as nothing, like a missing one.
+            if let Ok(ulp) = UlpInfo::parse(ulp) {
+                write_ulp(out, &ulp);
+            }
+        }
+    }
+}
+
+/// `-e`, `-b` and `-m` for a packet socket: owner, inode and cookie, then (each on its own
+/// line unless `-O`) the ring version and flags, the rings, the fanout group and the BPF
+/// filter; memory goes at the end of the last line.
+fn packet(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
+    let packet = &socket.details.packet;
+    let line = if flags.oneline { " " } else { "\n\t" };
+    if flags.extended {
+        if let Some(uid) = socket.uid.filter(|&uid| uid != 0) {
+            let _ = write!(out, " uid:{uid}");
+        }
+        let _ = write!(
+            out,
+            " ino:{} sk:{:x}",
+            socket.inode,
+            socket.cookie.unwrap_or(0)
+        );
+        if let Some(info) = packet.info {
+            let _ = write!(
+                out,
+                "{line}ver:{} cpy_thresh:{} flags(",
+                info.version, info.copy_thresh
+            );
+            if info.flags == 0 {
+                out.push_str(" 0");
+            }
+            for &(bit, name) in &PACKET_FLAG_NAMES {
+                if info.flags & bit != 0 {
+                    out.push(' ');
+                    out.push_str(name);
+                }
+            }
+            out.push_str(" )");
+        }
+        for (name, ring) in [("ring_rx", packet.rx_ring), ("ring_tx", packet.tx_ring)] {
+            if let Some(ring) = ring {
+                let _ = write!(
+                    out,
+                    "{line}{name}(blk_size:{},blk_nr:{},frm_size:{},frm_nr:{},tmo:{},features:{:#x})",
+                    ring.block_size,
+                    ring.block_nr,
+                    ring.frame_size,
+                    ring.frame_nr,
+                    ring.retire_tmo,
+                    ring.features
+                );
+            }
+        }
+        if let Some(fanout) = packet.fanout {
+            let _ = write!(out, "{line}fanout(id:{},type:", fanout & 0xffff);
+            match fanout_type(fanout >> 16) {
+                Some(name) => out.push_str(name),
+                None => {
+                    let _ = write!(out, "{:#x}", fanout >> 16);
+                }
+            }
+            out.push(')');
+        }
+    }
+    if flags.bpf {
+        if let Some(program) = packet.filter {
+            let _ = write!(out, "{line}bpf filter ({}): ", program.len() / 8);
+            for insn in program.chunks_exact(8) {
+                let code = u16::from_ne_bytes([insn[0], insn[1]]);
+                let k = u32::from_ne_bytes([insn[4], insn[5], insn[6], insn[7]]);
+                let _ = write!(out, " {code:#04x} {} {} {k},", insn[2], insn[3]);
+            }
+        }
+    }
+    if flags.memory {
+        write_memory(out, socket.details.skmem, None);
+    }
+}
+
+/// The `PDI_*` flags of a packet socket, as ss names them.
+pub const PACKET_FLAG_NAMES: [(u32, &str); 5] = [
+    (PDI_RUNNING, "running"),
+    (PDI_AUXDATA, "auxdata"),
+    (PDI_ORIGDEV, "origdev"),
+    (PDI_VNETHDR, "vnethdr"),
+    (PDI_LOSS, "loss"),
+];
+
+/// The `PACKET_FANOUT_*` modes by name, as ss names them.
+pub fn fanout_type(mode: u32) -> Option<&'static str> {
+    Some(match mode {
+        0 => "hash",
+        1 => "lb",
+        2 => "cpu",
+        3 => "roll",
+        4 => "random",
+        5 => "qm",
+        _ => return None,
+    })
+}
+
+/// `-e` and `-m` for a netlink socket. ss prints the kernel's socket and callback pointers,
+/// which no kernel reports any more, as 0, and the first 32 groups as a mask; memory follows
+/// a tab, on the same line even without `-O`.
+fn netlink(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
+    if flags.extended {
+        let groups = socket
+            .details
+            .groups
+            .and_then(|bitmap| bitmap.get(..4))
+            .map_or(0, |word| {
+                u32::from_ne_bytes([word[0], word[1], word[2], word[3]])
+            });
+        let _ = write!(out, " sk=0 cb=0 groups={groups:#010x}");
+    }
+    if flags.memory {
+        if let Some(skmem) = socket.details.skmem {
+            out.push('\t');
+            write_memory(out, Some(skmem), None);
+        }
     }
 }
 
@@ -158,6 +294,77 @@ fn unix(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
             }
         }
     }
+}
+
+/// An MPTCP socket's line of `-i`: each count when it is not 0, the flags by name, the
+/// sequence numbers in hex.
+fn write_mptcp_info(out: &mut String, info: &MptcpInfo) {
+    let counts: [(&str, u64); 6] = [
+        ("subflows", info.subflows.into()),
+        ("add_addr_signal", info.add_addr_signal.into()),
+        ("add_addr_accepted", info.add_addr_accepted.into()),
+        ("subflows_max", info.subflows_max.into()),
+        ("add_addr_signal_max", info.add_addr_signal_max.into()),
+        ("add_addr_accepted_max", info.add_addr_accepted_max.into()),
+    ];
+    write_counts(out, &counts);
+    if info.flags.get() & MPTCP_INFO_FLAG_FALLBACK != 0 {
+        out.push_str(" fallback");
+    }
+    if info.flags.get() & MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED != 0 {
+        out.push_str(" remote_key");
+    }
+    if info.token.get() != 0 {
+        let _ = write!(out, " token:{:x}", info.token.get());
+    }
+    for (name, value) in [
+        ("write_seq", info.write_seq.get()),
+        ("snd_una", info.snd_una.get()),
+        ("rcv_nxt", info.rcv_nxt.get()),
+    ] {
+        if value != 0 {
+            let _ = write!(out, " {name}:{value:x}");
+        }
+    }
+}
+
+/// ` tcp-ulp-NAME`, and for an MPTCP subflow its flags (a letter each: MP_CAPABLE, JOIN and
+/// backup, upper case for the peer's, lower case for ours; then fully established,
+/// connected, mapping valid), tokens and ids (the peer's first), and its current mapping.
+fn write_ulp(out: &mut String, ulp: &UlpInfo<'_>) {
+    out.push_str(" tcp-ulp-");
+    out.push_str(&String::from_utf8_lossy(ulp.name));
+    let Some(subflow) = ulp.subflow else {
+        return;
+    };
+    out.push_str(" flags:");
+    for (bit, letter) in [
+        (MPTCP_SUBFLOW_FLAG_MCAP_REM, 'M'),
+        (MPTCP_SUBFLOW_FLAG_MCAP_LOC, 'm'),
+        (MPTCP_SUBFLOW_FLAG_JOIN_REM, 'J'),
+        (MPTCP_SUBFLOW_FLAG_JOIN_LOC, 'j'),
+        (MPTCP_SUBFLOW_FLAG_BKUP_REM, 'B'),
+        (MPTCP_SUBFLOW_FLAG_BKUP_LOC, 'b'),
+        (MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED, 'e'),
+        (MPTCP_SUBFLOW_FLAG_CONNECTED, 'c'),
+        (MPTCP_SUBFLOW_FLAG_MAPVALID, 'v'),
+    ] {
+        if subflow.flags & bit != 0 {
+            out.push(letter);
+        }
+    }
+    let _ = write!(
+        out,
+        " token:{:04x}(id:{})/{:04x}(id:{}) seq:{:x} sfseq:{:x} ssnoff:{:x} maplen:{:x}",
+        subflow.token_rem,
+        subflow.id_rem,
+        subflow.token_loc,
+        subflow.id_loc,
+        subflow.map_seq,
+        subflow.map_sfseq,
+        subflow.ssn_offset,
+        subflow.map_datalen
+    );
 }
 
 fn write_timer(out: &mut String, timer: &Timer) {

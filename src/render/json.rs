@@ -14,7 +14,12 @@ use super::names::Names;
 use super::{Renderer, details};
 use crate::config::DetailFlags;
 use crate::procs::{Owner, Processes};
-use crate::socket::{Details, Endpoints, SkMem, Socket, UnixName};
+use crate::socket::{
+    Details, Endpoints, Netid, PacketDetails, PacketRing, SkMem, Socket, UnixName,
+};
+use crate::wire::mptcp::{
+    MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MptcpInfo, Subflow, UlpInfo,
+};
 use crate::wire::tcp::{SOCKOPT_NAMES, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
 
 pub struct JsonRenderer<W: Write> {
@@ -78,6 +83,9 @@ impl<'s, 'a> Record<'s, 'a> {
             Endpoints::Inet(ends) if ends.ifindex != 0 => {
                 Some(names.interface(ends.ifindex).into())
             }
+            Endpoints::Packet(ends) if ends.ifindex != 0 => {
+                Some(names.interface(ends.ifindex).into())
+            }
             _ => None,
         };
         let cgroup = socket
@@ -123,6 +131,17 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("path", &unix_path(ends.name))?;
                 map.serialize_entry("peer_inode", &ends.peer_inode)?;
             }
+            Endpoints::Packet(ends) => {
+                map.serialize_entry("protocol", &ends.protocol)?;
+                map.serialize_entry("interface", &self.interface)?;
+            }
+            Endpoints::Netlink(ends) => {
+                map.serialize_entry("protocol", &ends.protocol)?;
+                map.serialize_entry("portid", &ends.portid)?;
+                let peer = |value| ends.connected.then_some(value);
+                map.serialize_entry("peer_portid", &peer(ends.dst_portid))?;
+                map.serialize_entry("peer_group", &peer(ends.dst_group))?;
+            }
         }
         self.serialize_details(&mut map)?;
         if let Some(processes) = self.processes {
@@ -167,6 +186,7 @@ impl Record<'_, '_> {
         let d = &s.details;
         let flags = &self.details;
         let inet = matches!(s.endpoints, Endpoints::Inet(_));
+        let unix = matches!(s.endpoints, Endpoints::Unix(_));
         if flags.timers || flags.extended {
             map.serialize_entry(
                 "timer",
@@ -190,7 +210,7 @@ impl Record<'_, '_> {
                     send: mask & 2 != 0,
                 }),
             )?;
-            if !inet {
+            if unix {
                 map.serialize_entry(
                     "vfs",
                     &d.vfs.map(|(inode, dev)| Vfs {
@@ -204,6 +224,16 @@ impl Record<'_, '_> {
                 )?;
                 map.serialize_entry("peers", &d.pending.map(Inodes))?;
             }
+            match s.endpoints {
+                Endpoints::Packet(_) => map.serialize_entry("packet", &PacketJson(&d.packet))?,
+                Endpoints::Netlink(_) => {
+                    map.serialize_entry("groups", &d.groups.map(Groups))?;
+                }
+                _ => {}
+            }
+        }
+        if flags.bpf && matches!(s.endpoints, Endpoints::Packet(_)) {
+            map.serialize_entry("bpf_filter", &d.packet.filter.map(BpfProgram))?;
         }
         if flags.extended || flags.cgroup {
             map.serialize_entry("cgroup", &self.cgroup)?;
@@ -219,13 +249,182 @@ impl Record<'_, '_> {
         if flags.memory {
             map.serialize_entry("skmem", &d.skmem.map(SkMemJson))?;
         }
-        if flags.info && inet {
+        if flags.info && inet && s.netid == Netid::Mptcp {
+            map.serialize_entry("mptcp_info", &d.mptcp_info.map(MptcpInfoJson))?;
+        } else if flags.info && inet {
             map.serialize_entry(
                 "tcp_info",
                 &d.tcp_info.map(|bytes| TcpInfoJson { bytes, details: d }),
             )?;
+            let ulp = d.ulp.and_then(|nested| UlpInfo::parse(nested).ok());
+            map.serialize_entry("tcp_ulp", &ulp.map(UlpJson))?;
         }
         Ok(())
+    }
+}
+
+/// A packet socket's `-e` details.
+struct PacketJson<'p>(&'p PacketDetails<'p>);
+
+impl Serialize for PacketJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let packet = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        let info = packet.info;
+        map.serialize_entry("version", &info.map(|i| i.version))?;
+        map.serialize_entry("copy_thresh", &info.map(|i| i.copy_thresh))?;
+        map.serialize_entry("flags", &info.map(|i| PacketFlags(i.flags)))?;
+        map.serialize_entry("rx_ring", &packet.rx_ring.map(RingJson))?;
+        map.serialize_entry("tx_ring", &packet.tx_ring.map(RingJson))?;
+        map.serialize_entry(
+            "fanout",
+            &packet.fanout.map(|fanout| FanoutJson {
+                id: fanout & 0xffff,
+                mode: fanout >> 16,
+                name: details::fanout_type(fanout >> 16),
+            }),
+        )?;
+        map.end()
+    }
+}
+
+/// The `PDI_*` flags by the names ss gives them.
+struct PacketFlags(u32);
+
+impl Serialize for PacketFlags {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            details::PACKET_FLAG_NAMES
+                .iter()
+                .filter(|(bit, _)| self.0 & bit != 0)
+                .map(|(_, name)| name),
+        )
+    }
+}
+
+struct RingJson(PacketRing);
+
+impl Serialize for RingJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ring = &self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("block_size", &ring.block_size)?;
+        map.serialize_entry("block_nr", &ring.block_nr)?;
+        map.serialize_entry("frame_size", &ring.frame_size)?;
+        map.serialize_entry("frame_nr", &ring.frame_nr)?;
+        map.serialize_entry("retire_tmo", &ring.retire_tmo)?;
+        map.serialize_entry("sizeof_priv", &ring.sizeof_priv)?;
+        map.serialize_entry("features", &ring.features)?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct FanoutJson {
+    id: u32,
+    mode: u32,
+    name: Option<&'static str>,
+}
+
+/// A classic BPF program as `[code, jt, jf, k]` instructions.
+struct BpfProgram<'a>(&'a [u8]);
+
+impl Serialize for BpfProgram<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.chunks_exact(8).map(|insn| {
+            let code = u32::from(u16::from_ne_bytes([insn[0], insn[1]]));
+            let k = u32::from_ne_bytes([insn[4], insn[5], insn[6], insn[7]]);
+            [code, u32::from(insn[2]), u32::from(insn[3]), k]
+        }))
+    }
+}
+
+/// The multicast groups a netlink socket joined, by number (group 1 is bit 0).
+struct Groups<'a>(&'a [u8]);
+
+impl Serialize for Groups<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let words = self.0.chunks_exact(4).enumerate().map(|(index, word)| {
+            (
+                index as u32,
+                u32::from_ne_bytes([word[0], word[1], word[2], word[3]]),
+            )
+        });
+        serializer.collect_seq(words.flat_map(|(index, word)| {
+            (0..32)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| index * 32 + bit + 1)
+        }))
+    }
+}
+
+/// `struct mptcp_info`, every field by its kernel name without the `mptcpi_` prefix.
+struct MptcpInfoJson<'a>(&'a [u8]);
+
+impl Serialize for MptcpInfoJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let i = MptcpInfo::read(self.0);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("subflows", &i.subflows)?;
+        map.serialize_entry("add_addr_signal", &i.add_addr_signal)?;
+        map.serialize_entry("add_addr_accepted", &i.add_addr_accepted)?;
+        map.serialize_entry("subflows_max", &i.subflows_max)?;
+        map.serialize_entry("add_addr_signal_max", &i.add_addr_signal_max)?;
+        map.serialize_entry("add_addr_accepted_max", &i.add_addr_accepted_max)?;
+        map.serialize_entry("fallback", &(i.flags.get() & MPTCP_INFO_FLAG_FALLBACK != 0))?;
+        map.serialize_entry(
+            "remote_key",
+            &(i.flags.get() & MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED != 0),
+        )?;
+        map.serialize_entry("token", &Hex(u64::from(i.token.get())))?;
+        map.serialize_entry("write_seq", &i.write_seq.get())?;
+        map.serialize_entry("snd_una", &i.snd_una.get())?;
+        map.serialize_entry("rcv_nxt", &i.rcv_nxt.get())?;
+        map.serialize_entry("local_addr_used", &i.local_addr_used)?;
+        map.serialize_entry("local_addr_max", &i.local_addr_max)?;
+        map.serialize_entry("csum_enabled", &(i.csum_enabled != 0))?;
+        map.serialize_entry("retransmits", &i.retransmits.get())?;
+        map.serialize_entry("bytes_retrans", &i.bytes_retrans.get())?;
+        map.serialize_entry("bytes_sent", &i.bytes_sent.get())?;
+        map.serialize_entry("bytes_received", &i.bytes_received.get())?;
+        map.serialize_entry("bytes_acked", &i.bytes_acked.get())?;
+        map.serialize_entry("subflows_total", &i.subflows_total)?;
+        map.serialize_entry("last_data_sent_ms", &i.last_data_sent.get())?;
+        map.serialize_entry("last_data_recv_ms", &i.last_data_recv.get())?;
+        map.serialize_entry("last_ack_recv_ms", &i.last_ack_recv.get())?;
+        map.end()
+    }
+}
+
+/// A TCP socket's upper layer protocol, and for an MPTCP subflow its state.
+struct UlpJson<'a>(UlpInfo<'a>);
+
+impl Serialize for UlpJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", &String::from_utf8_lossy(self.0.name))?;
+        map.serialize_entry("mptcp_subflow", &self.0.subflow.map(SubflowJson))?;
+        map.end()
+    }
+}
+
+struct SubflowJson(Subflow);
+
+impl Serialize for SubflowJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let f = &self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("flags", &f.flags)?;
+        map.serialize_entry("token_rem", &Hex(u64::from(f.token_rem)))?;
+        map.serialize_entry("token_loc", &Hex(u64::from(f.token_loc)))?;
+        map.serialize_entry("id_rem", &f.id_rem)?;
+        map.serialize_entry("id_loc", &f.id_loc)?;
+        map.serialize_entry("relwrite_seq", &f.relwrite_seq)?;
+        map.serialize_entry("map_seq", &f.map_seq)?;
+        map.serialize_entry("map_sfseq", &f.map_sfseq)?;
+        map.serialize_entry("ssn_offset", &f.ssn_offset)?;
+        map.serialize_entry("map_datalen", &f.map_datalen)?;
+        map.end()
     }
 }
 

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::linknames::NetlinkProtocols;
 use crate::netdb;
+use crate::procs;
 use crate::socket::Netid;
 
 /// Where ss looks up names, read lazily.
@@ -19,6 +21,8 @@ pub struct Names {
     interfaces: HashMap<u32, Box<str>>,
     hosts: HashMap<IpAddr, Option<Box<str>>>,
     cgroups: Option<HashMap<u64, Box<str>>>,
+    netlink_protocols: Option<NetlinkProtocols>,
+    processes: HashMap<i32, Option<Box<[u8]>>>,
 }
 
 impl Default for Names {
@@ -36,6 +40,8 @@ impl Names {
             interfaces: HashMap::new(),
             hosts: HashMap::new(),
             cgroups: None,
+            netlink_protocols: None,
+            processes: HashMap::new(),
         }
     }
 
@@ -78,6 +84,25 @@ impl Names {
             .get_or_insert_with(read_cgroups)
             .entry(id)
             .or_insert_with(|| format!("unreachable:{id:x}").into())
+    }
+
+    /// The name of netlink protocol `protocol`, if it has one.
+    pub fn netlink_protocol(&mut self, protocol: u8) -> Option<&str> {
+        self.netlink_protocols
+            .get_or_insert_with(NetlinkProtocols::load)
+            .name(protocol)
+    }
+
+    /// The command name of process `pid`, if there is such a process (in `$PROC_ROOT`, by
+    /// default /proc, as for ss).
+    pub fn process_name(&mut self, pid: i32) -> Option<&[u8]> {
+        if pid <= 0 {
+            return None;
+        }
+        self.processes
+            .entry(pid)
+            .or_insert_with(|| procs::command_name(pid.unsigned_abs()))
+            .as_deref()
     }
 
     /// The host name of `ip` by reverse lookup, if it has one. An IPv4-mapped IPv6 address is

@@ -16,8 +16,12 @@ use std::net::IpAddr;
 use super::names::Names;
 use super::{Renderer, details};
 use crate::config::{DetailFlags, Output};
+use crate::linknames;
 use crate::procs::{Owners, Processes};
-use crate::socket::{Endpoints, InetEndpoints, Netid, Socket, UnixEndpoints, UnixName};
+use crate::socket::{
+    Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, UnixEndpoints,
+    UnixName,
+};
 
 /// The narrowest the Recv-Q and Send-Q columns get.
 const QUEUE_MIN_WIDTH: usize = 6;
@@ -220,8 +224,12 @@ impl<W: Write> TableRenderer<W> {
         match socket.endpoints {
             Endpoints::Inet(ends) => self.push_inet(socket.netid, &ends),
             Endpoints::Unix(ends) => self.push_unix(socket.inode, &ends),
+            Endpoints::Packet(ends) => self.push_packet(&ends),
+            Endpoints::Netlink(ends) => self.push_netlink(&ends),
         }
-        if let Some(processes) = &self.processes {
+        // ss names a netlink socket's process in its address instead.
+        let netlink = matches!(socket.endpoints, Endpoints::Netlink(_));
+        if let Some(processes) = self.processes.as_ref().filter(|_| !netlink) {
             push_users(&mut self.rows.text, processes.owners(socket.inode));
         }
         details::write(
@@ -315,6 +323,71 @@ impl<W: Write> TableRenderer<W> {
         self.rows.text.extend_from_slice(b"* ");
         self.rows.end_field(PEER_ADDRESS);
         push_number(&mut self.rows.text, ends.peer_inode);
+        self.rows.end_field(PEER_PORT);
+    }
+
+    /// `PROTOCOL:DEVICE`: the ethertype by name (by number in brackets with `-n` or when it
+    /// has none; `*` for every protocol), the device `*` when the socket is bound to none.
+    fn push_packet(&mut self, ends: &PacketEndpoints) {
+        let text = &mut self.rows.text;
+        match linknames::ethertype_name(ends.protocol) {
+            Some(name) if !self.numeric || ends.protocol == linknames::ETH_P_ALL => {
+                text.extend_from_slice(name.as_bytes())
+            }
+            _ => {
+                text.push(b'[');
+                push_number(text, ends.protocol);
+                text.push(b']');
+            }
+        }
+        text.push(b':');
+        self.rows.end_field(LOCAL_ADDRESS);
+        if ends.ifindex == 0 {
+            self.rows.text.push(b'*');
+        } else {
+            let name = self.names.interface(ends.ifindex);
+            self.rows.text.extend_from_slice(name.as_bytes());
+        }
+        self.rows.end_field(LOCAL_PORT);
+        self.rows.text.push(b'*');
+        self.rows.end_field(PEER_ADDRESS);
+        self.rows.end_field(PEER_PORT);
+    }
+
+    /// `PROTOCOL:PORTID`: the protocol by name unless `-n`; the port id as `kernel` for the
+    /// kernel's socket, as `COMMAND/PID` when a process has that pid (a process's first
+    /// socket usually gets its pid), else as a signed number. A connected socket's peer is
+    /// `GROUP:PORTID`.
+    fn push_netlink(&mut self, ends: &NetlinkEndpoints) {
+        let text = &mut self.rows.text;
+        match self.names.netlink_protocol(ends.protocol) {
+            Some(name) if !self.numeric => text.extend_from_slice(name.as_bytes()),
+            _ => push_number(text, ends.protocol),
+        }
+        text.push(b':');
+        self.rows.end_field(LOCAL_ADDRESS);
+        let portid = ends.portid as i32;
+        if self.numeric {
+            push_number(&mut self.rows.text, portid);
+        } else if portid == 0 {
+            self.rows.text.extend_from_slice(b"kernel");
+        } else if let Some(command) = self.names.process_name(portid) {
+            self.rows.text.extend_from_slice(command);
+            self.rows.text.push(b'/');
+            push_number(&mut self.rows.text, portid);
+        } else {
+            push_number(&mut self.rows.text, portid);
+        }
+        self.rows.end_field(LOCAL_PORT);
+        if !ends.connected {
+            self.rows.text.push(b'*');
+            self.rows.end_field(PEER_ADDRESS);
+        } else {
+            push_number(&mut self.rows.text, ends.dst_group);
+            self.rows.text.push(b':');
+            self.rows.end_field(PEER_ADDRESS);
+            push_number(&mut self.rows.text, ends.dst_portid as i32);
+        }
         self.rows.end_field(PEER_PORT);
     }
 

@@ -78,9 +78,6 @@ impl DiagSocket {
         socket
             .bind(&SocketAddr::new(0, 0))
             .map_err(DiagError::Open)?;
-        socket
-            .connect(&SocketAddr::new(0, 0))
-            .map_err(DiagError::Open)?;
         Ok(DiagSocket {
             socket,
             sequence: 0x5c0_0000,
