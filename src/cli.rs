@@ -371,7 +371,9 @@ the firewall mark, compared under the mask.
 the cgroup v2 the socket belongs to, as a path below the cgroup2 mount.
 .TP
 \fBautobound\fR
-a port (or unix name) the kernel chose rather than the application.
+a name the kernel chose rather than the application: a port in the ephemeral range, no unix
+name or an autobind one (\fB@\fR and five hex digits), a negative netlink port id, a packet
+socket of protocol 0 on no device.
 .PP
 \fIHOST\fR is \fB[\fIFAMILY\fB:]\fIADDRESS\fB[/\fIPREFIX\fB][:\fIPORT\fB]\fR: an IPv4
 address (\fB10.0/16\fR, with missing bytes zero), an IPv6 address in brackets
@@ -380,6 +382,15 @@ names. With \fBunix:\fR, or when the last family option was \fB\-x\fR or \fB\-f 
 address is a glob matched without regard to case against the socket's path or
 \fB@\fIabstract\fR name. An IPv4 address given without a family also matches its
 IPv4-mapped IPv6 form.
+.PP
+With \fBlink:\fR, or after \fB\-0\fR or \fB\-f link\fR, \fIHOST\fR is
+\fIPROTOCOL\fB[:\fIDEVICE\fB]\fR: an ethertype by name (\fBip\fR, \fBipv6\fR, \fBarp\fR,
+\fBall\fR, ..., without regard to case) or number, and a device by name or index; a packet
+socket's port is its device (\fBsport = :eth0\fR). With \fBnetlink:\fR, or after \fB\-f
+netlink\fR, it is \fIPROTOCOL\fB[:\fIPORTID\fB]\fR: a netlink protocol by its name in
+/etc/iproute2/nl_protos (\fBrtnl\fR, \fBgenl\fR, ...) or number, and a port id
+(\fBkernel\fR is 0; \fB*\fR or \fB-1\fR any); ports compare as signed numbers. In both,
+\fB*\fR or nothing stands for any.
 .PP
 Predicates combine with \fBand\fR (also \fB&\fR, \fB&&\fR, or nothing at all), \fBor\fR
 (\fB|\fR, \fB||\fR) and \fBnot\fR (\fB!\fR), grouped with parentheses. Tokens are separated by
@@ -410,7 +421,12 @@ Addresses are printed as ss prints them: IPv6 addresses in brackets, \fB*\fR for
 dual\-stack wildcard, \fB[::]\fR for an IPv6\-only wildcard, \fB%\fIdev\fR after an address
 bound to a device, and port \fB*\fR when there is none. Unix sockets show their path,
 \fB@\fIname\fR for an abstract name or \fB*\fR when unnamed, with the inode where a port would
-be.
+be. Packet sockets show \fIPROTOCOL\fB:\fIDEVICE\fR, the ethertype by name (in brackets by
+number with \fB\-n\fR or when it has none; \fB*\fR for all) and \fB*\fR for no device.
+Netlink sockets show \fIPROTOCOL\fB:\fIPORTID\fR, the port id as \fBkernel\fR for the
+kernel's own socket, as \fICOMMAND\fB/\fIPID\fR when a process has that pid, else as a
+signed number, and a connected socket's peer as \fIGROUP\fB:\fIPORTID\fR; packet and
+netlink sockets are always UNCONN.
 .PP
 Column widths fit the content. When standard output is a terminal the columns are spread over
 its width as ss does. Tables of more than 65536 rows are printed as they arrive: their widths

@@ -5,44 +5,7 @@
 use serde_json::Value;
 
 use crate::util::fixture::DetailTable;
-use crate::util::{Both, RichTable, SOCKSCOPE, fold, text};
-
-/// Replaces what moves between two runs (time left on a timer, milliseconds since the last
-/// packet) by a placeholder, keeping the shape, and folds white space.
-fn still(output: &str) -> String {
-    let mut out = String::new();
-    for word in output.split_inclusive(|c: char| c.is_whitespace()) {
-        let trimmed = word.trim_end();
-        let duration = |t: &str| t.ends_with("ms") || t.ends_with("sec") || t.ends_with("min");
-        let masked = if let Some(rest) = trimmed.strip_prefix("timer:(") {
-            let mut parts = rest.splitn(3, ',');
-            let name = parts.next().unwrap_or("");
-            match parts.next() {
-                // Anything else stays as it is, for the comparison to show.
-                Some(time) if duration(time) => {
-                    format!("timer:({name},T,{}", parts.next().unwrap_or(""))
-                }
-                _ => trimmed.to_owned(),
-            }
-        } else if let Some((name, value)) = trimmed.split_once(':') {
-            match name {
-                "lastsnd" | "lastrcv" | "lastack" if value.parse::<u64>().is_ok() => {
-                    format!("{name}:N")
-                }
-                // Time spent sending grows while data waits to be sent.
-                "busy" | "rwnd_limited" | "sndbuf_limited" if value.contains("ms") => {
-                    format!("{name}:Nms")
-                }
-                _ => trimmed.to_owned(),
-            }
-        } else {
-            trimmed.to_owned()
-        };
-        out.push_str(&masked);
-        out.push_str(&word[trimmed.len()..]);
-    }
-    fold(&out)
-}
+use crate::util::{Both, RichTable, SOCKSCOPE, still, text};
 
 fn assert_same(ns: &crate::util::Netns, cases: &[&str], exact: bool) {
     let mut failures = Vec::new();

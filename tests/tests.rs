@@ -12,3 +12,4 @@ mod json;
 mod listing;
 mod processes;
 mod summary;
+mod tables;

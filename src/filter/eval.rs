@@ -4,9 +4,10 @@
 //! IPv4 address read without a family also matches its IPv4-mapped IPv6 form. For unix sockets
 //! `src` matches the socket's own name as a case-insensitive glob (`@name` for an abstract
 //! one), `dst` the peer's, which the kernel does not report, and port comparisons use the
-//! inodes. `autobound` means a port in the ephemeral range (an inet socket) or no name (a unix
-//! socket); the kernel's bytecode asks instead whether the port was bound explicitly, and ss
-//! applies both, so the two meanings intersect.
+//! inodes. `autobound` means a name the kernel chose: a port in the ephemeral range (an inet
+//! socket; the kernel's bytecode asks instead whether the port was bound explicitly, and ss
+//! applies both, so the two meanings intersect), no name or an autobind name (unix), a
+//! negative port id (netlink), or protocol 0 on no device (packet).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -90,8 +91,18 @@ impl Cond {
                 let (low, high) = context.ephemeral;
                 (low..=high).contains(&ends.local.port())
             }
-            (Cond::Autobound, Endpoints::Unix(ends)) => ends.name == UnixName::Unnamed,
-            (Cond::Autobound, _) => false,
+            (Cond::Autobound, Endpoints::Unix(ends)) => match ends.name {
+                UnixName::Unnamed => true,
+                // The names the kernel's autobind picks: five hex digits, abstract.
+                UnixName::Abstract(name) => {
+                    name.len() == 5 && name.iter().all(|b| b.is_ascii_hexdigit())
+                }
+                UnixName::Path(_) => false,
+            },
+            (Cond::Autobound, Endpoints::Packet(ends)) => ends.protocol == 0 && ends.ifindex == 0,
+            // The kernel picks negative port ids (but for a process's first socket, which
+            // gets its pid).
+            (Cond::Autobound, Endpoints::Netlink(ends)) => (ends.portid as i32) < 0,
         }
     }
 }

@@ -173,8 +173,12 @@ fn packet(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
                 "{line}ver:{} cpy_thresh:{} flags(",
                 info.version, info.copy_thresh
             );
+            // ss leaves running's place blank when a socket has other flags but is not
+            // running (its device is down): `flags(  auxdata )`.
             if info.flags == 0 {
                 out.push_str(" 0");
+            } else if info.flags & PDI_RUNNING == 0 {
+                out.push(' ');
             }
             for &(bit, name) in &PACKET_FLAG_NAMES {
                 if info.flags & bit != 0 {
