@@ -377,19 +377,29 @@ fn write_timer(out: &mut String, timer: &Timer) {
     let _ = write!(out, ",{})", timer.retransmits);
 }
 
-/// A timer's time to expiry as ss writes it: whole minutes from ten minutes up, minutes and
-/// seconds from one minute, seconds from ten seconds, and below that milliseconds (with ss's
-/// quirk of `1.696ms` for 1696 ms).
+/// A timer's time to expiry as ss writes it: minutes, then seconds (dropped from ten minutes
+/// up), then milliseconds in three digits (dropped from one minute, or ten seconds, up); the
+/// seconds end in `.` when milliseconds follow, in `sec` otherwise. So 1696 ms is `1.696ms`,
+/// 32 ms `032ms`, 1000 ms `1sec`, and 0 ms nothing at all.
 pub fn push_duration(out: &mut String, ms: u32) {
-    let seconds = ms / 1000;
-    let _ = match ms {
-        600_000.. => write!(out, "{}min", seconds / 60),
-        60_000.. if seconds % 60 == 0 => write!(out, "{}min", seconds / 60),
-        60_000.. => write!(out, "{}min{}sec", seconds / 60, seconds % 60),
-        10_000.. => write!(out, "{seconds}sec"),
-        1000.. => write!(out, "{seconds}.{:03}ms", ms % 1000),
-        _ => write!(out, "{ms}ms"),
-    };
+    let minutes = ms / 60_000;
+    let (mut seconds, mut millis) = (ms / 1000 % 60, ms % 1000);
+    if minutes > 0 {
+        millis = 0;
+        let _ = write!(out, "{minutes}min");
+        if minutes > 9 {
+            seconds = 0;
+        }
+    }
+    if seconds > 0 {
+        if seconds > 9 {
+            millis = 0;
+        }
+        let _ = write!(out, "{seconds}{}", if millis > 0 { "." } else { "sec" });
+    }
+    if millis > 0 {
+        let _ = write!(out, "{millis:03}ms");
+    }
 }
 
 /// `<->`: the first mark is `-` once receiving is shut down, the last once sending is.
@@ -770,11 +780,15 @@ mod tests {
         assert_eq!(rate(0.0, false), "0");
     }
 
-    /// Values ss printed for keepalive timers set to fire after known times.
+    /// Values ss printed for keepalive timers set to fire after known times, and caught
+    /// close to firing.
     #[test]
     fn durations_as_ss_prints_them() {
         let cases = [
+            (0, ""),
+            (32, "032ms"),
             (696, "696ms"),
+            (1000, "1sec"),
             (1696, "1.696ms"),
             (9696, "9.696ms"),
             (10696, "10sec"),

@@ -41,7 +41,9 @@ pub fn still(output: &str) -> String {
     let mut out = String::new();
     for word in output.split_inclusive(|c: char| c.is_whitespace()) {
         let trimmed = word.trim_end();
-        let duration = |t: &str| t.ends_with("ms") || t.ends_with("sec") || t.ends_with("min");
+        // ss prints a timer about to fire (0 ms left) as nothing at all.
+        let duration =
+            |t: &str| t.is_empty() || t.ends_with("ms") || t.ends_with("sec") || t.ends_with("min");
         let masked = if let Some(rest) = trimmed.strip_prefix("timer:(") {
             let mut parts = rest.splitn(3, ',');
             let name = parts.next().unwrap_or("");
