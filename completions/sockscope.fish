@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw K/kill force M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -58,6 +58,8 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s 6 -l ipv6 -d 'Show 
 complete -c sockscope -n "__fish_sockscope_needs_command" -s t -l tcp -d 'Show TCP sockets'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s u -l udp -d 'Show UDP sockets'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s w -l raw -d 'Show raw sockets'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s K -l kill -d 'Close the sockets that match, and list those closed (TCP, UDP and raw; needs CAP_NET_ADMIN)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l force -d 'With -K, close every socket listed even when no filter expression narrows them down'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s M -l mptcp -d 'Show MPTCP sockets'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s S -l sctp -d 'Show SCTP sockets (the kernel lists them only with its sctp_diag module)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s d -l dccp -d 'Show DCCP sockets (the kernel lists them only with its dccp_diag module)'

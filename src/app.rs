@@ -4,7 +4,7 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, DemoArgs};
@@ -16,10 +16,10 @@ use crate::query;
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
-use crate::socket::Netid;
+use crate::socket::{Netid, OwnedSocket};
 use crate::summary::{self, Counters, Summary};
 use crate::term;
-use crate::wire::netlink::DiagSocket;
+use crate::wire::netlink::{DiagError, DiagSocket};
 
 /// Output is written in blocks of this size.
 const OUTPUT_BUFFER: usize = 64 * 1024;
@@ -99,8 +99,12 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             Box::new(JsonRenderer::new(out, config.output.details).with_processes(processes))
         }
     };
-    let warnings = query::run(&config.query, &mut diag, &mut |s| renderer.socket(s))
-        .context("listing sockets")?;
+    let warnings = if config.kill {
+        kill(config, &mut diag, renderer.as_mut())?
+    } else {
+        query::run(&config.query, &mut diag, &mut |s| renderer.socket(s))
+            .context("listing sockets")?
+    };
     renderer.finish()?;
     if warnings.inconsistent {
         let _ = writeln!(
@@ -130,6 +134,42 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
 
 /// Whether the error is only that standard output was closed (`sockscope | head -1`), which
 /// ends the program quietly and successfully.
+/// `-K`: lists the sockets that match, closes the TCP, UDP and raw ones, and renders those
+/// the kernel closed. Sockets that went away in between are passed over, as in ss.
+fn kill(
+    config: &Config,
+    diag: &mut DiagSocket,
+    renderer: &mut dyn Renderer,
+) -> anyhow::Result<query::Warnings> {
+    let mut doomed = Vec::new();
+    let warnings = query::run(&config.query, diag, &mut |s| {
+        if query::destroyable(s) {
+            doomed.push(OwnedSocket::new(s));
+        }
+        Ok(())
+    })
+    .context("listing sockets")?;
+    for socket in &doomed {
+        let socket = socket.as_socket();
+        match query::destroy(diag, &socket) {
+            Ok(()) => renderer.socket(&socket)?,
+            Err(DiagError::Kernel { errno }) if errno == libc::ENOENT => {}
+            Err(DiagError::Kernel { errno }) if errno == libc::EPERM || errno == libc::EACCES => {
+                bail!("closing sockets (-K) needs CAP_NET_ADMIN: run sockscope as root");
+            }
+            Err(DiagError::Kernel { errno }) if errno == libc::EOPNOTSUPP => {
+                bail!(
+                    "this kernel cannot close {} sockets (it was built without \
+                     CONFIG_INET_DIAG_DESTROY)",
+                    socket.netid.name()
+                );
+            }
+            Err(e) => return Err(e).context("closing a socket"),
+        }
+    }
+    Ok(warnings)
+}
+
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

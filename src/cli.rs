@@ -159,6 +159,19 @@ pub struct Cli {
     #[arg(short = 'w', long)]
     pub raw: bool,
 
+    /// Close the sockets that match, and list those closed (TCP, UDP and raw; needs
+    /// CAP_NET_ADMIN)
+    ///
+    /// The kernel aborts each socket as if it had failed (ECONNABORTED for its owner); a TCP
+    /// socket sends its peer a reset. Without a filter expression every socket listed would be
+    /// closed: sockscope refuses that unless --force is given (ss does not ask).
+    #[arg(short = 'K', long)]
+    pub kill: bool,
+
+    /// With -K, close every socket listed even when no filter expression narrows them down
+    #[arg(long, requires = "kill")]
+    pub force: bool,
+
     /// Show MPTCP sockets
     #[arg(short = 'M', long)]
     pub mptcp: bool,

@@ -31,6 +31,11 @@ pub enum ConfigError {
         "--json cannot show the summary (-s) and a listing together; run sockscope once for each"
     )]
     JsonSummaryAndListing,
+    #[error(
+        "-K with no filter expression would close every socket listed; name the sockets \
+         (for example -K dport = :8080), or add --force to close them all"
+    )]
+    KillWithoutFilter,
 }
 
 impl ConfigError {
@@ -40,7 +45,7 @@ impl ConfigError {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
             ConfigError::FilterFile { .. } => 1,
-            ConfigError::JsonSummaryAndListing => 2,
+            ConfigError::JsonSummaryAndListing | ConfigError::KillWithoutFilter => 2,
             _ => 255,
         }
     }
@@ -54,6 +59,8 @@ pub struct Config {
     pub summary: Option<SummaryMode>,
     /// Whose descriptors to read for the Process column (`-p`, `-T`); none without them.
     pub processes: Option<Scope>,
+    /// `-K`: close the sockets listed, and list those closed.
+    pub kill: bool,
 }
 
 /// What `-s` shows. As in ss, the summary is followed by a listing only when a table or a
@@ -287,11 +294,15 @@ impl Config {
         } else {
             None
         };
+        if cli.kill && query.filter.is_none() && !cli.force {
+            return Err(ConfigError::KillWithoutFilter);
+        }
         Ok(Config {
             query,
             output,
             summary,
             processes,
+            kill: cli.kill,
         })
     }
 }

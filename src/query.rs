@@ -12,10 +12,10 @@ use netlink_packet_core::{DecodeError, Emitable};
 use crate::decode;
 use crate::filter::{Context, Expr};
 use crate::procnet::{self, ProcError};
-use crate::socket::{Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
+use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::wire::bytecode::Bytecode;
-use crate::wire::inet::{IPPROTO_MPTCP, InetDiagMsg, InetDiagRequest};
-use crate::wire::netlink::{DiagError, DiagSocket, DumpStatus, SOCK_DIAG_BY_FAMILY};
+use crate::wire::inet::{IPPROTO_MPTCP, InetDiagMsg, InetDiagRequest, InetDiagSockId};
+use crate::wire::netlink::{DiagError, DiagSocket, DumpStatus, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY};
 use crate::wire::netlink_diag::{NetlinkDiagMsg, NetlinkDiagReq};
 use crate::wire::other::OtherDiagRequest;
 use crate::wire::packet::{PacketDiagMsg, PacketDiagReq};
@@ -231,6 +231,37 @@ fn netlink_table(
         Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(DumpStatus::default()),
         other => other,
     }
+}
+
+/// Whether [`destroy`] can close `socket`: the kernel closes TCP, UDP and raw sockets.
+pub fn destroyable(socket: &Socket<'_>) -> bool {
+    matches!(socket.netid, Netid::Tcp | Netid::Udp | Netid::Raw)
+        && matches!(socket.endpoints, Endpoints::Inet(_))
+}
+
+/// Asks the kernel to close `socket` (`SOCK_DESTROY`, which needs `CAP_NET_ADMIN`), as if it
+/// had failed with ECONNABORTED; a TCP socket sends its peer a reset. `ENOENT` means it was
+/// gone already.
+pub fn destroy(diag: &mut DiagSocket, socket: &Socket<'_>) -> Result<(), DiagError> {
+    let Endpoints::Inet(ends) = socket.endpoints else {
+        return Err(DiagError::Kernel {
+            errno: libc::EOPNOTSUPP,
+        });
+    };
+    let family = if ends.local.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    let protocol = socket.netid.ip_protocol().unwrap_or(0);
+    let mut request =
+        InetDiagRequest::dump(family_number(family), protocol, StateSet::ALL.bits(), 0);
+    if socket.netid == Netid::Raw {
+        // A raw socket's "port" is its protocol, which raw_diag matches on.
+        request.header.raw_protocol = ends.local.port() as u8;
+    }
+    request.header.id = InetDiagSockId::new(ends.local, ends.peer, ends.ifindex, socket.cookie);
+    diag.request(SOCK_DESTROY, &request)
 }
 
 fn inet_table(

@@ -9,6 +9,7 @@ mod details;
 mod filter;
 mod generated;
 mod json;
+mod kill;
 mod listing;
 mod processes;
 mod summary;

@@ -8,7 +8,7 @@
 //! `Other` fallback) but borrow from the receive buffer.
 
 use std::mem::size_of;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use netlink_packet_core::{DecodeError, Emitable, NlasIterator};
 
@@ -71,6 +71,34 @@ impl InetDiagSockId {
     /// The 64-bit cookie, as ss prints it (`sk:`): the second word is the high half.
     pub fn cookie(&self) -> u64 {
         u64::from(self.cookie[1].get()) << 32 | u64::from(self.cookie[0].get())
+    }
+
+    /// The id of the socket with these ends, for a request that names one socket. An IPv4
+    /// address takes the first four bytes of its field.
+    pub fn new(
+        local: SocketAddr,
+        peer: SocketAddr,
+        ifindex: u32,
+        cookie: Option<u64>,
+    ) -> InetDiagSockId {
+        let raw = |ip: IpAddr| {
+            let mut field = [0u8; 16];
+            match ip {
+                IpAddr::V4(v4) => field[..4].copy_from_slice(&v4.octets()),
+                IpAddr::V6(v6) => field = v6.octets(),
+            }
+            field
+        };
+        // INET_DIAG_NOCOOKIE: any socket with these ends.
+        let cookie = cookie.unwrap_or(u64::MAX);
+        InetDiagSockId {
+            sport: U16::new(local.port()),
+            dport: U16::new(peer.port()),
+            src: raw(local.ip()),
+            dst: raw(peer.ip()),
+            ifindex: U32::new(ifindex),
+            cookie: [U32::new(cookie as u32), U32::new((cookie >> 32) as u32)],
+        }
     }
 
     pub fn source(&self, family: u8) -> IpAddr {
@@ -293,6 +321,22 @@ mod tests {
         assert_eq!(bytes, SS_TAN_IPV4);
         let parsed = InetDiagReqV2::ref_from_bytes(&bytes).unwrap();
         assert_eq!(*parsed, request.header);
+    }
+
+    #[test]
+    fn ids_name_one_socket() {
+        let local: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.2:41000".parse().unwrap();
+        let id = InetDiagSockId::new(local, peer, 3, Some(0x1_0000_0002));
+        assert_eq!(id.as_bytes()[..4], [0x1b, 0x58, 0xa0, 0x28]);
+        assert_eq!(id.source(libc::AF_INET as u8), local.ip());
+        assert_eq!(id.destination(libc::AF_INET as u8), peer.ip());
+        assert_eq!(id.cookie(), 0x1_0000_0002);
+        assert_eq!(id.ifindex.get(), 3);
+        let v6: SocketAddr = "[::1]:22".parse().unwrap();
+        let id = InetDiagSockId::new(v6, v6, 0, None);
+        assert_eq!(id.source(libc::AF_INET6 as u8), v6.ip());
+        assert_eq!(id.cookie(), u64::MAX);
     }
 
     #[test]

@@ -9,11 +9,15 @@
 use std::io;
 
 use netlink_packet_core::{
-    DecodeError, Emitable, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NetlinkBuffer, NetlinkHeader,
+    DecodeError, Emitable, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NetlinkBuffer,
+    NetlinkHeader,
 };
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
 pub use netlink_packet_sock_diag::SOCK_DIAG_BY_FAMILY;
+
+/// `SOCK_DESTROY` (`include/uapi/linux/sock_diag.h`): close the socket a request names.
+pub const SOCK_DESTROY: u16 = 21;
 
 /// `NLMSG_ERROR`, `NLMSG_DONE` (uapi/linux/netlink.h).
 const NLMSG_ERROR: u16 = 2;
@@ -95,6 +99,27 @@ impl DiagSocket {
         &mut self,
         message_type: u16,
         payload: &dyn Emitable,
+        on_message: F,
+    ) -> Result<DumpStatus, E>
+    where
+        E: From<DiagError>,
+        F: FnMut(&[u8]) -> Result<(), E>,
+    {
+        self.exchange(
+            message_type,
+            NLM_F_REQUEST | NLM_F_DUMP,
+            payload,
+            on_message,
+        )
+    }
+
+    /// Sends a request and reads its replies until the kernel ends them: `NLMSG_DONE` for a
+    /// dump, an acknowledgement for a request with `NLM_F_ACK`, or an error for either.
+    fn exchange<E, F>(
+        &mut self,
+        message_type: u16,
+        flags: u16,
+        payload: &dyn Emitable,
         mut on_message: F,
     ) -> Result<DumpStatus, E>
     where
@@ -103,7 +128,8 @@ impl DiagSocket {
     {
         self.sequence = self.sequence.wrapping_add(1);
         let sequence = self.sequence;
-        self.send(message_type, NLM_F_REQUEST | NLM_F_DUMP, payload)?;
+        self.send(message_type, flags, payload)?;
+        let dump = flags & NLM_F_DUMP != 0;
 
         let mut status = DumpStatus::default();
         loop {
@@ -143,8 +169,12 @@ impl DiagSocket {
                             source: DecodeError::from("NLMSG_ERROR without an error code"),
                         })?;
                         if code == 0 {
-                            // An acknowledgement; a dump has nothing to acknowledge.
-                            continue;
+                            // An acknowledgement: what a request waits for, and nothing a
+                            // dump ends with.
+                            if dump {
+                                continue;
+                            }
+                            return Ok(status);
                         }
                         return Err(DiagError::Kernel { errno: -code }.into());
                     }
@@ -152,6 +182,13 @@ impl DiagSocket {
                 }
             }
         }
+    }
+
+    /// Sends `payload` as a request of type `message_type` that names one object, and waits
+    /// for the kernel's acknowledgement (or its error).
+    pub fn request(&mut self, message_type: u16, payload: &dyn Emitable) -> Result<(), DiagError> {
+        self.exchange(message_type, NLM_F_REQUEST | NLM_F_ACK, payload, |_| Ok(()))
+            .map(|_| ())
     }
 
     fn send(
