@@ -1,5 +1,6 @@
 //! The `/proc/net` fallback, for tables whose sock_diag module this kernel lacks (raw_diag is
-//! often missing), and when `PROC_ROOT` or `PROC_NET_*` is set, as ss does.
+//! often missing), and when `PROC_ROOT` or `PROC_NET_*` is set, as ss does: the inet tables,
+//! unix, packet and netlink.
 //!
 //! These files carry less than sock_diag: no bound device, no v6only flag, no listen backlog, no
 //! unix peers or queues. What is missing is reported as ss reports it from the same files.
@@ -10,8 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::socket::{
-    Details, Endpoints, InetEndpoints, Netid, Socket, StateSet, TcpState, Timer, UnixEndpoints,
-    UnixName,
+    Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, StateSet,
+    TcpState, Timer, UnixEndpoints, UnixName,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,8 @@ pub fn forced(netid: Netid) -> bool {
         Netid::Udp => "PROC_NET_UDP",
         Netid::Raw => "PROC_NET_RAW",
         Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => "PROC_NET_UNIX",
+        Netid::PacketRaw | Netid::PacketDgram => "PROC_NET_PACKET",
+        Netid::Netlink => "PROC_NET_NETLINK",
         _ => return false,
     };
     std::env::var_os(name).is_some()
@@ -75,8 +78,37 @@ pub fn inet_sockets<E: From<ProcError>>(
     let Some(name) = inet_file(netid, v6) else {
         return Ok(());
     };
-    let path = proc_path(name);
-    let Some(mut reader) = open(&path)? else {
+    for_each_line(&proc_path(name), |line| {
+        let socket = parse_inet_line(netid, line).ok_or(Malformed)?;
+        if states.contains(socket.state) {
+            f(&socket).map_err(LineError::Stop)?;
+        }
+        Ok(())
+    })
+}
+
+/// A line `for_each_line`'s callback could not read, or its caller's error.
+enum LineError<E> {
+    Malformed,
+    Stop(E),
+}
+
+/// A line that does not read as the file's format.
+struct Malformed;
+
+impl<E> From<Malformed> for LineError<E> {
+    fn from(_: Malformed) -> LineError<E> {
+        LineError::Malformed
+    }
+}
+
+/// Calls `f` with every line of a `/proc/net` table but its header, reusing one buffer. A
+/// missing file is an empty table, as for ss.
+fn for_each_line<E: From<ProcError>>(
+    path: &PathBuf,
+    mut f: impl FnMut(&str) -> Result<(), LineError<E>>,
+) -> Result<(), E> {
+    let Some(mut reader) = open(path)? else {
         return Ok(());
     };
     let mut line = String::new();
@@ -96,14 +128,106 @@ pub fn inet_sockets<E: From<ProcError>>(
         if number == 1 {
             continue; // the header
         }
-        let socket = parse_inet_line(netid, &line).ok_or_else(|| ProcError::Format {
-            path: path.clone(),
-            line: number,
-        })?;
-        if states.contains(socket.state) {
-            f(&socket)?;
+        match f(&line) {
+            Ok(()) => {}
+            Err(LineError::Stop(e)) => return Err(e),
+            Err(LineError::Malformed) => {
+                return Err(ProcError::Format {
+                    path: path.clone(),
+                    line: number,
+                }
+                .into());
+            }
         }
     }
+}
+
+/// Reads `/proc/net/packet` and calls `f` for every socket of `tables`-kind, in file order.
+/// The file has no details: the Recv-Q is the memory allocated for receiving.
+pub fn packet_sockets<E: From<ProcError>>(
+    tables: impl Fn(Netid) -> bool,
+    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    for_each_line(&proc_path("packet"), |line| {
+        // sk RefCnt Type Proto Iface R Rmem User Inode
+        let mut fields = line.split_ascii_whitespace().skip(2);
+        let mut next = || fields.next().ok_or(Malformed);
+        let kind: i32 = next()?.parse().map_err(|_| Malformed)?;
+        let protocol = u16::from_str_radix(next()?, 16).map_err(|_| Malformed)?;
+        let ifindex = next()?.parse().map_err(|_| Malformed)?;
+        let _running = next()?;
+        let rmem = next()?.parse().map_err(|_| Malformed)?;
+        let uid = next()?.parse().map_err(|_| Malformed)?;
+        let inode = next()?.parse().map_err(|_| Malformed)?;
+        let netid = match kind {
+            libc::SOCK_RAW => Netid::PacketRaw,
+            libc::SOCK_DGRAM => Netid::PacketDgram,
+            _ => return Ok(()),
+        };
+        if !tables(netid) {
+            return Ok(());
+        }
+        f(&Socket {
+            netid,
+            state: TcpState::Close,
+            recv_q: rmem,
+            send_q: 0,
+            inode,
+            uid: Some(uid),
+            cookie: None,
+            mark: None,
+            cgroup_id: None,
+            endpoints: Endpoints::Packet(PacketEndpoints { protocol, ifindex }),
+            details: Details::default(),
+        })
+        .map_err(LineError::Stop)
+    })
+}
+
+/// Reads `/proc/net/netlink` and calls `f` for every socket, in file order. The file does not
+/// say where a connected socket sends; it does give the kernel's (hashed) address of the
+/// socket, which ss shows with `-e`.
+pub fn netlink_sockets<E: From<ProcError>>(
+    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    for_each_line(&proc_path("netlink"), |line| {
+        // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+        let mut fields = line.split_ascii_whitespace();
+        let mut next = || fields.next().ok_or(Malformed);
+        let address = u64::from_str_radix(next()?, 16).map_err(|_| Malformed)?;
+        let protocol = next()?.parse().map_err(|_| Malformed)?;
+        let portid = next()?.parse().map_err(|_| Malformed)?;
+        let groups = u32::from_str_radix(next()?, 16).map_err(|_| Malformed)?;
+        let rmem = next()?.parse().map_err(|_| Malformed)?;
+        let wmem = next()?.parse().map_err(|_| Malformed)?;
+        let (_dump, _locks, _drops) = (next()?, next()?, next()?);
+        let inode = next()?.parse().map_err(|_| Malformed)?;
+        let groups = groups.to_ne_bytes();
+        f(&Socket {
+            netid: Netid::Netlink,
+            state: TcpState::Close,
+            recv_q: rmem,
+            send_q: wmem,
+            inode,
+            uid: None,
+            cookie: None,
+            mark: None,
+            cgroup_id: None,
+            endpoints: Endpoints::Netlink(NetlinkEndpoints {
+                protocol,
+                portid,
+                dst_portid: 0,
+                dst_group: 0,
+                connected: false,
+            }),
+            details: Details {
+                groups: Some(&groups),
+                kernel_address: Some(address),
+                ..Details::default()
+            },
+        })
+        .map_err(LineError::Stop)
+    })
 }
 
 fn open(path: &PathBuf) -> Result<Option<BufReader<File>>, ProcError> {

@@ -190,6 +190,14 @@ fn packet_table(
     if !query.states.contains(TcpState::Close) {
         return Ok(DumpStatus::default());
     }
+    let wanted = |netid| query.tables.contains(netid);
+    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
+        procnet::packet_sockets(wanted, |s| query.deliver(s, sink).map_err(QueryError::from))
+            .map(|()| DumpStatus::default())
+    };
+    if procnet::forced(Netid::PacketRaw) {
+        return from_proc(sink);
+    }
     let request = PacketDiagReq::dump(query.packet_show);
     let table = "packet";
     let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
@@ -197,13 +205,13 @@ fn packet_table(
             PacketDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
         let socket =
             decode::packet_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
-        if let Some(socket) = socket.filter(|s| query.tables.contains(s.netid)) {
+        if let Some(socket) = socket.filter(|s| wanted(s.netid)) {
             query.deliver(&socket, sink)?;
         }
         Ok::<(), QueryError>(())
     });
     match result {
-        Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(DumpStatus::default()),
+        Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
 }
@@ -217,6 +225,13 @@ fn netlink_table(
     if !query.states.contains(TcpState::Close) {
         return Ok(DumpStatus::default());
     }
+    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
+        procnet::netlink_sockets(|s| query.deliver(s, sink).map_err(QueryError::from))
+            .map(|()| DumpStatus::default())
+    };
+    if procnet::forced(Netid::Netlink) {
+        return from_proc(sink);
+    }
     let request = NetlinkDiagReq::dump(query.netlink_show);
     let table = "netlink";
     let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
@@ -228,7 +243,7 @@ fn netlink_table(
         Ok::<(), QueryError>(())
     });
     match result {
-        Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(DumpStatus::default()),
+        Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
 }

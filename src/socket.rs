@@ -452,6 +452,9 @@ pub struct Details<'a> {
     pub packet: PacketDetails<'a>,
     /// The multicast groups a netlink socket joined, as a bitmap of `u32` words.
     pub groups: Option<&'a [u8]>,
+    /// The kernel's address of the socket as `/proc/net/netlink` shows it (hashed), which ss
+    /// prints for netlink sockets read from there.
+    pub kernel_address: Option<u64>,
 }
 
 /// What packet_diag tells about a packet socket.

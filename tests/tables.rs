@@ -687,3 +687,37 @@ fn mptcp_sockets_match_ss() {
         text(&out.stdout)
     );
 }
+
+/// ss reads `/proc/net/packet` and `/proc/net/netlink` when `PROC_NET_PACKET`,
+/// `PROC_NET_NETLINK` or `PROC_ROOT` says so (or the kernel has no diag module for them).
+#[test]
+fn packet_and_netlink_from_proc_match_ss() {
+    let table = LinkTable::new();
+    let env = [
+        ("PROC_NET_PACKET", "/proc/net/packet"),
+        ("PROC_NET_NETLINK", "/proc/net/netlink"),
+    ];
+    let failures: Vec<String> = [
+        "-0a",
+        "-0an",
+        "-0ae",
+        "-0aemb",
+        "-0a src ip",
+        "-f netlink not src tcpdiag",
+        "-f netlink -n not src tcpdiag",
+        "-f netlink -e -m not src tcpdiag",
+        "-f netlink src rtnl",
+    ]
+    .iter()
+    .filter_map(|case| {
+        let args: Vec<&str> = case.split_whitespace().collect();
+        let both = Both::run_with(&table.ns, &args, &env);
+        if case.contains("netlink") {
+            netlink_mismatch(&both)
+        } else {
+            both.mismatch()
+        }
+    })
+    .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -251,8 +251,9 @@ pub fn fanout_type(mode: u32) -> Option<&'static str> {
 }
 
 /// `-e` and `-m` for a netlink socket. ss prints the kernel's socket and callback pointers,
-/// which no kernel reports any more, as 0, and the first 32 groups as a mask; memory follows
-/// a tab, on the same line even without `-O`.
+/// which netlink_diag does not report (0; /proc/net/netlink gives a hashed socket address),
+/// and the first 32 groups as a mask; memory follows a tab, on the same line even without
+/// `-O`.
 fn netlink(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
     if flags.extended {
         let groups = socket
@@ -262,7 +263,8 @@ fn netlink(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
             .map_or(0, |word| {
                 u32::from_ne_bytes([word[0], word[1], word[2], word[3]])
             });
-        let _ = write!(out, " sk=0 cb=0 groups={groups:#010x}");
+        let address = socket.details.kernel_address.unwrap_or(0);
+        let _ = write!(out, " sk={address:x} cb=0 groups={groups:#010x}");
     }
     if flags.memory {
         if let Some(skmem) = socket.details.skmem {
