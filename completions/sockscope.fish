@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw K/kill force M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw K/kill force M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns D/diag= from-dump= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -34,6 +34,9 @@ tipc\t'TIPC sockets'
 xdp\t'XDP sockets'"
 complete -c sockscope -n "__fish_sockscope_needs_command" -s A -l query -l socket -d 'The socket tables to list, separated by commas; a leading ! removes a table' -r
 complete -c sockscope -n "__fish_sockscope_needs_command" -s F -l filter -d 'Read the filter from FILE (- for standard input), one or more words per line' -r -F
+complete -c sockscope -n "__fish_sockscope_needs_command" -s N -l net -d 'Run in network namespace NAME: one under /run/netns (as ip netns add makes them), or, when NAME holds a /, any namespace file, such as /proc/PID/ns/net' -r
+complete -c sockscope -n "__fish_sockscope_needs_command" -s D -l diag -d 'Do not list: write the kernel\'s raw replies for the TCP table to FILE (- for standard output), as ss -D does' -r -F
+complete -c sockscope -n "__fish_sockscope_needs_command" -l from-dump -d 'List the TCP sockets of a dump written by -D (by sockscope or by ss) instead of asking the kernel; - reads standard input' -r -F
 complete -c sockscope -n "__fish_sockscope_needs_command" -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s a -l all -d 'Show sockets in every state, listening ones included'
@@ -68,6 +71,7 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s 0 -l packet -d 'Sho
 complete -c sockscope -n "__fish_sockscope_needs_command" -l vsock -d 'Show vsock sockets (the same as -f vsock)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l tipc -d 'Show TIPC sockets (the same as -f tipc)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l xdp -d 'Show XDP sockets (the same as -f xdp)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l all-netns -d 'List the sockets of every network namespace, with a Netns column (a netns field in JSON)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s V -l version -d 'Print version'
 complete -c sockscope -n "__fish_sockscope_needs_command" -a "demo" -d 'Build a TCP connection one system call at a time and show the kernel\'s view after each'

@@ -1,18 +1,22 @@
 //! The program: parse the command line, build the configuration, run the chosen mode, and map
 //! errors to exit statuses.
 
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, DemoArgs};
-use crate::config::{Config, ConfigError, Format, SummaryMode};
+use crate::config::{Config, ConfigError, Format, Namespaces, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
+use crate::filter;
+use crate::netns::{self, Home, Visit};
 use crate::procnet::ProcError;
 use crate::procs::Processes;
-use crate::query;
+use crate::query::{self, Warnings};
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
@@ -30,6 +34,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Demo(args)) => demo(args),
         None => {
+            // First of all, as in ss: everything after runs inside the namespace.
+            if let Namespaces::Named(name) = Namespaces::of(&cli) {
+                netns::enter_named(name)?;
+            }
             // Total counts every socket of the namespace, so the counters are read before
             // sockscope opens one of its own (to list, or to look up a host in a filter).
             let counters = cli.summary.then(summary::read_counters);
@@ -40,7 +48,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            list(&config)?;
+            match &config.record {
+                Some(path) => record(&config, path)?,
+                None => list(&config)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -88,7 +99,6 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
         .transpose()
         .context("finding the processes that hold sockets")?;
     let partial = processes.as_ref().is_some_and(Processes::partial);
-    let mut diag = DiagSocket::open()?;
     let screen_width = term::width();
     let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     let mut renderer: Box<dyn Renderer> = match config.output.format {
@@ -99,9 +109,13 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             Box::new(JsonRenderer::new(out, config.output.details).with_processes(processes))
         }
     };
-    let warnings = if config.kill {
+    let warnings = if config.all_namespaces {
+        list_namespaces(config, renderer.as_mut())?
+    } else if config.kill {
+        let mut diag = DiagSocket::open()?;
         kill(config, &mut diag, renderer.as_mut())?
     } else {
+        let mut diag = DiagSocket::open()?;
         query::run(&config.query, &mut diag, &mut |s| renderer.socket(s))
             .context("listing sockets")?
     };
@@ -129,6 +143,64 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
              processes; their sockets show no process"
         );
     }
+    Ok(())
+}
+
+/// Lists the sockets of every network namespace (`-N all`) through one renderer, moving this
+/// thread into each namespace in turn and back home at the end.
+fn list_namespaces(config: &Config, renderer: &mut dyn Renderer) -> anyhow::Result<Warnings> {
+    let walk = netns::all()?;
+    if walk.unreadable > 0 {
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: permission denied reading the network namespace of {} \
+             process{}; a namespace only they are in is not listed",
+            walk.unreadable,
+            if walk.unreadable == 1 { "" } else { "es" }
+        );
+    }
+    let mut home = Home::open()?;
+    let mut query = config.query.clone();
+    let mut warnings = Warnings::default();
+    for ns in &walk.namespaces {
+        match home.visit(ns) {
+            Ok(Visit::Entered) => {}
+            Ok(Visit::Gone) => continue,
+            Err(e) => {
+                let _ = writeln!(
+                    io::stderr(),
+                    "sockscope: warning: {e}; its sockets are not listed"
+                );
+                continue;
+            }
+        }
+        // The ephemeral port range is the namespace's own.
+        query.context = filter::Context::from_system();
+        renderer.namespace(&ns.name);
+        let mut diag = DiagSocket::open()?;
+        let found = query::run(&query, &mut diag, &mut |s| renderer.socket(s))
+            .with_context(|| format!("listing the sockets of network namespace {}", ns.name))?;
+        warnings.absorb(found);
+    }
+    home.go_back()?;
+    Ok(warnings)
+}
+
+/// Writes the kernel's raw replies for the TCP table to `path` (`-`: standard output), as ss's
+/// `-D` does, and lists nothing.
+fn record(config: &Config, path: &Path) -> anyhow::Result<()> {
+    let out: Box<dyn Write> = if path.as_os_str() == "-" {
+        Box::new(BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout()))
+    } else {
+        let file = File::create(path)
+            .with_context(|| format!("cannot create the dump {}", path.display()))?;
+        Box::new(BufWriter::with_capacity(OUTPUT_BUFFER, file))
+    };
+    let mut diag = DiagSocket::open()?;
+    diag.record_to(out);
+    let context = || format!("recording the TCP table to {}", path.display());
+    query::record(&config.query, &mut diag).with_context(context)?;
+    diag.finish_recording().with_context(context)?;
     Ok(())
 }
 

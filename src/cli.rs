@@ -235,6 +235,44 @@ pub struct Cli {
     #[arg(short = 'F', long = "filter", value_name = "FILE")]
     pub filter_file: Option<std::path::PathBuf>,
 
+    /// Run in network namespace NAME: one under /run/netns (as ip netns add makes them), or,
+    /// when NAME holds a /, any namespace file, such as /proc/PID/ns/net
+    ///
+    /// sockscope enters it before anything else, as ss does, so sockets, /proc/net and the
+    /// counters of -s are the namespace's; -p still finds the holders among all processes.
+    /// -N all (the same as --all-netns) lists every namespace instead; a namespace that is
+    /// really named all is -N /run/netns/all.
+    #[arg(short = 'N', long = "net", value_name = "NAME")]
+    pub net: Option<std::ffi::OsString>,
+
+    /// List the sockets of every network namespace, with a Netns column (a netns field in JSON)
+    ///
+    /// The namespaces are sockscope's own, then every one named under /run/netns, then every
+    /// other one a running process is in, each once. Each is named by its name under
+    /// /run/netns, else as pid:N, N being the lowest-numbered process in it: enter it with -N
+    /// /proc/N/ns/net or nsenter -t N -n. A namespace that cannot be entered is left out with
+    /// a warning.
+    #[arg(long = "all-netns", conflicts_with = "net")]
+    pub all_netns: bool,
+
+    /// Do not list: write the kernel's raw replies for the TCP table to FILE (- for standard
+    /// output), as ss -D does
+    ///
+    /// The dump holds what the kernel sent about the TCP sockets in the states and IP
+    /// versions asked, less those the filter's kernel part rejects, and reads back with
+    /// --from-dump (or with ss and TCPDIAG_FILE). The TCP table must be among those selected.
+    #[arg(short = 'D', long = "diag", value_name = "FILE")]
+    pub diag: Option<std::path::PathBuf>,
+
+    /// List the TCP sockets of a dump written by -D (by sockscope or by ss) instead of asking
+    /// the kernel; - reads standard input
+    ///
+    /// States, -4 and -6, the filter and the output options apply as to a live listing, and
+    /// only the TCP table is listed. ss's TCPDIAG_FILE variable works too: then, as in ss, the
+    /// TCP table comes from that file and the other tables from the kernel.
+    #[arg(long = "from-dump", value_name = "FILE", conflicts_with = "diag")]
+    pub from_dump: Option<std::path::PathBuf>,
+
     /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
     ///
     /// See FILTER below. Words may be given separately or quoted together; tokens are
@@ -441,6 +479,11 @@ kernel's own socket, as \fICOMMAND\fB/\fIPID\fR when a process has that pid, els
 signed number, and a connected socket's peer as \fIGROUP\fB:\fIPORTID\fR; packet and
 netlink sockets are always UNCONN.
 .PP
+With \fB\-N all\fR a Netns column comes first: the namespace of each row, by its name under
+/run/netns, or as \fBpid:\fIN\fR for the lowest-numbered process in it (\fB\-N
+/proc/\fIN\fB/ns/net\fR enters it). The rows of each namespace follow each other: sockscope's
+own namespace first, then the named ones by name, then the others by pid.
+.PP
 Column widths fit the content. When standard output is a terminal the columns are spread over
 its width as ss does. Tables of more than 65536 rows are printed as they arrive: their widths
 are fitted to the first rows and grow when a later row is wider.
@@ -476,6 +519,9 @@ peer's inode (0 when unconnected).
 with \fB\-p\fR or \fB\-T\fR only: the holders of the socket in the table's order (an empty
 array when there is none), each an object with \fBcomm\fR (the whole name), \fBpid\fR and
 \fBfd\fR, and \fBtid\fR with \fB\-T\fR.
+.TP
+\fBnetns\fR
+with \fB\-N all\fR only, first in each object: the namespace, named as in the Netns column.
 .PP
 JSON output ignores \fB\-n\fR and \fB\-r\fR: addresses and ports are always numeric.
 .SH ENVIRONMENT
@@ -484,11 +530,20 @@ JSON output ignores \fB\-n\fR and \fB\-r\fR: addresses and ports are always nume
 As for ss: when set, the tables are read from these files (or from \fI$PROC_ROOT\fR/net)
 instead of through sock_diag. sockscope also reads a table from /proc/net when the kernel has
 no sock_diag module for it, as ss does for raw sockets on many kernels.
+.TP
+\fBTCPDIAG_FILE\fR
+As for ss: when set, the TCP table is read from this dump (written by \fB\-D\fR) instead of
+the kernel; other tables still come from the kernel. Unlike ss, sockscope reads every request's
+replies in the dump (ss stops after the first, the IPv4 sockets of a whole dump), applies the
+states and \fB\-4\fR/\fB\-6\fR as to a live listing, and refuses a dump that is truncated
+or not a dump. \fB\-\-from\-dump\fR does the same and lists the TCP table only.
 .SH EXIT STATUS
 0 on success, also when standard output is closed early (for example by
-\fBhead\fR(1)); 1 when the kernel cannot be asked or its answer cannot be read, or for a
-filter value that cannot be used; 2 for an unknown option or a bad option value; 255, as in
-ss, for a filter that does not parse, an unknown state name or an unknown \fB\-A\fR table.
+\fBhead\fR(1)); 1 when the kernel cannot be asked or its answer cannot be read, for a
+filter value that cannot be used, a namespace that cannot be entered, or a dump that cannot be
+read or written; 2 for an unknown option, a bad option value or options that cannot be
+combined; 255, as in ss, for a filter that does not parse, an unknown state name or an
+unknown \fB\-A\fR table.
 .SH SEE ALSO
 .BR sockscope-demo (8),
 .BR ss (8),

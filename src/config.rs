@@ -6,10 +6,15 @@
 //! tables and families then complete each other, so that `-4` means "every inet table, IPv4
 //! only" and `-t -x` means "TCP on both IP versions, and unix sockets".
 
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 use crate::cli::{Cli, FamilyArg};
+use crate::dump::{Dump, DumpError};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
 use crate::query::Query;
@@ -36,6 +41,20 @@ pub enum ConfigError {
          (for example -K dport = :8080), or add --force to close them all"
     )]
     KillWithoutFilter,
+    #[error("-N all lists sockets only; it cannot be combined with {0}")]
+    AllNamespacesWith(&'static str),
+    #[error("-D records the TCP table only, and the tables selected do not include it")]
+    RecordWithoutTcp,
+    #[error("a dump holds TCP sockets only, and --from-dump was asked for other tables")]
+    DumpWithoutTcp,
+    #[error("cannot read the dump {path}: {message}")]
+    DumpRead { path: String, message: String },
+    #[error("cannot read the dump {path}: {source}")]
+    Dump {
+        path: String,
+        #[source]
+        source: DumpError,
+    },
 }
 
 impl ConfigError {
@@ -44,8 +63,14 @@ impl ConfigError {
     pub fn exit_status(&self) -> u8 {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
-            ConfigError::FilterFile { .. } => 1,
-            ConfigError::JsonSummaryAndListing | ConfigError::KillWithoutFilter => 2,
+            ConfigError::FilterFile { .. }
+            | ConfigError::DumpRead { .. }
+            | ConfigError::Dump { .. } => 1,
+            ConfigError::JsonSummaryAndListing
+            | ConfigError::KillWithoutFilter
+            | ConfigError::AllNamespacesWith(_)
+            | ConfigError::RecordWithoutTcp
+            | ConfigError::DumpWithoutTcp => 2,
             _ => 255,
         }
     }
@@ -61,6 +86,32 @@ pub struct Config {
     pub processes: Option<Scope>,
     /// `-K`: close the sockets listed, and list those closed.
     pub kill: bool,
+    /// `-N all`: list every network namespace, one after the other.
+    pub all_namespaces: bool,
+    /// `-D`: write the TCP table's raw replies here (`-`: standard output) instead of listing.
+    pub record: Option<PathBuf>,
+}
+
+/// The network namespaces `-N` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Namespaces<'a> {
+    /// sockscope's own.
+    Current,
+    /// The one `-N NAME` names: sockscope enters it before anything else.
+    Named(&'a OsStr),
+    /// Every one (`-N all`, `--all-netns`).
+    All,
+}
+
+impl<'a> Namespaces<'a> {
+    pub fn of(cli: &'a Cli) -> Namespaces<'a> {
+        match cli.net.as_deref() {
+            _ if cli.all_netns => Namespaces::All,
+            Some(name) if name == "all" => Namespaces::All,
+            Some(name) => Namespaces::Named(name),
+            None => Namespaces::Current,
+        }
+    }
 }
 
 /// What `-s` shows. As in ss, the summary is followed by a listing only when a table or a
@@ -223,6 +274,14 @@ impl Config {
         }
 
         let (tables, mut families) = merge_defaults(tables, families);
+        let tables = match &cli.from_dump {
+            Some(_) if !tables.contains(Netid::Tcp) => return Err(ConfigError::DumpWithoutTcp),
+            Some(_) => NetidSet::EMPTY.with(Netid::Tcp),
+            None => tables,
+        };
+        if cli.diag.is_some() && !tables.contains(Netid::Tcp) {
+            return Err(ConfigError::RecordWithoutTcp);
+        }
         let last_family = choices.iter().max_by_key(|c| c.index).map(|c| c.family);
         match last_family {
             Some(Family::Inet) => families = families.without(Family::Inet6),
@@ -268,6 +327,41 @@ impl Config {
                 bpf: cli.bpf,
             },
         };
+        let summary = match (cli.summary, chose_something || !cli.expression.is_empty()) {
+            (false, _) => None,
+            (true, false) => Some(SummaryMode::Alone),
+            (true, true) if cli.json => return Err(ConfigError::JsonSummaryAndListing),
+            (true, true) => Some(SummaryMode::ThenListing),
+        };
+        // ss's TCPDIAG_FILE replaces the kernel's TCP table only when one is listed.
+        let dump_path = match &cli.from_dump {
+            Some(path) => Some(path.clone()),
+            None if cli.diag.is_none()
+                && summary != Some(SummaryMode::Alone)
+                && tables.contains(Netid::Tcp) =>
+            {
+                std::env::var_os("TCPDIAG_FILE")
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+            }
+            None => None,
+        };
+        let all_namespaces = Namespaces::of(cli) == Namespaces::All;
+        if all_namespaces {
+            if cli.diag.is_some() {
+                return Err(ConfigError::AllNamespacesWith("-D"));
+            }
+            if dump_path.is_some() {
+                return Err(ConfigError::AllNamespacesWith("a dump to read"));
+            }
+            if cli.summary {
+                return Err(ConfigError::AllNamespacesWith("-s"));
+            }
+            if cli.kill {
+                return Err(ConfigError::AllNamespacesWith("-K"));
+            }
+        }
+        let tcp_dump = dump_path.map(|p| read_dump(&p)).transpose()?;
         let bytecode = filter.expr.as_ref().and_then(filter::compile);
         let query = Query {
             tables,
@@ -280,12 +374,7 @@ impl Config {
             filter: filter.expr,
             bytecode,
             context: filter::Context::from_system(),
-        };
-        let summary = match (cli.summary, chose_something || !cli.expression.is_empty()) {
-            (false, _) => None,
-            (true, false) => Some(SummaryMode::Alone),
-            (true, true) if cli.json => return Err(ConfigError::JsonSummaryAndListing),
-            (true, true) => Some(SummaryMode::ThenListing),
+            tcp_dump: tcp_dump.map(Arc::new),
         };
         let processes = if cli.threads {
             Some(Scope::Threads)
@@ -303,6 +392,8 @@ impl Config {
             summary,
             processes,
             kill: cli.kill,
+            all_namespaces,
+            record: cli.diag.clone(),
         })
     }
 }
@@ -362,6 +453,25 @@ fn read_filter(cli: &Cli, options: &ParseOptions) -> Result<Filter, ConfigError>
         None => Source::Args(cli.expression.clone()),
     };
     Ok(filter::parse(&source, options)?)
+}
+
+/// Reads and checks a dump; `-` is standard input.
+fn read_dump(path: &Path) -> Result<Dump, ConfigError> {
+    let shown = path.display().to_string();
+    let bytes = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| ConfigError::DumpRead {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    Dump::parse(bytes).map_err(|source| ConfigError::Dump {
+        path: shown,
+        source,
+    })
 }
 
 /// Service names in a filter are looked up for the protocol listed: UDP alone, TCP alone, or
@@ -618,6 +728,75 @@ mod tests {
             config(&["-p", "--threads"]).unwrap().processes,
             Some(Scope::Threads)
         );
+    }
+
+    #[test]
+    fn which_namespaces() {
+        let of = |args: &[&str], expected: Namespaces<'_>| {
+            let matches = Cli::command()
+                .try_get_matches_from(std::iter::once("sockscope").chain(args.iter().copied()))
+                .unwrap();
+            let cli = Cli::from_arg_matches(&matches).unwrap();
+            assert_eq!(Namespaces::of(&cli), expected, "{args:?}");
+        };
+        of(&[], Namespaces::Current);
+        of(&["-N", "web"], Namespaces::Named(OsStr::new("web")));
+        of(
+            &["--net=/proc/1/ns/net"],
+            Namespaces::Named(OsStr::new("/proc/1/ns/net")),
+        );
+        of(&["-N", "all"], Namespaces::All);
+        of(&["--all-netns"], Namespaces::All);
+        of(
+            &["-N", "/run/netns/all"],
+            Namespaces::Named(OsStr::new("/run/netns/all")),
+        );
+        assert!(config(&["-N", "all", "-t"]).unwrap().all_namespaces);
+        for (args, what) in [
+            (&["-N", "all", "-D", "x"][..], "-D"),
+            (&["--all-netns", "-s"], "-s"),
+            (&["-N", "all", "--from-dump", "x"], "a dump to read"),
+            (&["-N", "all", "-K", "--force"], "-K"),
+        ] {
+            let err = config(args).unwrap_err();
+            assert_eq!(err, ConfigError::AllNamespacesWith(what));
+            assert_eq!(err.exit_status(), 2);
+        }
+    }
+
+    #[test]
+    fn dumps_are_of_the_tcp_table() {
+        assert_eq!(
+            config(&["-u", "-D", "x"]).unwrap_err(),
+            ConfigError::RecordWithoutTcp
+        );
+        let recording = config(&["-D", "-", "-4"]).unwrap();
+        assert_eq!(recording.record.as_deref(), Some(Path::new("-")));
+        assert!(recording.query.tables.contains(Netid::Tcp));
+        assert_eq!(
+            config(&["-x", "--from-dump", "x"]).unwrap_err(),
+            ConfigError::DumpWithoutTcp
+        );
+        // An empty dump: the replies to one request, none.
+        let path =
+            std::env::temp_dir().join(format!("sockscope-config-{}.dump", std::process::id()));
+        let mut done = 20u32.to_ne_bytes().to_vec();
+        done.extend_from_slice(&3u16.to_ne_bytes());
+        done.extend_from_slice(&[0; 14]);
+        std::fs::write(&path, &done).unwrap();
+        let replay = config(&["--from-dump", path.to_str().unwrap(), "-4", "-a"]);
+        let truncated = {
+            std::fs::write(&path, &done[..19]).unwrap();
+            config(&["--from-dump", path.to_str().unwrap()])
+        };
+        std::fs::remove_file(&path).unwrap();
+        let replay = replay.unwrap();
+        assert_eq!(replay.query.tables.iter().collect::<Vec<_>>(), [Netid::Tcp]);
+        assert!(!replay.output.show_netid);
+        assert!(replay.query.tcp_dump.is_some());
+        let err = truncated.unwrap_err();
+        assert!(matches!(err, ConfigError::Dump { .. }), "{err}");
+        assert_eq!(err.exit_status(), 1);
     }
 
     #[test]

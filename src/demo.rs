@@ -141,6 +141,7 @@ impl<'o, W: Write> Walk<'o, W> {
             filter: None,
             bytecode: None,
             context: Context::from_system(),
+            tcp_dump: None,
         };
         Ok(Walk {
             options,

@@ -2,13 +2,16 @@
 //!
 //! The data flows one way: a [`config::Config`] decides what to ask; [`query`] sends sock_diag
 //! requests through [`wire`] and [`decode`]s each reply into a [`socket::Socket`]; a
-//! [`render::Renderer`] writes it out. [`app`] ties them together for the binary.
+//! [`render::Renderer`] writes it out. [`app`] ties them together for the binary. [`netns`]
+//! moves the query into other network namespaces, and [`dump`] keeps the kernel's replies for
+//! later.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod demo;
+pub mod dump;
 pub mod filter;
 pub mod linknames;
 pub mod netdb;

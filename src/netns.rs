@@ -1,6 +1,50 @@
-//! Network namespaces: running in a private one.
+//! Network namespaces: running in a private one (the demo), switching to the one `-N` names,
+//! and finding every one on the machine (`-N all`).
+//!
+//! A socket belongs to the namespace its creator was in, and sock_diag lists the sockets of the
+//! namespace the asking netlink socket was made in; `/proc/net` and the sysctls under
+//! `/proc/sys/net` show the namespace of the reading thread. So running "inside" a namespace
+//! only takes `setns(CLONE_NEWNET)` on the calling thread before those are opened. sockscope
+//! does this on its main thread while it is the only one.
 
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Where `ip netns add NAME` mounts its namespaces, and ss looks for `-N NAME`.
+pub const NETNS_RUN_DIR: &str = "/run/netns";
+
+/// The calling thread's namespace, as a file.
+const OWN: &str = "/proc/thread-self/ns/net";
+
+/// What went wrong switching namespaces, each a whole line (the cause is part of the message).
+#[derive(Debug, thiserror::Error)]
+pub enum NetnsError {
+    #[error("cannot open network namespace \"{name}\": {}", os_message(error))]
+    Open { name: String, error: io::Error },
+    #[error("cannot enter network namespace \"{name}\": {} is not a network namespace", path.display())]
+    NotNetns { name: String, path: PathBuf },
+    #[error("cannot enter network namespace \"{name}\": {}", os_message(error))]
+    Enter { name: String, error: io::Error },
+    #[error("cannot read this process's network namespace ({OWN}): {}", os_message(.0))]
+    Own(io::Error),
+    #[error("cannot return to the original network namespace: {}", os_message(.0))]
+    Return(io::Error),
+}
+
+/// The system's message for an error, without Rust's "(os error N)".
+fn os_message(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
 
 /// Moves this process (which must have a single thread) into a new, empty network namespace
 /// and brings its loopback up. Needs CAP_SYS_ADMIN.
@@ -11,6 +55,240 @@ pub fn enter_private() -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     loopback_up()
+}
+
+/// The file `-N` means: a name under [`NETNS_RUN_DIR`], as in ss, or, when it holds a `/`, the
+/// path of any namespace file (`/proc/PID/ns/net`).
+pub fn path_of(name: &OsStr) -> PathBuf {
+    if name.as_bytes().contains(&b'/') {
+        PathBuf::from(name)
+    } else {
+        Path::new(NETNS_RUN_DIR).join(name)
+    }
+}
+
+/// Moves the calling thread into the namespace `-N NAME` names. Run it before any other thread
+/// starts, so that the whole process is inside.
+pub fn enter_named(name: &OsStr) -> Result<(), NetnsError> {
+    let shown = name.to_string_lossy().into_owned();
+    let path = path_of(name);
+    let file = File::open(&path).map_err(|error| NetnsError::Open {
+        name: shown.clone(),
+        error,
+    })?;
+    setns(&file).map_err(|error| enter_error(shown, &path, error))
+}
+
+fn enter_error(name: String, path: &Path, error: io::Error) -> NetnsError {
+    if error.raw_os_error() == Some(libc::EINVAL) {
+        NetnsError::NotNetns {
+            name,
+            path: path.to_owned(),
+        }
+    } else {
+        NetnsError::Enter { name, error }
+    }
+}
+
+fn setns(file: &File) -> io::Result<()> {
+    // SAFETY: setns only reads the descriptor, which `file` keeps open for the call.
+    if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A namespace's identity: the device and inode of its nsfs file, the same through every path
+/// that leads to it (`ls -l /proc/PID/ns/net` shows the inode as `net:[INODE]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NsId {
+    pub dev: u64,
+    pub inode: u64,
+}
+
+impl NsId {
+    fn of(path: &Path) -> io::Result<NsId> {
+        std::fs::metadata(path).map(|m| NsId {
+            dev: m.dev(),
+            inode: m.ino(),
+        })
+    }
+}
+
+/// A network namespace found by [`all`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namespace {
+    /// Its name under /run/netns, or `pid:N` for the lowest-numbered process in it: what to
+    /// give `-N` (the name, or `/proc/N/ns/net`), `ip netns exec` or `nsenter -t N -n`.
+    pub name: String,
+    pub id: NsId,
+    /// The namespace sockscope was started in.
+    pub own: bool,
+    path: PathBuf,
+}
+
+/// Every network namespace [`all`] could see.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// The caller's own first, then the named ones by name, then the others by pid.
+    pub namespaces: Vec<Namespace>,
+    /// Processes whose namespace could not be read (permission denied): a namespace only
+    /// they are in is missing.
+    pub unreadable: usize,
+}
+
+/// Finds every network namespace: the caller's, every one named under /run/netns, and every
+/// one a running process is in, each once.
+///
+/// Entries of /run/netns that are no namespace (a stale file left by a failed `ip netns add`)
+/// and processes that end during the walk are skipped.
+pub fn all() -> Result<Walk, NetnsError> {
+    let own = NsId::of(Path::new(OWN)).map_err(NetnsError::Own)?;
+    let mut walk = Walk::default();
+
+    let mut named: Vec<(String, PathBuf, NsId)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(NETNS_RUN_DIR) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match NsId::of(&path) {
+                // Every namespace file lives on the one nsfs device.
+                Ok(id) if id.dev == own.dev => {
+                    named.push((entry.file_name().to_string_lossy().into_owned(), path, id));
+                }
+                _ => {}
+            }
+        }
+    }
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    pids.sort_unstable();
+    // The lowest pid in each namespace, in pid order.
+    let mut first_pid: HashMap<NsId, u32> = HashMap::new();
+    let mut by_pid: Vec<(u32, NsId)> = Vec::new();
+    for pid in pids {
+        match NsId::of(&Path::new("/proc").join(pid.to_string()).join("ns/net")) {
+            Ok(id) => {
+                if let std::collections::hash_map::Entry::Vacant(slot) = first_pid.entry(id) {
+                    slot.insert(pid);
+                    by_pid.push((pid, id));
+                }
+            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
+                walk.unreadable += 1;
+            }
+            // The process ended.
+            Err(_) => {}
+        }
+    }
+
+    let name_of = |id: NsId| named.iter().find(|(_, _, n)| *n == id);
+    let own_name = match (name_of(own), first_pid.get(&own)) {
+        (Some((name, _, _)), _) => name.clone(),
+        (None, Some(pid)) => format!("pid:{pid}"),
+        (None, None) => format!("pid:{}", std::process::id()),
+    };
+    walk.namespaces.push(Namespace {
+        name: own_name,
+        id: own,
+        own: true,
+        path: PathBuf::from(OWN),
+    });
+    let mut seen: Vec<NsId> = vec![own];
+    for (name, path, id) in &named {
+        if !seen.contains(id) {
+            seen.push(*id);
+            walk.namespaces.push(Namespace {
+                name: name.clone(),
+                id: *id,
+                own: false,
+                path: path.clone(),
+            });
+        }
+    }
+    for (pid, id) in by_pid {
+        if !seen.contains(&id) {
+            seen.push(id);
+            walk.namespaces.push(Namespace {
+                name: format!("pid:{pid}"),
+                id,
+                own: false,
+                path: PathBuf::from(format!("/proc/{pid}/ns/net")),
+            });
+        }
+    }
+    Ok(walk)
+}
+
+/// The calling thread's original namespace, kept open so that it can go back after visiting
+/// others.
+pub struct Home {
+    file: File,
+    away: bool,
+}
+
+/// Whether [`Home::visit`] got in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visit {
+    Entered,
+    /// The namespace is gone: its last process ended or its name was removed (or now leads to
+    /// another namespace) since the walk.
+    Gone,
+}
+
+impl Home {
+    pub fn open() -> Result<Home, NetnsError> {
+        Ok(Home {
+            file: File::open(OWN).map_err(NetnsError::Own)?,
+            away: false,
+        })
+    }
+
+    /// Moves the calling thread into `ns`.
+    pub fn visit(&mut self, ns: &Namespace) -> Result<Visit, NetnsError> {
+        if ns.own {
+            self.go_back()?;
+            return Ok(Visit::Entered);
+        }
+        let file = match File::open(&ns.path) {
+            Ok(file) => file,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => {
+                return Ok(Visit::Gone);
+            }
+            Err(error) => {
+                return Err(NetnsError::Open {
+                    name: ns.name.clone(),
+                    error,
+                });
+            }
+        };
+        // A pid may have been reused, a name removed and added again.
+        let same = file
+            .metadata()
+            .is_ok_and(|m| m.dev() == ns.id.dev && m.ino() == ns.id.inode);
+        if !same {
+            return Ok(Visit::Gone);
+        }
+        setns(&file).map_err(|error| enter_error(ns.name.clone(), &ns.path, error))?;
+        self.away = true;
+        Ok(Visit::Entered)
+    }
+
+    /// Moves the calling thread back to where it was when [`Home::open`] ran.
+    pub fn go_back(&mut self) -> Result<(), NetnsError> {
+        if self.away {
+            setns(&self.file).map_err(NetnsError::Return)?;
+            self.away = false;
+        }
+        Ok(())
+    }
 }
 
 /// Sets IFF_UP on `lo`, as `ip link set lo up` does.
@@ -38,5 +316,32 @@ fn loopback_up() -> io::Result<()> {
         }
         libc::close(fd);
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_paths() {
+        assert_eq!(path_of(OsStr::new("web")), Path::new("/run/netns/web"));
+        assert_eq!(
+            path_of(OsStr::new("/proc/1/ns/net")),
+            Path::new("/proc/1/ns/net")
+        );
+        assert_eq!(path_of(OsStr::new("./ns")), Path::new("./ns"));
+    }
+
+    /// The walk always finds the caller's namespace, first, named after a process in it.
+    #[test]
+    fn the_walk_starts_at_home() {
+        let walk = all().unwrap();
+        let own = &walk.namespaces[0];
+        assert!(own.own);
+        assert_eq!(own.id, NsId::of(Path::new(OWN)).unwrap());
+        assert!(walk.namespaces[1..].iter().all(|ns| !ns.own));
+        let ids: std::collections::HashSet<NsId> = walk.namespaces.iter().map(|n| n.id).collect();
+        assert_eq!(ids.len(), walk.namespaces.len(), "each namespace once");
     }
 }

@@ -3,13 +3,15 @@
 //! One sock_diag dump per table and address family, in ss's order (tables as [`Netid`] orders
 //! them, IPv4 before IPv6), each socket decoded in place and handed to the caller. Where the
 //! kernel has no diag module for a table, or the user set ss's `PROC_*` variables, the table is
-//! read from `/proc/net` instead.
+//! read from `/proc/net` instead; and the TCP table may come from a dump taken earlier.
 
 use std::io;
+use std::sync::Arc;
 
 use netlink_packet_core::{DecodeError, Emitable};
 
 use crate::decode;
+use crate::dump::Dump;
 use crate::filter::{Context, Expr};
 use crate::procnet::{self, ProcError};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
@@ -41,6 +43,8 @@ pub struct Query {
     /// Sent with inet requests so that the kernel drops most of what the filter rejects.
     pub bytecode: Option<Bytecode>,
     pub context: Context,
+    /// Where the TCP table comes from instead of the kernel (`--from-dump`, `TCPDIAG_FILE`).
+    pub tcp_dump: Option<Arc<Dump>>,
 }
 
 impl Query {
@@ -88,6 +92,16 @@ impl Warnings {
         self.inconsistent |= status.interrupted;
     }
 
+    /// Adds what another run of the query found.
+    pub fn absorb(&mut self, other: Warnings) {
+        self.inconsistent |= other.inconsistent;
+        if let Some((tables, count)) = other.undecoded {
+            let (ours, total) = self.undecoded.get_or_insert((NetidSet::EMPTY, 0));
+            *ours = ours.union(tables);
+            *total += count;
+        }
+    }
+
     fn skipped(&mut self, netid: Netid) {
         let (tables, count) = self.undecoded.get_or_insert((NetidSet::EMPTY, 0));
         *tables = tables.with(netid);
@@ -115,6 +129,7 @@ pub fn run(
                 unix_done = true;
                 warnings.merge(unix_table(query, diag, sink)?);
             }
+            Netid::Tcp if query.tcp_dump.is_some() => replay(query, sink)?,
             Netid::Raw | Netid::Udp | Netid::Tcp | Netid::Mptcp | Netid::Dccp => {
                 for family in [Family::Inet, Family::Inet6] {
                     if query.families.contains(family) {
@@ -369,4 +384,62 @@ fn unix_table(
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
+}
+
+/// Lists the TCP sockets of `query.tcp_dump`, in the dump's order, as a live listing would
+/// list them: the states, IP versions and filter of `query` apply.
+fn replay(
+    query: &Query,
+    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+) -> Result<(), QueryError> {
+    let Some(dump) = &query.tcp_dump else {
+        return Ok(());
+    };
+    let table = Netid::Tcp.name();
+    for payload in dump.replies() {
+        let msg =
+            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
+        let socket = decode::inet_socket(Netid::Tcp, &msg)
+            .map_err(|source| QueryError::Decode { table, source })?;
+        if query.states.contains(socket.state) && query.families.contains(socket.family()) {
+            query.deliver(&socket, sink)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends the TCP requests of `query` (IPv4, then IPv6, as `query.families` allows), for
+/// `diag` to record what the kernel answers (`-D`). The kernel applies the states and the
+/// filter's bytecode; nothing is decoded.
+pub fn record(query: &Query, diag: &mut DiagSocket) -> Result<(), QueryError> {
+    for family in [Family::Inet, Family::Inet6] {
+        if !query.families.contains(family) {
+            continue;
+        }
+        let af = if family == Family::Inet6 {
+            libc::AF_INET6
+        } else {
+            libc::AF_INET
+        } as u8;
+        let mut request = InetDiagRequest::dump(
+            af,
+            libc::IPPROTO_TCP as u8,
+            query.states.bits(),
+            query.inet_extensions,
+        );
+        request.bytecode = query.bytecode.as_ref().map(Bytecode::as_bytes);
+        let ignore = |_: &[u8]| Ok::<(), QueryError>(());
+        match diag.dump(SOCK_DIAG_BY_FAMILY, &request, ignore) {
+            // As when listing: an older kernel may refuse the filter; the dump then holds
+            // every socket in the states asked.
+            Err(QueryError::Diag(DiagError::Kernel { .. })) if request.bytecode.is_some() => {
+                request.bytecode = None;
+                diag.dump(SOCK_DIAG_BY_FAMILY, &request, ignore)?;
+            }
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
 }

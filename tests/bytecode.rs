@@ -118,6 +118,7 @@ fn selected(
         filter: filter.cloned(),
         bytecode: bytecode.cloned(),
         context: Context::from_system(),
+        tcp_dump: None,
     };
     let mut sockets = BTreeSet::new();
     query::run(&query, diag, &mut |s| {

@@ -29,6 +29,8 @@ pub struct JsonRenderer<W: Write> {
     details: DetailFlags,
     /// Who holds each socket, for the `processes` field (`-p`, `-T`).
     processes: Option<Processes>,
+    /// The namespace of the sockets now arriving, for the `netns` field (`-N all`).
+    netns: Option<Box<str>>,
 }
 
 impl<W: Write> JsonRenderer<W> {
@@ -39,6 +41,7 @@ impl<W: Write> JsonRenderer<W> {
             records: 0,
             details,
             processes: None,
+            netns: None,
         }
     }
 
@@ -55,7 +58,8 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             .write_all(if self.records == 0 { b"[\n" } else { b",\n" })?;
         self.records += 1;
         let record = Record::new(socket, &mut self.names, self.details)
-            .with_processes(self.processes.as_ref());
+            .with_processes(self.processes.as_ref())
+            .with_netns(self.netns.as_deref());
         serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
     }
 
@@ -63,6 +67,11 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         self.out
             .write_all(if self.records == 0 { b"[]\n" } else { b"\n]\n" })?;
         self.out.flush()
+    }
+
+    fn namespace(&mut self, name: &str) {
+        self.netns = Some(name.into());
+        self.names.new_namespace();
     }
 }
 
@@ -75,6 +84,8 @@ pub struct Record<'s, 'a> {
     details: DetailFlags,
     /// With `-p` or `-T`: where to find the socket's owners.
     processes: Option<&'s Processes>,
+    /// With `-N all`: the socket's network namespace.
+    netns: Option<&'s str>,
 }
 
 impl<'s, 'a> Record<'s, 'a> {
@@ -98,7 +109,14 @@ impl<'s, 'a> Record<'s, 'a> {
             cgroup,
             details,
             processes: None,
+            netns: None,
         }
+    }
+
+    /// Adds the `netns` field, first: the namespace the socket is in.
+    pub fn with_netns(mut self, netns: Option<&'s str>) -> Record<'s, 'a> {
+        self.netns = netns;
+        self
     }
 
     /// Adds the `processes` field, the socket's owners in `processes`.
@@ -112,6 +130,9 @@ impl Serialize for Record<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let s = self.socket;
         let mut map = serializer.serialize_map(None)?;
+        if let Some(netns) = self.netns {
+            map.serialize_entry("netns", netns)?;
+        }
         map.serialize_entry("netid", s.netid.name())?;
         map.serialize_entry("state", s.state.name())?;
         map.serialize_entry("recv_q", &s.recv_q)?;

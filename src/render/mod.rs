@@ -15,6 +15,11 @@ pub mod table;
 pub trait Renderer {
     fn socket(&mut self, socket: &Socket<'_>) -> io::Result<()>;
 
+    /// The sockets that follow are those of network namespace `name` (`-N all`), and the
+    /// calling thread is now in it. A renderer that names namespaces shows it from now on; one
+    /// that does not may ignore it.
+    fn namespace(&mut self, _name: &str) {}
+
     /// Writes whatever is still held and flushes.
     fn finish(&mut self) -> io::Result<()>;
 }

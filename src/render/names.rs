@@ -45,6 +45,13 @@ impl Names {
         }
     }
 
+    /// Forgets what depends on the network namespace (interface names, the ephemeral port
+    /// range), for the calling thread has moved to another one.
+    pub fn new_namespace(&mut self) {
+        self.interfaces.clear();
+        self.ephemeral = None;
+    }
+
     /// The service name ss shows for `port` of a socket in `netid`, if there is one.
     ///
     /// Like ss, ports in the kernel's ephemeral range (`ip_local_port_range`, both ends

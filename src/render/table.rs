@@ -42,22 +42,29 @@ struct Column {
     delimiter: &'static str,
 }
 
-const NETID: usize = 0;
-const STATE: usize = 1;
-const RECV_Q: usize = 2;
-const SEND_Q: usize = 3;
-const LOCAL_ADDRESS: usize = 4;
-const LOCAL_PORT: usize = 5;
-const PEER_ADDRESS: usize = 6;
-const PEER_PORT: usize = 7;
-const PROCESS: usize = 8;
-const COLUMN_COUNT: usize = 9;
+/// Shown with `-N all` only, first, since it groups the rows.
+const NETNS: usize = 0;
+const NETID: usize = 1;
+const STATE: usize = 2;
+const RECV_Q: usize = 3;
+const SEND_Q: usize = 4;
+const LOCAL_ADDRESS: usize = 5;
+const LOCAL_PORT: usize = 6;
+const PEER_ADDRESS: usize = 7;
+const PEER_PORT: usize = 8;
+const PROCESS: usize = 9;
+const COLUMN_COUNT: usize = 10;
 
 const COLUMNS: [Column; COLUMN_COUNT] = [
     Column {
-        header: "Netid",
+        header: "Netns",
         align: Align::Left,
         delimiter: "",
+    },
+    Column {
+        header: "Netid",
+        align: Align::Left,
+        delimiter: " ",
     },
     Column {
         header: "State",
@@ -171,12 +178,15 @@ pub struct TableRenderer<W: Write> {
     scratch: String,
     /// Who holds each socket, for the Process column (`-p`, `-T`).
     processes: Option<Processes>,
+    /// The namespace of the sockets now arriving, for the Netns column (`-N all`).
+    netns: Box<str>,
 }
 
 impl<W: Write> TableRenderer<W> {
     /// `screen_width` is the terminal's width when printing to one, `None` otherwise.
     pub fn new(out: W, output: &Output, screen_width: Option<usize>) -> TableRenderer<W> {
         let mut shown = [true; COLUMN_COUNT];
+        shown[NETNS] = false;
         shown[NETID] = output.show_netid;
         shown[STATE] = output.show_state;
         let mut rows = Rows::default();
@@ -201,6 +211,7 @@ impl<W: Write> TableRenderer<W> {
             details: output.details,
             scratch: String::new(),
             processes: None,
+            netns: Box::default(),
         }
     }
 
@@ -213,6 +224,8 @@ impl<W: Write> TableRenderer<W> {
     fn push_row(&mut self, socket: &Socket<'_>) {
         let rows = &mut self.rows;
         rows.measure_last();
+        rows.text.extend_from_slice(self.netns.as_bytes());
+        rows.end_field(NETNS);
         rows.text.extend_from_slice(socket.netid.name().as_bytes());
         rows.end_field(NETID);
         rows.text.extend_from_slice(socket.state.name().as_bytes());
@@ -432,6 +445,12 @@ impl<W: Write> Renderer for TableRenderer<W> {
         self.print_rows()?;
         self.out.flush()
     }
+
+    fn namespace(&mut self, name: &str) {
+        self.shown[NETNS] = true;
+        self.netns = name.into();
+        self.names.new_namespace();
+    }
 }
 
 fn push_number(text: &mut Vec<u8>, n: impl itoa::Integer) {
@@ -580,15 +599,16 @@ fn spread(width: &mut [usize; COLUMN_COUNT], shown: &[bool; COLUMN_COUNT], scree
 mod tests {
     use super::*;
 
-    /// `ss -tln` on the reference table: State 6, Recv-Q 6, Send-Q 6, address 14, port 5,
-    /// peer 13, port 4, Process 7 (the widest cells, headers included).
-    const TLN: [usize; COLUMN_COUNT] = [5, 6, 6, 6, 14, 5, 13, 4, 7];
-    const NO_NETID: [bool; COLUMN_COUNT] = [false, true, true, true, true, true, true, true, true];
+    /// `ss -tln` on the reference table (no Netns, no Netid): State 6, Recv-Q 6, Send-Q 6,
+    /// address 14, port 5, peer 13, port 4, Process 7 (the widest cells, headers included).
+    const TLN: [usize; COLUMN_COUNT] = [5, 5, 6, 6, 6, 14, 5, 13, 4, 7];
+    const NO_NETID: [bool; COLUMN_COUNT] =
+        [false, false, true, true, true, true, true, true, true, true];
 
     fn starts(layout: &Layout) -> Vec<usize> {
         let mut at = 0;
         let mut starts = Vec::new();
-        for column in 1..COLUMN_COUNT {
+        for column in STATE..COLUMN_COUNT {
             starts.push(at);
             at += layout.width[column];
         }
@@ -599,7 +619,7 @@ mod tests {
     #[test]
     fn widths_fit_the_content_off_a_terminal() {
         let l = layout(&TLN, &NO_NETID, None);
-        assert_eq!(&l.width[1..], &[6, 7, 7, 15, 5, 14, 4, 7]);
+        assert_eq!(&l.width[STATE..], &[6, 7, 7, 15, 5, 14, 4, 7]);
         assert!(!l.delimited[STATE] && l.delimited[RECV_Q]);
     }
 

@@ -4,9 +4,10 @@
 //! A dump is read until `NLMSG_DONE`. Every receive first asks the kernel how large the next
 //! datagram is (`MSG_PEEK | MSG_TRUNC`), so the buffer always fits it and no message is ever
 //! truncated; the buffer is reused from one read to the next, and each message is handed to the
-//! caller as a slice of it, never copied.
+//! caller as a slice of it, never copied. For `-D` each datagram can also be copied, as it
+//! came, to a recorder.
 
-use std::io;
+use std::io::{self, Write};
 
 use netlink_packet_core::{
     DecodeError, Emitable, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NetlinkBuffer,
@@ -19,10 +20,11 @@ pub use netlink_packet_sock_diag::SOCK_DIAG_BY_FAMILY;
 /// `SOCK_DESTROY` (`include/uapi/linux/sock_diag.h`): close the socket a request names.
 pub const SOCK_DESTROY: u16 = 21;
 
-/// `NLMSG_ERROR`, `NLMSG_DONE` (uapi/linux/netlink.h).
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NETLINK_HEADER_LEN: usize = 16;
+/// `NLMSG_NOOP`, `NLMSG_ERROR`, `NLMSG_DONE` (uapi/linux/netlink.h).
+pub const NLMSG_NOOP: u16 = 1;
+pub const NLMSG_ERROR: u16 = 2;
+pub const NLMSG_DONE: u16 = 3;
+pub const NETLINK_HEADER_LEN: usize = 16;
 
 /// The kernel fills a dump reply up to 32 KiB; start a little above so the first read fits.
 const INITIAL_BUFFER: usize = 64 * 1024;
@@ -39,6 +41,8 @@ pub enum DiagError {
     /// The kernel answered with `NLMSG_ERROR`, or ended the dump with an error code.
     #[error("the kernel refused the request: {}", io::Error::from_raw_os_error(*errno))]
     Kernel { errno: i32 },
+    #[error("cannot write the dump")]
+    Record(#[source] io::Error),
     #[error("malformed netlink message at byte {offset} of a {len}-byte reply: {source}")]
     Malformed {
         offset: usize,
@@ -74,6 +78,8 @@ pub struct DiagSocket {
     sequence: u32,
     buffer: Vec<u8>,
     request: Vec<u8>,
+    /// Where every datagram of a dump is copied as it arrives (`-D`).
+    recorder: Option<Box<dyn io::Write>>,
 }
 
 impl DiagSocket {
@@ -87,7 +93,24 @@ impl DiagSocket {
             sequence: 0x5c0_0000,
             buffer: vec![0; INITIAL_BUFFER],
             request: Vec::new(),
+            recorder: None,
         })
+    }
+
+    /// Copies every datagram the kernel sends for later dumps to `out`, unchanged, as ss's
+    /// `-D` does: the replies and the `NLMSG_DONE` of each dump that succeeds. A refusal
+    /// (`NLMSG_ERROR`) is left out, so that a request retried without its filter leaves a
+    /// file that reads back whole.
+    pub fn record_to(&mut self, out: Box<dyn io::Write>) {
+        self.recorder = Some(out);
+    }
+
+    /// Flushes and closes what [`DiagSocket::record_to`] was given.
+    pub fn finish_recording(&mut self) -> Result<(), DiagError> {
+        match self.recorder.take() {
+            Some(mut out) => out.flush().map_err(DiagError::Record),
+            None => Ok(()),
+        }
     }
 
     /// Sends `payload` as a dump request of type `message_type` and calls `on_message` with
@@ -135,6 +158,8 @@ impl DiagSocket {
         loop {
             let len = self.receive()?;
             let mut offset = 0;
+            let mut ours = false;
+            let mut done = false;
             while offset < len {
                 let start = offset;
                 let message =
@@ -149,18 +174,17 @@ impl DiagSocket {
                 if message.sequence_number() != sequence {
                     continue;
                 }
+                ours = true;
                 if message.flags() & NLM_F_DUMP_INTR != 0 {
                     status.interrupted = true;
                 }
                 match message.message_type() {
                     NLMSG_DONE => {
-                        let code = leading_i32(message.payload());
-                        return match code {
-                            Some(code) if code < 0 => {
-                                Err(DiagError::Kernel { errno: -code }.into())
-                            }
-                            _ => Ok(status),
-                        };
+                        if let Some(code) = leading_i32(message.payload()).filter(|&c| c < 0) {
+                            return Err(DiagError::Kernel { errno: -code }.into());
+                        }
+                        done = true;
+                        break;
                     }
                     NLMSG_ERROR => {
                         let code = leading_i32(message.payload()).ok_or(DiagError::Malformed {
@@ -180,6 +204,13 @@ impl DiagSocket {
                     }
                     _ => on_message(message.payload())?,
                 }
+            }
+            if let (true, Some(out)) = (ours, &mut self.recorder) {
+                out.write_all(&self.buffer[..len])
+                    .map_err(DiagError::Record)?;
+            }
+            if done {
+                return Ok(status);
             }
         }
     }

@@ -74,7 +74,11 @@ fn wait_readable(socket: &Socket, n: usize) {
 
 impl RichTable {
     pub fn new() -> RichTable {
-        let ns = Netns::new();
+        RichTable::inside(Netns::new())
+    }
+
+    /// The table built in `ns`, which must be empty but for its loopback.
+    pub fn inside(ns: Netns) -> RichTable {
         // A veth pair gives the namespace link-local IPv6 addresses with a scope.
         ns.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb"]);
         ns.ip(&["link", "set", "va", "up"]);

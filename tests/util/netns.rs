@@ -43,6 +43,14 @@ impl Netns {
         ns
     }
 
+    /// The namespace of the file at `path` (`/run/netns/NAME`), with its loopback up.
+    pub fn open(path: &str) -> Netns {
+        let file = File::open(path).unwrap_or_else(|e| panic!("cannot open {path}: {e}"));
+        let ns = Netns { file };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
     /// Runs `f` on a thread inside the namespace: sockets it makes belong to the namespace.
     pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         let fd = self.file.as_raw_fd();

@@ -1,0 +1,361 @@
+//! `-N NAME` against ss, and `-N all`: every namespace, each row with its name.
+//!
+//! Named namespaces are made with `ip netns add` under a name no other test uses and deleted by
+//! that name when the test ends, also when it fails.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::util::netns::run_bounded;
+use crate::util::{Holder, Netns, RichTable, SOCKSCOPE, Spec, fold, text, unique};
+
+/// A namespace made with `ip netns add`; dropping it runs `ip netns del` with its name.
+struct Named {
+    name: String,
+}
+
+impl Named {
+    fn new(tag: &str) -> Named {
+        let name = format!("sockscope-{tag}-{}-{}", std::process::id(), unique());
+        let out = run(plain("ip").args(["netns", "add", &name]));
+        assert!(
+            out.status.success(),
+            "ip netns add {name} failed ({}); these tests need root",
+            text(&out.stderr)
+        );
+        Named { name }
+    }
+
+    fn path(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+
+    fn netns(&self) -> Netns {
+        Netns::open(&self.path())
+    }
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        let _ = run(plain("ip").args(["netns", "del", &self.name]));
+    }
+}
+
+/// A command run where the test runs (not in a namespace of its own), with a clean
+/// environment.
+fn plain(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    run_bounded(command, Duration::from_secs(20))
+}
+
+/// Standard error as lines.
+fn lines(bytes: &[u8]) -> Vec<String> {
+    text(bytes).lines().map(str::to_owned).collect()
+}
+
+/// `ss -N NAME ARGS` and `sockscope -N NAME ARGS`, both started outside the namespace, print
+/// the same and exit alike.
+#[test]
+fn named_namespace_matches_ss() {
+    let named = Named::new("n");
+    let table = RichTable::inside(named.netns());
+    let cases = [
+        "-tan",
+        "-tln",
+        "-t",
+        "-uan",
+        "-wa",
+        "-xa",
+        "-4",
+        "-6 -an -A inet",
+        "-A all,!netlink,!packet -a",
+        "-tanp",
+        "-tanH",
+        "-tan dport = :5000",
+        "-tan src 10.9.0.1",
+    ];
+    let mut failures = Vec::new();
+    for case in cases {
+        let mut args = vec!["-N", named.name.as_str()];
+        args.extend(case.split_whitespace());
+        let ss = run(plain("ss").args(&args));
+        let ours = run(plain(SOCKSCOPE).args(&args));
+        if ss.stdout != ours.stdout || ss.status.code() != ours.status.code() {
+            failures.push(format!(
+                "`{}` differs:\n--- ss ({:?})\n{}--- sockscope ({:?})\n{}{}",
+                args.join(" "),
+                ss.status.code(),
+                text(&ss.stdout),
+                ours.status.code(),
+                text(&ours.stdout),
+                text(&ours.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Not an empty namespace by mistake.
+    let listing = run(plain(SOCKSCOPE).args(["-N", &named.name, "-tln"]));
+    assert!(text(&listing.stdout).contains("127.0.0.1:55000"));
+    drop(table);
+}
+
+/// A namespace given as a file path (here `/proc/PID/fd/N`, a descriptor holding it) lists
+/// what ss lists inside it.
+#[test]
+fn a_namespace_file_path_works_too() {
+    let table = RichTable::new();
+    for case in ["-tan", "-xa", "-ua"] {
+        let args: Vec<&str> = case.split_whitespace().collect();
+        let inside = table.ns.output("ss", &args);
+        let path = table.ns.path();
+        let ours = run(plain(SOCKSCOPE).arg("-N").arg(&path).args(&args));
+        crate::eqnice!(text(&inside.stdout), text(&ours.stdout));
+        assert!(ours.status.success(), "{}", text(&ours.stderr));
+    }
+}
+
+/// A namespace that does not exist, or a file that is none: one line, status 1, as ss's
+/// status.
+#[test]
+fn a_missing_namespace_is_one_error() {
+    let missing = format!("sockscope-missing-{}-{}", std::process::id(), unique());
+    let cases: [(&str, &str); 3] = [
+        (&missing, "cannot open network namespace"),
+        ("/etc/hostname", "is not a network namespace"),
+        ("", "is not a network namespace"),
+    ];
+    for (name, message) in cases {
+        let ours = run(plain(SOCKSCOPE).args(["-N", name, "-tan"]));
+        let ss = run(plain("ss").args(["-N", name, "-tan"]));
+        assert_eq!(ours.status.code(), Some(1), "-N {name:?}");
+        assert_eq!(ss.status.code(), Some(1), "ss -N {name:?}");
+        assert!(
+            ours.stdout.is_empty(),
+            "-N {name:?}: {}",
+            text(&ours.stdout)
+        );
+        let errors = lines(&ours.stderr);
+        assert_eq!(errors.len(), 1, "-N {name:?}: {errors:?}");
+        assert!(
+            errors[0].starts_with("sockscope: ") && errors[0].contains(message),
+            "-N {name:?}: {errors:?}"
+        );
+    }
+}
+
+/// The rows of a `-N all` table whose Netns cell is `name`, without that cell, white space
+/// folded.
+fn rows_of(listing: &str, name: &str) -> String {
+    fold(
+        &listing
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// Every namespace is listed under its name: two named ones, an unnamed one a process is in
+/// (as `pid:N`), and sockscope's own; each one's rows are what ss shows inside it.
+#[test]
+fn all_namespaces_are_listed_each_under_its_name() {
+    let web = Named::new("web");
+    let db = Named::new("db");
+    let table = RichTable::inside(web.netns());
+    let db_ns = db.netns();
+    let db_sockets = db_ns.run(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:5432").unwrap();
+        let client = std::net::TcpStream::connect("127.0.0.1:5432").unwrap();
+        let server = listener.accept().unwrap().0;
+        (listener, client, server)
+    });
+    let private = Netns::new();
+    let port = 20000 + (unique() % 1000) as u16;
+    let holder = Holder::start(
+        &private,
+        &Spec {
+            comm: "nsholder".into(),
+            tcp: Some(port),
+            ..Spec::default()
+        },
+    );
+
+    let all = run(plain(SOCKSCOPE).args(["-N", "all", "-tan"]));
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    let listing = text(&all.stdout);
+    assert!(listing.starts_with("Netns "), "no Netns column:\n{listing}");
+    let expect = |ss: Output| {
+        fold(
+            &text(&ss.stdout)
+                .lines()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    };
+    for named in [&web, &db] {
+        let ss = run(plain("ss").args(["-N", &named.name, "-tan"]));
+        crate::eqnice!(expect(ss), rows_of(&listing, &named.name));
+    }
+    let pid_name = format!("pid:{}", holder.pid);
+    let inside = private.output("ss", &["-tan"]);
+    crate::eqnice!(expect(inside), rows_of(&listing, &pid_name));
+    assert!(rows_of(&listing, &pid_name).contains(&format!("127.0.0.1:{port}")));
+    // Named namespaces by name, then those known by a process.
+    let first_of = |name: &str| {
+        let prefix = format!("{name} ");
+        listing
+            .lines()
+            .position(|l| l.starts_with(&prefix))
+            .unwrap()
+    };
+    assert!(first_of(&db.name) < first_of(&web.name));
+    assert!(first_of(&web.name) < first_of(&pid_name));
+
+    // JSON: every record names its namespace; ours hold exactly our sockets.
+    let json = run(plain(SOCKSCOPE).args(["--all-netns", "-tan", "--json"]));
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(records.iter().all(|r| r["netns"].is_string()));
+    let ports_in = |name: &str| {
+        let mut ports: Vec<u64> = records
+            .iter()
+            .filter(|r| r["netns"] == name)
+            .map(|r| r["local_port"].as_u64().unwrap())
+            .collect();
+        ports.sort_unstable();
+        ports
+    };
+    for name in [&web.name, &db.name, &pid_name] {
+        assert_eq!(
+            ports_in(name).len(),
+            rows_of(&listing, name).lines().count(),
+            "{name}: a record for each row"
+        );
+    }
+    let db_ports = ports_in(&db.name);
+    assert_eq!(
+        db_ports.iter().filter(|&&p| p == 5432).count(),
+        2,
+        "{db_ports:?}"
+    );
+    assert!(ports_in(&pid_name).contains(&u64::from(port)));
+    drop((db_sockets, holder, table));
+}
+
+/// Runs `command` as nobody, without supplementary groups.
+fn as_nobody(command: &mut Command) -> &mut Command {
+    // SAFETY: the closure runs in the child between fork and exec and only calls setgroups,
+    // setgid and setuid, which are async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(65534) != 0
+                || libc::setuid(65534) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Without the right to enter a namespace, `-N all` lists the others and says so once for
+/// that namespace; `-N NAME` for it is an error, as in ss.
+#[test]
+fn a_namespace_that_cannot_be_entered_is_one_warning() {
+    let named = Named::new("locked");
+    let out = run(as_nobody(plain(SOCKSCOPE).args(["-N", "all", "-tan"])));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let errors = lines(&out.stderr);
+    assert!(
+        errors.iter().all(|l| l.starts_with("sockscope: warning: ")),
+        "{errors:?}"
+    );
+    let about: Vec<&String> = errors.iter().filter(|l| l.contains(&named.name)).collect();
+    assert_eq!(about.len(), 1, "{errors:?}");
+    assert!(
+        about[0].contains("cannot enter network namespace")
+            && about[0].contains("Operation not permitted"),
+        "{errors:?}"
+    );
+    assert!(!text(&out.stdout).contains(&named.name));
+
+    let ours = run(as_nobody(plain(SOCKSCOPE).args(["-N", &named.name, "-t"])));
+    let ss = run(as_nobody(plain("ss").args(["-N", &named.name, "-t"])));
+    assert_eq!(ours.status.code(), ss.status.code());
+    assert_eq!(lines(&ours.stderr).len(), 1, "{}", text(&ours.stderr));
+    assert!(ours.stdout.is_empty());
+}
+
+/// Namespaces that appear and vanish while `-N all` walks them are no error and no warning.
+#[test]
+fn namespaces_that_come_and_go_are_skipped_quietly() {
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    run(plain("unshare").args(["--net", "sleep", "0.01"]));
+                }
+            });
+        }
+        let _stop = Stop(&stop);
+        for _ in 0..10 {
+            let out = run(plain(SOCKSCOPE).args(["-N", "all", "-tan"]));
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            for line in lines(&out.stderr) {
+                // Only processes sockscope may not look at (none but the odd supervisor).
+                assert!(
+                    line.starts_with(
+                        "sockscope: warning: permission denied reading the network namespace"
+                    ),
+                    "{line}"
+                );
+            }
+        }
+    });
+}
+
+/// What `-N all` cannot be combined with: one line, status 2.
+#[test]
+fn all_namespaces_refuse_dumps_and_the_summary() {
+    for args in [
+        &["-N", "all", "-D", "/dev/null"][..],
+        &["--all-netns", "-s"],
+        &["-N", "all", "--from-dump", "/dev/null"],
+    ] {
+        let out = run(plain(SOCKSCOPE).args(args));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let errors = lines(&out.stderr);
+        assert_eq!(errors.len(), 1, "{args:?}: {errors:?}");
+        assert!(errors[0].contains("-N all"), "{errors:?}");
+    }
+}
