@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::cformat::{push_g, push_integral};
 use super::names::Names;
 use crate::config::DetailFlags;
 use crate::socket::{Endpoints, Netid, SkMem, Socket, TcpState, Timer};
@@ -638,9 +639,13 @@ pub fn send_rate(info: &TcpInfo) -> Option<f64> {
 
 /// ` name:value` for every non-zero value.
 fn write_counts(out: &mut String, counts: &[(&str, u64)]) {
+    let mut digits = itoa::Buffer::new();
     for &(name, value) in counts {
         if value != 0 {
-            let _ = write!(out, " {name}:{value}");
+            out.push(' ');
+            out.push_str(name);
+            out.push(':');
+            out.push_str(digits.format(value));
         }
     }
 }
@@ -658,7 +663,7 @@ fn push_hash_hex(out: &mut String, value: u64) {
 /// K/M/G/T suffix, as ss prints them.
 fn push_rate(out: &mut String, bps: f64, numeric: bool) {
     if numeric {
-        let _ = write!(out, "{bps:.0}");
+        push_integral(out, bps);
         return;
     }
     for (limit, suffix) in [(1e12, 'T'), (1e9, 'G'), (1e6, 'M'), (1e3, 'K')] {
@@ -671,101 +676,9 @@ fn push_rate(out: &mut String, bps: f64, numeric: bool) {
     push_g(out, bps, 6);
 }
 
-/// C's `%.Ng`: `precision` significant digits, trailing zeros removed, in exponent form
-/// when the exponent is below -4 or not below the precision.
-pub fn push_g(out: &mut String, value: f64, precision: usize) {
-    if value == 0.0 {
-        out.push('0');
-        return;
-    }
-    let precision = precision.max(1);
-    // Rounding to the significant digits decides the exponent (999999.5 is 1e+06).
-    let mut scientific = StackText::default();
-    let _ = write!(scientific, "{:.*e}", precision - 1, value);
-    let (mantissa, exponent) = scientific.as_str().split_once('e').expect("an exponent");
-    let exponent: i32 = exponent.parse().expect("a number");
-    if exponent < -4 || exponent >= precision as i32 {
-        out.push_str(trim_zeros(mantissa));
-        let _ = write!(
-            out,
-            "e{}{:02}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.abs()
-        );
-    } else {
-        let decimals = (precision as i32 - 1 - exponent).max(0) as usize;
-        let mut fixed = StackText::default();
-        let _ = write!(fixed, "{value:.decimals$}");
-        out.push_str(trim_zeros(fixed.as_str()));
-    }
-}
-
-/// A short text on the stack, so that formatting a number allocates nothing. `%g` of an
-/// `f64` needs at most a few dozen bytes; anything longer is cut.
-struct StackText {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl Default for StackText {
-    fn default() -> Self {
-        StackText {
-            bytes: [0; 64],
-            len: 0,
-        }
-    }
-}
-
-impl StackText {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-}
-
-impl std::fmt::Write for StackText {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        let end = self.len + text.len();
-        if end > self.bytes.len() {
-            return Err(std::fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(text.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-fn trim_zeros(number: &str) -> &str {
-    if number.contains('.') {
-        number.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        number
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn g(value: f64, precision: usize) -> String {
-        let mut out = String::new();
-        push_g(&mut out, value, precision);
-        out
-    }
-
-    #[test]
-    fn percent_g_as_c_prints_it() {
-        assert_eq!(g(204.0, 6), "204");
-        assert_eq!(g(0.003, 6), "0.003");
-        assert_eq!(g(5.144, 6), "5.144");
-        assert_eq!(g(2.88671875, 6), "2.88672");
-        assert_eq!(g(1234567.0, 6), "1.23457e+06");
-        assert_eq!(g(0.00001, 6), "1e-05");
-        assert_eq!(g(999999.5, 6), "1e+06");
-        assert_eq!(g(87.381328120, 3), "87.4");
-        assert_eq!(g(2.495171132, 3), "2.5");
-        assert_eq!(g(131.072, 3), "131");
-        assert_eq!(g(0.0, 6), "0");
-    }
 
     #[test]
     fn rates() {

@@ -6,6 +6,7 @@ use std::io;
 
 use crate::socket::Socket;
 
+mod cformat;
 pub mod details;
 pub mod json;
 pub mod names;
