@@ -16,7 +16,9 @@ use crate::filter::{Context, Expr};
 use crate::procnet::{self, ProcError};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::wire::bytecode::Bytecode;
-use crate::wire::inet::{IPPROTO_MPTCP, InetDiagMsg, InetDiagRequest, InetDiagSockId};
+use crate::wire::inet::{
+    IPPROTO_MPTCP, InetDiagMsg, InetDiagRequest, InetDiagSockId, TCPDIAG_GETSOCK,
+};
 use crate::wire::netlink::{DiagError, DiagSocket, DumpStatus, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY};
 use crate::wire::netlink_diag::{NetlinkDiagMsg, NetlinkDiagReq};
 use crate::wire::other::OtherDiagRequest;
@@ -130,6 +132,13 @@ pub fn run(
                 warnings.merge(unix_table(query, diag, sink)?);
             }
             Netid::Tcp if query.tcp_dump.is_some() => replay(query, sink)?,
+            Netid::Tcp
+                if query.families.contains(Family::Inet)
+                    && query.families.contains(Family::Inet6)
+                    && !procnet::forced(netid) =>
+            {
+                warnings.merge(tcp_table(query, diag, sink)?);
+            }
             Netid::Raw | Netid::Udp | Netid::Tcp | Netid::Mptcp | Netid::Dccp => {
                 for family in [Family::Inet, Family::Inet6] {
                     if query.families.contains(family) {
@@ -292,6 +301,79 @@ pub fn destroy(diag: &mut DiagSocket, socket: &Socket<'_>) -> Result<(), DiagErr
     }
     request.header.id = InetDiagSockId::new(ends.local, ends.peer, ends.ifindex, socket.cookie);
     diag.request(SOCK_DESTROY, &request)
+}
+
+/// How much of the IPv6 half of the TCP table [`tcp_table`] keeps while it prints the IPv4
+/// half; past this it asks the kernel again instead.
+const IPV6_STASH_LIMIT: usize = 4 << 20;
+
+/// Both IP versions of the TCP table from one walk of the kernel's tables, where ss walks them
+/// twice (once per family): the older `TCPDIAG_GETSOCK` request returns both versions at
+/// once. ss lists IPv4 before IPv6, so the IPv4 sockets go out as they arrive and the IPv6
+/// replies wait in a buffer; if there are more of them than [`IPV6_STASH_LIMIT`] holds, the
+/// buffer is dropped and the IPv6 half is asked for on its own, as ss does. A kernel that
+/// refuses the request (or its bytecode) gets the two requests of ss.
+fn tcp_table(
+    query: &Query,
+    diag: &mut DiagSocket,
+    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+) -> Result<DumpStatus, QueryError> {
+    let table = Netid::Tcp.name();
+    let deliver = |payload: &[u8], sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
+        let msg =
+            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
+        let socket = decode::inet_socket(Netid::Tcp, &msg)
+            .map_err(|source| QueryError::Decode { table, source })?;
+        query.deliver(&socket, sink).map_err(QueryError::from)
+    };
+    let mut request = InetDiagRequest::dump(
+        libc::AF_UNSPEC as u8,
+        libc::IPPROTO_TCP as u8,
+        query.states.bits(),
+        query.inet_extensions,
+    );
+    request.compat = true;
+    request.bytecode = query.bytecode.as_ref().map(Bytecode::as_bytes);
+    let mut stash = Vec::new();
+    let mut overflowed = false;
+    let mut delivered = false;
+    let result = diag.dump(TCPDIAG_GETSOCK, &request, |payload| {
+        delivered = true;
+        if payload.first() != Some(&(libc::AF_INET6 as u8)) {
+            return deliver(payload, sink);
+        }
+        if overflowed {
+            return Ok(());
+        }
+        if stash.len() + payload.len() + 4 > IPV6_STASH_LIMIT {
+            overflowed = true;
+            stash = Vec::new();
+            return Ok(());
+        }
+        stash.extend_from_slice(&(payload.len() as u32).to_ne_bytes());
+        stash.extend_from_slice(payload);
+        Ok(())
+    });
+    let mut status = match result {
+        Err(QueryError::Diag(DiagError::Kernel { .. })) if !delivered => {
+            let mut status = inet_table(query, Netid::Tcp, Family::Inet, diag, sink)?;
+            status.interrupted |=
+                inet_table(query, Netid::Tcp, Family::Inet6, diag, sink)?.interrupted;
+            return Ok(status);
+        }
+        other => other?,
+    };
+    if overflowed {
+        status.interrupted |= inet_table(query, Netid::Tcp, Family::Inet6, diag, sink)?.interrupted;
+        return Ok(status);
+    }
+    let mut rest = &stash[..];
+    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+        let (payload, tail) = tail.split_at(u32::from_ne_bytes(*len) as usize);
+        deliver(payload, sink)?;
+        rest = tail;
+    }
+    Ok(status)
 }
 
 fn inet_table(

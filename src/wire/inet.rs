@@ -133,6 +133,26 @@ pub struct InetDiagReqV2 {
     pub id: InetDiagSockId,
 }
 
+/// `TCPDIAG_GETSOCK`: the request type of the older inet_diag interface, TCP only, which the
+/// kernel answers with the sockets of both IP versions in one walk of its tables.
+pub const TCPDIAG_GETSOCK: u16 = 18;
+
+/// `struct inet_diag_req`, the older interface's request header: no protocol byte (the
+/// message type says TCP), and a family the kernel ignores.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct InetDiagReqV1 {
+    pub family: u8,
+    pub src_len: u8,
+    pub dst_len: u8,
+    pub extensions: u8,
+    pub id: InetDiagSockId,
+    pub states: U32<NativeEndian>,
+    pub dbs: U32<NativeEndian>,
+}
+
 /// A dump request for one family and protocol, with its optional attributes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InetDiagRequest<'a> {
@@ -141,6 +161,9 @@ pub struct InetDiagRequest<'a> {
     pub bytecode: Option<&'a [u8]>,
     /// `INET_DIAG_REQ_PROTOCOL`, for protocols that do not fit the header's byte (MPTCP).
     pub protocol: Option<u32>,
+    /// Sent as a `TCPDIAG_GETSOCK` request ([`InetDiagReqV1`], both IP versions at once)
+    /// rather than a `SOCK_DIAG_BY_FAMILY` one.
+    pub compat: bool,
 }
 
 impl<'a> InetDiagRequest<'a> {
@@ -156,20 +179,42 @@ impl<'a> InetDiagRequest<'a> {
             },
             bytecode: None,
             protocol: None,
+            compat: false,
+        }
+    }
+
+    fn header_len(&self) -> usize {
+        if self.compat {
+            size_of::<InetDiagReqV1>()
+        } else {
+            size_of::<InetDiagReqV2>()
         }
     }
 }
 
 impl Emitable for InetDiagRequest<'_> {
     fn buffer_len(&self) -> usize {
-        size_of::<InetDiagReqV2>()
+        self.header_len()
             + self.bytecode.map_or(0, |code| nla_len(code.len()))
             + self.protocol.map_or(0, |_| nla_len(4))
     }
 
     fn emit(&self, buffer: &mut [u8]) {
-        let header_len = size_of::<InetDiagReqV2>();
-        buffer[..header_len].copy_from_slice(self.header.as_bytes());
+        let header_len = self.header_len();
+        if self.compat {
+            let header = InetDiagReqV1 {
+                family: self.header.family,
+                src_len: 0,
+                dst_len: 0,
+                extensions: self.header.extensions,
+                id: self.header.id,
+                states: self.header.states,
+                dbs: U32::new(0),
+            };
+            buffer[..header_len].copy_from_slice(header.as_bytes());
+        } else {
+            buffer[..header_len].copy_from_slice(self.header.as_bytes());
+        }
         let mut at = header_len;
         if let Some(code) = self.bytecode {
             at += emit_nla(&mut buffer[at..], INET_DIAG_REQ_BYTECODE, code);
@@ -321,6 +366,22 @@ mod tests {
         assert_eq!(bytes, SS_TAN_IPV4);
         let parsed = InetDiagReqV2::ref_from_bytes(&bytes).unwrap();
         assert_eq!(*parsed, request.header);
+    }
+
+    #[test]
+    fn compat_requests_have_the_older_header() {
+        let request = InetDiagRequest {
+            compat: true,
+            bytecode: Some(&[1, 2, 3, 4]),
+            ..InetDiagRequest::dump(0, 6, 0xfff, 2)
+        };
+        assert_eq!(size_of::<InetDiagReqV1>(), 60);
+        assert_eq!(request.buffer_len(), 60 + 8);
+        let mut bytes = vec![0xaa; request.buffer_len()];
+        request.emit(&mut bytes);
+        assert_eq!(&bytes[..4], &[0, 0, 0, 2]);
+        assert_eq!(&bytes[52..60], &[0xff, 0x0f, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&bytes[60..68], &[8, 0, 1, 0, 1, 2, 3, 4]);
     }
 
     #[test]
