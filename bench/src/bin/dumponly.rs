@@ -6,6 +6,10 @@
 //! every reply into one reused 64 KiB buffer until NLMSG_DONE, looks at nothing but the
 //! netlink headers, and prints the number of messages on stderr. Whatever sockscope or ss do
 //! beyond this is decoding, filtering and printing.
+//!
+//! `dumponly --one-walk` sends instead the one request sockscope sends for `-tan`: the older
+//! TCPDIAG_GETSOCK, which the kernel answers with both IP versions in one walk of its
+//! tables.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -14,8 +18,9 @@ use std::time::Duration;
 
 use sockscope_bench::cvt;
 
-/// From include/uapi/linux/sock_diag.h.
+/// From include/uapi/linux/sock_diag.h and inet_diag.h.
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const TCPDIAG_GETSOCK: u16 = 18;
 /// Bits 0 to 11: every TCP state ss knows, what ss sends for `-a`.
 const ALL_STATES: u32 = 0xfff;
 /// ss numbers its requests with this; kept so that a trace of both looks the same.
@@ -49,23 +54,38 @@ struct InetDiagReqV2 {
     id: InetDiagSockId,
 }
 
+/// `struct inet_diag_req`, the older request (TCPDIAG_GETSOCK); the kernel ignores its
+/// family and answers with every IP version.
+#[repr(C)]
+#[derive(Default)]
+struct InetDiagReq {
+    idiag_family: u8,
+    idiag_src_len: u8,
+    idiag_dst_len: u8,
+    idiag_ext: u8,
+    id: InetDiagSockId,
+    idiag_states: u32,
+    idiag_dbs: u32,
+}
+
 /// One netlink message: the header and the request, with no attributes.
 #[repr(C)]
-struct Request {
+struct Request<Body> {
     header: libc::nlmsghdr,
-    body: InetDiagReqV2,
+    body: Body,
 }
 
 // The layout the kernel expects, with no padding anywhere: 16 + 56 bytes.
 const _: () = assert!(std::mem::size_of::<InetDiagSockId>() == 48);
 const _: () = assert!(std::mem::size_of::<InetDiagReqV2>() == 56);
-const _: () = assert!(std::mem::size_of::<Request>() == 72);
+const _: () = assert!(std::mem::size_of::<Request<InetDiagReqV2>>() == 72);
+const _: () = assert!(std::mem::size_of::<Request<InetDiagReq>>() == 76);
 
-impl Request {
-    fn dump(family: u8) -> Request {
+impl Request<InetDiagReqV2> {
+    fn dump(family: u8) -> Request<InetDiagReqV2> {
         Request {
             header: libc::nlmsghdr {
-                nlmsg_len: std::mem::size_of::<Request>() as u32,
+                nlmsg_len: std::mem::size_of::<Request<InetDiagReqV2>>() as u32,
                 nlmsg_type: SOCK_DIAG_BY_FAMILY,
                 nlmsg_flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
                 nlmsg_seq: SEQUENCE,
@@ -79,21 +99,50 @@ impl Request {
             },
         }
     }
+}
 
+impl Request<InetDiagReq> {
+    fn one_walk() -> Request<InetDiagReq> {
+        Request {
+            header: libc::nlmsghdr {
+                nlmsg_len: std::mem::size_of::<Request<InetDiagReq>>() as u32,
+                nlmsg_type: TCPDIAG_GETSOCK,
+                nlmsg_flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
+                nlmsg_seq: SEQUENCE,
+                nlmsg_pid: 0,
+            },
+            body: InetDiagReq {
+                idiag_states: ALL_STATES,
+                ..InetDiagReq::default()
+            },
+        }
+    }
+}
+
+impl<Body> Request<Body> {
     fn as_bytes(&self) -> &[u8] {
-        // SAFETY: Request is repr(C), made only of integers, and has no padding (checked
-        // above), so all of its bytes are initialised; the slice borrows `self`.
+        // SAFETY: both request types are repr(C), made only of integers, and have no padding
+        // (their sizes are checked above), so all of their bytes are initialised; the slice
+        // borrows `self`.
         unsafe {
             std::slice::from_raw_parts(
-                (self as *const Request).cast::<u8>(),
-                std::mem::size_of::<Request>(),
+                (self as *const Request<Body>).cast::<u8>(),
+                std::mem::size_of::<Request<Body>>(),
             )
         }
     }
 }
 
 fn main() -> ExitCode {
-    match dump_all() {
+    let one_walk = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--one-walk") => true,
+        Some(other) => {
+            eprintln!("dumponly: unknown argument {other}; usage: dumponly [--one-walk]");
+            return ExitCode::FAILURE;
+        }
+    };
+    match dump_all(one_walk) {
         Ok(messages) => {
             eprintln!("{messages} messages");
             ExitCode::SUCCESS
@@ -105,7 +154,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn dump_all() -> io::Result<u64> {
+fn dump_all(one_walk: bool) -> io::Result<u64> {
     // SAFETY: socket() takes integers and returns a new descriptor or -1.
     let fd = cvt(unsafe {
         libc::socket(
@@ -133,20 +182,28 @@ fn dump_all() -> io::Result<u64> {
 
     let mut buffer = vec![0u8; BUFFER_SIZE];
     let mut messages = 0;
+    if one_walk {
+        send(&socket, Request::one_walk().as_bytes())?;
+        messages += receive_dump(&socket, &mut buffer)?;
+        return Ok(messages);
+    }
     for family in [libc::AF_INET, libc::AF_INET6] {
-        let request = Request::dump(family as u8);
-        let bytes = request.as_bytes();
-        // SAFETY: `bytes` is valid for its length; an unconnected netlink socket sends to
-        // the kernel.
-        let sent = cvt(unsafe {
-            libc::send(socket.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), 0) as libc::c_int
-        })?;
-        if sent as usize != bytes.len() {
-            return Err(io::Error::other("short send"));
-        }
+        send(&socket, Request::dump(family as u8).as_bytes())?;
         messages += receive_dump(&socket, &mut buffer)?;
     }
     Ok(messages)
+}
+
+fn send(socket: &OwnedFd, bytes: &[u8]) -> io::Result<()> {
+    // SAFETY: `bytes` is valid for its length; an unconnected netlink socket sends to the
+    // kernel.
+    let sent = cvt(unsafe {
+        libc::send(socket.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), 0) as libc::c_int
+    })?;
+    if sent as usize != bytes.len() {
+        return Err(io::Error::other("short send"));
+    }
+    Ok(())
 }
 
 /// Reads replies until NLMSG_DONE; returns how many messages came before it.
