@@ -10,9 +10,9 @@
 use std::mem::size_of;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use netlink_packet_core::{DecodeError, Emitable, NlasIterator};
+use netlink_packet_core::{DecodeError, Emitable};
 
-use super::{nla_value, u8_value, u32_value, u64_value, until_nul};
+use super::{DiagMsg, u8_value, u32_value, u64_value, until_nul};
 use zerocopy::byteorder::{BigEndian, NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
@@ -262,29 +262,13 @@ pub struct InetDiagMsgHeader {
     pub inode: U32<NativeEndian>,
 }
 
-/// One reply of an inet_diag dump, viewed in place.
-#[derive(Clone, Copy, Debug)]
-pub struct InetDiagMsg<'a> {
-    pub header: &'a InetDiagMsgHeader,
-    attributes: &'a [u8],
-}
+/// One reply of a dump, viewed in place.
+pub type InetDiagMsg<'a> = DiagMsg<'a, InetDiagMsgHeader>;
 
 impl<'a> InetDiagMsg<'a> {
-    pub fn parse(payload: &'a [u8]) -> Result<InetDiagMsg<'a>, DecodeError> {
-        let (header, rest) = InetDiagMsgHeader::ref_from_prefix(payload).map_err(|_| {
-            DecodeError::buffer_too_small(payload.len(), size_of::<InetDiagMsgHeader>())
-        })?;
-        Ok(InetDiagMsg {
-            header,
-            attributes: rest,
-        })
-    }
-
     pub fn attributes(&self) -> impl Iterator<Item = Result<InetDiagAttr<'a>, DecodeError>> + 'a {
-        NlasIterator::new(self.attributes).map(|nla| {
-            let nla = nla?;
-            InetDiagAttr::parse(nla.kind(), nla_value(nla))
-        })
+        self.raw_attributes()
+            .map(|attribute| attribute.and_then(|(kind, value)| InetDiagAttr::parse(kind, value)))
     }
 }
 

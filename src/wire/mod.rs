@@ -8,7 +8,7 @@
 
 use std::mem::size_of;
 
-use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer};
+use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub mod bytecode;
@@ -86,3 +86,46 @@ pub(crate) fn zero_extended<T: FromBytes + IntoBytes>(bytes: &[u8]) -> T {
     target[..len].copy_from_slice(&bytes[..len]);
     value
 }
+
+/// One reply of a sock_diag dump, viewed in place: the family's fixed header, then its
+/// attributes. Each family's module gives its instance an `attributes()` that names them.
+#[derive(Clone, Copy, Debug)]
+pub struct DiagMsg<'a, H> {
+    pub header: &'a H,
+    attributes: &'a [u8],
+}
+
+impl<'a, H: FromBytes + KnownLayout + Immutable + Unaligned> DiagMsg<'a, H> {
+    pub fn parse(payload: &'a [u8]) -> Result<DiagMsg<'a, H>, DecodeError> {
+        let (header, attributes) = H::ref_from_prefix(payload)
+            .map_err(|_| DecodeError::buffer_too_small(payload.len(), size_of::<H>()))?;
+        Ok(DiagMsg { header, attributes })
+    }
+
+    /// The attributes as kind and value, each value borrowed from the message.
+    pub(crate) fn raw_attributes(
+        &self,
+    ) -> impl Iterator<Item = Result<(u16, &'a [u8]), DecodeError>> + 'a {
+        NlasIterator::new(self.attributes).map(|nla| {
+            let nla = nla?;
+            Ok((nla.kind(), nla_value(nla)))
+        })
+    }
+}
+
+/// `Emitable` for requests that are one fixed kernel struct, sent as its bytes.
+macro_rules! emit_as_bytes {
+    ($($request:ty),+) => {$(
+        impl netlink_packet_core::Emitable for $request {
+            fn buffer_len(&self) -> usize {
+                std::mem::size_of::<$request>()
+            }
+
+            fn emit(&self, buffer: &mut [u8]) {
+                buffer[..std::mem::size_of::<$request>()]
+                    .copy_from_slice(zerocopy::IntoBytes::as_bytes(self));
+            }
+        }
+    )+};
+}
+pub(crate) use emit_as_bytes;

@@ -1,13 +1,11 @@
 //! netlink_diag (`include/uapi/linux/netlink_diag.h`): the dump request for AF_NETLINK sockets
 //! and a zero-copy view of each reply. netlink-packet-sock-diag does not cover this family.
 
-use std::mem::size_of;
-
-use netlink_packet_core::{DecodeError, Emitable, NlasIterator};
+use netlink_packet_core::DecodeError;
 use zerocopy::byteorder::{NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{nla_value, u32_value};
+use super::{DiagMsg, emit_as_bytes, u32_value};
 
 pub const NDIAG_SHOW_MEMINFO: u32 = 0x01;
 pub const NDIAG_SHOW_GROUPS: u32 = 0x02;
@@ -54,15 +52,7 @@ impl NetlinkDiagReq {
     }
 }
 
-impl Emitable for NetlinkDiagReq {
-    fn buffer_len(&self) -> usize {
-        size_of::<NetlinkDiagReq>()
-    }
-
-    fn emit(&self, buffer: &mut [u8]) {
-        buffer[..self.buffer_len()].copy_from_slice(self.as_bytes());
-    }
-}
+emit_as_bytes!(NetlinkDiagReq);
 
 /// `struct netlink_diag_msg`.
 #[derive(
@@ -87,30 +77,15 @@ impl NetlinkDiagMsgHeader {
     }
 }
 
-/// One reply of a netlink_diag dump, viewed in place.
-#[derive(Clone, Copy, Debug)]
-pub struct NetlinkDiagMsg<'a> {
-    pub header: &'a NetlinkDiagMsgHeader,
-    attributes: &'a [u8],
-}
+/// One reply of a dump, viewed in place.
+pub type NetlinkDiagMsg<'a> = DiagMsg<'a, NetlinkDiagMsgHeader>;
 
 impl<'a> NetlinkDiagMsg<'a> {
-    pub fn parse(payload: &'a [u8]) -> Result<NetlinkDiagMsg<'a>, DecodeError> {
-        let (header, rest) = NetlinkDiagMsgHeader::ref_from_prefix(payload).map_err(|_| {
-            DecodeError::buffer_too_small(payload.len(), size_of::<NetlinkDiagMsgHeader>())
-        })?;
-        Ok(NetlinkDiagMsg {
-            header,
-            attributes: rest,
-        })
-    }
-
     pub fn attributes(
         &self,
     ) -> impl Iterator<Item = Result<NetlinkDiagAttr<'a>, DecodeError>> + 'a {
-        NlasIterator::new(self.attributes).map(|nla| {
-            let nla = nla?;
-            NetlinkDiagAttr::parse(nla.kind(), nla_value(nla))
+        self.raw_attributes().map(|attribute| {
+            attribute.and_then(|(kind, value)| NetlinkDiagAttr::parse(kind, value))
         })
     }
 }

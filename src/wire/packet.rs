@@ -1,13 +1,11 @@
 //! packet_diag (`include/uapi/linux/packet_diag.h`): the dump request for AF_PACKET sockets and
 //! a zero-copy view of each reply. netlink-packet-sock-diag does not cover this family.
 
-use std::mem::size_of;
-
-use netlink_packet_core::{DecodeError, Emitable, NlasIterator};
+use netlink_packet_core::DecodeError;
 use zerocopy::byteorder::{NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{nla_value, struct_value, u32_value};
+use super::{DiagMsg, emit_as_bytes, struct_value, u32_value};
 
 pub const PACKET_SHOW_INFO: u32 = 0x01;
 pub const PACKET_SHOW_MCLIST: u32 = 0x02;
@@ -60,15 +58,7 @@ impl PacketDiagReq {
     }
 }
 
-impl Emitable for PacketDiagReq {
-    fn buffer_len(&self) -> usize {
-        size_of::<PacketDiagReq>()
-    }
-
-    fn emit(&self, buffer: &mut [u8]) {
-        buffer[..self.buffer_len()].copy_from_slice(self.as_bytes());
-    }
-}
+emit_as_bytes!(PacketDiagReq);
 
 /// `struct packet_diag_msg`. `num` is the socket's protocol (an ethertype), in host order.
 #[derive(
@@ -138,29 +128,13 @@ pub struct PacketDiagRing {
     pub features: U32<NativeEndian>,
 }
 
-/// One reply of a packet_diag dump, viewed in place.
-#[derive(Clone, Copy, Debug)]
-pub struct PacketDiagMsg<'a> {
-    pub header: &'a PacketDiagMsgHeader,
-    attributes: &'a [u8],
-}
+/// One reply of a dump, viewed in place.
+pub type PacketDiagMsg<'a> = DiagMsg<'a, PacketDiagMsgHeader>;
 
 impl<'a> PacketDiagMsg<'a> {
-    pub fn parse(payload: &'a [u8]) -> Result<PacketDiagMsg<'a>, DecodeError> {
-        let (header, rest) = PacketDiagMsgHeader::ref_from_prefix(payload).map_err(|_| {
-            DecodeError::buffer_too_small(payload.len(), size_of::<PacketDiagMsgHeader>())
-        })?;
-        Ok(PacketDiagMsg {
-            header,
-            attributes: rest,
-        })
-    }
-
     pub fn attributes(&self) -> impl Iterator<Item = Result<PacketDiagAttr<'a>, DecodeError>> + 'a {
-        NlasIterator::new(self.attributes).map(|nla| {
-            let nla = nla?;
-            PacketDiagAttr::parse(nla.kind(), nla_value(nla))
-        })
+        self.raw_attributes()
+            .map(|attribute| attribute.and_then(|(kind, value)| PacketDiagAttr::parse(kind, value)))
     }
 }
 

@@ -4,14 +4,12 @@
 //! The request is netlink-packet-sock-diag's `UnixRequest`; its reply type copies the name and
 //! the pending-connection list into owned values, so the reply is read here in place.
 
-use std::mem::size_of;
-
-use netlink_packet_core::{DecodeError, NlasIterator};
+use netlink_packet_core::DecodeError;
 use netlink_packet_sock_diag::unix::{ShowFlags, StateFlags, UnixRequest};
 use zerocopy::byteorder::{NativeEndian, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{nla_value, struct_value, u8_value, u32_value};
+use super::{DiagMsg, struct_value, u8_value, u32_value};
 
 pub use netlink_packet_sock_diag::{
     UDIAG_SHOW_ICONS, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
@@ -82,29 +80,13 @@ pub struct UnixDiagVfs {
     pub dev: U32<NativeEndian>,
 }
 
-/// One reply of a unix_diag dump, viewed in place.
-#[derive(Clone, Copy, Debug)]
-pub struct UnixDiagMsg<'a> {
-    pub header: &'a UnixDiagMsgHeader,
-    attributes: &'a [u8],
-}
+/// One reply of a dump, viewed in place.
+pub type UnixDiagMsg<'a> = DiagMsg<'a, UnixDiagMsgHeader>;
 
 impl<'a> UnixDiagMsg<'a> {
-    pub fn parse(payload: &'a [u8]) -> Result<UnixDiagMsg<'a>, DecodeError> {
-        let (header, rest) = UnixDiagMsgHeader::ref_from_prefix(payload).map_err(|_| {
-            DecodeError::buffer_too_small(payload.len(), size_of::<UnixDiagMsgHeader>())
-        })?;
-        Ok(UnixDiagMsg {
-            header,
-            attributes: rest,
-        })
-    }
-
     pub fn attributes(&self) -> impl Iterator<Item = Result<UnixDiagAttr<'a>, DecodeError>> + 'a {
-        NlasIterator::new(self.attributes).map(|nla| {
-            let nla = nla?;
-            UnixDiagAttr::parse(nla.kind(), nla_value(nla))
-        })
+        self.raw_attributes()
+            .map(|attribute| attribute.and_then(|(kind, value)| UnixDiagAttr::parse(kind, value)))
     }
 }
 
