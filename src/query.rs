@@ -9,12 +9,14 @@ use std::io;
 use std::sync::Arc;
 
 use netlink_packet_core::{DecodeError, Emitable};
+use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 use crate::decode;
 use crate::dump::Dump;
 use crate::filter::{Context, Expr};
 use crate::procnet::{self, ProcError};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
+use crate::wire::DiagMsg;
 use crate::wire::bytecode::Bytecode;
 use crate::wire::inet::{
     IPPROTO_MPTCP, InetDiagMsg, InetDiagRequest, InetDiagSockId, TCPDIAG_GETSOCK,
@@ -22,8 +24,8 @@ use crate::wire::inet::{
 use crate::wire::netlink::{DiagError, DiagSocket, DumpStatus, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY};
 use crate::wire::netlink_diag::{NetlinkDiagMsg, NetlinkDiagReq};
 use crate::wire::other::OtherDiagRequest;
-use crate::wire::packet::{PacketDiagMsg, PacketDiagReq};
-use crate::wire::unix::{self, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN, UnixDiagMsg};
+use crate::wire::packet::PacketDiagReq;
+use crate::wire::unix::{self, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN};
 
 /// What to ask the kernel for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,17 +225,7 @@ fn packet_table(
         return from_proc(sink);
     }
     let request = PacketDiagReq::dump(query.packet_show);
-    let table = "packet";
-    let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
-        let msg =
-            PacketDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
-        let socket =
-            decode::packet_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
-        if let Some(socket) = socket.filter(|s| wanted(s.netid)) {
-            query.deliver(&socket, sink)?;
-        }
-        Ok::<(), QueryError>(())
-    });
+    let result = diag_table(query, diag, &request, "packet", decode::packet_socket, sink);
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
@@ -257,19 +249,39 @@ fn netlink_table(
         return from_proc(sink);
     }
     let request = NetlinkDiagReq::dump(query.netlink_show);
-    let table = "netlink";
-    let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
-        let msg = NetlinkDiagMsg::parse(payload)
-            .map_err(|source| QueryError::Decode { table, source })?;
-        let socket =
-            decode::netlink_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
-        query.deliver(&socket, sink)?;
-        Ok::<(), QueryError>(())
-    });
+    let result = diag_table(query, diag, &request, "netlink", netlink_listed, sink);
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
+}
+
+/// [`decode::netlink_socket`] in the shape [`diag_table`] takes: every netlink socket is
+/// listed.
+fn netlink_listed<'a>(msg: &NetlinkDiagMsg<'a>) -> Result<Option<Socket<'a>>, DecodeError> {
+    decode::netlink_socket(msg).map(Some)
+}
+
+/// One dump of a table whose replies all have the fixed header `H`: each is decoded by
+/// `decode` (which returns `None` for a socket ss does not list), kept if its table was asked
+/// for, and delivered.
+fn diag_table<H: FromBytes + KnownLayout + Immutable + Unaligned>(
+    query: &Query,
+    diag: &mut DiagSocket,
+    request: &dyn Emitable,
+    table: &'static str,
+    decode: for<'a> fn(&DiagMsg<'a, H>) -> Result<Option<Socket<'a>>, DecodeError>,
+    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+) -> Result<DumpStatus, QueryError> {
+    diag.dump(SOCK_DIAG_BY_FAMILY, request, |payload| {
+        let msg =
+            DiagMsg::<H>::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
+        let socket = decode(&msg).map_err(|source| QueryError::Decode { table, source })?;
+        if let Some(socket) = socket.filter(|s| query.tables.contains(s.netid)) {
+            query.deliver(&socket, sink)?;
+        }
+        Ok(())
+    })
 }
 
 /// Whether [`destroy`] can close `socket`: the kernel closes TCP, UDP and raw sockets.
@@ -451,17 +463,7 @@ fn unix_table(
     }
     let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.unix_show;
     let request = unix::dump_request(query.states.bits(), show);
-    let table = "unix";
-    let result = diag.dump(SOCK_DIAG_BY_FAMILY, &request, |payload| {
-        let msg =
-            UnixDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
-        let socket =
-            decode::unix_socket(&msg).map_err(|source| QueryError::Decode { table, source })?;
-        if let Some(socket) = socket.filter(|s| wanted(s.netid)) {
-            query.deliver(&socket, sink)?;
-        }
-        Ok::<(), QueryError>(())
-    });
+    let result = diag_table(query, diag, &request, "unix", decode::unix_socket, sink);
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
