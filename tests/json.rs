@@ -107,7 +107,7 @@ fn records_are_the_rows_of_the_table() {
 }
 
 /// The keys of a JSON object, in the order they were written.
-struct Keys(Vec<String>);
+pub struct Keys(pub Vec<String>);
 
 impl<'de> serde::Deserialize<'de> for Keys {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Keys, D::Error> {

@@ -721,3 +721,32 @@ fn packet_and_netlink_from_proc_match_ss() {
     .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The base keys of packet and netlink records, in order: later versions may add keys, never
+/// rename or remove one.
+#[test]
+fn the_packet_and_netlink_schema_is_stable() {
+    let table = LinkTable::new();
+    let out = table.ns.output(
+        crate::util::SOCKSCOPE,
+        &["--json", "-0", "-f", "netlink", "-a"],
+    );
+    let keys: Vec<crate::json::Keys> = serde_json::from_slice(&out.stdout).unwrap();
+    let base = ["netid", "state", "recv_q", "send_q", "inode", "family"];
+    let packet: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["protocol", "interface"])
+        .collect();
+    let netlink: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["protocol", "portid", "peer_portid", "peer_group"])
+        .collect();
+    for record in &keys {
+        let names: Vec<&str> = record.0.iter().map(String::as_str).collect();
+        assert!(names == packet || names == netlink, "{names:?}");
+    }
+    assert!(keys.iter().any(|k| k.0.len() == packet.len()));
+    assert!(keys.iter().any(|k| k.0.len() == netlink.len()));
+}
