@@ -35,7 +35,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -o -e -m -i -O -b -p -T -j -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --cgroup --inet-sockopt --processes --threads --json --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help --version demo help"
+            opts="-n -r -a -l -B -H -o -e -m -i -O -b -Z -z -p -T -j -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --context --contexts --tipcinfo --cgroup --inet-sockopt --processes --threads --json --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help --version demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

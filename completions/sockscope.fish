@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw K/kill force M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns D/diag= from-dump= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos b/bpf Z/context z/contexts tipcinfo cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw K/kill force M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns D/diag= from-dump= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -50,6 +50,9 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s i -l info -d 'Show 
 complete -c sockscope -n "__fish_sockscope_needs_command" -s O -l oneline -d 'Print each socket\'s details on its line instead of on indented lines below it'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l tos -d 'Show the IPv4 type of service, the IPv6 traffic class and the net_cls class id (or the SO_PRIORITY when there is none)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s b -l bpf -d 'Show the classic BPF filter attached to each packet socket, one instruction at a time (code jt jf k)'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s Z -l context -d 'Show the SELinux security context of the processes (-p) holding each socket'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s z -l contexts -d 'Like -Z, with the sockets\' own contexts too'
+complete -c sockscope -n "__fish_sockscope_needs_command" -l tipcinfo -d 'Show TIPC socket details; TIPC sockets are not decoded yet, so this changes nothing'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l cgroup -d 'Show the cgroup v2 the socket belongs to'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'

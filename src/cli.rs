@@ -98,6 +98,21 @@ pub struct Cli {
     #[arg(short = 'b', long = "bpf")]
     pub bpf: bool,
 
+    /// Show the SELinux security context of the processes (-p) holding each socket
+    ///
+    /// As ss does, this fails when SELinux is not enabled. sockscope cannot show SELinux
+    /// contexts yet: where SELinux is enabled it says so.
+    #[arg(short = 'Z', long = "context")]
+    pub context: bool,
+
+    /// Like -Z, with the sockets' own contexts too
+    #[arg(short = 'z', long = "contexts")]
+    pub contexts: bool,
+
+    /// Show TIPC socket details; TIPC sockets are not decoded yet, so this changes nothing
+    #[arg(long = "tipcinfo")]
+    pub tipcinfo: bool,
+
     /// Show the cgroup v2 the socket belongs to
     #[arg(long = "cgroup")]
     pub cgroup: bool,

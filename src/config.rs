@@ -41,6 +41,10 @@ pub enum ConfigError {
          (for example -K dport = :8080), or add --force to close them all"
     )]
     KillWithoutFilter,
+    #[error("SELinux is not enabled")]
+    SelinuxDisabled,
+    #[error("sockscope cannot show SELinux contexts (-Z, -z) yet")]
+    SelinuxContexts,
     #[error("-N all lists sockets only; it cannot be combined with {0}")]
     AllNamespacesWith(&'static str),
     #[error("-D records the TCP table only, and the tables selected do not include it")]
@@ -64,6 +68,8 @@ impl ConfigError {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
             ConfigError::FilterFile { .. }
+            | ConfigError::SelinuxDisabled
+            | ConfigError::SelinuxContexts
             | ConfigError::DumpRead { .. }
             | ConfigError::Dump { .. } => 1,
             ConfigError::JsonSummaryAndListing
@@ -383,6 +389,16 @@ impl Config {
         } else {
             None
         };
+        if cli.context || cli.contexts {
+            // ss's test: the SELinux file system is mounted.
+            return Err(
+                if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+                    ConfigError::SelinuxContexts
+                } else {
+                    ConfigError::SelinuxDisabled
+                },
+            );
+        }
         if cli.kill && query.filter.is_none() && !cli.force {
             return Err(ConfigError::KillWithoutFilter);
         }

@@ -194,6 +194,25 @@ fn bad_options_are_one_line_errors() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// -Z and -z fail as ss fails where SELinux is off (and say they cannot help where it is on).
+#[test]
+fn selinux_contexts_fail_as_in_ss() {
+    let ns = Netns::new();
+    let selinux = std::path::Path::new("/sys/fs/selinux/enforce").exists();
+    for flag in ["-tlZ", "-xz"] {
+        let ss = ns.output("ss", &[flag]);
+        let ours = ns.output(SOCKSCOPE, &[flag]);
+        assert_eq!(ours.status.code(), Some(1), "{flag}");
+        assert!(ours.stdout.is_empty());
+        if selinux {
+            assert!(text(&ours.stderr).contains("cannot show SELinux contexts"));
+        } else {
+            assert_eq!(ss.status.code(), ours.status.code(), "{flag}");
+            assert_eq!(text(&ours.stderr), "sockscope: SELinux is not enabled\n");
+        }
+    }
+}
+
 #[test]
 fn version_and_help() {
     let ns = Netns::new();
