@@ -12,6 +12,7 @@ use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 pub mod bytecode;
+pub mod events;
 pub mod inet;
 pub mod netlink;
 pub mod tcp;
