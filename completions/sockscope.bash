@@ -35,7 +35,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -o -e -m -i -O -p -T -j -s -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --cgroup --inet-sockopt --processes --threads --json --summary --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo help"
+            opts="-n -r -a -l -B -H -o -e -m -i -O -p -T -j -E -s -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos cgroup inet-sockopt p/processes T/threads j/json s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
+    string join \n n/numeric r/resolve a/all l/listening B/bound-inactive H/no-header o/options e/extended m/memory i/info O/oneline tos cgroup inet-sockopt p/processes T/threads j/json E/events s/summary 4/ipv4 6/ipv6 t/tcp u/udp w/raw x/unix f/family= A/query= F/filter= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -51,6 +51,7 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Sh
 complete -c sockscope -n "__fish_sockscope_needs_command" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s T -l threads -d 'Like -p, with each thread of a process listed as an owner of its own (tid=)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s j -l json -d 'Print the sockets as a JSON array of records instead of a table'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s E -l events -d 'Print TCP and UDP sockets as the kernel destroys them, until interrupted'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s s -l summary -d 'Show how many sockets there are, from the kernel\'s counters, without listing any'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s 6 -l ipv6 -d 'Show only IPv6 sockets (the same as -f inet6)'

@@ -10,6 +10,7 @@ use clap::{CommandFactory, FromArgMatches};
 use crate::cli::{Cli, Command, DemoArgs};
 use crate::config::{Config, ConfigError, Format, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
+use crate::events;
 use crate::procnet::ProcError;
 use crate::procs::Processes;
 use crate::query;
@@ -39,7 +40,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            list(&config)?;
+            if config.events {
+                events::follow(&config)?;
+            } else {
+                list(&config)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -119,6 +119,15 @@ pub struct Cli {
     #[arg(short = 'j', long)]
     pub json: bool,
 
+    /// Print TCP and UDP sockets as the kernel destroys them, until interrupted
+    ///
+    /// The kernel announces each socket it frees; the table and family options and the filter
+    /// expression choose which are shown, states do not (a destroyed TCP socket is closed:
+    /// UNCONN). Each row is printed as it comes; with --json, one JSON record per line. Ctrl-C
+    /// or SIGTERM ends it with status 0.
+    #[arg(short = 'E', long = "events")]
+    pub events: bool,
+
     /// Show how many sockets there are, from the kernel's counters, without listing any
     ///
     /// The counts come from /proc/net/sockstat, sockstat6 and snmp, as for ss -s, so this stays

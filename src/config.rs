@@ -10,6 +10,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 use crate::cli::{Cli, FamilyArg};
+use crate::events;
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
 use crate::query::{self, Query};
@@ -33,6 +34,8 @@ pub enum ConfigError {
         "--json cannot show the summary (-s) and a listing together; run sockscope once for each"
     )]
     JsonSummaryAndListing,
+    #[error("-E shows destroyed TCP and UDP sockets only; the kernel reports no others")]
+    NoDestroyEvents,
 }
 
 impl ConfigError {
@@ -42,7 +45,7 @@ impl ConfigError {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
             ConfigError::FilterFile { .. } => 1,
-            ConfigError::JsonSummaryAndListing => 2,
+            ConfigError::JsonSummaryAndListing | ConfigError::NoDestroyEvents => 2,
             _ => 255,
         }
     }
@@ -56,6 +59,8 @@ pub struct Config {
     pub summary: Option<SummaryMode>,
     /// Whose descriptors to read for the Process column (`-p`, `-T`); none without them.
     pub processes: Option<Scope>,
+    /// `-E`: follow destroyed sockets instead of listing the table.
+    pub events: bool,
 }
 
 /// What `-s` shows. As in ss, the summary is followed by a listing only when a table or a
@@ -269,11 +274,15 @@ impl Config {
         } else {
             None
         };
+        if cli.events && events::groups(&query).is_empty() {
+            return Err(ConfigError::NoDestroyEvents);
+        }
         Ok(Config {
             query,
             output,
             summary,
             processes,
+            events: cli.events,
         })
     }
 }
