@@ -6,6 +6,7 @@ mod util;
 mod bytecode;
 mod demo;
 mod details;
+mod events;
 mod filter;
 mod generated;
 mod json;
