@@ -20,4 +20,5 @@ pub mod render;
 pub mod socket;
 pub mod summary;
 pub mod term;
+pub mod watch;
 pub mod wire;
