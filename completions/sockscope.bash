@@ -22,11 +22,17 @@ _sockscope() {
             sockscope,help)
                 cmd="sockscope__subcmd__help"
                 ;;
+            sockscope,watch)
+                cmd="sockscope__subcmd__watch"
+                ;;
             sockscope__subcmd__help,demo)
                 cmd="sockscope__subcmd__help__subcmd__demo"
                 ;;
             sockscope__subcmd__help,help)
                 cmd="sockscope__subcmd__help__subcmd__help"
+                ;;
+            sockscope__subcmd__help,watch)
+                cmd="sockscope__subcmd__help__subcmd__watch"
                 ;;
             *)
                 ;;
@@ -35,7 +41,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -o -e -m -i -O -p -T -j -E -s -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo help"
+            opts="-n -r -a -l -B -H -o -e -m -i -O -p -T -j -E -s -4 -6 -t -u -w -x -f -A -F -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help --version demo watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,7 +101,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__help)
-            opts="demo help"
+            opts="demo watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,6 +135,70 @@ _sockscope() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__help__subcmd__watch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__watch)
+            opts="-n -r -a -l -B -H -o -e -m -i -O -p -T -j -E -s -4 -6 -t -u -w -x -f -A -F -h --interval --count --jsonl --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --unix --family --socket --query --filter --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --family)
+                    COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

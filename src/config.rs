@@ -36,6 +36,8 @@ pub enum ConfigError {
     JsonSummaryAndListing,
     #[error("-E shows destroyed TCP and UDP sockets only; the kernel reports no others")]
     NoDestroyEvents,
+    #[error("watch does not take {0}")]
+    NotInWatch(String),
 }
 
 impl ConfigError {
@@ -45,7 +47,9 @@ impl ConfigError {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
             ConfigError::FilterFile { .. } => 1,
-            ConfigError::JsonSummaryAndListing | ConfigError::NoDestroyEvents => 2,
+            ConfigError::JsonSummaryAndListing
+            | ConfigError::NoDestroyEvents
+            | ConfigError::NotInWatch(_) => 2,
             _ => 255,
         }
     }
