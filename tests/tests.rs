@@ -13,3 +13,4 @@ mod json;
 mod listing;
 mod processes;
 mod summary;
+mod watch;

@@ -17,6 +17,8 @@ use super::netns::wait_bounded;
 
 pub struct Pty {
     master: File,
+    /// The terminal's settings before the child started.
+    initial: libc::termios,
     child: Child,
     output: Arc<Mutex<Vec<u8>>>,
     reader: Option<std::thread::JoinHandle<()>>,
@@ -47,6 +49,12 @@ impl Pty {
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
         // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
         let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        // SAFETY: tcgetattr fills the zeroed struct for the terminal just opened.
+        let mut initial: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(
+            unsafe { libc::tcgetattr(master.as_raw_fd(), &mut initial) },
+            0
+        );
         let io = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup the terminal"));
         command
             .stdin(io(&slave))
@@ -78,6 +86,7 @@ impl Pty {
         });
         Pty {
             master,
+            initial,
             child,
             output,
             reader: Some(reader),
@@ -129,6 +138,11 @@ impl Pty {
         // SAFETY: TIOCSWINSZ reads a winsize from the pointer, which lives for the call.
         let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
         assert_eq!(rc, 0, "resizing the terminal");
+    }
+
+    /// The terminal's settings before the child started.
+    pub fn initial_termios(&self) -> libc::termios {
+        self.initial
     }
 
     /// The terminal's current settings, as the child left them.
