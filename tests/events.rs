@@ -78,17 +78,18 @@ pub fn churn() {
     drop(listener);
 }
 
-/// Waits until `read` gives the same text twice, 300 ms apart (bounded).
-fn settled(mut read: impl FnMut() -> String) -> String {
+/// Waits until `read` has given the same texts for 200 ms (at most 5 s) and returns them.
+fn settled(mut read: impl FnMut() -> (String, String)) -> (String, String) {
     let deadline = Instant::now() + Duration::from_secs(5);
-    let mut last = read();
+    let (mut last, mut since) = (read(), Instant::now());
     loop {
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(20));
         let now = read();
-        if now == last || Instant::now() > deadline {
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if since.elapsed() >= Duration::from_millis(200) || Instant::now() > deadline {
             return now;
         }
-        last = now;
     }
 }
 
@@ -122,8 +123,7 @@ fn compare(args: &[&str]) {
     let printed = collect(&mut ours);
     wait_subscribed(&ns, 2);
     ns.run(churn);
-    let ss_text = settled(|| ss.text());
-    let ours_text = settled(|| text(&printed.lock().unwrap()));
+    let (ss_text, ours_text) = settled(|| (ss.text(), text(&printed.lock().unwrap())));
     ss.signal(libc::SIGINT);
     // SAFETY: kill(2) on the pid of the child this test started.
     unsafe { libc::kill(ours.id() as libc::pid_t, libc::SIGINT) };

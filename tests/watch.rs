@@ -189,54 +189,60 @@ fn a_connection_from_start_to_end() {
 }
 
 /// A connection opened and closed between two looks still shows: the kernel's destroy events
-/// report both ends. With the default states a destroyed TCP socket may live on as a
-/// FIN-WAIT-2 or TIME-WAIT entry, so the next look decides; with states that rule those out
-/// the removal is reported at once.
+/// report both ends, as sockets no look listed.
+fn between_two_looks(args: &[&str], within: Duration) {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55000").unwrap());
+    let mut watch = Stream::start(&ns, args);
+    wait_subscribed(&ns, 1);
+    let started = Instant::now();
+    let cport = ns.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55000").unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let cport = port(&client);
+        drop(client);
+        drop(server);
+        cport
+    });
+    for (local, peer) in [(55000, cport), (cport, 55000)] {
+        let removed = watch.until("a removal", |e| about(e, "removed", local, peer));
+        assert_eq!(removed["source"], "destroy", "{removed}");
+        assert_eq!(removed["lifetime_ms"], Value::Null, "{removed}");
+    }
+    assert!(
+        started.elapsed() < within,
+        "{args:?}: {:?}",
+        started.elapsed()
+    );
+    let events = watch.stop();
+    assert!(
+        !events.iter().any(|e| e["type"] == "added"),
+        "{args:?}: {events:?}"
+    );
+}
+
+/// With the default states a destroyed TCP socket may live on as a FIN-WAIT-2 or TIME-WAIT
+/// entry, so the next look decides.
 #[test]
 fn a_connection_between_two_looks() {
-    for (args, within) in [
-        (&["--interval", "1", "-t", ":55000"][..], 5),
-        (
-            &[
-                "--interval",
-                "30",
-                "-t",
-                "state",
-                "established",
-                "( sport = :55000 or dport = :55000 )",
-            ][..],
-            2,
-        ),
-    ] {
-        let ns = Netns::new();
-        let listener = ns.run(|| TcpListener::bind("127.0.0.1:55000").unwrap());
-        let mut watch = Stream::start(&ns, args);
-        wait_subscribed(&ns, 1);
-        let started = Instant::now();
-        let cport = ns.run(|| {
-            let client = TcpStream::connect("127.0.0.1:55000").unwrap();
-            let (server, _) = listener.accept().unwrap();
-            let cport = port(&client);
-            drop(client);
-            drop(server);
-            cport
-        });
-        for (local, peer) in [(55000, cport), (cport, 55000)] {
-            let removed = watch.until("a removal", |e| about(e, "removed", local, peer));
-            assert_eq!(removed["source"], "destroy", "{removed}");
-            assert_eq!(removed["lifetime_ms"], Value::Null, "{removed}");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(within),
-            "{args:?}: {:?}",
-            started.elapsed()
-        );
-        let events = watch.stop();
-        assert!(
-            !events.iter().any(|e| e["type"] == "added"),
-            "{args:?}: {events:?}"
-        );
-    }
+    between_two_looks(&["--interval", "1", "-t", ":55000"], Duration::from_secs(5));
+}
+
+/// With states that rule those entries out, the removal is reported at once, long before
+/// the next look.
+#[test]
+fn a_connection_between_two_looks_reported_at_once() {
+    between_two_looks(
+        &[
+            "--interval",
+            "30",
+            "-t",
+            "state",
+            "established",
+            "( sport = :55000 or dport = :55000 )",
+        ],
+        Duration::from_secs(2),
+    );
 }
 
 /// `--count N` ends the watch after N looks (each followed by a tick) with status 0.

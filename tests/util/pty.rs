@@ -73,6 +73,12 @@ impl Pty {
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        // The command keeps its copies of the terminal until told otherwise; the reader sees
+        // the end only once the child holds the last ones.
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         drop(slave);
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut from = master.try_clone().expect("dup the terminal");
