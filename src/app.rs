@@ -7,11 +7,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{CommandFactory, FromArgMatches};
+use clap::{ArgMatches, FromArgMatches};
 
-use crate::cli::{Cli, Command, DemoArgs};
+use crate::cli::{self, Cli, Command, DemoArgs, WatchArgs};
 use crate::config::{Config, ConfigError, Format, Namespaces, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
+use crate::events;
 use crate::filter;
 use crate::netns::{self, Home, Visit};
 use crate::procnet::ProcError;
@@ -23,16 +24,18 @@ use crate::render::table::TableRenderer;
 use crate::socket::{Netid, OwnedSocket};
 use crate::summary::{self, Counters, Summary};
 use crate::term;
+use crate::watch::{self, WatchOptions};
 use crate::wire::netlink::{DiagError, DiagSocket};
 
 /// Output is written in blocks of this size.
 const OUTPUT_BUFFER: usize = 64 * 1024;
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let matches = Cli::command().get_matches();
+    let matches = cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
     match &cli.command {
         Some(Command::Demo(args)) => demo(args),
+        Some(Command::Watch(args)) => watch(args, &matches),
         None => {
             // First of all, as in ss: everything after runs inside the namespace.
             if let Namespaces::Named(name) = Namespaces::of(&cli) {
@@ -48,9 +51,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            match &config.record {
-                Some(path) => record(&config, path)?,
-                None => list(&config)?,
+            if config.events {
+                events::follow(&config)?;
+            } else if let Some(path) = &config.record {
+                record(&config, path)?;
+            } else {
+                list(&config)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -70,6 +76,44 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         // As a shell reports a program stopped by SIGINT.
         Ending::Interrupted => ExitCode::from(130),
     })
+}
+
+fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+    let sub = matches
+        .subcommand_matches("watch")
+        .expect("parsed as watch");
+    if let Some(option) = cli::refused_in_watch(sub) {
+        return Err(ConfigError::NotInWatch(option).into());
+    }
+    // The listing options, parsed where watch took them.
+    let mut listing = Cli::from_arg_matches(sub).map_err(|e| e.exit())?;
+    listing.expression = watch::expand_shorthand(std::mem::take(&mut listing.expression));
+    let config = Config::new(&listing, sub)?;
+    let options = WatchOptions {
+        interval: args.interval,
+        count: args.count,
+        jsonl: args.jsonl,
+        title: title(),
+    };
+    watch::run(&config, &options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The command line, for the live view's title: `sockscope watch -t :55000`.
+fn title() -> String {
+    let mut title = "sockscope".to_owned();
+    for arg in std::env::args_os().skip(1) {
+        let arg = arg.to_string_lossy();
+        title.push(' ');
+        if arg.is_empty() || arg.contains(char::is_whitespace) {
+            title.push('\'');
+            title.push_str(&arg);
+            title.push('\'');
+        } else {
+            title.push_str(&arg);
+        }
+    }
+    title
 }
 
 /// Prints the socket usage summary on standard output, after a warning for each counters file

@@ -139,6 +139,15 @@ pub struct Cli {
     #[arg(short = 'j', long)]
     pub json: bool,
 
+    /// Print TCP and UDP sockets as the kernel destroys them, until interrupted
+    ///
+    /// The kernel announces each socket it frees; the table and family options and the filter
+    /// expression choose which are shown, states do not (a destroyed TCP socket is closed:
+    /// UNCONN). Each row is printed as it comes; with --json, one JSON record per line. Ctrl-C
+    /// or SIGTERM ends it with status 0.
+    #[arg(short = 'E', long = "events")]
+    pub events: bool,
+
     /// Show how many sockets there are, from the kernel's counters, without listing any
     ///
     /// The counts come from /proc/net/sockstat, sockstat6 and snmp, as for ss -s, so this stays
@@ -305,6 +314,35 @@ pub enum Command {
     /// and both ends closing. After each step it lists its own sockets through sock_diag, as
     /// sockscope always does, and says in a few words what changed and why.
     Demo(DemoArgs),
+
+    /// Follow sockets over time: see them arrive, change state, fill their queues and go away
+    ///
+    /// Takes the listing options (-t, -u, -4, -l, -a, -A, -f, -n, -e, -o, -m, -i, ...) and a
+    /// filter, as a listing does; `:PORT` alone is short for `( sport = :PORT or dport = :PORT
+    /// )`. Every interval sockscope looks at the table once (one sock_diag request per table
+    /// and family, the filter compiled for the kernel) and compares it with the last look by
+    /// socket cookie: sockets added, changed (state, Recv-Q, Send-Q, and with -i the bytes in
+    /// and out per second) and removed. Between looks it listens to the kernel's socket-destroy
+    /// events, so a TCP or UDP connection that opens and closes between two looks is still
+    /// reported, when it could have been in the states asked for (a destroyed TCP socket with a
+    /// peer was connected, one without was listening or bound). A TCP socket that closes first
+    /// lives on as FIN-WAIT-2 or TIME-WAIT under the same cookie, so its destruction is
+    /// reported at the next look, as a change of state if that look lists it.
+    ///
+    /// The detail options (-e, -o, -m, -i, --tos, --cgroup, --inet-sockopt) add their fields to
+    /// the JSON records (see sockscope(8)); the live view shows the columns, and with -i the
+    /// bytes in and out per second.
+    ///
+    /// On a terminal the table is redrawn in place, changed cells in reverse video, with a log
+    /// of what happened under it and a summary line; q, Ctrl-C or SIGTERM end it and put the
+    /// terminal back. Otherwise, or with --jsonl, it prints one JSON object per line, flushed
+    /// at once: {"type":"snapshot","time":T,"sockets":[...]} first, then
+    /// {"type":"added"|"changed"|"removed","time":T,"socket":{...}} as they happen (changed
+    /// with "changes":{"field":[before,after]}, removed with "source":"destroy"|"poll" and
+    /// "lifetime_ms"), and {"type":"tick","time":T,"count":N} after each look. Times are RFC
+    /// 3339 in UTC with milliseconds; sockets are --json records.
+    #[command(args_override_self = true)]
+    Watch(WatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +372,103 @@ pub struct DemoArgs {
     pub pause: bool,
 }
 
+/// `watch`'s own options. It takes the listing options too: [`command`] adds them.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Seconds between two looks at the table (fractions allowed, at least 0.01)
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+
+    /// Stop after N intervals
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Print JSON lines even on a terminal (the default elsewhere)
+    #[arg(long)]
+    pub jsonl: bool,
+}
+
+/// `--interval`: a number of seconds, from 0.01 to a day.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.01..=86_400.0).contains(&seconds) {
+        return Err("the interval must be from 0.01 to 86400 seconds".to_owned());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// The listing options `watch` takes, by id. It refuses the others (they are hidden there):
+/// `-s`, `-j`, `-H`, `-O`, `-p`, `-T`, `-r`, `-E`, `-K`, `-N`, `-D`, `--from-dump`, `-Z`,
+/// `-z`, and whatever options come later until they are added here.
+pub const WATCH_OPTIONS: [&str; 29] = [
+    "numeric",
+    "all",
+    "listening",
+    "bound_inactive",
+    "timers",
+    "extended",
+    "memory",
+    "info",
+    "tos",
+    "cgroup",
+    "inet_sockopt",
+    "ipv4",
+    "ipv6",
+    "tcp",
+    "udp",
+    "raw",
+    "mptcp",
+    "sctp",
+    "dccp",
+    "unix",
+    "packet",
+    "vsock",
+    "tipc",
+    "xdp",
+    "bpf",
+    "family",
+    "query",
+    "filter_file",
+    "expression",
+];
+
+/// The command line: [`Cli`], with the listing options added to `watch`.
+pub fn command() -> clap::Command {
+    let top = Cli::command();
+    let listing: Vec<clap::Arg> = top
+        .get_arguments()
+        .map(|arg| {
+            let arg = arg.clone();
+            if WATCH_OPTIONS.contains(&arg.get_id().as_str()) {
+                arg
+            } else {
+                arg.hide(true)
+            }
+        })
+        .collect();
+    top.mut_subcommand("watch", |watch| watch.args(listing))
+}
+
+/// The first option given to `watch` that it refuses, as it is spelled.
+pub fn refused_in_watch(matches: &clap::ArgMatches) -> Option<String> {
+    Cli::command()
+        .get_arguments()
+        .filter(|arg| {
+            let id = arg.get_id().as_str();
+            !WATCH_OPTIONS.contains(&id)
+                && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|arg| match (arg.get_long(), arg.get_short()) {
+            (Some(long), _) => format!("--{long}"),
+            (None, Some(short)) => format!("-{short}"),
+            (None, None) => arg.get_id().to_string(),
+        })
+        .next()
+}
+
 /// The families `-f` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FamilyArg {
@@ -358,7 +493,7 @@ pub enum FamilyArg {
 /// The man pages, by file name: sockscope(8) and one per subcommand, generated from the same
 /// definition as `--help`.
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
-    let command = Cli::command();
+    let command = command();
     let mut pages = vec![("sockscope.8".to_owned(), man_page())];
     for sub in command.get_subcommands() {
         let name = format!("sockscope-{}", sub.get_name());
@@ -381,7 +516,7 @@ const MAN_DATE: &str = "2026-11-24";
 
 /// The main man page.
 fn man_page() -> Vec<u8> {
-    let command = Cli::command();
+    let command = command();
     let man = clap_mangen::Man::new(command)
         .section("8")
         .date(MAN_DATE)
@@ -561,6 +696,7 @@ combined; 255, as in ss, for a filter that does not parse, an unknown state name
 unknown \fB\-A\fR table.
 .SH SEE ALSO
 .BR sockscope-demo (8),
+.BR sockscope-watch (8),
 .BR ss (8),
 .BR sock_diag (7),
 .BR netstat (8)
@@ -568,7 +704,7 @@ unknown \fB\-A\fR table.
 
 /// Shell completions, generated from the same definition as `--help`.
 pub fn completions(shell: Shell) -> Vec<u8> {
-    let mut command = Cli::command();
+    let mut command = command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "sockscope", &mut out);
     out
@@ -576,10 +712,45 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use clap::FromArgMatches;
+
     use super::*;
 
     #[test]
     fn verify_cli() {
-        Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn watch_takes_the_listing_options() {
+        let matches = command()
+            .try_get_matches_from(["sockscope", "watch", "-tn", "--interval", "0.5", ":22"])
+            .unwrap();
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        let Some(Command::Watch(args)) = &cli.command else {
+            panic!("not watch: {cli:?}")
+        };
+        assert_eq!(args.interval, std::time::Duration::from_millis(500));
+        let sub = matches.subcommand_matches("watch").unwrap();
+        let listing = Cli::from_arg_matches(sub).unwrap();
+        assert!(listing.tcp && listing.numeric && !listing.udp);
+        assert_eq!(listing.expression, [":22"]);
+        assert_eq!(refused_in_watch(sub), None);
+        let sub = |args: &[&str]| {
+            let matches = command()
+                .try_get_matches_from(["sockscope", "watch"].iter().chain(args))
+                .unwrap();
+            refused_in_watch(matches.subcommand_matches("watch").unwrap())
+        };
+        assert_eq!(sub(&["-t", "-s"]), Some("--summary".to_owned()));
+        assert_eq!(sub(&["-p"]), Some("--processes".to_owned()));
+        for bad in ["0", "0.001", "-1", "nan", "inf", "x", "100000"] {
+            assert!(
+                command()
+                    .try_get_matches_from(["sockscope", "watch", "--interval", bad])
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 }

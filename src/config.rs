@@ -15,6 +15,7 @@ use clap::parser::ValueSource;
 
 use crate::cli::{Cli, FamilyArg};
 use crate::dump::{Dump, DumpError};
+use crate::events;
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
 use crate::query::Query;
@@ -59,6 +60,12 @@ pub enum ConfigError {
         #[source]
         source: DumpError,
     },
+    #[error("-E shows destroyed TCP and UDP sockets only; the kernel reports no others")]
+    NoDestroyEvents,
+    #[error("watch does not take {0}")]
+    NotInWatch(String),
+    #[error("-E follows the kernel's events; it cannot be combined with {0}")]
+    EventsWith(&'static str),
 }
 
 impl ConfigError {
@@ -76,7 +83,10 @@ impl ConfigError {
             | ConfigError::KillWithoutFilter
             | ConfigError::AllNamespacesWith(_)
             | ConfigError::RecordWithoutTcp
-            | ConfigError::DumpWithoutTcp => 2,
+            | ConfigError::DumpWithoutTcp
+            | ConfigError::NoDestroyEvents
+            | ConfigError::EventsWith(_)
+            | ConfigError::NotInWatch(_) => 2,
             _ => 255,
         }
     }
@@ -96,6 +106,8 @@ pub struct Config {
     pub all_namespaces: bool,
     /// `-D`: write the TCP table's raw replies here (`-`: standard output) instead of listing.
     pub record: Option<PathBuf>,
+    /// `-E`: follow destroyed sockets instead of listing the table.
+    pub events: bool,
 }
 
 /// The network namespaces `-N` asks for.
@@ -366,6 +378,9 @@ impl Config {
             if cli.kill {
                 return Err(ConfigError::AllNamespacesWith("-K"));
             }
+            if cli.events {
+                return Err(ConfigError::AllNamespacesWith("-E"));
+            }
         }
         let tcp_dump = dump_path.map(|p| read_dump(&p)).transpose()?;
         let bytecode = filter.expr.as_ref().and_then(filter::compile);
@@ -402,6 +417,19 @@ impl Config {
         if cli.kill && query.filter.is_none() && !cli.force {
             return Err(ConfigError::KillWithoutFilter);
         }
+        if cli.events && events::groups(&query).is_empty() {
+            return Err(ConfigError::NoDestroyEvents);
+        }
+        if cli.events {
+            let other = [
+                (cli.kill, "-K"),
+                (cli.diag.is_some(), "-D"),
+                (query.tcp_dump.is_some(), "a dump to read"),
+            ];
+            if let Some((_, option)) = other.into_iter().find(|(given, _)| *given) {
+                return Err(ConfigError::EventsWith(option));
+            }
+        }
         Ok(Config {
             query,
             output,
@@ -410,6 +438,7 @@ impl Config {
             kill: cli.kill,
             all_namespaces,
             record: cli.diag.clone(),
+            events: cli.events,
         })
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use socket2::{Domain, Protocol, SockAddr, Socket as Sock, Type};
 
 use crate::config::{Format, Output};
-use crate::filter::{self, Context, ParseOptions, Source};
+use crate::filter::{self, ParseOptions, Source};
 use crate::netns;
 use crate::query::{self, Query};
 use crate::render::Renderer;
@@ -126,23 +126,16 @@ impl<'o, W: Write> Walk<'o, W> {
         // The listing filter is built only once the port is known (with --port 0 the kernel
         // picks it), in `watch_port`.
         let table = if options.udp { Netid::Udp } else { Netid::Tcp };
-        let query = Query {
-            tables: [table].into_iter().collect(),
-            families: FamilySet::single(Family::Inet),
-            states: if options.udp {
-                StateSet::ALL
-            } else {
-                StateSet::ALL.with(TcpState::BoundInactive)
-            },
-            inet_extensions: 0,
-            unix_show: 0,
-            packet_show: 0,
-            netlink_show: 0,
-            filter: None,
-            bytecode: None,
-            context: Context::from_system(),
-            tcp_dump: None,
+        let states = if options.udp {
+            StateSet::ALL
+        } else {
+            StateSet::ALL.with(TcpState::BoundInactive)
         };
+        let query = Query::new(
+            [table].into_iter().collect(),
+            FamilySet::single(Family::Inet),
+            states,
+        );
         Ok(Walk {
             options,
             out,

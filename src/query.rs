@@ -52,6 +52,24 @@ pub struct Query {
 }
 
 impl Query {
+    /// A query for the sockets of `tables` in `families` and `states`, with no details, no
+    /// filter, and the ephemeral port range of this namespace.
+    pub fn new(tables: NetidSet, families: FamilySet, states: StateSet) -> Query {
+        Query {
+            tables,
+            families,
+            states,
+            inet_extensions: 0,
+            unix_show: 0,
+            packet_show: 0,
+            netlink_show: 0,
+            filter: None,
+            bytecode: None,
+            context: Context::from_system(),
+            tcp_dump: None,
+        }
+    }
+
     /// Hands `socket` to `sink` if the filter accepts it.
     fn deliver(
         &self,
@@ -77,7 +95,9 @@ pub enum QueryError {
     },
     #[error(transparent)]
     Proc(#[from] ProcError),
-    #[error(transparent)]
+    /// Writing the listing failed: kept as the error's source, so that a closed standard
+    /// output is still recognised as one up the chain.
+    #[error("writing the listing")]
     Output(#[from] io::Error),
 }
 

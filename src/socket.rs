@@ -566,7 +566,7 @@ pub struct UnixEndpoints<'a> {
 
 /// What a packet socket listens to: an ethertype (`ETH_P_ALL`, 3, for every one) on one
 /// device, or on all of them when `ifindex` is 0. Packet sockets have no peer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PacketEndpoints {
     /// The ethertype, in host order.
     pub protocol: u16,
@@ -576,7 +576,7 @@ pub struct PacketEndpoints {
 /// A netlink socket's address: its protocol (`NETLINK_ROUTE`, ...) and port id (0 for the
 /// kernel's socket; a process's first socket usually gets its pid), and where a connected
 /// socket sends by default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NetlinkEndpoints {
     pub protocol: u8,
     pub portid: u32,

@@ -1,5 +1,5 @@
-//! The terminal: its width, single keys without Enter, and Ctrl-C that lets the program put the
-//! terminal back before it leaves.
+//! The terminal: its size and resizes, single keys without Enter, and Ctrl-C that lets the
+//! program put the terminal back before it leaves.
 
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +14,41 @@ pub fn width() -> Option<usize> {
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
     (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+/// The size of the terminal on standard output, as (columns, rows), if it is one and says.
+pub fn size() -> Option<(usize, usize)> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    // SAFETY: as in `width`.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (rc == 0 && size.ws_col > 0 && size.ws_row > 0)
+        .then_some((usize::from(size.ws_col), usize::from(size.ws_row)))
+}
+
+static RESIZED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_resize(_: libc::c_int) {
+    RESIZED.store(true, Ordering::SeqCst);
+}
+
+/// Catches SIGWINCH from now on: a resized terminal makes [`resized`] true once and interrupts
+/// a blocking wait.
+pub fn catch_resize() {
+    // SAFETY: as in `catch_interrupts`.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_resize as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGWINCH, &action, std::ptr::null_mut());
+    }
+}
+
+/// Whether the terminal was resized since the last call.
+pub fn resized() -> bool {
+    RESIZED.swap(false, Ordering::SeqCst)
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

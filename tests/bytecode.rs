@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use sockscope::filter::{self, Context, Expr, ParseOptions, Source};
+use sockscope::filter::{self, Expr, ParseOptions, Source};
 use sockscope::query::{self, Query};
 use sockscope::socket::{Family, FamilySet, Netid, NetidSet, StateSet};
 use sockscope::wire::bytecode::Bytecode;
@@ -108,17 +108,13 @@ fn selected(
     bytecode: Option<&Bytecode>,
 ) -> BTreeSet<(Netid, u64)> {
     let query = Query {
-        tables: [Netid::Tcp, Netid::Udp].into_iter().collect::<NetidSet>(),
-        families: FamilySet::single(Family::Inet).with(Family::Inet6),
-        states: StateSet::ALL,
-        inet_extensions: 0,
-        unix_show: 0,
-        packet_show: 0,
-        netlink_show: 0,
         filter: filter.cloned(),
         bytecode: bytecode.cloned(),
-        context: Context::from_system(),
-        tcp_dump: None,
+        ..Query::new(
+            [Netid::Tcp, Netid::Udp].into_iter().collect::<NetidSet>(),
+            FamilySet::single(Family::Inet).with(Family::Inet6),
+            StateSet::ALL,
+        )
     };
     let mut sockets = BTreeSet::new();
     query::run(&query, diag, &mut |s| {

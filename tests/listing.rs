@@ -179,6 +179,47 @@ fn a_closed_stdout_ends_quietly_on_a_large_table() {
     assert_eq!(text(&out.stderr), "");
 }
 
+/// Past 65536 rows the table is written while the kernel is still being read: a closed
+/// stdout then shows up in the middle of the listing, and must end it just as quietly.
+#[test]
+fn a_closed_stdout_ends_quietly_while_streaming() {
+    let ns = Netns::new();
+    ns.output(
+        "sysctl",
+        &["-qw", "net.ipv4.ip_local_port_range=1024 65000"],
+    );
+    // TIME-WAIT entries need no descriptors: 90000 of them fit under any open-files limit
+    // (and each reused port pair replaces an entry, so more than 65536 are left).
+    ns.run(|| {
+        let listeners: Vec<std::net::TcpListener> = (0..3)
+            .map(|i| std::net::TcpListener::bind(("127.0.0.1", 7000 + i)).unwrap())
+            .collect();
+        for i in 0..90_000u32 {
+            let listener = &listeners[(i % 3) as usize];
+            let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            // The side that closes first keeps the TIME-WAIT entry.
+            drop(client);
+            drop(server);
+        }
+    });
+    let rows = ns
+        .output(SOCKSCOPE, &["-tanH", "state", "time-wait"])
+        .stdout;
+    assert!(
+        text(&rows).lines().count() > 65536,
+        "too few TIME-WAIT entries"
+    );
+    let script = format!("{SOCKSCOPE} -tan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
+    let out = ns.output("bash", &["-c", &script]);
+    assert!(
+        text(&out.stdout).ends_with("status 0\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stderr), "");
+}
+
 #[test]
 fn bad_options_are_one_line_errors() {
     let ns = Netns::new();

@@ -135,7 +135,9 @@ fn inet(
         if flags.memory {
             write_memory(out, details.skmem, details.meminfo);
         }
-        if let Some(bytes) = details.tcp_info.filter(|_| flags.info) {
+        // tcp_info comes only when -i asks for it, except in destroy events (-E), which
+        // always carry it: ss then prints it with -m too.
+        if let Some(bytes) = details.tcp_info.filter(|_| flags.info || flags.memory) {
             // As in ss, the negotiated options come with -o (which -e implies).
             let options = flags.timers || flags.extended;
             write_tcp_info(out, socket, bytes, numeric, options);

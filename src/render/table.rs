@@ -230,9 +230,10 @@ impl<W: Write> TableRenderer<W> {
         rows.end_field(NETID);
         rows.text.extend_from_slice(socket.state.name().as_bytes());
         rows.end_field(STATE);
-        push_number(&mut rows.text, socket.recv_q);
+        // ss prints the queues as signed numbers: a destroyed UDP socket's Send-Q is -1.
+        push_number(&mut rows.text, socket.recv_q as i32);
         rows.end_field(RECV_Q);
-        push_number(&mut rows.text, socket.send_q);
+        push_number(&mut rows.text, socket.send_q as i32);
         rows.end_field(SEND_Q);
         match socket.endpoints {
             Endpoints::Inet(ends) => self.push_inet(socket.netid, &ends),
@@ -429,6 +430,17 @@ impl<W: Write> TableRenderer<W> {
         }
         self.rows.clear();
         Ok(())
+    }
+
+    /// Prints the rows held so far (the header first, the first time) with widths fitted to
+    /// everything seen, and flushes: a stream of sockets (`-E`) shows each row as it comes, its
+    /// columns growing when a row is wider, as ss's do.
+    pub fn print_held(&mut self) -> io::Result<()> {
+        self.print_rows()?;
+        // ss prints each streamed row on its own, so no later row makes it measure this row's
+        // Process cell.
+        self.rows.unmeasured = 0;
+        self.out.flush()
     }
 }
 

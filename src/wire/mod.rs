@@ -12,6 +12,7 @@ use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator}
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub mod bytecode;
+pub mod events;
 pub mod inet;
 pub mod mptcp;
 pub mod netlink;

@@ -6,6 +6,7 @@
 pub mod fixture;
 pub mod holder;
 pub mod netns;
+pub mod pty;
 
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,256 @@
+//! `-E`: destroyed sockets, compared with ss -E following the same namespace.
+//!
+//! Both tools join the kernel's destroy groups and receive the same messages, so the rows
+//! must be the same, detail for detail. ss is run on a terminal: through a pipe it holds its
+//! output until it is killed, and loses it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::netns::wait_bounded;
+use crate::util::pty::Pty;
+use crate::util::{Netns, SOCKSCOPE, text};
+
+/// Waits (bounded) until `count` processes of the namespace have joined a sock_diag
+/// multicast group, as /proc/net/netlink shows them.
+pub fn wait_subscribed(ns: &Netns, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let table = ns.run(|| std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap());
+        let joined = table
+            .lines()
+            .skip(1)
+            .filter(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.get(1) == Some(&"4") && fields.get(3).is_some_and(|g| *g != "00000000")
+            })
+            .count();
+        if joined >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {joined} of {count} listeners joined the destroy groups:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits (bounded) until `ready` has `n` bytes to read.
+fn wait_readable(ready: &TcpStream, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut buf = [0u8; 64];
+    while ready.peek(&mut buf).unwrap_or(0) < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Sockets of every kind the destroy groups report, opened and closed one after the other:
+/// a connection closed with data unread, an IPv6 client of an IPv4-mapped address, a UDP
+/// socket with a datagram waiting, a connected IPv6 UDP socket, and a listener with a
+/// connection still in its queue.
+pub fn churn() {
+    let listener = TcpListener::bind("127.0.0.1:55000").unwrap();
+    let mut client = TcpStream::connect("127.0.0.1:55000").unwrap();
+    let (server, _) = listener.accept().unwrap();
+    std::io::Write::write_all(&mut client, b"0123456789").unwrap();
+    wait_readable(&server, 10);
+    drop(server);
+    drop(client);
+    let mapped = SocketAddr::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped().into(), 55000);
+    let queued = TcpStream::connect(mapped).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    drop(queued);
+    let udp = UdpSocket::bind("127.0.0.1:5353").unwrap();
+    udp.send_to(b"hello", "127.0.0.1:5353").unwrap();
+    let mut buf = [0u8; 8];
+    udp.peek_from(&mut buf).unwrap();
+    drop(udp);
+    let udp6 = UdpSocket::bind("[::1]:5354").unwrap();
+    udp6.connect("[::1]:5353").unwrap();
+    drop(udp6);
+    std::thread::sleep(Duration::from_millis(20));
+    drop(listener);
+}
+
+/// Waits until `read` has given the same texts for 200 ms (at most 5 s) and returns them.
+fn settled(mut read: impl FnMut() -> (String, String)) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let (mut last, mut since) = (read(), Instant::now());
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = read();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if since.elapsed() >= Duration::from_millis(200) || Instant::now() > deadline {
+            return now;
+        }
+    }
+}
+
+/// Collects a child's standard output on a thread.
+pub fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
+    let mut stdout = child.stdout.take().unwrap();
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let into = Arc::clone(&printed);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+            into.lock().unwrap().extend_from_slice(&buffer[..n]);
+        }
+    });
+    printed
+}
+
+/// Runs `ss -E ARGS` and `sockscope -E ARGS` side by side through [`churn`] and compares what
+/// they printed.
+fn compare(args: &[&str]) {
+    let ns = Netns::new();
+    let mut ss = Pty::spawn(ns.command("ss").arg("-E").args(args), 0, 0);
+    let mut ours = ns
+        .command(SOCKSCOPE)
+        .arg("-E")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let printed = collect(&mut ours);
+    wait_subscribed(&ns, 2);
+    ns.run(churn);
+    let (ss_text, ours_text) = settled(|| (ss.text(), text(&printed.lock().unwrap())));
+    ss.signal(libc::SIGINT);
+    // SAFETY: kill(2) on the pid of the child this test started.
+    unsafe { libc::kill(ours.id() as libc::pid_t, libc::SIGINT) };
+    let status = wait_bounded(&mut ours, Duration::from_secs(5));
+    ss.wait(Duration::from_secs(5));
+    let mut stderr = String::new();
+    ours.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        status.success(),
+        "sockscope -E {args:?}: {status:?} {stderr}"
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+    crate::eqnice!(ss_text, ours_text);
+}
+
+#[test]
+fn rows_are_ss_rows() {
+    compare(&["-n"]);
+    compare(&["-en"]);
+}
+
+#[test]
+fn details_are_ss_details() {
+    // Destroy messages always carry tcp_info; ss prints it with -i and with -m.
+    compare(&["-tin"]);
+    compare(&["-tmo", "-n"]);
+}
+
+#[test]
+fn tables_families_and_filters_choose() {
+    compare(&["-6n"]);
+    compare(&["-uan"]);
+    compare(&["-4n", "sport", "=", ":55000"]);
+}
+
+/// The header comes with the first event, even when the filter rejects it, and states do not
+/// filter (State is hidden for a single state, as in a listing).
+#[test]
+fn header_and_states_as_in_ss() {
+    compare(&["-n", "dport", "=", ":55000"]);
+    compare(&["-tn", "state", "established"]);
+}
+
+/// With --json each destroyed socket is one record on one line, as soon as it is destroyed;
+/// SIGTERM ends it with status 0.
+#[test]
+fn json_lines() {
+    let ns = Netns::new();
+    let mut child = ns
+        .command(SOCKSCOPE)
+        .args(["-E", "-t", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    wait_subscribed(&ns, 1);
+    let _kept = ns.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:55000").unwrap();
+        let mut client = TcpStream::connect("127.0.0.1:55000").unwrap();
+        let (server, _) = listener.accept().unwrap();
+        std::io::Write::write_all(&mut client, b"0123456789").unwrap();
+        wait_readable(&server, 10);
+        drop(server);
+        (listener, client)
+    });
+    // The line is there before anything else happens: it is flushed as it is printed.
+    let line = lines.next().unwrap().unwrap();
+    let record: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(record["netid"], "tcp", "{line}");
+    assert_eq!(record["state"], "UNCONN", "{line}");
+    assert_eq!(record["recv_q"], 10, "{line}");
+    assert_eq!(record["local_port"], 55000, "{line}");
+    assert_eq!(record["inode"], 0, "{line}");
+    // SAFETY: kill(2) on the pid of the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = wait_bounded(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+    assert!(lines.next().is_none());
+}
+
+/// A closed standard output ends -E quietly at the next event.
+#[test]
+fn a_closed_pipe_ends_it() {
+    let ns = Netns::new();
+    let mut child = ns
+        .command(SOCKSCOPE)
+        .args(["-E", "-H", "-u"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_subscribed(&ns, 1);
+    drop(child.stdout.take());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        ns.run(|| drop(UdpSocket::bind("127.0.0.1:0").unwrap()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = wait_bounded(&mut child, Duration::from_secs(5));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status:?} {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// Unix and raw sockets have no destroy events: asking -E for them alone is an error, where
+/// ss waits for events that never come.
+#[test]
+fn tables_without_events_are_an_error() {
+    let ns = Netns::new();
+    for args in [&["-E", "-x"][..], &["-E", "-w"], &["-E", "-A", "unix"]] {
+        let out = ns.output(SOCKSCOPE, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "sockscope: -E shows destroyed TCP and UDP sockets only; the kernel reports no \
+             others\n"
+        );
+    }
+}
