@@ -2,12 +2,13 @@
 //! on /dev/null and stderr inherited, and prints one line on stdout:
 //!
 //! ```text
-//! status=exit:0 wall_us=48213 maxrss_kib=3712
+//! status=exit:0 wall_us=48213 maxrss_kib=3712 cpu_us=40120
 //! ```
 //!
 //! `status` is `exit:N`, `signal:N`, or `timeout` when COMMAND ran longer than SECS and was
 //! killed. `wall_us` is the wall time from just before the spawn to the reaping of the child,
-//! `maxrss_kib` the child's peak resident set size as wait4() reports it.
+//! `maxrss_kib` the child's peak resident set size and `cpu_us` its user and system time, as
+//! wait4() reports them.
 //!
 //! The benchmark runner uses this instead of GNU time so that its results do not depend on
 //! which `time` a machine has. Like GNU time, the peak RSS includes a floor: the kernel counts
@@ -38,10 +39,11 @@ fn main() -> ExitCode {
     match measure(command, timeout) {
         Ok(m) => {
             println!(
-                "status={} wall_us={} maxrss_kib={}",
+                "status={} wall_us={} maxrss_kib={} cpu_us={}",
                 m.status,
                 m.wall.as_micros(),
-                m.maxrss_kib
+                m.maxrss_kib,
+                m.cpu_us
             );
             ExitCode::SUCCESS
         }
@@ -78,6 +80,8 @@ struct Measurement {
     status: String,
     wall: Duration,
     maxrss_kib: i64,
+    /// User and system time together.
+    cpu_us: i64,
 }
 
 fn measure(command: &[String], timeout: Option<Duration>) -> io::Result<Measurement> {
@@ -137,5 +141,10 @@ fn measure(command: &[String], timeout: Option<Duration>) -> io::Result<Measurem
         status,
         wall,
         maxrss_kib: usage.ru_maxrss,
+        cpu_us: micros(usage.ru_utime) + micros(usage.ru_stime),
     })
+}
+
+fn micros(time: libc::timeval) -> i64 {
+    time.tv_sec * 1_000_000 + time.tv_usec
 }
