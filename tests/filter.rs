@@ -304,6 +304,13 @@ fn malformed_filters() {
         ),
         ("dst 127.0.0.1/33", 1, ""),
         ("dst ::1", 1, ""),
+        (
+            "src inet6:127.0.0.1",
+            1,
+            "sockscope: filter: \"127.0.0.1\" is an IPv4 address, where the filter's family is \
+             IPv6 at 1:5\n",
+        ),
+        ("dst inet:[::1]:22", 1, ""),
         ("dport = :nosuchservice", 1, ""),
         (
             "dport = :99999",

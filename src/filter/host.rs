@@ -107,15 +107,33 @@ pub fn hosts(
     if address.is_empty() || address == "*" {
         return Ok(vec![host(family, None)]);
     }
+    // As in ss, an address of the other family than the one named (`inet6:`) or implied
+    // (`-6`, `-f inet6`) is an error, not a condition nothing can match.
+    let literal_of = |literal: IpFamily| match family {
+        Some(family) if family != literal => {
+            let name = |f| match f {
+                IpFamily::V4 => "IPv4",
+                IpFamily::V6 => "IPv6",
+            };
+            error(format!(
+                "\"{address}\" is an {} address, where the filter's family is {}",
+                name(literal),
+                name(family)
+            ))
+        }
+        _ => Ok(()),
+    };
     if let Some(inner) = address.strip_prefix('[') {
         let inner = inner.strip_suffix(']').unwrap_or(inner);
         let (ip, len) = with_prefix_len(inner, 128, |a| a.parse::<Ipv6Addr>().ok())
             .ok_or_else(|| HostError(format!("\"{address}\" is not an IPv6 address")))?;
+        literal_of(IpFamily::V6)?;
         return Ok(vec![host(Some(IpFamily::V6), Some((IpAddr::V6(ip), len)))]);
     }
     if address.starts_with(|c: char| c.is_ascii_digit()) {
         let (ip, len) = with_prefix_len(address, 32, parse_ipv4)
             .ok_or_else(|| HostError(format!("\"{address}\" is not an IPv4 address")))?;
+        literal_of(IpFamily::V4)?;
         return Ok(vec![host(Some(IpFamily::V4), Some((IpAddr::V4(ip), len)))]);
     }
     // A host name: ss looks up IPv4 addresses unless told otherwise.
