@@ -9,11 +9,12 @@ use std::io;
 use std::sync::Arc;
 
 use netlink_packet_core::{DecodeError, Emitable};
+use zerocopy::byteorder::U16;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 use crate::decode;
 use crate::dump::Dump;
-use crate::filter::{Context, Expr};
+use crate::filter::{Context, End, Expr};
 use crate::procnet::{self, ProcError};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::wire::DiagMsg;
@@ -67,6 +68,21 @@ impl Query {
             bytecode: None,
             context: Context::from_system(),
             tcp_dump: None,
+        }
+    }
+
+    /// Has the kernel drop most of what the filter rejects from the `netid` table: the
+    /// bytecode, and, for TCP and UDP, the ports every match has, in the request's socket id.
+    /// The kernel compares those first, before it runs the bytecode or even takes a reference
+    /// on the socket, which on a large table makes a port filter several times cheaper (ss
+    /// sends the bytecode alone). The socket id's ports are not tried on other tables, whose
+    /// "port" may mean something else (a raw socket's protocol).
+    fn filter_in_kernel<'q>(&'q self, netid: Netid, request: &mut InetDiagRequest<'q>) {
+        request.bytecode = self.bytecode.as_ref().map(Bytecode::as_bytes);
+        if let (Some(filter), Netid::Tcp | Netid::Udp) = (&self.filter, netid) {
+            let port = |end| U16::new(filter.required_port(end).unwrap_or(0));
+            request.header.id.sport = port(End::Local);
+            request.header.id.dport = port(End::Peer);
         }
     }
 
@@ -365,7 +381,7 @@ fn tcp_table(
         query.inet_extensions,
     );
     request.compat = true;
-    request.bytecode = query.bytecode.as_ref().map(Bytecode::as_bytes);
+    query.filter_in_kernel(Netid::Tcp, &mut request);
     let mut stash = Vec::new();
     let mut overflowed = false;
     let mut delivered = false;
@@ -437,7 +453,7 @@ fn inet_table(
         // raw_diag reads this byte as the protocol to match; IPPROTO_RAW means any.
         request.header.raw_protocol = protocol;
     }
-    request.bytecode = query.bytecode.as_ref().map(Bytecode::as_bytes);
+    query.filter_in_kernel(netid, &mut request);
     let table = netid.name();
     let mut delivered = false;
     let mut dump = |request: &InetDiagRequest<'_>, delivered: &mut bool| {
@@ -531,7 +547,7 @@ pub fn record(query: &Query, diag: &mut DiagSocket) -> Result<(), QueryError> {
             query.states.bits(),
             query.inet_extensions,
         );
-        request.bytecode = query.bytecode.as_ref().map(Bytecode::as_bytes);
+        query.filter_in_kernel(Netid::Tcp, &mut request);
         let ignore = |_: &[u8]| Ok::<(), QueryError>(());
         match diag.dump(SOCK_DIAG_BY_FAMILY, &request, ignore) {
             // As when listing: an older kernel may refuse the filter; the dump then holds

@@ -209,6 +209,38 @@ fn state_filters() {
     assert_filters_match(&table, "-x", &["state listening", "exclude established"]);
 }
 
+/// Filters every match of which has one port: sockscope sends that port in the request's
+/// socket id as well as in the bytecode, and the kernel compares it first. These check that
+/// its comparison keeps every socket ss lists, in every state, over both requests for the TCP
+/// table (one walk for both IP versions, or one per version) and for UDP.
+#[test]
+fn ports_every_match_has() {
+    let table = RichTable::new();
+    let tcp = [
+        "dport = :5000",
+        "sport = :5000",
+        "sport = :5001",
+        "dport = :5001",
+        "sport = :5002",
+        "sport = :8080",
+        "dport = :8080",
+        "src 127.0.0.1:5000",
+        "dport = :5000 and sport >= :1024",
+        "( dport = :5000 or dport = :5000 ) and src 127.0.0.1",
+        "dport = :5000 or dport = :5001",
+        "sport = :5000 and dport = :5000",
+        "sport = :22 and not dport = :22",
+    ];
+    for args in ["-tan", "-4tan", "-6tan", "-tan state time-wait"] {
+        assert_filters_match(&table, args, &tcp);
+    }
+    assert_filters_match(
+        &table,
+        "-uan",
+        &["dport = :53", "sport = :53", "sport = :5353"],
+    );
+}
+
 #[test]
 fn unix_names_match_as_globs() {
     let table = RichTable::new();

@@ -332,4 +332,37 @@ mod tests {
             compile(&expr("sport = :22"))
         );
     }
+
+    /// The ports sent in the request's socket id: only where every match has that port.
+    #[test]
+    fn required_ports() {
+        let ports = |filter: &str| {
+            let source = Source::Args(vec![filter.to_owned()]);
+            let expr = parse(&source, &ParseOptions::default())
+                .unwrap()
+                .expr
+                .unwrap();
+            (
+                expr.required_port(End::Local),
+                expr.required_port(End::Peer),
+            )
+        };
+        assert_eq!(ports("dport = :5000"), (None, Some(5000)));
+        assert_eq!(ports("sport == :22"), (Some(22), None));
+        assert_eq!(ports("src 127.0.0.1:80"), (Some(80), None));
+        assert_eq!(ports("dst 127.0.0.1"), (None, None));
+        assert_eq!(
+            ports("( sport = :22 ) and dport = :5000"),
+            (Some(22), Some(5000))
+        );
+        assert_eq!(ports("src 10.0.0.1 and dport = :443"), (None, Some(443)));
+        assert_eq!(ports("dport = :443 or dport = :443"), (None, Some(443)));
+        assert_eq!(ports("dport = :443 or dport = :80"), (None, None));
+        assert_eq!(ports("dport = :443 or src 10.0.0.1"), (None, None));
+        assert_eq!(ports("sport = :22 or dport = :22"), (None, None));
+        assert_eq!(ports("dport != :443"), (None, None));
+        assert_eq!(ports("not dport = :443"), (None, None));
+        assert_eq!(ports("dport >= :443"), (None, None));
+        assert_eq!(ports("dport = :0"), (None, None));
+    }
 }

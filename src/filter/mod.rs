@@ -117,6 +117,27 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// The port that every inet socket the expression matches has at `end`, if there is one
+    /// (`dport = :443`, or an `and` with it on either side). The kernel compares a port named
+    /// in the request's socket id before it reads anything else of a socket or runs the
+    /// bytecode, so on a large table this is the cheapest filter there is.
+    pub fn required_port(&self, end: End) -> Option<u16> {
+        match self {
+            Expr::And(left, right) => left.required_port(end).or_else(|| right.required_port(end)),
+            Expr::Or(left, right) => {
+                let port = left.required_port(end)?;
+                (right.required_port(end) == Some(port)).then_some(port)
+            }
+            Expr::Not(_) => None,
+            Expr::Cond(Cond::Host(at, Host::Inet(host))) if *at == end => {
+                host.port.filter(|&port| port != 0)
+            }
+            Expr::Cond(_) => None,
+        }
+    }
+}
+
 impl std::ops::Not for Expr {
     type Output = Expr;
 
