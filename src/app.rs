@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use anyhow::{Context, bail};
 use clap::{ArgMatches, FromArgMatches};
@@ -141,17 +142,17 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
         .processes
         .map(Processes::scan)
         .transpose()
-        .context("finding the processes that hold sockets")?;
-    let partial = processes.as_ref().is_some_and(Processes::partial);
+        .context("finding the processes that hold sockets")?
+        .map(Rc::new);
     let screen_width = term::width();
     let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     let mut renderer: Box<dyn Renderer> = match config.output.format {
         Format::Table => Box::new(
-            TableRenderer::new(out, &config.output, screen_width).with_processes(processes),
+            TableRenderer::new(out, &config.output, screen_width).with_processes(processes.clone()),
         ),
-        Format::Json => {
-            Box::new(JsonRenderer::new(out, config.output.details).with_processes(processes))
-        }
+        Format::Json => Box::new(
+            JsonRenderer::new(out, config.output.details).with_processes(processes.clone()),
+        ),
     };
     let warnings = if config.all_namespaces {
         list_namespaces(config, renderer.as_mut())?
@@ -180,7 +181,7 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             names.join("/")
         );
     }
-    if partial {
+    if processes.is_some_and(|p| p.owners_may_be_missing()) {
         let _ = writeln!(
             io::stderr(),
             "sockscope: warning: permission denied reading the file descriptors of some \

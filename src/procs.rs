@@ -20,8 +20,10 @@
 //!
 //! Processes come and go during the scan; one that vanishes is skipped. A directory we may not
 //! read (another user's process, without root) is skipped too, and the result is marked
-//! [`partial`](Processes::partial) so that the caller can say so once.
+//! [`partial`](Processes::partial) so that the caller can say so once, when a socket it
+//! showed had no owner ([`owners_may_be_missing`](Processes::owners_may_be_missing)).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -94,6 +96,8 @@ pub struct Processes {
     /// Per inode, the index in `fds` of the last descriptor met.
     last: HashMap<u64, u32, BuildHasherDefault<InodeHasher>>,
     partial: bool,
+    /// Whether [`owners`](Processes::owners) was asked for a socket no descriptor was found for.
+    ownerless_asked: Cell<bool>,
 }
 
 impl Processes {
@@ -134,9 +138,13 @@ impl Processes {
 
     /// The holders of the socket `inode`, in the order ss prints them.
     pub fn owners(&self, inode: u64) -> Owners<'_> {
+        let next = self.last.get(&inode).copied().unwrap_or(NONE);
+        if next == NONE && inode != 0 {
+            self.ownerless_asked.set(true);
+        }
         Owners {
             processes: self,
-            next: self.last.get(&inode).copied().unwrap_or(NONE),
+            next,
         }
     }
 
@@ -144,6 +152,13 @@ impl Processes {
     /// that their sockets show no owner.
     pub fn partial(&self) -> bool {
         self.partial
+    }
+
+    /// Whether a socket shown so far may have had owners we could not see: some processes
+    /// could not be read, and some socket looked up had none. A listing whose sockets all
+    /// showed their owners needs no warning, however many processes were unreadable.
+    pub fn owners_may_be_missing(&self) -> bool {
+        self.partial && self.ownerless_asked.get()
     }
 
     /// How many socket descriptors the scan found.

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::rc::Rc;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -28,7 +29,7 @@ pub struct JsonRenderer<W: Write> {
     records: u64,
     details: DetailFlags,
     /// Who holds each socket, for the `processes` field (`-p`, `-T`).
-    processes: Option<Processes>,
+    processes: Option<Rc<Processes>>,
     /// The namespace of the sockets now arriving, for the `netns` field (`-N all`).
     netns: Option<Box<str>>,
 }
@@ -46,7 +47,7 @@ impl<W: Write> JsonRenderer<W> {
     }
 
     /// Adds each socket's owners from `processes`, read by the caller before the listing.
-    pub fn with_processes(mut self, processes: Option<Processes>) -> JsonRenderer<W> {
+    pub fn with_processes(mut self, processes: Option<Rc<Processes>>) -> JsonRenderer<W> {
         self.processes = processes;
         self
     }
@@ -58,7 +59,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
             .write_all(if self.records == 0 { b"[\n" } else { b",\n" })?;
         self.records += 1;
         let record = Record::new(socket, &mut self.names, self.details)
-            .with_processes(self.processes.as_ref())
+            .with_processes(self.processes.as_deref())
             .with_netns(self.netns.as_deref());
         serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
     }

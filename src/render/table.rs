@@ -12,6 +12,7 @@
 
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 
 use super::names::Names;
 use super::{Renderer, details};
@@ -177,7 +178,7 @@ pub struct TableRenderer<W: Write> {
     /// Reused for formatting details, so that they allocate nothing per socket.
     scratch: String,
     /// Who holds each socket, for the Process column (`-p`, `-T`).
-    processes: Option<Processes>,
+    processes: Option<Rc<Processes>>,
     /// The namespace of the sockets now arriving, for the Netns column (`-N all`).
     netns: Box<str>,
 }
@@ -216,7 +217,7 @@ impl<W: Write> TableRenderer<W> {
     }
 
     /// Fills the Process column from `processes`, read by the caller before the listing.
-    pub fn with_processes(mut self, processes: Option<Processes>) -> TableRenderer<W> {
+    pub fn with_processes(mut self, processes: Option<Rc<Processes>>) -> TableRenderer<W> {
         self.processes = processes;
         self
     }
