@@ -115,9 +115,7 @@ impl Expr {
     pub fn or(self, other: Expr) -> Expr {
         Expr::Or(Box::new(self), Box::new(other))
     }
-}
 
-impl Expr {
     /// The port that every inet socket the expression matches has at `end`, if there is one
     /// (`dport = :443`, or an `and` with it on either side). The kernel compares a port named
     /// in the request's socket id before it reads anything else of a socket or runs the
