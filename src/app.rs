@@ -123,8 +123,12 @@ fn show_summary(
     (counters, problems): (Counters, Vec<ProcError>),
     format: Format,
 ) -> anyhow::Result<()> {
-    for problem in &problems {
-        let _ = writeln!(io::stderr(), "sockscope: warning: {problem}");
+    for problem in problems {
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: {:#}",
+            anyhow::Error::new(problem)
+        );
     }
     let summary = Summary::from_counters(&counters);
     let mut out = BufWriter::new(io::stdout().lock());

@@ -54,7 +54,7 @@ pub enum ConfigError {
     DumpWithoutTcp,
     #[error("cannot read the dump {path}: {message}")]
     DumpRead { path: String, message: String },
-    #[error("cannot read the dump {path}: {source}")]
+    #[error("cannot read the dump {path}")]
     Dump {
         path: String,
         #[source]

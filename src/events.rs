@@ -122,7 +122,7 @@ pub fn follow(config: &Config) -> anyhow::Result<()> {
 pub enum EventError {
     #[error(transparent)]
     Diag(#[from] DiagError),
-    #[error("cannot decode a destroyed {table} socket from the kernel: {source}")]
+    #[error("cannot decode a destroyed {table} socket from the kernel")]
     Decode {
         table: &'static str,
         #[source]

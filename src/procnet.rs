@@ -17,7 +17,7 @@ use crate::socket::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]

@@ -54,7 +54,7 @@ pub struct Owner<'p> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read the process list in {}: {source}", path.display())]
+#[error("cannot read the process list in {}", path.display())]
 pub struct ScanError {
     path: PathBuf,
     #[source]

@@ -103,7 +103,7 @@ impl Query {
 pub enum QueryError {
     #[error(transparent)]
     Diag(#[from] DiagError),
-    #[error("cannot decode a {table} socket from the kernel: {source}")]
+    #[error("cannot decode a {table} socket from the kernel")]
     Decode {
         table: &'static str,
         #[source]

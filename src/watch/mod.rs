@@ -77,8 +77,10 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
             Ok(events) => Some(events),
             Err(e) => {
                 warning = Some(format!(
-                    "cannot subscribe to the kernel's socket-destroy events ({e}); watching by \
-                     looking only, so a socket that opens and closes between two looks is missed"
+                    "cannot subscribe to the kernel's socket-destroy events ({:#}); watching \
+                     by looking only, so a socket that opens and closes between two looks is \
+                     missed",
+                    anyhow::Error::new(e)
                 ));
                 None
             }

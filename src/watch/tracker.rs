@@ -153,7 +153,7 @@ pub enum TrackError {
     Query(#[from] QueryError),
     #[error(transparent)]
     Diag(#[from] DiagError),
-    #[error("cannot decode a destroyed {table} socket from the kernel: {source}")]
+    #[error("cannot decode a destroyed {table} socket from the kernel")]
     Decode {
         table: &'static str,
         #[source]

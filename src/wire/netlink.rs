@@ -32,18 +32,18 @@ const INITIAL_BUFFER: usize = 64 * 1024;
 /// What can go wrong talking to the kernel.
 #[derive(Debug, thiserror::Error)]
 pub enum DiagError {
-    #[error("cannot open a sock_diag netlink socket: {0}")]
+    #[error("cannot open a sock_diag netlink socket")]
     Open(#[source] io::Error),
-    #[error("sending a sock_diag request failed: {0}")]
+    #[error("sending a sock_diag request failed")]
     Send(#[source] io::Error),
-    #[error("receiving from the kernel failed: {0}")]
+    #[error("receiving from the kernel failed")]
     Receive(#[source] io::Error),
     /// The kernel answered with `NLMSG_ERROR`, or ended the dump with an error code.
     #[error("the kernel refused the request: {}", io::Error::from_raw_os_error(*errno))]
     Kernel { errno: i32 },
     #[error("cannot write the dump")]
     Record(#[source] io::Error),
-    #[error("malformed netlink message at byte {offset} of a {len}-byte reply: {source}")]
+    #[error("malformed netlink message at byte {offset} of a {len}-byte reply")]
     Malformed {
         offset: usize,
         len: usize,
