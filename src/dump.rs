@@ -15,13 +15,10 @@ use std::fmt;
 
 use crate::decode;
 use crate::socket::Netid;
-use crate::wire::inet::InetDiagMsg;
+use crate::wire::inet::{InetDiagMsg, TCPDIAG_GETSOCK};
 use crate::wire::netlink::{
-    NETLINK_HEADER_LEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, SOCK_DIAG_BY_FAMILY,
+    NETLINK_HEADER_LEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, SOCK_DIAG_BY_FAMILY, leading_i32,
 };
-
-/// The reply type of the older `TCPDIAG_GETSOCK` request, which ss sent before Linux 3.3.
-const TCPDIAG_GETSOCK: u16 = 18;
 
 /// Why a file is not a dump sockscope can read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -186,10 +183,6 @@ fn message_at(bytes: &[u8], offset: usize) -> Result<(Message<'_>, usize), DumpE
         },
         next,
     ))
-}
-
-fn leading_i32(payload: &[u8]) -> Option<i32> {
-    Some(i32::from_ne_bytes(payload.get(..4)?.try_into().ok()?))
 }
 
 #[cfg(test)]

@@ -14,10 +14,9 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
-use netlink_packet_core::NetlinkBuffer;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
-use super::netlink::{DiagError, SOCK_DIAG_BY_FAMILY};
+use super::netlink::{DiagError, SOCK_DIAG_BY_FAMILY, messages};
 
 /// `SKNLGRP_*`: the sock_diag multicast groups.
 pub const SKNLGRP_NONE: u32 = 0;
@@ -154,18 +153,8 @@ impl DestroyEvents {
             else {
                 continue;
             };
-            let mut offset = 0;
-            while offset < len {
-                let start = offset;
-                let message =
-                    NetlinkBuffer::new_checked(&self.buffer[start..len]).map_err(|source| {
-                        DiagError::Malformed {
-                            offset: start,
-                            len,
-                            source,
-                        }
-                    })?;
-                offset += (message.length() as usize + 3) & !3;
+            for message in messages(&self.buffer[..len]) {
+                let (_, message) = message?;
                 if message.message_type() == SOCK_DIAG_BY_FAMILY {
                     drained.messages += 1;
                     on_message(group, message.payload())?;

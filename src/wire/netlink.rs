@@ -157,20 +157,10 @@ impl DiagSocket {
         let mut status = DumpStatus::default();
         loop {
             let len = self.receive()?;
-            let mut offset = 0;
             let mut ours = false;
             let mut done = false;
-            while offset < len {
-                let start = offset;
-                let message =
-                    NetlinkBuffer::new_checked(&self.buffer[start..len]).map_err(|source| {
-                        DiagError::Malformed {
-                            offset: start,
-                            len,
-                            source,
-                        }
-                    })?;
-                offset += align4(message.length() as usize);
+            for message in messages(&self.buffer[..len]) {
+                let (start, message) = message?;
                 if message.sequence_number() != sequence {
                     continue;
                 }
@@ -276,7 +266,37 @@ const fn align4(len: usize) -> usize {
     (len + 3) & !3
 }
 
-fn leading_i32(payload: &[u8]) -> Option<i32> {
+/// The netlink messages of one datagram, in order, each with its offset. A message whose
+/// header does not fit, or that claims more bytes than follow, is an error, and the last item.
+pub(crate) fn messages(
+    datagram: &[u8],
+) -> impl Iterator<Item = Result<(usize, NetlinkBuffer<&[u8]>), DiagError>> {
+    let len = datagram.len();
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        if offset >= len {
+            return None;
+        }
+        let start = offset;
+        Some(match NetlinkBuffer::new_checked(&datagram[start..]) {
+            Ok(message) => {
+                offset += align4(message.length() as usize);
+                Ok((start, message))
+            }
+            Err(source) => {
+                offset = len;
+                Err(DiagError::Malformed {
+                    offset: start,
+                    len,
+                    source,
+                })
+            }
+        })
+    })
+}
+
+/// The error code at the start of an `NLMSG_ERROR` or `NLMSG_DONE` payload.
+pub(crate) fn leading_i32(payload: &[u8]) -> Option<i32> {
     let bytes = payload.get(..4)?;
     Some(i32::from_ne_bytes(bytes.try_into().ok()?))
 }
