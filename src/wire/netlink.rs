@@ -300,3 +300,42 @@ pub(crate) fn leading_i32(payload: &[u8]) -> Option<i32> {
     let bytes = payload.get(..4)?;
     Some(i32::from_ne_bytes(bytes.try_into().ok()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(kind: u16, payload: &[u8]) -> Vec<u8> {
+        let len = NETLINK_HEADER_LEN + payload.len();
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&(len as u32).to_ne_bytes());
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(&[0; 10]);
+        bytes.extend_from_slice(payload);
+        bytes.resize(align4(len), 0);
+        bytes
+    }
+
+    /// Messages come out padded apart, with their offsets; one cut short is an error, and the
+    /// last item.
+    #[test]
+    fn messages_of_a_datagram() {
+        let mut datagram = message(SOCK_DIAG_BY_FAMILY, b"abcde");
+        datagram.extend(message(NLMSG_DONE, &0i32.to_ne_bytes()));
+        let whole = datagram.len();
+        datagram.extend(&message(SOCK_DIAG_BY_FAMILY, b"cut")[..18]);
+        let mut walk = messages(&datagram);
+        let (offset, first) = walk.next().unwrap().unwrap();
+        assert_eq!((offset, first.message_type()), (0, SOCK_DIAG_BY_FAMILY));
+        assert_eq!(first.payload(), b"abcde");
+        let (offset, second) = walk.next().unwrap().unwrap();
+        assert_eq!((offset, second.message_type()), (24, NLMSG_DONE));
+        match walk.next() {
+            Some(Err(DiagError::Malformed { offset, len, .. })) => {
+                assert_eq!((offset, len), (whole, datagram.len()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(walk.next().is_none());
+    }
+}
