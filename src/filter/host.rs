@@ -110,17 +110,11 @@ pub fn hosts(
     // As in ss, an address of the other family than the one named (`inet6:`) or implied
     // (`-6`, `-f inet6`) is an error, not a condition nothing can match.
     let literal_of = |literal: IpFamily| match family {
-        Some(family) if family != literal => {
-            let name = |f| match f {
-                IpFamily::V4 => "IPv4",
-                IpFamily::V6 => "IPv6",
-            };
-            error(format!(
-                "\"{address}\" is an {} address, where the filter's family is {}",
-                name(literal),
-                name(family)
-            ))
-        }
+        Some(family) if family != literal => error(format!(
+            "\"{address}\" is an {} address, where the filter's family is {}",
+            literal.name(),
+            family.name()
+        )),
         _ => Ok(()),
     };
     if let Some(inner) = address.strip_prefix('[') {
@@ -151,13 +145,7 @@ pub fn hosts(
         .collect();
     addresses.dedup();
     if addresses.is_empty() {
-        return error(format!(
-            "\"{address}\" has no {} address",
-            match wanted {
-                IpFamily::V4 => "IPv4",
-                IpFamily::V6 => "IPv6",
-            }
-        ));
+        return error(format!("\"{address}\" has no {} address", wanted.name()));
     }
     Ok(addresses
         .into_iter()
