@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::cli::{Cli, FamilyArg, ListingArgs, WatchArgs};
+use crate::cli::{Cli, FamilyArg, ListingArgs, TABLES, WatchArgs};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
 use crate::query::Query;
@@ -711,10 +711,13 @@ fn merge_defaults(mut tables: NetidSet, mut families: FamilySet) -> (NetidSet, F
     (tables, families)
 }
 
-/// The tables an `-A` item names.
-fn table_group(name: &str) -> Option<NetidSet> {
+/// The tables an `-A` item names: one of [`TABLES`], by its name or an alias.
+pub fn table_group(name: &str) -> Option<NetidSet> {
+    let (name, _) = TABLES
+        .iter()
+        .find(|(table, aliases)| *table == name || aliases.contains(&name))?;
     let one = |netid| Some(NetidSet::EMPTY.with(netid));
-    match name {
+    match *name {
         "all" => Some(NetidSet::all()),
         "inet" => Some(
             [
@@ -737,16 +740,17 @@ fn table_group(name: &str) -> Option<NetidSet> {
         "mptcp" => one(Netid::Mptcp),
         "dccp" => one(Netid::Dccp),
         "sctp" => one(Netid::Sctp),
-        "unix_stream" | "u_str" => one(Netid::UnixStream),
-        "unix_dgram" | "u_dgr" => one(Netid::UnixDgram),
-        "unix_seqpacket" | "u_seq" => one(Netid::UnixSeqpacket),
-        "packet_raw" | "p_raw" => one(Netid::PacketRaw),
-        "packet_dgram" | "p_dgr" => one(Netid::PacketDgram),
+        "unix_stream" => one(Netid::UnixStream),
+        "unix_dgram" => one(Netid::UnixDgram),
+        "unix_seqpacket" => one(Netid::UnixSeqpacket),
+        "packet_raw" => one(Netid::PacketRaw),
+        "packet_dgram" => one(Netid::PacketDgram),
         "netlink" => one(Netid::Netlink),
-        "vsock_stream" | "v_str" => one(Netid::VsockStream),
-        "vsock_dgram" | "v_dgr" => one(Netid::VsockDgram),
+        "vsock_stream" => one(Netid::VsockStream),
+        "vsock_dgram" => one(Netid::VsockDgram),
         "tipc" => one(Netid::Tipc),
         "xdp" => one(Netid::Xdp),
+        // A name in TABLES without a meaning here: the test below catches it.
         _ => None,
     }
 }
@@ -1023,6 +1027,15 @@ mod tests {
         assert_eq!(replay.dump, Some(PathBuf::from("x.dump")));
         // Reading it is the caller's.
         assert!(replay.query.tcp_dump.is_none());
+    }
+
+    #[test]
+    fn every_table_name_the_cli_offers_means_tables() {
+        for (name, aliases) in TABLES {
+            for name in std::iter::once(name).chain(aliases.iter()) {
+                assert!(table_group(name).is_some_and(|t| !t.is_empty()), "{name}");
+            }
+        }
     }
 
     #[test]

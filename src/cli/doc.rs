@@ -163,31 +163,34 @@ fn with_namespace_names(shell: Shell, script: String) -> String {
             }
             out
         }
-        Shell::Zsh => script.replace(
-            "NAME:_default' \\",
-            "NAME:_sockscope_netns' \\",
-        ) + ZSH_NETNS,
-        Shell::Fish => script
-            .lines()
-            .map(|line| {
-                if line.contains(" -s N -l net ") {
-                    format!(
-                        "{} -a '(printf \"%s\\n\" all; ls /run/netns 2>/dev/null; __fish_complete_path)'",
-                        line.replace(" -r -F", " -r -f")
-                    )
-                } else {
-                    line.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n",
+        Shell::Zsh => {
+            // Defined before the file's last lines, which call the completion function.
+            let script = script.replace("NAME:_default' \\", "NAME:_sockscope_netns' \\");
+            let last = script
+                .find("if [ \"$funcstack[1]\" = \"_sockscope\" ]")
+                .unwrap_or(script.len());
+            format!("{}{ZSH_NETNS}\n{}", &script[..last], &script[last..])
+        }
+        Shell::Fish => {
+            script
+                .lines()
+                .map(|line| {
+                    if line.contains(" -s N -l net ") {
+                        // Files stay offered too, for a namespace given by its path.
+                        format!("{line} -a '(printf \"%s\\n\" all; ls /run/netns 2>/dev/null)'")
+                    } else {
+                        line.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        }
         _ => script,
     }
 }
 
-const ZSH_NETNS: &str = r#"
-(( $+functions[_sockscope_netns] )) ||
+const ZSH_NETNS: &str = r#"(( $+functions[_sockscope_netns] )) ||
 _sockscope_netns() {
     local -a names
     names=(all ${(f)"$(ls /run/netns 2>/dev/null)"})
