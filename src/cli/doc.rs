@@ -358,19 +358,28 @@ With \fB\-\-json\fR each row becomes an object with these fields:
 strings, spelled as in the table (\fBtcp\fR, \fBESTAB\fR, ...).
 .TP
 \fBrecv_q\fR, \fBsend_q\fR, \fBinode\fR
-integers.
+integers (the inode is 0 for minisockets such as TIME\-WAIT).
 .TP
 \fBfamily\fR
-\fBinet\fR, \fBinet6\fR or \fBunix\fR.
+\fBinet\fR, \fBinet6\fR, \fBunix\fR, \fBlink\fR (packet sockets) or \fBnetlink\fR.
 .TP
 \fBlocal_address\fR, \fBlocal_port\fR, \fBpeer_address\fR, \fBpeer_port\fR, \fBinterface\fR, \fBv6only\fR
 inet sockets only: addresses as plain text without brackets, ports as integers (0 where the
-table shows \fB*\fR), the bound device or scope name or null, and whether an IPv6 socket
-refuses IPv4 (a wildcard socket without it is the table's \fB*\fR).
+table shows \fB*\fR; the IP protocol for raw sockets), the bound device or scope name or null
+(packet sockets have \fBinterface\fR too), and whether an IPv6 socket refuses IPv4 (a
+wildcard socket without it is the table's \fB*\fR).
 .TP
 \fBpath\fR, \fBpeer_inode\fR
 unix sockets only: the name (\fB@\fIname\fR for an abstract name, null when unnamed) and the
 peer's inode (0 when unconnected).
+.TP
+\fBprotocol\fR
+packet sockets: the ethertype (2048 for IPv4, 3 for all); netlink sockets: the netlink
+protocol (0 route, 16 generic, ...).
+.TP
+\fBportid\fR, \fBpeer_portid\fR, \fBpeer_group\fR
+netlink sockets only: the port id as the kernel holds it, unsigned (the table prints it
+signed, as ss does), and where a connected socket sends (null when unconnected).
 .TP
 \fBprocesses\fR
 with \fB\-p\fR or \fB\-T\fR only: the holders of the socket in the table's order (an empty
@@ -379,6 +388,47 @@ array when there is none), each an object with \fBcomm\fR (the whole name), \fBp
 .TP
 \fBnetns\fR
 with \fB\-N all\fR only, first in each object: the namespace, named as in the Netns column.
+.PP
+The detail options add fields, each present (null when the kernel did not say) as soon as its
+option is given:
+.TP
+\fB\-o\fR, \fB\-e\fR
+\fBtimer\fR: an object with \fBname\fR (\fBon\fR, \fBkeepalive\fR, \fBtimewait\fR,
+\fBpersist\fR), \fBexpires_ms\fR and \fBretrans\fR, or null.
+.TP
+\fB\-e\fR
+\fBuid\fR, \fBcookie\fR (a hex string, ss's \fBsk:\fR), \fBmark\fR (inet), \fBshutdown\fR
+(\fBreceive\fR and \fBsend\fR, true once that direction is shut down), \fBcgroup\fR (a
+path); unix sockets: \fBvfs\fR (\fBinode\fR and \fBdev\fR, with \fBmajor\fR and
+\fBminor\fR) and \fBpeers\fR (the inodes waiting in a listener's queue); packet sockets:
+\fBpacket\fR (\fBversion\fR, \fBcopy_thresh\fR, \fBflags\fR, \fBrx_ring\fR and
+\fBtx_ring\fR, \fBfanout\fR); netlink sockets: \fBgroups\fR (the multicast groups joined).
+.TP
+\fB\-b\fR
+packet sockets: \fBbpf_filter\fR, the classic BPF program as [code, jt, jf, k]
+instructions, or null.
+.TP
+\fB\-m\fR
+\fBskmem\fR: \fBrmem_alloc\fR, \fBrcvbuf\fR, \fBwmem_alloc\fR, \fBsndbuf\fR,
+\fBfwd_alloc\fR, \fBwmem_queued\fR, \fBoptmem\fR, \fBbacklog\fR and \fBdrops\fR.
+.TP
+\fB\-i\fR
+\fBtcp_info\fR: the kernel's tcp_info in its own units, named with them (\fBrtt_us\fR,
+\fBrto_us\fR, \fBlast_data_sent_ms\fR, \fBsnd_cwnd\fR, \fBbytes_sent\fR, ...), rates in bits
+per second (\fBpacing_rate_bps\fR, \fBdelivery_rate_bps\fR, \fBsend_bps\fR; null when
+unlimited), \fBcongestion\fR by name, \fBoptions\fR as names, and \fBbbr\fR or \fBdctcp\fR
+objects when the congestion control reports them; \fBtcp_ulp\fR (\fBname\fR,
+\fBmptcp_subflow\fR) for a socket with an upper layer protocol; MPTCP sockets:
+\fBmptcp_info\fR.
+.TP
+\fB\-\-tos\fR
+\fBtos\fR, \fBtclass\fR, \fBclass_id\fR.
+.TP
+\fB\-\-cgroup\fR
+\fBcgroup\fR.
+.TP
+\fB\-\-inet\-sockopt\fR
+\fBinet_sockopt\fR: the names of the options set.
 .PP
 JSON output ignores \fB\-n\fR and \fB\-r\fR: addresses and ports are always numeric.
 .SH ENVIRONMENT
