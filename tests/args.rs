@@ -10,7 +10,7 @@ use clap_complete::Shell;
 use sockscope::cli::{self, Cli, TABLES};
 use sockscope::config;
 
-use crate::util::{RichTable, SOCKSCOPE, netns::run_bounded, text, unique};
+use crate::util::{Netns, RichTable, SOCKSCOPE, netns::run_bounded, text, unique};
 
 /// sockscope with `args`, outside any namespace: these are refused before anything is asked.
 fn sockscope(args: &[&str]) -> Output {
@@ -264,4 +264,23 @@ fn port_shorthand_in_listings() {
     // It stays a shorthand of one word: `:22 or :23` is not a filter.
     let out = table.ns.output(SOCKSCOPE, &["-tan", ":22", "or", ":23"]);
     assert_eq!(out.status.code(), Some(255));
+}
+
+/// Watch shows every state unless one is asked for: a port's listener is in its first look.
+#[test]
+fn watch_shows_the_listener_by_default() {
+    let ns = Netns::new();
+    let _listener = ns.run(|| std::net::TcpListener::bind("127.0.0.1:55000").unwrap());
+    let look = |args: &[&str]| {
+        let mut all = vec!["watch", "--count", "1", "--interval", "0.02", "--jsonl"];
+        all.extend(args);
+        let out = ns.output(SOCKSCOPE, &all);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let first = text(&out.stdout).lines().next().unwrap_or("").to_owned();
+        let snapshot: serde_json::Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(snapshot["type"], "snapshot", "{first}");
+        snapshot["sockets"].as_array().unwrap().len()
+    };
+    assert_eq!(look(&["-t", ":55000"]), 1);
+    assert_eq!(look(&["-t", "state", "established", "sport = :55000"]), 0);
 }

@@ -52,10 +52,16 @@ fn man_page_names_every_json_field_of_the_readme() {
     for row in section.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = row.split(" | ").collect();
         // Field table: the fields are the first cell; flag table: the second.
-        let cell = if cells[0].starts_with("| `-") { cells[1] } else { cells[0] };
+        let cell = if cells[0].starts_with("| `-") {
+            cells[1]
+        } else {
+            cells[0]
+        };
         for (i, span) in cell.split('`').enumerate() {
             let is_name = !span.is_empty()
-                && span.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit());
+                && span
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit());
             if i % 2 == 1 && is_name {
                 fields.push(span.to_owned());
             }
@@ -77,5 +83,8 @@ fn man_page_names_every_json_field_of_the_readme() {
         .iter()
         .filter(|f| !json.contains(&format!("\\fB{f}\\fR")))
         .collect();
-    assert!(missing.is_empty(), "missing in sockscope(8)'s JSON section: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "missing in sockscope(8)'s JSON section: {missing:?}"
+    );
 }
