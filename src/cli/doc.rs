@@ -141,25 +141,23 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 fn with_namespace_names(shell: Shell, script: String) -> String {
     match shell {
         Shell::Bash => {
-            let names = r#"COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))"#;
+            // The line after each `--net)` and `-N)` case says what to offer.
+            let names = concat!(
+                r#"COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") "#,
+                r#"$(compgen -f "${cur}"))"#
+            );
             let mut out = String::new();
-            let mut net_case = false;
+            let mut after_net = false;
             for line in script.lines() {
                 let trimmed = line.trim_start();
-                if trimmed == "--net)" || trimmed == "-N)" {
-                    net_case = true;
-                } else if net_case && trimmed.starts_with("COMPREPLY=") {
-                    let indent = &line[..line.len() - trimmed.len()];
-                    out.push_str(indent);
+                if after_net && trimmed.starts_with("COMPREPLY=") {
+                    out.push_str(&line[..line.len() - trimmed.len()]);
                     out.push_str(names);
-                    out.push('\n');
-                    net_case = false;
-                    continue;
-                } else if trimmed.ends_with(')') && !trimmed.starts_with("COMPREPLY") {
-                    net_case = false;
+                } else {
+                    out.push_str(line);
                 }
-                out.push_str(line);
                 out.push('\n');
+                after_net = trimmed == "--net)" || trimmed == "-N)";
             }
             out
         }

@@ -268,8 +268,9 @@ pub struct ListingArgs {
 
     /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
     ///
-    /// Its grammar is in the FILTER section of sockscope(8). Words may be given separately or quoted together; tokens are
-    /// separated by white space, as in ss.
+    /// Its grammar is in the FILTER section of sockscope(8); `:PORT` alone is short for `(
+    /// sport = :PORT or dport = :PORT )`. Words may be given separately or quoted together;
+    /// tokens are separated by white space, as in ss.
     #[arg(value_name = "FILTER", allow_hyphen_values = false, value_parser = filter_word())]
     pub expression: Vec<String>,
 }
