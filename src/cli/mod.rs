@@ -220,6 +220,7 @@ pub struct ListingArgs {
         visible_alias = "socket",
         value_name = "QUERY",
         value_parser = table_list(),
+        hide_possible_values = true,
         action = ArgAction::Append
     )]
     pub query: Vec<String>,
@@ -271,7 +272,12 @@ pub struct ListingArgs {
     /// Its grammar is in the FILTER section of sockscope(8); `:PORT` alone is short for `(
     /// sport = :PORT or dport = :PORT )`. Words may be given separately or quoted together;
     /// tokens are separated by white space, as in ss.
-    #[arg(value_name = "FILTER", allow_hyphen_values = false, value_parser = filter_word())]
+    #[arg(
+        value_name = "FILTER",
+        allow_hyphen_values = false,
+        value_parser = filter_word(),
+        hide_possible_values = true
+    )]
     pub expression: Vec<String>,
 }
 
