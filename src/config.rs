@@ -276,15 +276,7 @@ impl Config {
         let args = &cli.listing;
         let mut selection = select(args, matches, Defaults::Listing)?;
         let dump = dump_path(cli, &selection, inputs);
-        if cli.from_dump.is_some() {
-            if !selection.tables.contains(Netid::Tcp) {
-                return Err(ConfigError::DumpWithoutTcp);
-            }
-            selection.tables = NetidSet::EMPTY.with(Netid::Tcp);
-        }
-        if cli.diag.is_some() && !selection.tables.contains(Netid::Tcp) {
-            return Err(ConfigError::RecordWithoutTcp);
-        }
+        tables_for_dumps(cli, &mut selection)?;
         let filter = parse_filter(args, &mut selection, inputs)?;
         let summary = summary_mode(cli, &selection)?;
         let mode = mode(cli);
@@ -297,12 +289,7 @@ impl Config {
                 ConfigError::SelinuxDisabled
             });
         }
-        if mode == Mode::Kill && filter.expr.is_none() && !cli.force {
-            return Err(ConfigError::KillWithoutFilter);
-        }
-        if mode == Mode::Events && !has_destroy_events(&selection) {
-            return Err(ConfigError::NoDestroyEvents);
-        }
+        check_mode(&mode, &selection, &filter, cli.force)?;
         let output = Output {
             format: if cli.json {
                 Format::Json
@@ -488,6 +475,20 @@ pub fn expand_shorthand(expression: &[String]) -> Vec<String> {
     }
 }
 
+/// A dump holds the TCP table only: `--from-dump` lists that table alone, and `-D` needs it.
+fn tables_for_dumps(cli: &Cli, selection: &mut Selection) -> Result<(), ConfigError> {
+    if cli.from_dump.is_some() {
+        if !selection.tables.contains(Netid::Tcp) {
+            return Err(ConfigError::DumpWithoutTcp);
+        }
+        selection.tables = NetidSet::EMPTY.with(Netid::Tcp);
+    }
+    if cli.diag.is_some() && !selection.tables.contains(Netid::Tcp) {
+        return Err(ConfigError::RecordWithoutTcp);
+    }
+    Ok(())
+}
+
 /// The dump to read the TCP table from: `--from-dump`, or ss's `TCPDIAG_FILE`, which replaces
 /// the kernel's TCP table only when one is listed.
 fn dump_path(cli: &Cli, selection: &Selection, inputs: &Inputs) -> Option<PathBuf> {
@@ -543,6 +544,21 @@ fn check_combination(
         Mode::Kill if all => Err(ConfigError::AllNamespacesWith("-K")),
         Mode::Events if all => Err(ConfigError::AllNamespacesWith("-E")),
         Mode::Events if reads_dump => Err(ConfigError::EventsWith("a dump to read")),
+        _ => Ok(()),
+    }
+}
+
+/// What a mode needs: `-K` a filter (or `--force`), `-E` a table the kernel reports
+/// destructions of.
+fn check_mode(
+    mode: &Mode,
+    selection: &Selection,
+    filter: &Filter,
+    force: bool,
+) -> Result<(), ConfigError> {
+    match mode {
+        Mode::Kill if filter.expr.is_none() && !force => Err(ConfigError::KillWithoutFilter),
+        Mode::Events if !has_destroy_events(selection) => Err(ConfigError::NoDestroyEvents),
         _ => Ok(()),
     }
 }
