@@ -19,20 +19,8 @@ _sockscope() {
             sockscope,demo)
                 cmd="sockscope__subcmd__demo"
                 ;;
-            sockscope,help)
-                cmd="sockscope__subcmd__help"
-                ;;
             sockscope,watch)
                 cmd="sockscope__subcmd__watch"
-                ;;
-            sockscope__subcmd__help,demo)
-                cmd="sockscope__subcmd__help__subcmd__demo"
-                ;;
-            sockscope__subcmd__help,help)
-                cmd="sockscope__subcmd__help__subcmd__help"
-                ;;
-            sockscope__subcmd__help,watch)
-                cmd="sockscope__subcmd__help__subcmd__watch"
                 ;;
             *)
                 ;;
@@ -41,7 +29,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -o -e -m -i -O -b -Z -z -p -T -j -E -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --context --contexts --tipcinfo --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help --version demo watch help"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -o -e -m -i -b -r -H -O -Z -z -j -E -s -K -D -h -V --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --resolve --no-header --oneline --context --contexts --tipcinfo --json --events --summary --kill --force --diag --from-dump --help --version established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not demo watch"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -56,15 +44,15 @@ _sockscope() {
                     return 0
                     ;;
                 --query)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
                     return 0
                     ;;
                 --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
                     return 0
                     ;;
                 -A)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
                     return 0
                     ;;
                 --filter)
@@ -76,11 +64,11 @@ _sockscope() {
                     return 0
                     ;;
                 --net)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
                     return 0
                     ;;
                 -N)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
                     return 0
                     ;;
                 --diag)
@@ -120,77 +108,13 @@ _sockscope() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sockscope__subcmd__help)
-            opts="demo watch help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        sockscope__subcmd__help__subcmd__demo)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        sockscope__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        sockscope__subcmd__help__subcmd__watch)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         sockscope__subcmd__watch)
-            opts="-n -r -a -l -B -H -o -e -m -i -O -b -Z -z -p -T -j -E -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h --interval --count --jsonl --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --context --contexts --tipcinfo --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --interval)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --family)
                     COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
                     return 0
@@ -200,15 +124,15 @@ _sockscope() {
                     return 0
                     ;;
                 --query)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
                     return 0
                     ;;
                 --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
                     return 0
                     ;;
                 -A)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
                     return 0
                     ;;
                 --filter)
@@ -220,22 +144,18 @@ _sockscope() {
                     return 0
                     ;;
                 --net)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
                     return 0
                     ;;
                 -N)
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --diag)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -D)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --from-dump)
+                --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

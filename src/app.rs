@@ -3,16 +3,18 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{ArgMatches, FromArgMatches};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use crate::cli::{self, Cli, Command, DemoArgs, WatchArgs};
-use crate::config::{Config, ConfigError, Format, Namespaces, SummaryMode};
+use crate::cli::{self, Cli, Command, DemoArgs, ListingArgs, WatchArgs};
+use crate::config::{Config, ConfigError, Format, Inputs, Mode, Namespaces, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
+use crate::dump::Dump;
 use crate::events;
 use crate::filter;
 use crate::netns::{self, Home, Visit};
@@ -32,36 +34,88 @@ use crate::wire::netlink::{DiagError, DiagSocket};
 const OUTPUT_BUFFER: usize = 64 * 1024;
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let matches = cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        // --help and --version, on standard output.
+        Err(e) if !e.use_stderr() => {
+            e.print()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(ArgumentError(cli::one_line(&e)).into()),
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| ArgumentError(cli::one_line(&e)))?;
     match &cli.command {
         Some(Command::Demo(args)) => demo(args),
-        Some(Command::Watch(args)) => watch(args, &matches),
+        Some(Command::Watch(args)) => {
+            let matches = matches
+                .subcommand_matches("watch")
+                .expect("parsed as watch");
+            watch(args, matches)
+        }
         None => {
             // First of all, as in ss: everything after runs inside the namespace.
-            if let Namespaces::Named(name) = Namespaces::of(&cli) {
-                netns::enter_named(name)?;
+            if let Namespaces::Named(name) = Namespaces::of(&cli.listing) {
+                netns::enter_named(&name)?;
             }
             // Total counts every socket of the namespace, so the counters are read before
             // sockscope opens one of its own (to list, or to look up a host in a filter).
             let counters = cli.summary.then(summary::read_counters);
-            let config = Config::new(&cli, &matches)?;
+            let mut config = Config::new(&cli, &matches, &inputs(&cli.listing))?;
             if let (Some(counters), Some(mode)) = (counters, config.summary) {
                 show_summary(counters, config.output.format)?;
                 if mode == SummaryMode::Alone {
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            if config.events {
-                events::follow(&config)?;
-            } else if let Some(path) = &config.record {
-                record(&config, path)?;
-            } else {
-                list(&config)?;
+            if let Some(path) = &config.dump {
+                config.query.tcp_dump = Some(Arc::new(read_dump(path)?));
+            }
+            match &config.mode {
+                Mode::Events => events::follow(&config)?,
+                Mode::Record(path) => record(&config, path)?,
+                Mode::List | Mode::Kill => list(&config)?,
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// An argument the parser refused, in one line: status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct ArgumentError(String);
+
+/// What the configuration needs from files, the environment and the system.
+fn inputs(args: &ListingArgs) -> Inputs {
+    Inputs {
+        filter_file: args.filter_file.as_deref().map(|path| {
+            if path.as_os_str() == "-" {
+                io::read_to_string(io::stdin())
+            } else {
+                std::fs::read_to_string(path)
+            }
+            .map_err(|e| e.to_string())
+        }),
+        tcpdiag_file: std::env::var_os("TCPDIAG_FILE")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+        // ss's test: the SELinux file system is mounted.
+        selinux: Path::new("/sys/fs/selinux/enforce").exists(),
+        context: filter::Context::from_system(),
+    }
+}
+
+/// Reads and checks a dump; `-` is standard input.
+fn read_dump(path: &Path) -> anyhow::Result<Dump> {
+    let context = || format!("cannot read the dump {}", path.display());
+    let bytes = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(path)
+    }
+    .with_context(context)?;
+    Dump::parse(bytes).with_context(context)
 }
 
 fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -79,17 +133,12 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `watch`, with `matches` its own arguments.
 fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
-    let sub = matches
-        .subcommand_matches("watch")
-        .expect("parsed as watch");
-    if let Some(option) = cli::refused_in_watch(sub) {
-        return Err(ConfigError::NotInWatch(option).into());
+    if let Namespaces::Named(name) = Namespaces::of(&args.listing) {
+        netns::enter_named(&name)?;
     }
-    // The listing options, parsed where watch took them.
-    let mut listing = Cli::from_arg_matches(sub).map_err(|e| e.exit())?;
-    listing.expression = watch::expand_shorthand(std::mem::take(&mut listing.expression));
-    let config = Config::new(&listing, sub)?;
+    let config = Config::watch(args, matches, &inputs(&args.listing))?;
     let options = WatchOptions {
         interval: args.interval,
         count: args.count,
@@ -158,9 +207,9 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             JsonRenderer::new(out, config.output.details).with_processes(processes.clone()),
         ),
     };
-    let warnings = if config.all_namespaces {
+    let warnings = if config.namespaces == Namespaces::All {
         list_namespaces(config, renderer.as_mut())?
-    } else if config.kill {
+    } else if config.mode == Mode::Kill {
         let mut diag = DiagSocket::open()?;
         kill(config, &mut diag, renderer.as_mut())?
     } else {
@@ -300,11 +349,18 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// ss's exit statuses: 255 for what it reports with its usage text (a malformed filter, an
-/// unknown state or table), 1 for everything else.
+/// unknown state or table), 2 for an argument the parser refused, 1 for everything else.
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     let status = err
         .chain()
-        .find_map(|cause| cause.downcast_ref::<ConfigError>())
-        .map_or(1, ConfigError::exit_status);
+        .find_map(|cause| {
+            if cause.is::<ArgumentError>() {
+                return Some(2);
+            }
+            cause
+                .downcast_ref::<ConfigError>()
+                .map(ConfigError::exit_status)
+        })
+        .unwrap_or(1);
     ExitCode::from(status)
 }

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod args;
 mod bytecode;
 mod demo;
 mod details;

@@ -39,21 +39,6 @@ pub struct WatchOptions {
     pub title: String,
 }
 
-/// `watch :PORT` is short for both directions of the port: `( sport = :PORT or dport =
-/// :PORT )`. Any other filter is left as it is.
-pub fn expand_shorthand(expression: Vec<String>) -> Vec<String> {
-    match expression.as_slice() {
-        [word]
-            if word.starts_with(':') && word.len() > 1 && !word.contains(char::is_whitespace) =>
-        {
-            ["(", "sport", "=", word, "or", "dport", "=", word, ")"]
-                .map(str::to_owned)
-                .to_vec()
-        }
-        _ => expression,
-    }
-}
-
 /// How the watch ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {

@@ -1,0 +1,286 @@
+//! The edges of the command line: argument errors in one line, completions that offer what
+//! each command accepts, and the `:PORT` shorthand in listings.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use sockscope::cli::{self, Cli, TABLES};
+use sockscope::config;
+
+use crate::util::{Netns, RichTable, SOCKSCOPE, netns::run_bounded, text, unique};
+
+/// sockscope with `args`, outside any namespace: these are refused before anything is asked.
+fn sockscope(args: &[&str]) -> Output {
+    let mut command = Command::new(SOCKSCOPE);
+    command
+        .args(args)
+        .env_clear()
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    run_bounded(&mut command, Duration::from_secs(20))
+}
+
+#[test]
+fn argument_errors_are_one_line() {
+    for args in [
+        &["-tq"][..],
+        &["--bogus"],
+        &["-f", "nonsense"],
+        &["-A"],
+        &["watch", "--interval", "-1"],
+        &["watch", "--interval", "0.001"],
+        &["watch", "--count", "0"],
+        &["watch", "-s"],
+        &["watch", "-j"],
+        &["watch", "--kill"],
+        &["demo", "--port", "x"],
+        &["-E", "-K"],
+        &["-D", "x", "--from-dump", "y"],
+        &["--all-netns", "-N", "x"],
+    ] {
+        let out = sockscope(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sockscope: "), "{args:?}: {stderr}");
+        for noise in ["tip:", "Usage", "error:", "'-- ", "--help"] {
+            assert!(!stderr.contains(noise), "{args:?}: {stderr}");
+        }
+    }
+    let out = sockscope(&["watch", "--interval", "-1"]);
+    assert_eq!(
+        text(&out.stderr),
+        "sockscope: invalid value '-1' for '--interval <SECS>': the interval must be from 0.01 \
+         to 86400 seconds\n"
+    );
+}
+
+#[test]
+fn help_and_version_still_print() {
+    for (args, wanted) in [
+        (&["-h"][..], "--numeric"),
+        (&["--help"], "FILTER section of sockscope(8)"),
+        (&["-V"], "sockscope "),
+        (&["--version"], "sockscope "),
+        (&["watch", "--help"], "--interval"),
+        (&["demo", "-h"], "--port"),
+    ] {
+        let out = sockscope(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(wanted), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
+    }
+    // No help subcommand: `sockscope help` is a filter, and a wrong one.
+    assert_eq!(sockscope(&["help"]).status.code(), Some(255));
+}
+
+/// What bash's completion offers for the last of `words` (the command line so far).
+fn bash_completes(words: &[&str]) -> BTreeSet<String> {
+    let script = std::env::temp_dir().join(format!(
+        "sockscope-completion-{}-{}.bash",
+        std::process::id(),
+        unique()
+    ));
+    std::fs::write(&script, cli::completions(Shell::Bash)).unwrap();
+    let program = r#"source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+        _sockscope sockscope "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}";
+        printf '%s\n' "${COMPREPLY[@]}""#;
+    let mut command = Command::new("bash");
+    command
+        .args(["--norc", "-c", program, "bash"])
+        .arg(&script)
+        .args(words)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(std::env::temp_dir());
+    let out = run_bounded(&mut command, Duration::from_secs(20));
+    std::fs::remove_file(&script).unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every option a subcommand declares, as it can be spelled, from the clap command itself.
+fn declared_options(subcommand: &str) -> BTreeSet<String> {
+    let mut command = Cli::command();
+    command.build();
+    let sub = command.find_subcommand(subcommand).unwrap();
+    let mut options = BTreeSet::new();
+    for arg in sub.get_arguments() {
+        if arg.is_hide_set() || arg.is_positional() {
+            continue;
+        }
+        for short in arg.get_short_and_visible_aliases().unwrap_or_default() {
+            options.insert(format!("-{short}"));
+        }
+        for long in arg.get_long_and_visible_aliases().unwrap_or_default() {
+            options.insert(format!("--{long}"));
+        }
+    }
+    options
+}
+
+/// Whether `watch OPTION [VALUE]` parses.
+fn watch_accepts(option: &str) -> bool {
+    let mut command = Cli::command();
+    command.build();
+    let sub = command.find_subcommand("watch").unwrap();
+    let arg = sub
+        .get_arguments()
+        .find(|a| {
+            let long = option.strip_prefix("--");
+            let short = option.strip_prefix('-').and_then(|s| s.chars().next());
+            long.is_some_and(|l| {
+                a.get_long_and_visible_aliases()
+                    .unwrap_or_default()
+                    .contains(&l)
+            }) || (long.is_none()
+                && short.is_some_and(|s| {
+                    a.get_short_and_visible_aliases()
+                        .unwrap_or_default()
+                        .contains(&s)
+                }))
+        })
+        .unwrap();
+    let value = arg
+        .get_possible_values()
+        .first()
+        .map_or("1".to_owned(), |v| v.get_name().to_owned());
+    let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values());
+    let mut args = vec!["sockscope", "watch", option];
+    if takes_value {
+        args.push(&value);
+    }
+    // --help and --version end the parse with a "display" result, which is acceptance.
+    match Cli::command().try_get_matches_from(&args) {
+        Ok(_) => true,
+        Err(e) => !e.use_stderr(),
+    }
+}
+
+#[test]
+fn watch_completions_offer_exactly_what_watch_accepts() {
+    let offered = bash_completes(&["sockscope", "watch", "-"]);
+    let declared = declared_options("watch");
+    assert_eq!(offered, declared);
+    for option in &offered {
+        assert!(
+            watch_accepts(option),
+            "watch refuses {option}, which it offers"
+        );
+    }
+    for refused in [
+        "--summary",
+        "--json",
+        "--kill",
+        "--diag",
+        "-s",
+        "-j",
+        "-K",
+        "-E",
+    ] {
+        assert!(!offered.contains(refused), "{refused}");
+    }
+    // The other shells' scripts are generated from the same command: their watch part names
+    // the same long options.
+    let fish = String::from_utf8(cli::completions(Shell::Fish)).unwrap();
+    let fish_longs: BTreeSet<String> = fish
+        .lines()
+        .filter(|l| l.contains("__fish_sockscope_using_subcommand watch"))
+        .filter_map(|l| l.split(" -l ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(|long| format!("--{long}"))
+        .collect();
+    // fish names each option once, by its long name without the visible aliases.
+    let mut command = Cli::command();
+    command.build();
+    let declared_longs: BTreeSet<String> = command
+        .find_subcommand("watch")
+        .unwrap()
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long())
+        .map(|long| format!("--{long}"))
+        .collect();
+    assert_eq!(fish_longs, declared_longs);
+}
+
+#[test]
+fn table_completions_are_the_tables_config_accepts() {
+    let offered = bash_completes(&["sockscope", "watch", "-A", ""]);
+    let names: BTreeSet<String> = TABLES.iter().map(|(name, _)| (*name).to_owned()).collect();
+    assert_eq!(offered, names);
+    assert_eq!(bash_completes(&["sockscope", "--query", ""]), names);
+    for (name, aliases) in TABLES {
+        for name in std::iter::once(name).chain(aliases.iter()) {
+            assert!(
+                config::table_group(name).is_some(),
+                "config refuses -A {name}"
+            );
+        }
+    }
+    assert!(config::table_group("foo").is_none());
+}
+
+#[test]
+fn value_completions() {
+    let families = bash_completes(&["sockscope", "-f", ""]);
+    let wanted = [
+        "unix", "inet", "inet6", "link", "netlink", "vsock", "tipc", "xdp",
+    ];
+    assert_eq!(families, wanted.iter().map(|f| (*f).to_owned()).collect());
+    assert!(bash_completes(&["sockscope", "watch", "-N", ""]).contains("all"));
+    assert!(bash_completes(&["sockscope", "--net", ""]).contains("all"));
+    let states = bash_completes(&["sockscope", "-t", "state", "list"]);
+    assert!(states.contains("listening"), "{states:?}");
+}
+
+/// `:PORT` alone is both directions of the port, in a listing as in watch.
+#[test]
+fn port_shorthand_in_listings() {
+    let table = RichTable::new();
+    let ours = table.ns.output(SOCKSCOPE, &["-tan", ":22"]);
+    let ss = table.ns.output(
+        "ss",
+        &[
+            "-tan", "(", "sport", "=", ":22", "or", "dport", "=", ":22", ")",
+        ],
+    );
+    assert!(ours.status.success(), "{}", text(&ours.stderr));
+    assert!(ss.status.success(), "{}", text(&ss.stderr));
+    crate::eqnice!(text(&ss.stdout), text(&ours.stdout));
+    assert!(
+        text(&ours.stdout).contains(":22 "),
+        "{}",
+        text(&ours.stdout)
+    );
+    // It stays a shorthand of one word: `:22 or :23` is not a filter.
+    let out = table.ns.output(SOCKSCOPE, &["-tan", ":22", "or", ":23"]);
+    assert_eq!(out.status.code(), Some(255));
+}
+
+/// Watch shows every state unless one is asked for: a port's listener is in its first look.
+#[test]
+fn watch_shows_the_listener_by_default() {
+    let ns = Netns::new();
+    let _listener = ns.run(|| std::net::TcpListener::bind("127.0.0.1:55000").unwrap());
+    let look = |args: &[&str]| {
+        let mut all = vec!["watch", "--count", "1", "--interval", "0.02", "--jsonl"];
+        all.extend(args);
+        let out = ns.output(SOCKSCOPE, &all);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let first = text(&out.stdout).lines().next().unwrap_or("").to_owned();
+        let snapshot: serde_json::Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(snapshot["type"], "snapshot", "{first}");
+        snapshot["sockets"].as_array().unwrap().len()
+    };
+    assert_eq!(look(&["-t", ":55000"]), 1);
+    assert_eq!(look(&["-t", "state", "established", "sport = :55000"]), 0);
+}
