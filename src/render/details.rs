@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::cformat::{push_g, push_integral};
 use super::names::Names;
-use crate::config::DetailFlags;
+use crate::render::options::DetailFlags;
 use crate::socket::{Endpoints, Netid, SkMem, Socket, TcpState, Timer};
 use crate::wire::mptcp::{
     MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MPTCP_SUBFLOW_FLAG_BKUP_LOC,

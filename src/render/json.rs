@@ -13,7 +13,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::names::Names;
 use super::{Renderer, details};
-use crate::config::DetailFlags;
+use crate::render::options::DetailFlags;
 use crate::procs::{Owner, Processes};
 use crate::socket::{
     Details, Endpoints, Netid, PacketDetails, PacketRing, SkMem, Socket, UnixName,

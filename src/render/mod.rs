@@ -10,6 +10,7 @@ mod cformat;
 pub mod details;
 pub mod json;
 pub mod names;
+pub mod options;
 pub mod table;
 
 /// Something that shows sockets as they arrive.

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use super::names::Names;
 use super::{Renderer, details};
-use crate::config::{DetailFlags, Output};
+use crate::render::options::{DetailFlags, Output};
 use crate::linknames;
 use crate::procs::{Owners, Processes};
 use crate::socket::{
