@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::cformat::{push_g, push_integral};
-use super::names::Names;
+use crate::names::Names;
 use crate::render::options::DetailFlags;
 use crate::socket::{Endpoints, Netid, SkMem, Socket, TcpState, Timer};
 use crate::wire::mptcp::{

@@ -11,10 +11,10 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::names::Names;
 use super::{Renderer, details};
-use crate::render::options::DetailFlags;
+use crate::names::Names;
 use crate::procs::{Owner, Processes};
+use crate::render::options::DetailFlags;
 use crate::socket::{
     Details, Endpoints, Netid, PacketDetails, PacketRing, SkMem, Socket, UnixName,
 };

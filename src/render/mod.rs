@@ -9,7 +9,6 @@ use crate::socket::Socket;
 mod cformat;
 pub mod details;
 pub mod json;
-pub mod names;
 pub mod options;
 pub mod table;
 

@@ -14,11 +14,11 @@ use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 
-use super::names::Names;
 use super::{Renderer, details};
-use crate::render::options::{DetailFlags, Output};
 use crate::linknames;
+use crate::names::Names;
 use crate::procs::{Owners, Processes};
+use crate::render::options::{DetailFlags, Output};
 use crate::socket::{
     Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, UnixEndpoints,
     UnixName,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::clock;
 use super::tracker::{Entry, Rates, Removal, Sink, Source, Stamp, Tracker};
 use crate::linknames;
-use crate::render::names::Names;
+use crate::names::Names;
 use crate::socket::{Endpoints, Netid, Socket, TcpState, UnixName};
 use crate::term::{self, RawKeys};
 

@@ -3,10 +3,15 @@
 //!
 //! Each source is read at most once, when first needed, and every answer is cached, so naming
 //! half a million sockets costs a hash lookup each.
+//!
+//! This is the resolver: the one place that asks the system (files under /etc and /proc, the
+//! C library) what a number is called. Renderers and filters ask it; it knows nothing of them.
 
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::net::{IpAddr, SocketAddr};
+
+use socket2::SockAddr;
 
 use crate::linknames::NetlinkProtocols;
 use crate::netdb;
@@ -66,7 +71,7 @@ impl Names {
                 .get(&protocol)
                 .map(|name| &**name);
         }
-        let (low, high) = *self.ephemeral.get_or_insert_with(read_ephemeral_range);
+        let (low, high) = *self.ephemeral.get_or_insert_with(ephemeral_port_range);
         if (low..=high).contains(&port) {
             return None;
         }
@@ -122,13 +127,20 @@ impl Names {
     }
 }
 
-fn read_ephemeral_range() -> (u16, u16) {
+/// The calling thread's network namespace's ephemeral port range
+/// (`net.ipv4.ip_local_port_range`, both ends included), or the kernel's default when it cannot
+/// be read. The one reader of it: ss and the `autobound` filter both need it.
+pub fn ephemeral_port_range() -> (u16, u16) {
     let text =
         std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    parse_port_range(&text).unwrap_or((32768, 60999))
+}
+
+fn parse_port_range(text: &str) -> Option<(u16, u16)> {
     let mut numbers = text.split_ascii_whitespace().map(str::parse::<u16>);
     match (numbers.next(), numbers.next()) {
-        (Some(Ok(low)), Some(Ok(high))) => (low, high),
-        _ => (32768, 60999),
+        (Some(Ok(low)), Some(Ok(high))) => Some((low, high)),
+        _ => None,
     }
 }
 
@@ -205,35 +217,14 @@ fn interface_name(index: u32) -> Option<Box<str>> {
 }
 
 fn reverse_lookup(ip: IpAddr) -> Option<Box<str>> {
-    // SAFETY (for the two zeroed structs): sockaddr_in and sockaddr_in6 are plain C structs
-    // for which all-zero bytes are a valid value.
-    let (storage, len) = match SocketAddr::new(ip, 0) {
-        SocketAddr::V4(v4) => {
-            let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-            sin.sin_family = libc::AF_INET as libc::sa_family_t;
-            sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
-            let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-            // SAFETY: sockaddr_storage is large enough and suitably aligned for sockaddr_in.
-            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
-            (storage, std::mem::size_of::<libc::sockaddr_in>())
-        }
-        SocketAddr::V6(v6) => {
-            let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
-            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-            sin6.sin6_addr.s6_addr = v6.ip().octets();
-            let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-            // SAFETY: sockaddr_storage is large enough and suitably aligned for sockaddr_in6.
-            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in6, sin6) };
-            (storage, std::mem::size_of::<libc::sockaddr_in6>())
-        }
-    };
+    let address = SockAddr::from(SocketAddr::new(ip, 0));
     let mut host = [0 as libc::c_char; libc::NI_MAXHOST as usize];
-    // SAFETY: `storage` holds a valid socket address of `len` bytes; `host` is writable for its
-    // whole length, which is passed; no service buffer is requested.
+    // SAFETY: `address` holds a valid socket address of `address.len()` bytes; `host` is
+    // writable for its whole length, which is passed; no service buffer is requested.
     let rc = unsafe {
         libc::getnameinfo(
-            &storage as *const _ as *const libc::sockaddr,
-            len as libc::socklen_t,
+            address.as_ptr().cast(),
+            address.len(),
             host.as_mut_ptr(),
             host.len() as libc::socklen_t,
             std::ptr::null_mut(),
@@ -247,4 +238,25 @@ fn reverse_lookup(ip: IpAddr) -> Option<Box<str>> {
     // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
     let name = unsafe { CStr::from_ptr(host.as_ptr()) };
     Some(name.to_string_lossy().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_range_is_two_numbers() {
+        assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
+        assert_eq!(parse_port_range("1024 65535"), Some((1024, 65535)));
+        assert_eq!(parse_port_range("1024"), None);
+        assert_eq!(parse_port_range(""), None);
+    }
+
+    #[test]
+    fn loopback_is_looked_up_without_unsafe_address_building() {
+        // Whatever /etc/hosts says, the call must not fail on the address we build.
+        let mut names = Names::new();
+        let _ = names.host(IpAddr::from([127, 0, 0, 1]));
+        let _ = names.host(IpAddr::from(std::net::Ipv6Addr::LOCALHOST));
+    }
 }
