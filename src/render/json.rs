@@ -18,10 +18,14 @@ use crate::render::options::DetailFlags;
 use crate::socket::{
     Details, Endpoints, Netid, PacketDetails, PacketRing, SkMem, Socket, UnixName,
 };
+use crate::wire::Extensible;
 use crate::wire::mptcp::{
     MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MptcpInfo, Subflow, UlpInfo,
 };
-use crate::wire::tcp::{SOCKOPT_NAMES, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
+use crate::wire::netlink_diag::NetlinkGroups;
+use crate::wire::packet::SockFilterProgram;
+use crate::wire::tcp::{SOCKOPT_NAMES, TcpInfo};
+use crate::wire::unix::UnixDiagIcons;
 
 pub struct JsonRenderer<W: Write> {
     out: W,
@@ -227,9 +231,9 @@ impl Record<'_, '_> {
             }
             map.serialize_entry(
                 "shutdown",
-                &d.shutdown.map(|mask| Shutdown {
-                    receive: mask & 1 != 0,
-                    send: mask & 2 != 0,
+                &d.shutdown.map(|shutdown| ShutdownJson {
+                    receive: shutdown.receive(),
+                    send: shutdown.send(),
                 }),
             )?;
             if unix {
@@ -276,10 +280,12 @@ impl Record<'_, '_> {
         } else if flags.info && inet {
             map.serialize_entry(
                 "tcp_info",
-                &d.tcp_info.map(|bytes| TcpInfoJson { bytes, details: d }),
+                &d.tcp_info.map(|info| TcpInfoJson {
+                    info: info.get(),
+                    details: d,
+                }),
             )?;
-            let ulp = d.ulp.and_then(|nested| UlpInfo::parse(nested).ok());
-            map.serialize_entry("tcp_ulp", &ulp.map(UlpJson))?;
+            map.serialize_entry("tcp_ulp", &d.ulp.map(UlpJson))?;
         }
         Ok(())
     }
@@ -301,9 +307,9 @@ impl Serialize for PacketJson<'_> {
         map.serialize_entry(
             "fanout",
             &packet.fanout.map(|fanout| FanoutJson {
-                id: fanout & 0xffff,
-                mode: fanout >> 16,
-                name: details::fanout_type(fanout >> 16),
+                id: fanout.id,
+                mode: fanout.type_flags,
+                name: details::fanout_type(fanout.type_flags),
             }),
         )?;
         map.end()
@@ -343,49 +349,42 @@ impl Serialize for RingJson {
 
 #[derive(Serialize)]
 struct FanoutJson {
-    id: u32,
-    mode: u32,
+    id: u16,
+    mode: u16,
     name: Option<&'static str>,
 }
 
 /// A classic BPF program as `[code, jt, jf, k]` instructions.
-struct BpfProgram<'a>(&'a [u8]);
+struct BpfProgram<'a>(SockFilterProgram<'a>);
 
 impl Serialize for BpfProgram<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.chunks_exact(8).map(|insn| {
-            let code = u32::from(u16::from_ne_bytes([insn[0], insn[1]]));
-            let k = u32::from_ne_bytes([insn[4], insn[5], insn[6], insn[7]]);
-            [code, u32::from(insn[2]), u32::from(insn[3]), k]
+        serializer.collect_seq(self.0.instructions().map(|insn| {
+            [
+                u32::from(insn.code),
+                u32::from(insn.jt),
+                u32::from(insn.jf),
+                insn.k,
+            ]
         }))
     }
 }
 
 /// The multicast groups a netlink socket joined, by number (group 1 is bit 0).
-struct Groups<'a>(&'a [u8]);
+struct Groups<'a>(NetlinkGroups<'a>);
 
 impl Serialize for Groups<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let words = self.0.chunks_exact(4).enumerate().map(|(index, word)| {
-            (
-                index as u32,
-                u32::from_ne_bytes([word[0], word[1], word[2], word[3]]),
-            )
-        });
-        serializer.collect_seq(words.flat_map(|(index, word)| {
-            (0..32)
-                .filter(move |bit| word & (1 << bit) != 0)
-                .map(move |bit| index * 32 + bit + 1)
-        }))
+        serializer.collect_seq(self.0.groups())
     }
 }
 
 /// `struct mptcp_info`, every field by its kernel name without the `mptcpi_` prefix.
-struct MptcpInfoJson<'a>(&'a [u8]);
+struct MptcpInfoJson<'a>(Extensible<'a, MptcpInfo>);
 
 impl Serialize for MptcpInfoJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let i = MptcpInfo::read(self.0);
+        let i = self.0.get();
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("subflows", &i.subflows)?;
         map.serialize_entry("add_addr_signal", &i.add_addr_signal)?;
@@ -458,7 +457,7 @@ struct TimerJson {
 }
 
 #[derive(Serialize)]
-struct Shutdown {
+struct ShutdownJson {
     receive: bool,
     send: bool,
 }
@@ -475,16 +474,12 @@ struct Device {
     minor: u32,
 }
 
-/// A list of native-endian `u32` inodes.
-struct Inodes<'a>(&'a [u8]);
+/// Inodes, lowest first as the kernel lists them.
+struct Inodes<'a>(UnixDiagIcons<'a>);
 
 impl Serialize for Inodes<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.0
-                .chunks_exact(4)
-                .map(|b| u32::from_ne_bytes(b.try_into().expect("four bytes"))),
-        )
+        serializer.collect_seq(self.0.iter())
     }
 }
 
@@ -531,13 +526,13 @@ impl Serialize for SkMemJson {
 
 /// tcp_info in the kernel's own units, named with them; rates in bits per second.
 struct TcpInfoJson<'a> {
-    bytes: &'a [u8],
+    info: TcpInfo,
     details: &'a Details<'a>,
 }
 
 impl Serialize for TcpInfoJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let i = TcpInfo::read(self.bytes);
+        let i = &self.info;
         let d = self.details;
         let rate = |bytes_per_second: u64| {
             (bytes_per_second != u64::MAX).then(|| bytes_per_second.saturating_mul(8))
@@ -618,7 +613,7 @@ impl Serialize for TcpInfoJson<'_> {
             "send_bps",
             &details::send_rate(&i).map(|bps| bps.round() as u64),
         )?;
-        if let Some(bbr) = d.bbr.map(TcpBbrInfo::read) {
+        if let Some(bbr) = d.bbr {
             map.serialize_entry(
                 "bbr",
                 &BbrJson {
@@ -629,7 +624,7 @@ impl Serialize for TcpInfoJson<'_> {
                 },
             )?;
         }
-        if let Some(dctcp) = d.dctcp.map(TcpDctcpInfo::read) {
+        if let Some(dctcp) = d.dctcp {
             map.serialize_entry(
                 "dctcp",
                 &DctcpJson {

@@ -12,6 +12,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use netlink_packet_core::{DecodeError, Emitable};
 
+use super::mptcp::UlpInfo;
+use super::sock_diag::{Shutdown, SkMemInfo};
+use super::tcp::{TcpBbrInfo, TcpDctcpInfo};
 use super::{DiagMsg, u8_value, u32_value, u64_value, until_nul};
 use zerocopy::byteorder::{BigEndian, NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -284,16 +287,16 @@ pub enum InetDiagAttr<'a> {
     Cong(&'a [u8]),
     Tos(u8),
     TClass(u8),
-    /// `u32 [SK_MEMINFO_VARS]`.
-    SkMemInfo(&'a [u8]),
-    Shutdown(u8),
-    DctcpInfo(&'a [u8]),
+    SkMemInfo(SkMemInfo),
+    Shutdown(Shutdown),
+    DctcpInfo(TcpDctcpInfo),
     Protocol(u8),
     V6Only(bool),
     Mark(u32),
-    BbrInfo(&'a [u8]),
+    BbrInfo(TcpBbrInfo),
     ClassId(u32),
-    UlpInfo(&'a [u8]),
+    /// A malformed nest is left as `Other`, shown as nothing, as ss shows it.
+    UlpInfo(UlpInfo<'a>),
     CgroupId(u64),
     SockOpt(&'a [u8]),
     Other {
@@ -311,15 +314,18 @@ impl<'a> InetDiagAttr<'a> {
             INET_DIAG_CONG => InetDiagAttr::Cong(until_nul(value)),
             INET_DIAG_TOS => InetDiagAttr::Tos(u8_value(kind, value)?),
             INET_DIAG_TCLASS => InetDiagAttr::TClass(u8_value(kind, value)?),
-            INET_DIAG_SKMEMINFO => InetDiagAttr::SkMemInfo(value),
-            INET_DIAG_SHUTDOWN => InetDiagAttr::Shutdown(u8_value(kind, value)?),
-            INET_DIAG_DCTCPINFO => InetDiagAttr::DctcpInfo(value),
+            INET_DIAG_SKMEMINFO => InetDiagAttr::SkMemInfo(SkMemInfo::parse(value)?),
+            INET_DIAG_SHUTDOWN => InetDiagAttr::Shutdown(Shutdown::parse(value)?),
+            INET_DIAG_DCTCPINFO => InetDiagAttr::DctcpInfo(TcpDctcpInfo::read(value)),
             INET_DIAG_PROTOCOL => InetDiagAttr::Protocol(u8_value(kind, value)?),
             INET_DIAG_SKV6ONLY => InetDiagAttr::V6Only(u8_value(kind, value)? != 0),
             INET_DIAG_MARK => InetDiagAttr::Mark(u32_value(kind, value)?),
-            INET_DIAG_BBRINFO => InetDiagAttr::BbrInfo(value),
+            INET_DIAG_BBRINFO => InetDiagAttr::BbrInfo(TcpBbrInfo::read(value)),
             INET_DIAG_CLASS_ID => InetDiagAttr::ClassId(u32_value(kind, value)?),
-            INET_DIAG_ULP_INFO => InetDiagAttr::UlpInfo(value),
+            INET_DIAG_ULP_INFO => match UlpInfo::parse(value) {
+                Ok(ulp) => InetDiagAttr::UlpInfo(ulp),
+                Err(_) => InetDiagAttr::Other { kind, value },
+            },
             INET_DIAG_CGROUP_ID => InetDiagAttr::CgroupId(u64_value(kind, value)?),
             INET_DIAG_SOCKOPT => InetDiagAttr::SockOpt(value),
             _ => InetDiagAttr::Other { kind, value },

@@ -19,6 +19,7 @@ pub mod netlink;
 pub mod netlink_diag;
 pub mod other;
 pub mod packet;
+pub mod sock_diag;
 pub mod tcp;
 pub mod unix;
 
@@ -130,3 +131,64 @@ macro_rules! emit_as_bytes {
     )+};
 }
 pub(crate) use emit_as_bytes;
+
+/// A kernel struct that grows at its end (`tcp_info`, `mptcp_info`), borrowed as the kernel
+/// sent it: [`Extensible::get`] reads it through [`zero_extended`], and the bytes stay as they
+/// came, so that a longer struct from a newer kernel is re-emitted whole.
+pub struct Extensible<'a, T> {
+    bytes: &'a [u8],
+    _struct: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: FromBytes + IntoBytes> Extensible<'a, T> {
+    /// Any length is accepted: what is missing reads as 0, what is extra is kept but unread.
+    pub fn parse(bytes: &'a [u8]) -> Extensible<'a, T> {
+        Extensible {
+            bytes,
+            _struct: std::marker::PhantomData,
+        }
+    }
+
+    pub fn get(&self) -> T {
+        zero_extended(self.bytes)
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn emit(&self, buffer: &mut [u8]) {
+        buffer[..self.bytes.len()].copy_from_slice(self.bytes);
+    }
+
+    /// The bytes it was parsed from, to keep a copy.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+// By hand: a derive would ask `T` for the same traits, and a view is copied whatever it views.
+impl<T> Clone for Extensible<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Extensible<'_, T> {}
+
+impl<T> PartialEq for Extensible<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl<T> Eq for Extensible<'_, T> {}
+
+impl<T> std::fmt::Debug for Extensible<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extensible")
+            .field("struct", &std::any::type_name::<T>())
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}

@@ -9,7 +9,8 @@ use netlink_packet_sock_diag::unix::{ShowFlags, StateFlags, UnixRequest};
 use zerocopy::byteorder::{NativeEndian, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{DiagMsg, struct_value, u8_value, u32_value};
+use super::sock_diag::{Shutdown, SkMemInfo};
+use super::{DiagMsg, struct_value, u32_value};
 
 pub use netlink_packet_sock_diag::{
     UDIAG_SHOW_ICONS, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
@@ -98,11 +99,10 @@ pub enum UnixDiagAttr<'a> {
     Vfs(&'a UnixDiagVfs),
     Peer(u32),
     /// The inodes of connections waiting to be accepted (`u32` each).
-    Icons(&'a [u8]),
+    Icons(UnixDiagIcons<'a>),
     Rqlen(&'a UnixDiagRqlen),
-    /// `u32 [SK_MEMINFO_VARS]`.
-    MemInfo(&'a [u8]),
-    Shutdown(u8),
+    MemInfo(SkMemInfo),
+    Shutdown(Shutdown),
     Uid(u32),
     Other {
         kind: u16,
@@ -116,12 +116,16 @@ impl<'a> UnixDiagAttr<'a> {
             UNIX_DIAG_NAME => UnixDiagAttr::Name(value),
             UNIX_DIAG_VFS => UnixDiagAttr::Vfs(struct_value(kind, value)?),
             UNIX_DIAG_PEER => UnixDiagAttr::Peer(u32_value(kind, value)?),
-            UNIX_DIAG_ICONS => UnixDiagAttr::Icons(value),
+            UNIX_DIAG_ICONS => UnixDiagAttr::Icons(UnixDiagIcons::parse(value)?),
             UNIX_DIAG_RQLEN => UnixDiagAttr::Rqlen(struct_value(kind, value)?),
-            UNIX_DIAG_MEMINFO => UnixDiagAttr::MemInfo(value),
-            UNIX_DIAG_SHUTDOWN => UnixDiagAttr::Shutdown(u8_value(kind, value)?),
+            UNIX_DIAG_MEMINFO => UnixDiagAttr::MemInfo(SkMemInfo::parse(value)?),
+            UNIX_DIAG_SHUTDOWN => UnixDiagAttr::Shutdown(Shutdown::parse(value)?),
             UNIX_DIAG_UID => UnixDiagAttr::Uid(u32_value(kind, value)?),
             _ => UnixDiagAttr::Other { kind, value },
         })
     }
 }
+
+/// `UNIX_DIAG_ICONS`: the inodes of the connections waiting on a listener, borrowed from the
+/// message.
+pub type UnixDiagIcons<'a> = super::sock_diag::U32List<'a>;
