@@ -529,7 +529,7 @@ fn write_tcp_info(
         }
         out.push(')');
     }
-    if let Some(send) = send_rate(&info) {
+    if let Some(send) = send_rate(info) {
         out.push_str(" send ");
         push_rate(out, send, numeric);
         out.push_str("bps");

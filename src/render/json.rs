@@ -611,7 +611,7 @@ impl Serialize for TcpInfoJson<'_> {
         }
         map.serialize_entry(
             "send_bps",
-            &details::send_rate(&i).map(|bps| bps.round() as u64),
+            &details::send_rate(i).map(|bps| bps.round() as u64),
         )?;
         if let Some(bbr) = d.bbr {
             map.serialize_entry(
