@@ -8,6 +8,7 @@ use crate::socket::Socket;
 
 mod cformat;
 pub mod details;
+pub mod endpoint;
 pub mod json;
 pub mod options;
 pub mod table;
