@@ -23,7 +23,7 @@ pub struct Names {
     services: Option<HashMap<(u16, u8), Box<str>>>,
     protocols: Option<HashMap<u8, Box<str>>>,
     ephemeral: Option<(u16, u16)>,
-    interfaces: HashMap<u32, Box<str>>,
+    interfaces: HashMap<u32, Box<[u8]>>,
     hosts: HashMap<IpAddr, Option<Box<str>>>,
     cgroups: Option<HashMap<u64, Box<str>>>,
     netlink_protocols: Option<NetlinkProtocols>,
@@ -83,10 +83,11 @@ impl Names {
     }
 
     /// The name of interface `index`, or `if<index>` when it has none here, as ss prints it.
-    pub fn interface(&mut self, index: u32) -> &str {
-        self.interfaces
-            .entry(index)
-            .or_insert_with(|| interface_name(index).unwrap_or_else(|| format!("if{index}").into()))
+    /// Bytes: the kernel takes any name without `/`, `:` or white space, UTF-8 or not.
+    pub fn interface(&mut self, index: u32) -> &[u8] {
+        self.interfaces.entry(index).or_insert_with(|| {
+            interface_name(index).unwrap_or_else(|| format!("if{index}").into_bytes().into())
+        })
     }
 
     /// The path of cgroup `id` below the cgroup2 mount (`/` for the root), or
@@ -203,7 +204,7 @@ fn read_cgroups() -> HashMap<u64, Box<str>> {
     paths
 }
 
-fn interface_name(index: u32) -> Option<Box<str>> {
+fn interface_name(index: u32) -> Option<Box<[u8]>> {
     let mut buffer = [0 as libc::c_char; libc::IF_NAMESIZE];
     // SAFETY: the buffer holds IF_NAMESIZE bytes, as if_indextoname(3) requires; on success it
     // holds a NUL-terminated name, on failure the function returns NULL and we do not read it.
@@ -213,7 +214,7 @@ fn interface_name(index: u32) -> Option<Box<str>> {
     }
     // SAFETY: if_indextoname returned non-NULL, so `buffer` holds a NUL-terminated string.
     let name = unsafe { CStr::from_ptr(buffer.as_ptr()) };
-    Some(name.to_string_lossy().into())
+    Some(name.to_bytes().into())
 }
 
 fn reverse_lookup(ip: IpAddr) -> Option<Box<str>> {

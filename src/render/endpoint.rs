@@ -85,7 +85,7 @@ fn inet(
     if ends.ifindex != 0 {
         cells.text().push(b'%');
         let name = names.interface(ends.ifindex);
-        cells.text().extend_from_slice(name.as_bytes());
+        cells.text().extend_from_slice(name);
     }
     cells.text().push(b':');
     cells.end(Cell::LocalAddress);
@@ -191,7 +191,7 @@ fn packet(cells: &mut impl Cells, ends: &PacketEndpoints, names: &mut Names, sty
         cells.text().push(b'*');
     } else {
         let name = names.interface(ends.ifindex);
-        cells.text().extend_from_slice(name.as_bytes());
+        cells.text().extend_from_slice(name);
     }
     cells.end(Cell::LocalPort);
     cells.text().push(b'*');

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::{Renderer, details};
+use super::{Renderer, details, endpoint};
 use crate::names::Names;
 use crate::procs::{Owner, Processes};
 use crate::render::options::DetailFlags;
@@ -84,7 +84,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
 pub struct Record<'s, 'a> {
     socket: &'s Socket<'a>,
     /// Copied out of the name cache (only sockets bound to a device have one).
-    interface: Option<Box<str>>,
+    interface: Option<Box<[u8]>>,
     cgroup: Option<Box<str>>,
     details: DetailFlags,
     /// With `-p` or `-T`: where to find the socket's owners.
@@ -150,16 +150,31 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("local_port", &ends.local.port())?;
                 map.serialize_entry("peer_address", &Displayed(ends.peer.ip()))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
-                map.serialize_entry("interface", &self.interface)?;
+                serialize_name(
+                    &mut map,
+                    "interface",
+                    "interface_bytes",
+                    self.interface.as_deref(),
+                )?;
                 map.serialize_entry("v6only", &ends.v6only.unwrap_or(false))?;
             }
             Endpoints::Unix(ends) => {
-                map.serialize_entry("path", &unix_path(ends.name))?;
+                serialize_name(
+                    &mut map,
+                    "path",
+                    "path_bytes",
+                    unix_path(ends.name).as_deref(),
+                )?;
                 map.serialize_entry("peer_inode", &ends.peer_inode)?;
             }
             Endpoints::Packet(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
-                map.serialize_entry("interface", &self.interface)?;
+                serialize_name(
+                    &mut map,
+                    "interface",
+                    "interface_bytes",
+                    self.interface.as_deref(),
+                )?;
             }
             Endpoints::Netlink(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
@@ -187,14 +202,14 @@ impl Serialize for OwnersOf<'_> {
 }
 
 /// `{"comm":..,"pid":..,"tid":..,"fd":..}`, `tid` only with `-T`. The name is whole (the table
-/// cuts it at a `)` as ss does), made valid UTF-8.
+/// cuts it at a `)` as ss does); a name that is not UTF-8 also comes as `comm_bytes`.
 struct OwnerRecord<'p>(Owner<'p>);
 
 impl Serialize for OwnerRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let owner = &self.0;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("comm", &String::from_utf8_lossy(owner.comm))?;
+        serialize_name(&mut map, "comm", "comm_bytes", Some(owner.comm))?;
         map.serialize_entry("pid", &owner.pid)?;
         if let Some(tid) = owner.tid {
             map.serialize_entry("tid", &tid)?;
@@ -673,21 +688,37 @@ struct DctcpJson {
     ab_tot: u32,
 }
 
-/// A unix name as text: the path, `@name` for an abstract name (every NUL shown as `@`, as
-/// in the table), or null.
-fn unix_path(name: UnixName<'_>) -> Option<Cow<'_, str>> {
+/// A unix name as the table shows it (the path, `@name` for an abstract name, every NUL shown
+/// as `@`), or null when unnamed.
+fn unix_path(name: UnixName<'_>) -> Option<Cow<'_, [u8]>> {
     match name {
         UnixName::Unnamed => None,
-        UnixName::Path(path) => Some(String::from_utf8_lossy(path)),
-        UnixName::Abstract(name) => {
-            let mut text = String::with_capacity(name.len() + 1);
-            text.push('@');
-            text.extend(
-                String::from_utf8_lossy(name)
-                    .chars()
-                    .map(|c| if c == '\0' { '@' } else { c }),
-            );
+        UnixName::Path(path) => Some(Cow::Borrowed(path)),
+        UnixName::Abstract(_) => {
+            let mut text = Vec::new();
+            endpoint::push_unix_name(&mut text, name);
             Some(Cow::Owned(text))
+        }
+    }
+}
+
+/// A name the kernel or /proc gives as bytes (a unix path, a process or interface name), as
+/// the string field `key` (null for `None`). JSON strings are Unicode, so a name that is not
+/// UTF-8 is shown there with U+FFFD in place of each bad sequence, and its exact bytes follow
+/// in `bytes_key`, an array of integers: the one lossless form, present only when needed.
+fn serialize_name<M: SerializeMap>(
+    map: &mut M,
+    key: &'static str,
+    bytes_key: &'static str,
+    name: Option<&[u8]>,
+) -> Result<(), M::Error> {
+    match name.map(std::str::from_utf8) {
+        None => map.serialize_entry(key, &None::<&str>),
+        Some(Ok(text)) => map.serialize_entry(key, text),
+        Some(Err(_)) => {
+            let name = name.unwrap_or_default();
+            map.serialize_entry(key, &String::from_utf8_lossy(name))?;
+            map.serialize_entry(bytes_key, name)
         }
     }
 }
