@@ -740,3 +740,29 @@ impl<T: std::fmt::Display> Serialize for Displayed<T> {
         serializer.collect_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Named<'a>(Option<&'a [u8]>);
+
+    impl Serialize for Named<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(None)?;
+            serialize_name(&mut map, "comm", "comm_bytes", self.0)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_add_their_bytes() {
+        let json = |name| serde_json::to_string(&Named(name)).unwrap();
+        assert_eq!(json(Some(b"sshd")), r#"{"comm":"sshd"}"#);
+        assert_eq!(json(None), r#"{"comm":null}"#);
+        assert_eq!(
+            json(Some(b"a\xff")),
+            "{\"comm\":\"a\u{fffd}\",\"comm_bytes\":[97,255]}"
+        );
+    }
+}
