@@ -604,7 +604,7 @@ impl<'a> Details<'a> {
             self.congestion,
             self.pending.map(|v| v.as_bytes()),
             self.mptcp_info.map(|v| v.as_bytes()),
-            self.ulp.map(|v| v.name),
+            self.ulp.map(|v| v.nested),
             self.packet.filter.map(|v| v.as_bytes()),
             self.groups.map(|v| v.as_bytes()),
         ]
@@ -618,7 +618,7 @@ impl<'a> Details<'a> {
             congestion,
             pending,
             mptcp_info,
-            ulp_name,
+            ulp,
             filter,
             groups,
         ] = parts;
@@ -627,10 +627,7 @@ impl<'a> Details<'a> {
             congestion,
             pending: pending.and_then(|b| UnixDiagIcons::parse(b).ok()),
             mptcp_info: mptcp_info.map(Extensible::parse),
-            ulp: self
-                .ulp
-                .zip(ulp_name)
-                .map(|(ulp, name)| UlpInfo { name, ..ulp }),
+            ulp: ulp.and_then(|b| UlpInfo::parse(b).ok()),
             packet: PacketDetails {
                 filter: filter.and_then(|b| SockFilterProgram::parse(b).ok()),
                 ..self.packet
@@ -689,8 +686,7 @@ impl OwnedSocket {
                     congestion: None,
                     pending: None,
                     mptcp_info: None,
-                    // The name is kept with the other parts; what is not borrowed stays here.
-                    ulp: details.ulp.map(|ulp| UlpInfo { name: &[], ..ulp }),
+                    ulp: None,
                     groups: None,
                     packet: PacketDetails {
                         filter: None,

@@ -333,6 +333,82 @@ impl<'a> InetDiagAttr<'a> {
     }
 }
 
+impl netlink_packet_core::Nla for InetDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            InetDiagAttr::MemInfo(v) | InetDiagAttr::Info(v) | InetDiagAttr::VegasInfo(v) => {
+                v.len()
+            }
+            InetDiagAttr::SockOpt(v) | InetDiagAttr::Other { value: v, .. } => v.len(),
+            // nla_put_string: the name and its NUL.
+            InetDiagAttr::Cong(name) => name.len() + 1,
+            InetDiagAttr::Tos(_)
+            | InetDiagAttr::TClass(_)
+            | InetDiagAttr::Shutdown(_)
+            | InetDiagAttr::Protocol(_)
+            | InetDiagAttr::V6Only(_) => 1,
+            InetDiagAttr::SkMemInfo(mem) => mem.buffer_len(),
+            InetDiagAttr::DctcpInfo(_) => size_of::<TcpDctcpInfo>(),
+            InetDiagAttr::BbrInfo(_) => size_of::<TcpBbrInfo>(),
+            InetDiagAttr::Mark(_) | InetDiagAttr::ClassId(_) => 4,
+            InetDiagAttr::CgroupId(_) => 8,
+            InetDiagAttr::UlpInfo(ulp) => ulp.buffer_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            InetDiagAttr::MemInfo(_) => INET_DIAG_MEMINFO,
+            InetDiagAttr::Info(_) => INET_DIAG_INFO,
+            InetDiagAttr::VegasInfo(_) => INET_DIAG_VEGASINFO,
+            InetDiagAttr::Cong(_) => INET_DIAG_CONG,
+            InetDiagAttr::Tos(_) => INET_DIAG_TOS,
+            InetDiagAttr::TClass(_) => INET_DIAG_TCLASS,
+            InetDiagAttr::SkMemInfo(_) => INET_DIAG_SKMEMINFO,
+            InetDiagAttr::Shutdown(_) => INET_DIAG_SHUTDOWN,
+            InetDiagAttr::DctcpInfo(_) => INET_DIAG_DCTCPINFO,
+            InetDiagAttr::Protocol(_) => INET_DIAG_PROTOCOL,
+            InetDiagAttr::V6Only(_) => INET_DIAG_SKV6ONLY,
+            InetDiagAttr::Mark(_) => INET_DIAG_MARK,
+            InetDiagAttr::BbrInfo(_) => INET_DIAG_BBRINFO,
+            InetDiagAttr::ClassId(_) => INET_DIAG_CLASS_ID,
+            InetDiagAttr::UlpInfo(_) => INET_DIAG_ULP_INFO,
+            InetDiagAttr::CgroupId(_) => INET_DIAG_CGROUP_ID,
+            InetDiagAttr::SockOpt(_) => INET_DIAG_SOCKOPT,
+            InetDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            InetDiagAttr::MemInfo(v)
+            | InetDiagAttr::Info(v)
+            | InetDiagAttr::VegasInfo(v)
+            | InetDiagAttr::SockOpt(v)
+            | InetDiagAttr::Other { value: v, .. } => buffer[..v.len()].copy_from_slice(v),
+            InetDiagAttr::Cong(name) => {
+                buffer[..name.len()].copy_from_slice(name);
+                buffer[name.len()] = 0;
+            }
+            InetDiagAttr::Tos(v) | InetDiagAttr::TClass(v) | InetDiagAttr::Protocol(v) => {
+                buffer[0] = *v
+            }
+            InetDiagAttr::V6Only(v) => buffer[0] = u8::from(*v),
+            InetDiagAttr::Shutdown(shutdown) => shutdown.emit(buffer),
+            InetDiagAttr::SkMemInfo(mem) => mem.emit(buffer),
+            InetDiagAttr::DctcpInfo(info) => buffer[..size_of::<TcpDctcpInfo>()]
+                .copy_from_slice(zerocopy::IntoBytes::as_bytes(info)),
+            InetDiagAttr::BbrInfo(info) => buffer[..size_of::<TcpBbrInfo>()]
+                .copy_from_slice(zerocopy::IntoBytes::as_bytes(info)),
+            InetDiagAttr::Mark(v) | InetDiagAttr::ClassId(v) => {
+                buffer[..4].copy_from_slice(&v.to_ne_bytes())
+            }
+            InetDiagAttr::CgroupId(v) => buffer[..8].copy_from_slice(&v.to_ne_bytes()),
+            InetDiagAttr::UlpInfo(ulp) => ulp.emit(buffer),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

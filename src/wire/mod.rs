@@ -12,6 +12,8 @@ use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator}
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub mod bytecode;
+#[cfg(test)]
+mod captures;
 pub mod events;
 pub mod inet;
 pub mod mptcp;

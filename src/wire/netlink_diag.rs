@@ -115,20 +115,6 @@ impl<'a> NetlinkDiagAttr<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_match_the_kernel() {
-        assert_eq!(size_of::<NetlinkDiagReq>(), 20);
-        assert_eq!(size_of::<NetlinkDiagMsgHeader>(), 28);
-        assert_eq!(size_of::<crate::wire::packet::PacketDiagReq>(), 20);
-        assert_eq!(size_of::<crate::wire::packet::PacketDiagMsgHeader>(), 16);
-        assert_eq!(size_of::<crate::wire::packet::PacketDiagInfo>(), 24);
-    }
-}
-
 /// `NETLINK_DIAG_GROUPS`: the multicast groups a socket joined, a bitmap of native-endian
 /// `u32` words (group 1 is bit 0 of the first word), borrowed from the message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -163,6 +149,49 @@ impl<'a> NetlinkGroups<'a> {
 
     pub fn as_bytes(&self) -> &'a [u8] {
         self.0.as_bytes()
+    }
+}
+
+impl netlink_packet_core::Nla for NetlinkDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            NetlinkDiagAttr::MemInfo(mem) => mem.buffer_len(),
+            NetlinkDiagAttr::Groups(groups) => groups.buffer_len(),
+            NetlinkDiagAttr::Flags(_) => 4,
+            NetlinkDiagAttr::Other { value, .. } => value.len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            NetlinkDiagAttr::MemInfo(_) => NETLINK_DIAG_MEMINFO,
+            NetlinkDiagAttr::Groups(_) => NETLINK_DIAG_GROUPS,
+            NetlinkDiagAttr::Flags(_) => NETLINK_DIAG_FLAGS,
+            NetlinkDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            NetlinkDiagAttr::MemInfo(mem) => mem.emit(buffer),
+            NetlinkDiagAttr::Groups(groups) => groups.emit(buffer),
+            NetlinkDiagAttr::Flags(v) => buffer[..4].copy_from_slice(&v.to_ne_bytes()),
+            NetlinkDiagAttr::Other { value, .. } => buffer[..value.len()].copy_from_slice(value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_match_the_kernel() {
+        assert_eq!(size_of::<NetlinkDiagReq>(), 20);
+        assert_eq!(size_of::<NetlinkDiagMsgHeader>(), 28);
+        assert_eq!(size_of::<crate::wire::packet::PacketDiagReq>(), 20);
+        assert_eq!(size_of::<crate::wire::packet::PacketDiagMsgHeader>(), 16);
+        assert_eq!(size_of::<crate::wire::packet::PacketDiagInfo>(), 24);
     }
 }
 

@@ -289,6 +289,55 @@ impl<'a> SockFilterProgram<'a> {
     }
 }
 
+impl netlink_packet_core::Nla for PacketDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            PacketDiagAttr::Info(_) => std::mem::size_of::<PacketDiagInfo>(),
+            PacketDiagAttr::McList(v) | PacketDiagAttr::Other { value: v, .. } => v.len(),
+            PacketDiagAttr::RxRing(_) | PacketDiagAttr::TxRing(_) => {
+                std::mem::size_of::<PacketDiagRing>()
+            }
+            PacketDiagAttr::Fanout(_) | PacketDiagAttr::Uid(_) => 4,
+            PacketDiagAttr::MemInfo(mem) => mem.buffer_len(),
+            PacketDiagAttr::Filter(program) => program.buffer_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            PacketDiagAttr::Info(_) => PACKET_DIAG_INFO,
+            PacketDiagAttr::McList(_) => PACKET_DIAG_MCLIST,
+            PacketDiagAttr::RxRing(_) => PACKET_DIAG_RX_RING,
+            PacketDiagAttr::TxRing(_) => PACKET_DIAG_TX_RING,
+            PacketDiagAttr::Fanout(_) => PACKET_DIAG_FANOUT,
+            PacketDiagAttr::Uid(_) => PACKET_DIAG_UID,
+            PacketDiagAttr::MemInfo(_) => PACKET_DIAG_MEMINFO,
+            PacketDiagAttr::Filter(_) => PACKET_DIAG_FILTER,
+            PacketDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            PacketDiagAttr::Info(info) => {
+                let bytes = info.as_bytes();
+                buffer[..bytes.len()].copy_from_slice(bytes)
+            }
+            PacketDiagAttr::RxRing(ring) | PacketDiagAttr::TxRing(ring) => {
+                let bytes = ring.as_bytes();
+                buffer[..bytes.len()].copy_from_slice(bytes)
+            }
+            PacketDiagAttr::McList(v) | PacketDiagAttr::Other { value: v, .. } => {
+                buffer[..v.len()].copy_from_slice(v)
+            }
+            PacketDiagAttr::Fanout(fanout) => fanout.emit(buffer),
+            PacketDiagAttr::Uid(v) => buffer[..4].copy_from_slice(&v.to_ne_bytes()),
+            PacketDiagAttr::MemInfo(mem) => mem.emit(buffer),
+            PacketDiagAttr::Filter(program) => program.emit(buffer),
+        }
+    }
+}
+
 #[cfg(test)]
 mod views {
     use super::*;

@@ -129,3 +129,53 @@ impl<'a> UnixDiagAttr<'a> {
 /// `UNIX_DIAG_ICONS`: the inodes of the connections waiting on a listener, borrowed from the
 /// message.
 pub type UnixDiagIcons<'a> = super::sock_diag::U32List<'a>;
+
+impl netlink_packet_core::Nla for UnixDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            UnixDiagAttr::Name(v) | UnixDiagAttr::Other { value: v, .. } => v.len(),
+            UnixDiagAttr::Vfs(_) => std::mem::size_of::<UnixDiagVfs>(),
+            UnixDiagAttr::Peer(_) | UnixDiagAttr::Uid(_) => 4,
+            UnixDiagAttr::Icons(icons) => icons.buffer_len(),
+            UnixDiagAttr::Rqlen(_) => std::mem::size_of::<UnixDiagRqlen>(),
+            UnixDiagAttr::MemInfo(mem) => mem.buffer_len(),
+            UnixDiagAttr::Shutdown(_) => 1,
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            UnixDiagAttr::Name(_) => UNIX_DIAG_NAME,
+            UnixDiagAttr::Vfs(_) => UNIX_DIAG_VFS,
+            UnixDiagAttr::Peer(_) => UNIX_DIAG_PEER,
+            UnixDiagAttr::Icons(_) => UNIX_DIAG_ICONS,
+            UnixDiagAttr::Rqlen(_) => UNIX_DIAG_RQLEN,
+            UnixDiagAttr::MemInfo(_) => UNIX_DIAG_MEMINFO,
+            UnixDiagAttr::Shutdown(_) => UNIX_DIAG_SHUTDOWN,
+            UnixDiagAttr::Uid(_) => UNIX_DIAG_UID,
+            UnixDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            UnixDiagAttr::Name(v) | UnixDiagAttr::Other { value: v, .. } => {
+                buffer[..v.len()].copy_from_slice(v)
+            }
+            UnixDiagAttr::Vfs(vfs) => {
+                let bytes = zerocopy::IntoBytes::as_bytes(*vfs);
+                buffer[..bytes.len()].copy_from_slice(bytes)
+            }
+            UnixDiagAttr::Rqlen(rqlen) => {
+                let bytes = zerocopy::IntoBytes::as_bytes(*rqlen);
+                buffer[..bytes.len()].copy_from_slice(bytes)
+            }
+            UnixDiagAttr::Peer(v) | UnixDiagAttr::Uid(v) => {
+                buffer[..4].copy_from_slice(&v.to_ne_bytes())
+            }
+            UnixDiagAttr::Icons(icons) => icons.emit(buffer),
+            UnixDiagAttr::MemInfo(mem) => mem.emit(buffer),
+            UnixDiagAttr::Shutdown(shutdown) => shutdown.emit(buffer),
+        }
+    }
+}
