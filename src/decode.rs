@@ -45,11 +45,7 @@ pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>
             InetDiagAttr::Tos(value) => details.tos = Some(value),
             InetDiagAttr::TClass(value) => details.tclass = Some(value),
             InetDiagAttr::ClassId(value) => details.class_id = Some(value),
-            InetDiagAttr::SockOpt(bytes) => {
-                let low = bytes.first().copied().unwrap_or(0);
-                let high = bytes.get(1).copied().unwrap_or(0);
-                details.sockopt = Some(u16::from_le_bytes([low, high]));
-            }
+            InetDiagAttr::SockOpt(sockopt) => details.sockopt = Some(sockopt),
             _ => {}
         }
     }
@@ -288,7 +284,10 @@ mod tests {
         assert_eq!(ends.v6only, Some(true));
         assert_eq!(socket.details.shutdown, Some(crate::socket::Shutdown(0)));
         assert_eq!(socket.details.timer, None);
-        assert_eq!(socket.details.sockopt, Some(0x12));
+        assert_eq!(
+            socket.details.sockopt,
+            Some(crate::wire::tcp::InetDiagSockopt(0x12))
+        );
         let kinds: Vec<_> = msg.attributes().map(Result::unwrap).collect();
         assert!(kinds.contains(&InetDiagAttr::CgroupId(1)));
         assert!(kinds.contains(&InetDiagAttr::Mark(0)));

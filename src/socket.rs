@@ -12,7 +12,7 @@ use crate::wire::mptcp::{MptcpInfo, UlpInfo};
 use crate::wire::netlink_diag::NetlinkGroups;
 use crate::wire::packet::{Fanout, SockFilterProgram};
 pub use crate::wire::sock_diag::{Shutdown, SkMemInfo as SkMem};
-use crate::wire::tcp::{TcpBbrInfo, TcpDctcpInfo, TcpInfo};
+use crate::wire::tcp::{InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
 use crate::wire::unix::UnixDiagIcons;
 
 /// A socket table, named as ss names it in its Netid column (ss calls these "dbs").
@@ -444,8 +444,7 @@ pub struct Details<'a> {
     pub tclass: Option<u8>,
     /// The net_cls class id, or the SO_PRIORITY when there is none.
     pub class_id: Option<u32>,
-    /// `struct inet_diag_sockopt`, its bits in declaration order.
-    pub sockopt: Option<u16>,
+    pub sockopt: Option<InetDiagSockopt>,
     /// A unix socket's filesystem inode and device.
     pub vfs: Option<(u32, u32)>,
     /// A unix listener's waiting connections, by inode.

@@ -20,8 +20,8 @@ use crate::wire::packet::{
     PACKET_FANOUT_ROLLOVER, PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR,
 };
 use crate::wire::tcp::{
-    SOCKOPT_NAMES, TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN, TCPI_OPT_SACK, TCPI_OPT_SYN_DATA,
-    TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE, TcpInfo,
+    TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN, TCPI_OPT_SACK, TCPI_OPT_SYN_DATA, TCPI_OPT_TIMESTAMPS,
+    TCPI_OPT_WSCALE, TcpInfo,
 };
 
 /// The name ss gives a timer kind.
@@ -115,14 +115,12 @@ fn inet(
         }
     }
     if flags.sockopt {
-        if let Some(bits) = details.sockopt {
+        if let Some(sockopt) = details.sockopt {
             out.push_str(if flags.oneline { " " } else { "\n\t" });
             out.push_str("inet-sockopt: (");
-            for (bit, name) in SOCKOPT_NAMES.iter().enumerate() {
-                if bits & (1 << bit) != 0 {
-                    out.push(' ');
-                    out.push_str(name);
-                }
+            for name in sockopt.names() {
+                out.push(' ');
+                out.push_str(name);
             }
             out.push(')');
         }

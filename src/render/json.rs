@@ -24,7 +24,7 @@ use crate::wire::mptcp::{
 };
 use crate::wire::netlink_diag::NetlinkGroups;
 use crate::wire::packet::SockFilterProgram;
-use crate::wire::tcp::{SOCKOPT_NAMES, TcpInfo};
+use crate::wire::tcp::{InetDiagSockopt, TcpInfo};
 use crate::wire::unix::UnixDiagIcons;
 
 pub struct JsonRenderer<W: Write> {
@@ -498,17 +498,11 @@ impl Serialize for Inodes<'_> {
     }
 }
 
-struct SockOpts(u16);
+struct SockOpts(InetDiagSockopt);
 
 impl Serialize for SockOpts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            SOCKOPT_NAMES
-                .iter()
-                .enumerate()
-                .filter(|(bit, _)| self.0 & (1 << bit) != 0)
-                .map(|(_, name)| name),
-        )
+        serializer.collect_seq(self.0.names())
     }
 }
 

@@ -14,7 +14,7 @@ use netlink_packet_core::{DecodeError, Emitable};
 
 use super::mptcp::UlpInfo;
 use super::sock_diag::{Shutdown, SkMemInfo};
-use super::tcp::{TcpBbrInfo, TcpDctcpInfo};
+use super::tcp::{InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo};
 use super::{DiagMsg, u8_value, u32_value, u64_value, until_nul};
 use zerocopy::byteorder::{BigEndian, NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -298,7 +298,7 @@ pub enum InetDiagAttr<'a> {
     /// A malformed nest is left as `Other`, shown as nothing, as ss shows it.
     UlpInfo(UlpInfo<'a>),
     CgroupId(u64),
-    SockOpt(&'a [u8]),
+    SockOpt(InetDiagSockopt),
     Other {
         kind: u16,
         value: &'a [u8],
@@ -327,7 +327,7 @@ impl<'a> InetDiagAttr<'a> {
                 Err(_) => InetDiagAttr::Other { kind, value },
             },
             INET_DIAG_CGROUP_ID => InetDiagAttr::CgroupId(u64_value(kind, value)?),
-            INET_DIAG_SOCKOPT => InetDiagAttr::SockOpt(value),
+            INET_DIAG_SOCKOPT => InetDiagAttr::SockOpt(InetDiagSockopt::parse(value)?),
             _ => InetDiagAttr::Other { kind, value },
         })
     }
@@ -339,7 +339,8 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
             InetDiagAttr::MemInfo(v) | InetDiagAttr::Info(v) | InetDiagAttr::VegasInfo(v) => {
                 v.len()
             }
-            InetDiagAttr::SockOpt(v) | InetDiagAttr::Other { value: v, .. } => v.len(),
+            InetDiagAttr::Other { value: v, .. } => v.len(),
+            InetDiagAttr::SockOpt(_) => 2,
             // nla_put_string: the name and its NUL.
             InetDiagAttr::Cong(name) => name.len() + 1,
             InetDiagAttr::Tos(_)
@@ -384,7 +385,6 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
             InetDiagAttr::MemInfo(v)
             | InetDiagAttr::Info(v)
             | InetDiagAttr::VegasInfo(v)
-            | InetDiagAttr::SockOpt(v)
             | InetDiagAttr::Other { value: v, .. } => buffer[..v.len()].copy_from_slice(v),
             InetDiagAttr::Cong(name) => {
                 buffer[..name.len()].copy_from_slice(name);
@@ -405,6 +405,7 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
             }
             InetDiagAttr::CgroupId(v) => buffer[..8].copy_from_slice(&v.to_ne_bytes()),
             InetDiagAttr::UlpInfo(ulp) => ulp.emit(buffer),
+            InetDiagAttr::SockOpt(sockopt) => sockopt.emit(buffer),
         }
     }
 }
