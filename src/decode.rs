@@ -127,7 +127,7 @@ pub fn unix_socket<'a>(msg: &UnixDiagMsg<'a>) -> Result<Option<Socket<'a>>, Deco
             UnixDiagAttr::Uid(uid) => socket.uid = Some(uid),
             UnixDiagAttr::Shutdown(value) => socket.details.shutdown = Some(value),
             UnixDiagAttr::MemInfo(mem) => socket.details.skmem = Some(mem),
-            UnixDiagAttr::Vfs(vfs) => socket.details.vfs = Some((vfs.inode.get(), vfs.dev.get())),
+            UnixDiagAttr::Vfs(vfs) => socket.details.vfs = Some(*vfs),
             UnixDiagAttr::Icons(inodes) => socket.details.pending = Some(inodes),
             _ => {}
         }

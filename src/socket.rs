@@ -13,7 +13,7 @@ use crate::wire::netlink_diag::NetlinkGroups;
 use crate::wire::packet::{Fanout, SockFilterProgram};
 pub use crate::wire::sock_diag::{Shutdown, SkMemInfo as SkMem};
 use crate::wire::tcp::{InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
-use crate::wire::unix::UnixDiagIcons;
+use crate::wire::unix::{UnixDiagIcons, UnixDiagVfs};
 
 /// A socket table, named as ss names it in its Netid column (ss calls these "dbs").
 ///
@@ -446,7 +446,7 @@ pub struct Details<'a> {
     pub class_id: Option<u32>,
     pub sockopt: Option<InetDiagSockopt>,
     /// A unix socket's filesystem inode and device.
-    pub vfs: Option<(u32, u32)>,
+    pub vfs: Option<UnixDiagVfs>,
     /// A unix listener's waiting connections, by inode.
     pub pending: Option<UnixDiagIcons<'a>>,
     /// `struct mptcp_info`, as long as this kernel makes it.

@@ -286,12 +286,11 @@ fn unix(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
         if let Some(shutdown) = details.shutdown {
             write_shutdown(out, shutdown);
         }
-        if let Some((inode, dev)) = details.vfs {
-            // The kernel sends its internal encoding (major above bit 20); ss splits it with
-            // glibc's major() and minor(), which expect the user-space one. We print what ss
-            // prints.
-            let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff));
-            let _ = write!(out, " ino:{inode} dev:{major}/{minor}");
+        if let Some(vfs) = details.vfs {
+            // ss splits the kernel's internal encoding with glibc's major() and minor(): we
+            // print what ss prints.
+            let (major, minor) = vfs.user_space_split();
+            let _ = write!(out, " ino:{} dev:{major}/{minor}", vfs.inode.get());
         }
         if let Some(pending) = details.pending {
             out.push_str(" peers:");

@@ -254,12 +254,11 @@ impl Record<'_, '_> {
             if unix {
                 map.serialize_entry(
                     "vfs",
-                    &d.vfs.map(|(inode, dev)| Vfs {
-                        inode,
-                        // The kernel's internal encoding: major above bit 20.
+                    &d.vfs.map(|vfs| Vfs {
+                        inode: vfs.inode.get(),
                         dev: Device {
-                            major: dev >> 20,
-                            minor: dev & 0xfffff,
+                            major: vfs.major(),
+                            minor: vfs.minor(),
                         },
                     }),
                 )?;

@@ -81,6 +81,29 @@ pub struct UnixDiagVfs {
     pub dev: U32<NativeEndian>,
 }
 
+/// `MINORBITS` (`include/linux/kdev_t.h`): the kernel's internal device number has the minor in
+/// its low 20 bits and the major above.
+pub const MINORBITS: u32 = 20;
+
+impl UnixDiagVfs {
+    /// The device's major number, from the kernel's internal encoding.
+    pub fn major(&self) -> u32 {
+        self.dev.get() >> MINORBITS
+    }
+
+    pub fn minor(&self) -> u32 {
+        self.dev.get() & ((1 << MINORBITS) - 1)
+    }
+
+    /// What glibc's major(3) and minor(3) make of the number, which expect the user-space
+    /// encoding (major in bits 8 to 19, minor in the low 8 and from bit 20): not the device,
+    /// but what tools that pass the kernel's number to them print.
+    pub fn user_space_split(&self) -> (u32, u32) {
+        let dev = self.dev.get();
+        ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff))
+    }
+}
+
 /// One reply of a dump, viewed in place.
 pub type UnixDiagMsg<'a> = DiagMsg<'a, UnixDiagMsgHeader>;
 
@@ -177,5 +200,23 @@ impl netlink_packet_core::Nla for UnixDiagAttr<'_> {
             UnixDiagAttr::MemInfo(mem) => mem.emit(buffer),
             UnixDiagAttr::Shutdown(shutdown) => shutdown.emit(buffer),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_numbers_split_both_ways() {
+        // 8:1 (sda1) in the kernel's encoding.
+        let vfs = UnixDiagVfs {
+            inode: U32::new(1234),
+            dev: U32::new(8 << 20 | 1),
+        };
+        assert_eq!((vfs.major(), vfs.minor()), (8, 1));
+        assert_eq!(vfs.user_space_split(), (0, 0x801));
+        let bytes = vfs.as_bytes().to_vec();
+        assert_eq!(UnixDiagVfs::read_from_bytes(&bytes).unwrap(), vfs);
     }
 }
