@@ -8,15 +8,22 @@
 //! C library) what a number is called. Renderers and filters ask it; it knows nothing of them.
 
 use std::collections::HashMap;
-use std::ffi::CStr;
-use std::net::{IpAddr, SocketAddr};
-
-use socket2::SockAddr;
+use std::net::IpAddr;
 
 use crate::linknames::NetlinkProtocols;
-use crate::netdb;
 use crate::procs;
 use crate::socket::Netid;
+
+mod cgroups;
+mod hosts;
+mod interfaces;
+mod services;
+
+use cgroups::read_cgroups;
+use hosts::reverse_lookup;
+use interfaces::interface_name;
+pub use services::ephemeral_port_range;
+use services::{read_protocols, read_services};
 
 /// Where ss looks up names, read lazily.
 pub struct Names {
@@ -125,139 +132,5 @@ impl Names {
             .entry(ip)
             .or_insert_with(|| reverse_lookup(ip.to_canonical()))
             .as_deref()
-    }
-}
-
-/// The calling thread's network namespace's ephemeral port range
-/// (`net.ipv4.ip_local_port_range`, both ends included), or the kernel's default when it cannot
-/// be read. The one reader of it: ss and the `autobound` filter both need it.
-pub fn ephemeral_port_range() -> (u16, u16) {
-    let text =
-        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
-    parse_port_range(&text).unwrap_or((32768, 60999))
-}
-
-fn parse_port_range(text: &str) -> Option<(u16, u16)> {
-    let mut numbers = text.split_ascii_whitespace().map(str::parse::<u16>);
-    match (numbers.next(), numbers.next()) {
-        (Some(Ok(low)), Some(Ok(high))) => Some((low, high)),
-        _ => None,
-    }
-}
-
-/// Port and protocol to name. The first entry for a port and protocol wins, as with
-/// getservbyport(3).
-fn read_services() -> HashMap<(u16, u8), Box<str>> {
-    let text = netdb::read_services();
-    let mut names = HashMap::new();
-    for service in netdb::services(&text) {
-        names
-            .entry((service.port, service.protocol))
-            .or_insert_with(|| service.name.into());
-    }
-    names
-}
-
-fn read_protocols() -> HashMap<u8, Box<str>> {
-    let text = netdb::read_protocols();
-    let mut names = HashMap::new();
-    for (name, number) in netdb::protocols(&text) {
-        names.entry(number).or_insert_with(|| name.into());
-    }
-    names
-}
-
-/// Every cgroup v2 by id: a cgroup's id is its directory's inode number. Walked once, when a
-/// path is first asked for.
-fn read_cgroups() -> HashMap<u64, Box<str>> {
-    use std::os::unix::fs::MetadataExt;
-    let mut paths = HashMap::new();
-    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-    let Some(root) = mounts.lines().find_map(|line| {
-        let mut fields = line.split_ascii_whitespace();
-        let (_, point, kind) = (fields.next()?, fields.next()?, fields.next()?);
-        (kind == "cgroup2").then(|| std::path::PathBuf::from(point))
-    }) else {
-        return paths;
-    };
-    let mut pending = vec![(root.clone(), String::from("/"))];
-    while let Some((dir, path)) = pending.pop() {
-        let Ok(meta) = std::fs::metadata(&dir) else {
-            continue;
-        };
-        paths.insert(meta.ino(), path.clone().into_boxed_str());
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let child = if path == "/" {
-                    format!("/{name}")
-                } else {
-                    format!("{path}/{name}")
-                };
-                pending.push((entry.path(), child));
-            }
-        }
-    }
-    paths
-}
-
-fn interface_name(index: u32) -> Option<Box<[u8]>> {
-    let mut buffer = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: the buffer holds IF_NAMESIZE bytes, as if_indextoname(3) requires; on success it
-    // holds a NUL-terminated name, on failure the function returns NULL and we do not read it.
-    let name = unsafe { libc::if_indextoname(index, buffer.as_mut_ptr()) };
-    if name.is_null() {
-        return None;
-    }
-    // SAFETY: if_indextoname returned non-NULL, so `buffer` holds a NUL-terminated string.
-    let name = unsafe { CStr::from_ptr(buffer.as_ptr()) };
-    Some(name.to_bytes().into())
-}
-
-fn reverse_lookup(ip: IpAddr) -> Option<Box<str>> {
-    let address = SockAddr::from(SocketAddr::new(ip, 0));
-    let mut host = [0 as libc::c_char; libc::NI_MAXHOST as usize];
-    // SAFETY: `address` holds a valid socket address of `address.len()` bytes; `host` is
-    // writable for its whole length, which is passed; no service buffer is requested.
-    let rc = unsafe {
-        libc::getnameinfo(
-            address.as_ptr().cast(),
-            address.len(),
-            host.as_mut_ptr(),
-            host.len() as libc::socklen_t,
-            std::ptr::null_mut(),
-            0,
-            libc::NI_NAMEREQD,
-        )
-    };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
-    let name = unsafe { CStr::from_ptr(host.as_ptr()) };
-    Some(name.to_string_lossy().into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_port_range_is_two_numbers() {
-        assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
-        assert_eq!(parse_port_range("1024 65535"), Some((1024, 65535)));
-        assert_eq!(parse_port_range("1024"), None);
-        assert_eq!(parse_port_range(""), None);
-    }
-
-    #[test]
-    fn loopback_is_looked_up_without_unsafe_address_building() {
-        // Whatever /etc/hosts says, the call must not fail on the address we build.
-        let mut names = Names::new();
-        let _ = names.host(IpAddr::from([127, 0, 0, 1]));
-        let _ = names.host(IpAddr::from(std::net::Ipv6Addr::LOCALHOST));
     }
 }

@@ -5,6 +5,13 @@
 //! about sockscope's model or output. Where netlink-packet-sock-diag has what we need without
 //! copying, we use it; where it lacks something (request attributes, zero-copy replies), the
 //! missing piece is written here so that it could be upstreamed.
+//!
+//! Every attribute the model uses is decoded here once, into a typed value or a borrowed view
+//! with `parse` and `emit` (`sock_diag`: memory and shutdown; `tcp`: tcp_info, congestion
+//! controls, sockopt; `packet`: fanout and BPF programs; `netlink_diag`: groups; `unix`: icons
+//! and vfs), and each family's attribute enum is a `netlink_packet_core::Nla`, so a reply
+//! re-emits byte for byte (`captures`, on replies of a real kernel). Renderers never read
+//! attribute bytes.
 
 use std::mem::size_of;
 
