@@ -142,7 +142,7 @@ macro_rules! emit_as_bytes {
 pub(crate) use emit_as_bytes;
 
 /// A kernel struct that grows at its end (`tcp_info`, `mptcp_info`), borrowed as the kernel
-/// sent it: [`Extensible::get`] reads it through [`zero_extended`], and the bytes stay as they
+/// sent it: [`Extensible::get`] reads it over a zeroed struct, and the bytes stay as they
 /// came, so that a longer struct from a newer kernel is re-emitted whole.
 pub struct Extensible<'a, T> {
     bytes: &'a [u8],
