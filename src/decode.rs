@@ -11,6 +11,7 @@ use crate::socket::{
     Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, PacketInfo,
     PacketRing, SkMem, Socket, TcpState, Timer, UnixEndpoints, UnixName,
 };
+use crate::wire::Extensible;
 use crate::wire::inet::{InetDiagAttr, InetDiagMsg};
 use crate::wire::netlink_diag::{NETLINK_CONNECTED, NetlinkDiagAttr, NetlinkDiagMsg};
 use crate::wire::packet::{PacketDiagAttr, PacketDiagMsg, PacketDiagRing};
@@ -31,22 +32,20 @@ pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>
             InetDiagAttr::Mark(value) => mark = Some(value),
             InetDiagAttr::CgroupId(value) => cgroup_id = Some(value),
             InetDiagAttr::Shutdown(value) => details.shutdown = Some(value),
-            InetDiagAttr::SkMemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
+            InetDiagAttr::SkMemInfo(mem) => details.skmem = Some(mem),
             InetDiagAttr::MemInfo(bytes) => details.meminfo = Some(meminfo(bytes)),
-            InetDiagAttr::Info(bytes) if netid == Netid::Mptcp => details.mptcp_info = Some(bytes),
-            InetDiagAttr::Info(bytes) => details.tcp_info = Some(bytes),
-            InetDiagAttr::UlpInfo(bytes) => details.ulp = Some(bytes),
+            InetDiagAttr::Info(bytes) if netid == Netid::Mptcp => {
+                details.mptcp_info = Some(Extensible::parse(bytes))
+            }
+            InetDiagAttr::Info(bytes) => details.tcp_info = Some(Extensible::parse(bytes)),
+            InetDiagAttr::UlpInfo(ulp) => details.ulp = Some(ulp),
             InetDiagAttr::Cong(name) => details.congestion = Some(name),
-            InetDiagAttr::BbrInfo(bytes) => details.bbr = Some(bytes),
-            InetDiagAttr::DctcpInfo(bytes) => details.dctcp = Some(bytes),
+            InetDiagAttr::BbrInfo(bbr) => details.bbr = Some(bbr),
+            InetDiagAttr::DctcpInfo(dctcp) => details.dctcp = Some(dctcp),
             InetDiagAttr::Tos(value) => details.tos = Some(value),
             InetDiagAttr::TClass(value) => details.tclass = Some(value),
             InetDiagAttr::ClassId(value) => details.class_id = Some(value),
-            InetDiagAttr::SockOpt(bytes) => {
-                let low = bytes.first().copied().unwrap_or(0);
-                let high = bytes.get(1).copied().unwrap_or(0);
-                details.sockopt = Some(u16::from_le_bytes([low, high]));
-            }
+            InetDiagAttr::SockOpt(sockopt) => details.sockopt = Some(sockopt),
             _ => {}
         }
     }
@@ -127,10 +126,8 @@ pub fn unix_socket<'a>(msg: &UnixDiagMsg<'a>) -> Result<Option<Socket<'a>>, Deco
             }
             UnixDiagAttr::Uid(uid) => socket.uid = Some(uid),
             UnixDiagAttr::Shutdown(value) => socket.details.shutdown = Some(value),
-            UnixDiagAttr::MemInfo(bytes) => {
-                socket.details.skmem = Some(SkMem::from_ne_bytes(bytes))
-            }
-            UnixDiagAttr::Vfs(vfs) => socket.details.vfs = Some((vfs.inode.get(), vfs.dev.get())),
+            UnixDiagAttr::MemInfo(mem) => socket.details.skmem = Some(mem),
+            UnixDiagAttr::Vfs(vfs) => socket.details.vfs = Some(*vfs),
             UnixDiagAttr::Icons(inodes) => socket.details.pending = Some(inodes),
             _ => {}
         }
@@ -168,7 +165,7 @@ pub fn packet_socket<'a>(msg: &PacketDiagMsg<'a>) -> Result<Option<Socket<'a>>, 
             PacketDiagAttr::TxRing(ring) => details.packet.tx_ring = Some(packet_ring(ring)),
             PacketDiagAttr::Fanout(fanout) => details.packet.fanout = Some(fanout),
             PacketDiagAttr::Uid(value) => uid = Some(value),
-            PacketDiagAttr::MemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
+            PacketDiagAttr::MemInfo(mem) => details.skmem = Some(mem),
             PacketDiagAttr::Filter(program) => details.packet.filter = Some(program),
             _ => {}
         }
@@ -211,7 +208,7 @@ pub fn netlink_socket<'a>(msg: &NetlinkDiagMsg<'a>) -> Result<Socket<'a>, Decode
     let mut details = Details::default();
     for attribute in msg.attributes() {
         match attribute? {
-            NetlinkDiagAttr::MemInfo(bytes) => details.skmem = Some(SkMem::from_ne_bytes(bytes)),
+            NetlinkDiagAttr::MemInfo(mem) => details.skmem = Some(mem),
             NetlinkDiagAttr::Groups(bitmap) => details.groups = Some(bitmap),
             _ => {}
         }
@@ -285,9 +282,12 @@ mod tests {
             SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 8081)
         );
         assert_eq!(ends.v6only, Some(true));
-        assert_eq!(socket.details.shutdown, Some(0));
+        assert_eq!(socket.details.shutdown, Some(crate::socket::Shutdown(0)));
         assert_eq!(socket.details.timer, None);
-        assert_eq!(socket.details.sockopt, Some(0x12));
+        assert_eq!(
+            socket.details.sockopt,
+            Some(crate::wire::tcp::InetDiagSockopt(0x12))
+        );
         let kinds: Vec<_> = msg.attributes().map(Result::unwrap).collect();
         assert!(kinds.contains(&InetDiagAttr::CgroupId(1)));
         assert!(kinds.contains(&InetDiagAttr::Mark(0)));

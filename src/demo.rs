@@ -15,11 +15,11 @@ use socket2::{Domain, Protocol, SockAddr, Socket as Sock, Type};
 
 use crate::config::{Format, Output};
 use crate::filter::{self, ParseOptions, Source};
+use crate::names::Names;
 use crate::netns;
 use crate::query::{self, Query};
 use crate::render::Renderer;
 use crate::render::json::Record;
-use crate::render::names::Names;
 use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
 use crate::term;

@@ -15,10 +15,10 @@ use netlink_packet_core::DecodeError;
 
 use crate::config::{Config, Format};
 use crate::decode;
+use crate::names::Names;
 use crate::query::Query;
 use crate::render::Renderer;
 use crate::render::json::Record;
-use crate::render::names::Names;
 use crate::render::table::TableRenderer;
 use crate::socket::{Family, Netid, Socket};
 use crate::term;

@@ -15,6 +15,7 @@ pub mod dump;
 pub mod events;
 pub mod filter;
 pub mod linknames;
+pub mod names;
 pub mod netdb;
 pub mod netns;
 pub mod procnet;

@@ -221,7 +221,7 @@ pub fn netlink_sockets<E: From<ProcError>>(
                 connected: false,
             }),
             details: Details {
-                groups: Some(&groups),
+                groups: crate::wire::netlink_diag::NetlinkGroups::parse(&groups).ok(),
                 kernel_address: Some(address),
                 ..Details::default()
             },

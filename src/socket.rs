@@ -7,6 +7,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::wire::Extensible;
+use crate::wire::mptcp::{MptcpInfo, UlpInfo};
+use crate::wire::netlink_diag::NetlinkGroups;
+use crate::wire::packet::{Fanout, SockFilterProgram};
+pub use crate::wire::sock_diag::{Shutdown, SkMemInfo as SkMem};
+use crate::wire::tcp::{InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
+use crate::wire::unix::{UnixDiagIcons, UnixDiagVfs};
+
 /// A socket table, named as ss names it in its Netid column (ss calls these "dbs").
 ///
 /// The declaration order is the order in which ss prints the tables.
@@ -415,43 +423,40 @@ pub struct Socket<'a> {
     pub details: Details<'a>,
 }
 
-/// Extra information about a socket, present when the kernel reported it. The variable-length
-/// parts stay as the kernel's bytes, read through the typed views of `wire::tcp`.
+/// Extra information about a socket, present when the kernel reported it, decoded: the
+/// variable-length parts are `wire`'s typed views, borrowing the kernel's bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Details<'a> {
     pub timer: Option<Timer>,
-    /// `sk_shutdown`: bit 0 set when the socket will receive no more, bit 1 send no more.
-    pub shutdown: Option<u8>,
+    pub shutdown: Option<Shutdown>,
     pub skmem: Option<SkMem>,
     /// The older `inet_diag_meminfo`: receive queue, write queue, forward alloc, total
     /// write memory, from kernels without SK_MEMINFO.
     pub meminfo: Option<[u32; 4]>,
     /// `struct tcp_info`, as long as this kernel makes it.
-    pub tcp_info: Option<&'a [u8]>,
+    pub tcp_info: Option<Extensible<'a, TcpInfo>>,
     /// The congestion control algorithm's name.
     pub congestion: Option<&'a [u8]>,
     /// `struct tcp_bbr_info`, `struct tcp_dctcp_info`.
-    pub bbr: Option<&'a [u8]>,
-    pub dctcp: Option<&'a [u8]>,
+    pub bbr: Option<TcpBbrInfo>,
+    pub dctcp: Option<TcpDctcpInfo>,
     pub tos: Option<u8>,
     pub tclass: Option<u8>,
     /// The net_cls class id, or the SO_PRIORITY when there is none.
     pub class_id: Option<u32>,
-    /// `struct inet_diag_sockopt`, its bits in declaration order.
-    pub sockopt: Option<u16>,
+    pub sockopt: Option<InetDiagSockopt>,
     /// A unix socket's filesystem inode and device.
-    pub vfs: Option<(u32, u32)>,
-    /// A unix listener's waiting connections, as `u32` inodes.
-    pub pending: Option<&'a [u8]>,
+    pub vfs: Option<UnixDiagVfs>,
+    /// A unix listener's waiting connections, by inode.
+    pub pending: Option<UnixDiagIcons<'a>>,
     /// `struct mptcp_info`, as long as this kernel makes it.
-    pub mptcp_info: Option<&'a [u8]>,
-    /// `INET_DIAG_ULP_INFO`: the upper layer protocol of a TCP socket (an MPTCP subflow, kTLS),
-    /// its nested attributes as the kernel sent them.
-    pub ulp: Option<&'a [u8]>,
+    pub mptcp_info: Option<Extensible<'a, MptcpInfo>>,
+    /// `INET_DIAG_ULP_INFO`: the upper layer protocol of a TCP socket (an MPTCP subflow, kTLS).
+    pub ulp: Option<UlpInfo<'a>>,
     /// A packet socket's `packet_diag` attributes.
     pub packet: PacketDetails<'a>,
-    /// The multicast groups a netlink socket joined, as a bitmap of `u32` words.
-    pub groups: Option<&'a [u8]>,
+    /// The multicast groups a netlink socket joined.
+    pub groups: Option<NetlinkGroups<'a>>,
     /// The kernel's address of the socket as `/proc/net/netlink` shows it (hashed), which ss
     /// prints for netlink sockets read from there.
     pub kernel_address: Option<u64>,
@@ -464,10 +469,9 @@ pub struct PacketDetails<'a> {
     pub info: Option<PacketInfo>,
     pub rx_ring: Option<PacketRing>,
     pub tx_ring: Option<PacketRing>,
-    /// The fanout group id in the low 16 bits, its mode and flags above.
-    pub fanout: Option<u32>,
-    /// The attached classic BPF program, `struct sock_filter` entries of 8 bytes.
-    pub filter: Option<&'a [u8]>,
+    pub fanout: Option<Fanout>,
+    /// The attached classic BPF program.
+    pub filter: Option<SockFilterProgram<'a>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -496,26 +500,6 @@ pub struct Timer {
     pub kind: u8,
     pub expires_ms: u32,
     pub retransmits: u8,
-}
-
-/// `SK_MEMINFO_*` (`include/uapi/linux/sock_diag.h`), in order: rmem_alloc, rcvbuf,
-/// wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog, drops. Older kernels send
-/// fewer; `len` says how many are real.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SkMem {
-    pub values: [u32; 9],
-    pub len: u8,
-}
-
-impl SkMem {
-    pub fn from_ne_bytes(bytes: &[u8]) -> SkMem {
-        let mut mem = SkMem::default();
-        for (value, chunk) in mem.values.iter_mut().zip(bytes.chunks_exact(4)) {
-            *value = u32::from_ne_bytes(chunk.try_into().expect("four bytes"));
-            mem.len += 1;
-        }
-        mem
-    }
 }
 
 impl Socket<'_> {
@@ -612,21 +596,49 @@ impl<'a> UnixName<'a> {
 }
 
 impl<'a> Details<'a> {
-    /// Every part that borrows from the kernel's message.
-    fn borrowed_parts(&mut self) -> [&mut Option<&'a [u8]>; 9] {
+    /// The bytes of every part that borrows from the kernel's message, in [`PARTS`] order.
+    fn borrowed_parts(&self) -> [Option<&'a [u8]>; PARTS] {
         [
-            &mut self.tcp_info,
-            &mut self.congestion,
-            &mut self.bbr,
-            &mut self.dctcp,
-            &mut self.pending,
-            &mut self.mptcp_info,
-            &mut self.ulp,
-            &mut self.packet.filter,
-            &mut self.groups,
+            self.tcp_info.map(|v| v.as_bytes()),
+            self.congestion,
+            self.pending.map(|v| v.as_bytes()),
+            self.mptcp_info.map(|v| v.as_bytes()),
+            self.ulp.map(|v| v.nested),
+            self.packet.filter.map(|v| v.as_bytes()),
+            self.groups.map(|v| v.as_bytes()),
         ]
     }
+
+    /// Points the borrowed parts at `parts`, which [`Details::borrowed_parts`] gave: they
+    /// parsed once, so they parse again.
+    fn with_parts(self, parts: [Option<&'a [u8]>; PARTS]) -> Details<'a> {
+        let [
+            tcp_info,
+            congestion,
+            pending,
+            mptcp_info,
+            ulp,
+            filter,
+            groups,
+        ] = parts;
+        Details {
+            tcp_info: tcp_info.map(Extensible::parse),
+            congestion,
+            pending: pending.and_then(|b| UnixDiagIcons::parse(b).ok()),
+            mptcp_info: mptcp_info.map(Extensible::parse),
+            ulp: ulp.and_then(|b| UlpInfo::parse(b).ok()),
+            packet: PacketDetails {
+                filter: filter.and_then(|b| SockFilterProgram::parse(b).ok()),
+                ..self.packet
+            },
+            groups: groups.and_then(|b| NetlinkGroups::parse(b).ok()),
+            ..self
+        }
+    }
 }
+
+/// How many parts of [`Details`] borrow.
+const PARTS: usize = 7;
 
 /// A socket that owns its variable-length parts, to keep after the buffer it was decoded from
 /// is reused: across dumps (watch) or between stages (demo).
@@ -635,7 +647,7 @@ pub struct OwnedSocket {
     /// The socket, with its borrowed parts left out and kept below instead.
     socket: Socket<'static>,
     name: OwnedName,
-    parts: [Option<Box<[u8]>>; 9],
+    parts: [Option<Box<[u8]>>; PARTS],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -647,7 +659,7 @@ enum OwnedName {
 
 impl OwnedSocket {
     pub fn new(socket: &Socket<'_>) -> OwnedSocket {
-        let mut details = socket.details;
+        let details = socket.details;
         let parts = details.borrowed_parts().map(|part| part.map(Box::from));
         let (endpoints, name) = match socket.endpoints {
             Endpoints::Unix(ends) => (
@@ -671,8 +683,6 @@ impl OwnedSocket {
                 details: Details {
                     tcp_info: None,
                     congestion: None,
-                    bbr: None,
-                    dctcp: None,
                     pending: None,
                     mptcp_info: None,
                     ulp: None,
@@ -693,9 +703,9 @@ impl OwnedSocket {
     /// The socket, borrowing from this copy.
     pub fn as_socket(&self) -> Socket<'_> {
         let mut socket: Socket<'_> = self.socket;
-        for (part, owned) in socket.details.borrowed_parts().into_iter().zip(&self.parts) {
-            *part = owned.as_deref();
-        }
+        socket.details = socket
+            .details
+            .with_parts(self.parts.each_ref().map(|part| part.as_deref()));
         if let Endpoints::Unix(ends) = &mut socket.endpoints {
             ends.name = match &self.name {
                 OwnedName::None => UnixName::Unnamed,
@@ -763,8 +773,8 @@ mod tests {
                 peer_inode: 0,
             }),
             details: Details {
-                pending: Some(&[1, 0, 0, 0]),
-                shutdown: Some(0),
+                pending: Some(UnixDiagIcons::parse(&[1, 0, 0, 0]).unwrap()),
+                shutdown: Some(Shutdown(0)),
                 ..Details::default()
             },
         };

@@ -220,3 +220,92 @@ fn an_empty_listing_is_an_empty_array() {
         .output(SOCKSCOPE, &["--json", "-A", "unix_seqpacket"]);
     assert_eq!(text(&out.stdout), "[]\n");
 }
+
+/// Names that are not UTF-8 (a unix path, an abstract name, an interface name) come as text
+/// with U+FFFD and, beside it, as their exact bytes in `path_bytes` / `interface_bytes`.
+#[test]
+fn names_that_are_not_utf8_keep_their_bytes() {
+    use std::ffi::OsStr;
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+
+    let ns = crate::util::Netns::new();
+    let device: &[u8] = b"nu\xff\xfe";
+    let out = crate::util::netns::run_bounded(
+        ns.command("ip")
+            .args(["link", "add", "name"])
+            .arg(OsStr::from_bytes(device))
+            .args(["type", "veth", "peer", "name", "nu-peer"]),
+        std::time::Duration::from_secs(20),
+    );
+    assert!(out.status.success(), "ip link add: {}", text(&out.stderr));
+    let dir = std::env::temp_dir().join(format!("sockscope-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(OsStr::from_bytes(b"s\xff.sock"));
+    let _ = std::fs::remove_file(&path);
+    let abstract_name: &[u8] = b"ab\xffc";
+    let sockets = ns.run(|| {
+        let at_path = UnixDatagram::bind(&path).expect("bind the unix path");
+        let named =
+            UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(abstract_name).unwrap())
+                .expect("bind the abstract name");
+        let udp = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .unwrap();
+        udp.bind_device(Some(device)).expect("SO_BINDTODEVICE");
+        udp.bind(&std::net::SocketAddr::from(([0, 0, 0, 0], 47001)).into())
+            .unwrap();
+        (at_path, named, udp)
+    });
+    let out = ns.output(SOCKSCOPE, &["--json", "-a", "-A", "unix_dgram,udp"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all: Vec<Map<String, Value>> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(&out.stdout)));
+    let bytes = |record: &Map<String, Value>, key: &str| -> Vec<u8> {
+        record[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} is not an array in {record:?}"))
+            .iter()
+            .map(|b| b.as_u64().expect("a byte") as u8)
+            .collect()
+    };
+    let path_bytes = path.as_os_str().as_bytes();
+    let at_path = all
+        .iter()
+        .find(|r| r.contains_key("path_bytes") && bytes(r, "path_bytes") == path_bytes)
+        .unwrap_or_else(|| panic!("no record with the path's bytes in {all:?}"));
+    assert_eq!(
+        at_path["path"],
+        String::from_utf8_lossy(path_bytes).as_ref()
+    );
+    let mut expected_abstract = b"@".to_vec();
+    expected_abstract.extend_from_slice(abstract_name);
+    assert!(
+        all.iter()
+            .any(|r| r.contains_key("path_bytes") && bytes(r, "path_bytes") == expected_abstract),
+        "no record with the abstract name's bytes in {all:?}"
+    );
+    let udp = all
+        .iter()
+        .find(|r| r.get("local_port") == Some(&Value::from(47001)))
+        .expect("the UDP socket");
+    assert_eq!(bytes(udp, "interface_bytes"), device);
+    assert_eq!(udp["interface"], String::from_utf8_lossy(device).as_ref());
+    // A UTF-8 name has no bytes field: the schema of everything else is unchanged.
+    for record in &all {
+        if let Some(Value::String(path)) = record.get("path") {
+            assert_eq!(
+                record.contains_key("path_bytes"),
+                path.contains('\u{fffd}'),
+                "{record:?}"
+            );
+        }
+    }
+    drop(sockets);
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir(&dir);
+}

@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use super::cformat::{push_g, push_integral};
-use super::names::Names;
-use crate::config::DetailFlags;
-use crate::socket::{Endpoints, Netid, SkMem, Socket, TcpState, Timer};
+use crate::names::Names;
+use crate::render::options::DetailFlags;
+use crate::socket::{Endpoints, Netid, Shutdown, SkMem, Socket, TcpState, Timer};
 use crate::wire::mptcp::{
     MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MPTCP_SUBFLOW_FLAG_BKUP_LOC,
     MPTCP_SUBFLOW_FLAG_BKUP_REM, MPTCP_SUBFLOW_FLAG_CONNECTED,
@@ -15,10 +15,13 @@ use crate::wire::mptcp::{
     MPTCP_SUBFLOW_FLAG_MAPVALID, MPTCP_SUBFLOW_FLAG_MCAP_LOC, MPTCP_SUBFLOW_FLAG_MCAP_REM,
     MptcpInfo, UlpInfo,
 };
-use crate::wire::packet::{PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR};
+use crate::wire::packet::{
+    PACKET_FANOUT_CPU, PACKET_FANOUT_HASH, PACKET_FANOUT_LB, PACKET_FANOUT_QM, PACKET_FANOUT_RND,
+    PACKET_FANOUT_ROLLOVER, PDI_AUXDATA, PDI_LOSS, PDI_ORIGDEV, PDI_RUNNING, PDI_VNETHDR,
+};
 use crate::wire::tcp::{
-    SOCKOPT_NAMES, TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN, TCPI_OPT_SACK, TCPI_OPT_SYN_DATA,
-    TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE, TcpBbrInfo, TcpDctcpInfo, TcpInfo,
+    TCPI_OPT_ECN, TCPI_OPT_ECN_SEEN, TCPI_OPT_SACK, TCPI_OPT_SYN_DATA, TCPI_OPT_TIMESTAMPS,
+    TCPI_OPT_WSCALE, TcpInfo,
 };
 
 /// The name ss gives a timer kind.
@@ -112,14 +115,12 @@ fn inet(
         }
     }
     if flags.sockopt {
-        if let Some(bits) = details.sockopt {
+        if let Some(sockopt) = details.sockopt {
             out.push_str(if flags.oneline { " " } else { "\n\t" });
             out.push_str("inet-sockopt: (");
-            for (bit, name) in SOCKOPT_NAMES.iter().enumerate() {
-                if bits & (1 << bit) != 0 {
-                    out.push(' ');
-                    out.push_str(name);
-                }
+            for name in sockopt.names() {
+                out.push(' ');
+                out.push_str(name);
             }
             out.push(')');
         }
@@ -137,19 +138,17 @@ fn inet(
         }
         // tcp_info comes only when -i asks for it, except in destroy events (-E), which
         // always carry it: ss then prints it with -m too.
-        if let Some(bytes) = details.tcp_info.filter(|_| flags.info || flags.memory) {
+        if let Some(info) = details.tcp_info.filter(|_| flags.info || flags.memory) {
             // As in ss, the negotiated options come with -o (which -e implies).
             let options = flags.timers || flags.extended;
-            write_tcp_info(out, socket, bytes, numeric, options);
+            write_tcp_info(out, socket, &info.get(), numeric, options);
         }
-        if let Some(bytes) = details.mptcp_info.filter(|_| flags.info) {
-            write_mptcp_info(out, &MptcpInfo::read(bytes));
+        if let Some(info) = details.mptcp_info.filter(|_| flags.info) {
+            write_mptcp_info(out, &info.get());
         }
+        // A malformed nest was left out by the decoder: it shows as nothing, like a missing one.
         if let Some(ulp) = details.ulp.filter(|_| flags.info) {
-            // A malformed nest shows as nothing, like a missing one.
-            if let Ok(ulp) = UlpInfo::parse(ulp) {
-                write_ulp(out, &ulp);
-            }
+            write_ulp(out, &ulp);
         }
     }
 }
@@ -206,11 +205,11 @@ fn packet(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
             }
         }
         if let Some(fanout) = packet.fanout {
-            let _ = write!(out, "{line}fanout(id:{},type:", fanout & 0xffff);
-            match fanout_type(fanout >> 16) {
+            let _ = write!(out, "{line}fanout(id:{},type:", fanout.id);
+            match fanout_type(fanout.type_flags) {
                 Some(name) => out.push_str(name),
                 None => {
-                    let _ = write!(out, "{:#x}", fanout >> 16);
+                    let _ = write!(out, "{:#x}", fanout.type_flags);
                 }
             }
             out.push(')');
@@ -218,11 +217,13 @@ fn packet(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
     }
     if flags.bpf {
         if let Some(program) = packet.filter {
-            let _ = write!(out, "{line}bpf filter ({}): ", program.len() / 8);
-            for insn in program.chunks_exact(8) {
-                let code = u16::from_ne_bytes([insn[0], insn[1]]);
-                let k = u32::from_ne_bytes([insn[4], insn[5], insn[6], insn[7]]);
-                let _ = write!(out, " {code:#04x} {} {} {k},", insn[2], insn[3]);
+            let _ = write!(out, "{line}bpf filter ({}): ", program.len());
+            for insn in program.instructions() {
+                let _ = write!(
+                    out,
+                    " {:#04x} {} {} {},",
+                    insn.code, insn.jt, insn.jf, insn.k
+                );
             }
         }
     }
@@ -241,14 +242,14 @@ pub const PACKET_FLAG_NAMES: [(u32, &str); 5] = [
 ];
 
 /// The `PACKET_FANOUT_*` modes by name, as ss names them.
-pub fn fanout_type(mode: u32) -> Option<&'static str> {
-    Some(match mode {
-        0 => "hash",
-        1 => "lb",
-        2 => "cpu",
-        3 => "roll",
-        4 => "random",
-        5 => "qm",
+pub fn fanout_type(type_flags: u16) -> Option<&'static str> {
+    Some(match type_flags {
+        PACKET_FANOUT_HASH => "hash",
+        PACKET_FANOUT_LB => "lb",
+        PACKET_FANOUT_CPU => "cpu",
+        PACKET_FANOUT_ROLLOVER => "roll",
+        PACKET_FANOUT_RND => "random",
+        PACKET_FANOUT_QM => "qm",
         _ => return None,
     })
 }
@@ -262,10 +263,7 @@ fn netlink(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
         let groups = socket
             .details
             .groups
-            .and_then(|bitmap| bitmap.get(..4))
-            .map_or(0, |word| {
-                u32::from_ne_bytes([word[0], word[1], word[2], word[3]])
-            });
+            .map_or(0, |groups| groups.first_word());
         let address = socket.details.kernel_address.unwrap_or(0);
         let _ = write!(out, " sk={address:x} cb=0 groups={groups:#010x}");
     }
@@ -288,17 +286,15 @@ fn unix(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
         if let Some(shutdown) = details.shutdown {
             write_shutdown(out, shutdown);
         }
-        if let Some((inode, dev)) = details.vfs {
-            // The kernel sends its internal encoding (major above bit 20); ss splits it with
-            // glibc's major() and minor(), which expect the user-space one. We print what ss
-            // prints.
-            let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff));
-            let _ = write!(out, " ino:{inode} dev:{major}/{minor}");
+        if let Some(vfs) = details.vfs {
+            // ss splits the kernel's internal encoding with glibc's major() and minor(): we
+            // print what ss prints.
+            let (major, minor) = vfs.user_space_split();
+            let _ = write!(out, " ino:{} dev:{major}/{minor}", vfs.inode.get());
         }
         if let Some(pending) = details.pending {
             out.push_str(" peers:");
-            for inode in pending.chunks_exact(4) {
-                let inode = u32::from_ne_bytes(inode.try_into().expect("four bytes"));
+            for inode in pending.iter() {
                 let _ = write!(out, " {inode}");
             }
         }
@@ -408,11 +404,11 @@ pub fn push_duration(out: &mut String, ms: u32) {
 }
 
 /// `<->`: the first mark is `-` once receiving is shut down, the last once sending is.
-fn write_shutdown(out: &mut String, mask: u8) {
+fn write_shutdown(out: &mut String, shutdown: Shutdown) {
     out.push(' ');
-    out.push(if mask & 1 != 0 { '-' } else { '<' });
+    out.push(if shutdown.receive() { '-' } else { '<' });
     out.push('-');
-    out.push(if mask & 2 != 0 { '-' } else { '>' });
+    out.push(if shutdown.send() { '-' } else { '>' });
 }
 
 fn write_memory(out: &mut String, skmem: Option<SkMem>, meminfo: Option<[u32; 4]>) {
@@ -436,11 +432,10 @@ fn write_memory(out: &mut String, skmem: Option<SkMem>, meminfo: Option<[u32; 4]
 fn write_tcp_info(
     out: &mut String,
     socket: &Socket<'_>,
-    bytes: &[u8],
+    info: &TcpInfo,
     numeric: bool,
     options: bool,
 ) {
-    let info = TcpInfo::read(bytes);
     let details = &socket.details;
     let ms = |usec: u32| f64::from(usec) / 1000.0;
     for (bit, name) in [
@@ -502,7 +497,7 @@ fn write_tcp_info(
         ("data_segs_in", info.data_segs_in.get().into()),
     ];
     write_counts(out, &counts);
-    if let Some(dctcp) = details.dctcp.map(TcpDctcpInfo::read) {
+    if let Some(dctcp) = details.dctcp {
         if dctcp.enabled.get() != 0 {
             let _ = write!(
                 out,
@@ -516,7 +511,7 @@ fn write_tcp_info(
             out.push_str(" dctcp:fallback_mode");
         }
     }
-    if let Some(bbr) = details.bbr.map(TcpBbrInfo::read) {
+    if let Some(bbr) = details.bbr {
         out.push_str(" bbr:(bw:");
         push_rate(out, bbr.bandwidth() as f64 * 8.0, numeric);
         out.push_str("bps,mrtt:");
@@ -531,7 +526,7 @@ fn write_tcp_info(
         }
         out.push(')');
     }
-    if let Some(send) = send_rate(&info) {
+    if let Some(send) = send_rate(info) {
         out.push_str(" send ");
         push_rate(out, send, numeric);
         out.push_str("bps");

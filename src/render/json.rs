@@ -11,17 +11,21 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::names::Names;
-use super::{Renderer, details};
-use crate::config::DetailFlags;
+use super::{Renderer, details, endpoint};
+use crate::names::Names;
 use crate::procs::{Owner, Processes};
+use crate::render::options::DetailFlags;
 use crate::socket::{
     Details, Endpoints, Netid, PacketDetails, PacketRing, SkMem, Socket, UnixName,
 };
+use crate::wire::Extensible;
 use crate::wire::mptcp::{
     MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MptcpInfo, Subflow, UlpInfo,
 };
-use crate::wire::tcp::{SOCKOPT_NAMES, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
+use crate::wire::netlink_diag::NetlinkGroups;
+use crate::wire::packet::SockFilterProgram;
+use crate::wire::tcp::{InetDiagSockopt, TcpInfo};
+use crate::wire::unix::UnixDiagIcons;
 
 pub struct JsonRenderer<W: Write> {
     out: W,
@@ -80,7 +84,7 @@ impl<W: Write> Renderer for JsonRenderer<W> {
 pub struct Record<'s, 'a> {
     socket: &'s Socket<'a>,
     /// Copied out of the name cache (only sockets bound to a device have one).
-    interface: Option<Box<str>>,
+    interface: Option<Box<[u8]>>,
     cgroup: Option<Box<str>>,
     details: DetailFlags,
     /// With `-p` or `-T`: where to find the socket's owners.
@@ -146,16 +150,31 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("local_port", &ends.local.port())?;
                 map.serialize_entry("peer_address", &Displayed(ends.peer.ip()))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
-                map.serialize_entry("interface", &self.interface)?;
+                serialize_name(
+                    &mut map,
+                    "interface",
+                    "interface_bytes",
+                    self.interface.as_deref(),
+                )?;
                 map.serialize_entry("v6only", &ends.v6only.unwrap_or(false))?;
             }
             Endpoints::Unix(ends) => {
-                map.serialize_entry("path", &unix_path(ends.name))?;
+                serialize_name(
+                    &mut map,
+                    "path",
+                    "path_bytes",
+                    unix_path(ends.name).as_deref(),
+                )?;
                 map.serialize_entry("peer_inode", &ends.peer_inode)?;
             }
             Endpoints::Packet(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
-                map.serialize_entry("interface", &self.interface)?;
+                serialize_name(
+                    &mut map,
+                    "interface",
+                    "interface_bytes",
+                    self.interface.as_deref(),
+                )?;
             }
             Endpoints::Netlink(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
@@ -183,14 +202,14 @@ impl Serialize for OwnersOf<'_> {
 }
 
 /// `{"comm":..,"pid":..,"tid":..,"fd":..}`, `tid` only with `-T`. The name is whole (the table
-/// cuts it at a `)` as ss does), made valid UTF-8.
+/// cuts it at a `)` as ss does); a name that is not UTF-8 also comes as `comm_bytes`.
 struct OwnerRecord<'p>(Owner<'p>);
 
 impl Serialize for OwnerRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let owner = &self.0;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("comm", &String::from_utf8_lossy(owner.comm))?;
+        serialize_name(&mut map, "comm", "comm_bytes", Some(owner.comm))?;
         map.serialize_entry("pid", &owner.pid)?;
         if let Some(tid) = owner.tid {
             map.serialize_entry("tid", &tid)?;
@@ -227,20 +246,19 @@ impl Record<'_, '_> {
             }
             map.serialize_entry(
                 "shutdown",
-                &d.shutdown.map(|mask| Shutdown {
-                    receive: mask & 1 != 0,
-                    send: mask & 2 != 0,
+                &d.shutdown.map(|shutdown| ShutdownJson {
+                    receive: shutdown.receive(),
+                    send: shutdown.send(),
                 }),
             )?;
             if unix {
                 map.serialize_entry(
                     "vfs",
-                    &d.vfs.map(|(inode, dev)| Vfs {
-                        inode,
-                        // The kernel's internal encoding: major above bit 20.
+                    &d.vfs.map(|vfs| Vfs {
+                        inode: vfs.inode.get(),
                         dev: Device {
-                            major: dev >> 20,
-                            minor: dev & 0xfffff,
+                            major: vfs.major(),
+                            minor: vfs.minor(),
                         },
                     }),
                 )?;
@@ -276,10 +294,12 @@ impl Record<'_, '_> {
         } else if flags.info && inet {
             map.serialize_entry(
                 "tcp_info",
-                &d.tcp_info.map(|bytes| TcpInfoJson { bytes, details: d }),
+                &d.tcp_info.map(|info| TcpInfoJson {
+                    info: info.get(),
+                    details: d,
+                }),
             )?;
-            let ulp = d.ulp.and_then(|nested| UlpInfo::parse(nested).ok());
-            map.serialize_entry("tcp_ulp", &ulp.map(UlpJson))?;
+            map.serialize_entry("tcp_ulp", &d.ulp.map(UlpJson))?;
         }
         Ok(())
     }
@@ -301,9 +321,9 @@ impl Serialize for PacketJson<'_> {
         map.serialize_entry(
             "fanout",
             &packet.fanout.map(|fanout| FanoutJson {
-                id: fanout & 0xffff,
-                mode: fanout >> 16,
-                name: details::fanout_type(fanout >> 16),
+                id: fanout.id,
+                mode: fanout.type_flags,
+                name: details::fanout_type(fanout.type_flags),
             }),
         )?;
         map.end()
@@ -343,49 +363,42 @@ impl Serialize for RingJson {
 
 #[derive(Serialize)]
 struct FanoutJson {
-    id: u32,
-    mode: u32,
+    id: u16,
+    mode: u16,
     name: Option<&'static str>,
 }
 
 /// A classic BPF program as `[code, jt, jf, k]` instructions.
-struct BpfProgram<'a>(&'a [u8]);
+struct BpfProgram<'a>(SockFilterProgram<'a>);
 
 impl Serialize for BpfProgram<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.chunks_exact(8).map(|insn| {
-            let code = u32::from(u16::from_ne_bytes([insn[0], insn[1]]));
-            let k = u32::from_ne_bytes([insn[4], insn[5], insn[6], insn[7]]);
-            [code, u32::from(insn[2]), u32::from(insn[3]), k]
+        serializer.collect_seq(self.0.instructions().map(|insn| {
+            [
+                u32::from(insn.code),
+                u32::from(insn.jt),
+                u32::from(insn.jf),
+                insn.k,
+            ]
         }))
     }
 }
 
 /// The multicast groups a netlink socket joined, by number (group 1 is bit 0).
-struct Groups<'a>(&'a [u8]);
+struct Groups<'a>(NetlinkGroups<'a>);
 
 impl Serialize for Groups<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let words = self.0.chunks_exact(4).enumerate().map(|(index, word)| {
-            (
-                index as u32,
-                u32::from_ne_bytes([word[0], word[1], word[2], word[3]]),
-            )
-        });
-        serializer.collect_seq(words.flat_map(|(index, word)| {
-            (0..32)
-                .filter(move |bit| word & (1 << bit) != 0)
-                .map(move |bit| index * 32 + bit + 1)
-        }))
+        serializer.collect_seq(self.0.groups())
     }
 }
 
 /// `struct mptcp_info`, every field by its kernel name without the `mptcpi_` prefix.
-struct MptcpInfoJson<'a>(&'a [u8]);
+struct MptcpInfoJson<'a>(Extensible<'a, MptcpInfo>);
 
 impl Serialize for MptcpInfoJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let i = MptcpInfo::read(self.0);
+        let i = self.0.get();
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("subflows", &i.subflows)?;
         map.serialize_entry("add_addr_signal", &i.add_addr_signal)?;
@@ -458,7 +471,7 @@ struct TimerJson {
 }
 
 #[derive(Serialize)]
-struct Shutdown {
+struct ShutdownJson {
     receive: bool,
     send: bool,
 }
@@ -475,30 +488,20 @@ struct Device {
     minor: u32,
 }
 
-/// A list of native-endian `u32` inodes.
-struct Inodes<'a>(&'a [u8]);
+/// Inodes, lowest first as the kernel lists them.
+struct Inodes<'a>(UnixDiagIcons<'a>);
 
 impl Serialize for Inodes<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.0
-                .chunks_exact(4)
-                .map(|b| u32::from_ne_bytes(b.try_into().expect("four bytes"))),
-        )
+        serializer.collect_seq(self.0.iter())
     }
 }
 
-struct SockOpts(u16);
+struct SockOpts(InetDiagSockopt);
 
 impl Serialize for SockOpts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            SOCKOPT_NAMES
-                .iter()
-                .enumerate()
-                .filter(|(bit, _)| self.0 & (1 << bit) != 0)
-                .map(|(_, name)| name),
-        )
+        serializer.collect_seq(self.0.names())
     }
 }
 
@@ -531,13 +534,13 @@ impl Serialize for SkMemJson {
 
 /// tcp_info in the kernel's own units, named with them; rates in bits per second.
 struct TcpInfoJson<'a> {
-    bytes: &'a [u8],
+    info: TcpInfo,
     details: &'a Details<'a>,
 }
 
 impl Serialize for TcpInfoJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let i = TcpInfo::read(self.bytes);
+        let i = &self.info;
         let d = self.details;
         let rate = |bytes_per_second: u64| {
             (bytes_per_second != u64::MAX).then(|| bytes_per_second.saturating_mul(8))
@@ -616,9 +619,9 @@ impl Serialize for TcpInfoJson<'_> {
         }
         map.serialize_entry(
             "send_bps",
-            &details::send_rate(&i).map(|bps| bps.round() as u64),
+            &details::send_rate(i).map(|bps| bps.round() as u64),
         )?;
-        if let Some(bbr) = d.bbr.map(TcpBbrInfo::read) {
+        if let Some(bbr) = d.bbr {
             map.serialize_entry(
                 "bbr",
                 &BbrJson {
@@ -629,7 +632,7 @@ impl Serialize for TcpInfoJson<'_> {
                 },
             )?;
         }
-        if let Some(dctcp) = d.dctcp.map(TcpDctcpInfo::read) {
+        if let Some(dctcp) = d.dctcp {
             map.serialize_entry(
                 "dctcp",
                 &DctcpJson {
@@ -678,21 +681,37 @@ struct DctcpJson {
     ab_tot: u32,
 }
 
-/// A unix name as text: the path, `@name` for an abstract name (every NUL shown as `@`, as
-/// in the table), or null.
-fn unix_path(name: UnixName<'_>) -> Option<Cow<'_, str>> {
+/// A unix name as the table shows it (the path, `@name` for an abstract name, every NUL shown
+/// as `@`), or null when unnamed.
+fn unix_path(name: UnixName<'_>) -> Option<Cow<'_, [u8]>> {
     match name {
         UnixName::Unnamed => None,
-        UnixName::Path(path) => Some(String::from_utf8_lossy(path)),
-        UnixName::Abstract(name) => {
-            let mut text = String::with_capacity(name.len() + 1);
-            text.push('@');
-            text.extend(
-                String::from_utf8_lossy(name)
-                    .chars()
-                    .map(|c| if c == '\0' { '@' } else { c }),
-            );
+        UnixName::Path(path) => Some(Cow::Borrowed(path)),
+        UnixName::Abstract(_) => {
+            let mut text = Vec::new();
+            endpoint::push_unix_name(&mut text, name);
             Some(Cow::Owned(text))
+        }
+    }
+}
+
+/// A name the kernel or /proc gives as bytes (a unix path, a process or interface name), as
+/// the string field `key` (null for `None`). JSON strings are Unicode, so a name that is not
+/// UTF-8 is shown there with U+FFFD in place of each bad sequence, and its exact bytes follow
+/// in `bytes_key`, an array of integers: the one lossless form, present only when needed.
+fn serialize_name<M: SerializeMap>(
+    map: &mut M,
+    key: &'static str,
+    bytes_key: &'static str,
+    name: Option<&[u8]>,
+) -> Result<(), M::Error> {
+    match name.map(std::str::from_utf8) {
+        None => map.serialize_entry(key, &None::<&str>),
+        Some(Ok(text)) => map.serialize_entry(key, text),
+        Some(Err(_)) => {
+            let name = name.unwrap_or_default();
+            map.serialize_entry(key, &String::from_utf8_lossy(name))?;
+            map.serialize_entry(bytes_key, name)
         }
     }
 }
@@ -712,5 +731,31 @@ struct Displayed<T>(T);
 impl<T: std::fmt::Display> Serialize for Displayed<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Named<'a>(Option<&'a [u8]>);
+
+    impl Serialize for Named<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(None)?;
+            serialize_name(&mut map, "comm", "comm_bytes", self.0)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_add_their_bytes() {
+        let json = |name| serde_json::to_string(&Named(name)).unwrap();
+        assert_eq!(json(Some(b"sshd")), r#"{"comm":"sshd"}"#);
+        assert_eq!(json(None), r#"{"comm":null}"#);
+        assert_eq!(
+            json(Some(b"a\xff")),
+            "{\"comm\":\"a\u{fffd}\",\"comm_bytes\":[97,255]}"
+        );
     }
 }

@@ -8,8 +8,9 @@ use crate::socket::Socket;
 
 mod cformat;
 pub mod details;
+pub mod endpoint;
 pub mod json;
-pub mod names;
+pub mod options;
 pub mod table;
 
 /// Something that shows sockets as they arrive.

@@ -11,18 +11,14 @@
 //! row is wider, so that memory stays flat however many sockets there are.
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 
-use super::names::Names;
+use super::endpoint::{self, Cell, Cells, Style, push_number};
 use super::{Renderer, details};
-use crate::config::{DetailFlags, Output};
-use crate::linknames;
+use crate::names::Names;
 use crate::procs::{Owners, Processes};
-use crate::socket::{
-    Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, UnixEndpoints,
-    UnixName,
-};
+use crate::render::options::{DetailFlags, Output};
+use crate::socket::{Endpoints, Socket};
 
 /// The narrowest the Recv-Q and Send-Q columns get.
 const QUEUE_MIN_WIDTH: usize = 6;
@@ -164,6 +160,21 @@ impl Rows {
     }
 }
 
+impl Cells for Rows {
+    fn text(&mut self) -> &mut Vec<u8> {
+        &mut self.text
+    }
+
+    fn end(&mut self, cell: Cell) {
+        self.end_field(match cell {
+            Cell::LocalAddress => LOCAL_ADDRESS,
+            Cell::LocalPort => LOCAL_PORT,
+            Cell::PeerAddress => PEER_ADDRESS,
+            Cell::PeerPort => PEER_PORT,
+        });
+    }
+}
+
 pub struct TableRenderer<W: Write> {
     out: W,
     names: Names,
@@ -236,12 +247,11 @@ impl<W: Write> TableRenderer<W> {
         rows.end_field(RECV_Q);
         push_number(&mut rows.text, socket.send_q as i32);
         rows.end_field(SEND_Q);
-        match socket.endpoints {
-            Endpoints::Inet(ends) => self.push_inet(socket.netid, &ends),
-            Endpoints::Unix(ends) => self.push_unix(socket.inode, &ends),
-            Endpoints::Packet(ends) => self.push_packet(&ends),
-            Endpoints::Netlink(ends) => self.push_netlink(&ends),
-        }
+        let style = Style {
+            numeric: self.numeric,
+            resolve: self.resolve,
+        };
+        endpoint::write(&mut self.rows, socket, &mut self.names, style);
         // ss names a netlink socket's process in its address instead.
         let netlink = matches!(socket.endpoints, Endpoints::Netlink(_));
         if let Some(processes) = self.processes.as_ref().filter(|_| !netlink) {
@@ -256,156 +266,6 @@ impl<W: Write> TableRenderer<W> {
             &mut self.names,
         );
         self.rows.end_field(PROCESS);
-    }
-
-    fn push_inet(&mut self, netid: Netid, ends: &InetEndpoints) {
-        let v6only = ends.v6only == Some(true);
-        self.push_host(ends.local.ip(), v6only);
-        if ends.ifindex != 0 {
-            self.rows.text.push(b'%');
-            let name = self.names.interface(ends.ifindex);
-            self.rows.text.extend_from_slice(name.as_bytes());
-        }
-        self.rows.text.push(b':');
-        self.rows.end_field(LOCAL_ADDRESS);
-        self.push_port(ends.local.port(), netid);
-        self.rows.end_field(LOCAL_PORT);
-        self.push_host(ends.peer.ip(), v6only);
-        self.rows.text.push(b':');
-        self.rows.end_field(PEER_ADDRESS);
-        self.push_port(ends.peer.port(), netid);
-        self.rows.end_field(PEER_PORT);
-    }
-
-    /// An address as ss prints it: `*` for the dual-stack wildcard, IPv6 in brackets, or the
-    /// host name with `-r`.
-    fn push_host(&mut self, ip: IpAddr, v6only: bool) {
-        let text = &mut self.rows.text;
-        if ip.is_unspecified() && ip.is_ipv6() && !v6only {
-            text.push(b'*');
-            return;
-        }
-        if self.resolve && !ip.is_unspecified() {
-            if let Some(host) = self.names.host(ip) {
-                let bracket = host.contains(':');
-                if bracket {
-                    text.push(b'[');
-                }
-                text.extend_from_slice(host.as_bytes());
-                if bracket {
-                    text.push(b']');
-                }
-                return;
-            }
-        }
-        match ip {
-            IpAddr::V4(v4) => push_ipv4(text, v4),
-            // Writing to a Vec cannot fail.
-            IpAddr::V6(v6) => {
-                let _ = write!(text, "[{v6}]");
-            }
-        }
-    }
-
-    fn push_port(&mut self, port: u16, netid: Netid) {
-        let text = &mut self.rows.text;
-        if port == 0 {
-            text.push(b'*');
-            return;
-        }
-        if !self.numeric {
-            if let Some(name) = self.names.service(port, netid) {
-                text.extend_from_slice(name.as_bytes());
-                return;
-            }
-        }
-        push_number(text, port);
-    }
-
-    fn push_unix(&mut self, inode: u64, ends: &UnixEndpoints<'_>) {
-        let text = &mut self.rows.text;
-        match ends.name {
-            UnixName::Unnamed => text.push(b'*'),
-            UnixName::Path(path) => text.extend_from_slice(path),
-            UnixName::Abstract(name) => {
-                // ss shows every NUL of an abstract name as '@', the leading one included.
-                text.push(b'@');
-                text.extend(name.iter().map(|&b| if b == 0 { b'@' } else { b }));
-            }
-        }
-        text.push(b' ');
-        self.rows.end_field(LOCAL_ADDRESS);
-        push_number(&mut self.rows.text, inode);
-        self.rows.end_field(LOCAL_PORT);
-        self.rows.text.extend_from_slice(b"* ");
-        self.rows.end_field(PEER_ADDRESS);
-        push_number(&mut self.rows.text, ends.peer_inode);
-        self.rows.end_field(PEER_PORT);
-    }
-
-    /// `PROTOCOL:DEVICE`: the ethertype by name (by number in brackets with `-n` or when it
-    /// has none; `*` for every protocol), the device `*` when the socket is bound to none.
-    fn push_packet(&mut self, ends: &PacketEndpoints) {
-        let text = &mut self.rows.text;
-        match linknames::ethertype_name(ends.protocol) {
-            Some(name) if !self.numeric || ends.protocol == linknames::ETH_P_ALL => {
-                text.extend_from_slice(name.as_bytes())
-            }
-            _ => {
-                text.push(b'[');
-                push_number(text, ends.protocol);
-                text.push(b']');
-            }
-        }
-        text.push(b':');
-        self.rows.end_field(LOCAL_ADDRESS);
-        if ends.ifindex == 0 {
-            self.rows.text.push(b'*');
-        } else {
-            let name = self.names.interface(ends.ifindex);
-            self.rows.text.extend_from_slice(name.as_bytes());
-        }
-        self.rows.end_field(LOCAL_PORT);
-        self.rows.text.push(b'*');
-        self.rows.end_field(PEER_ADDRESS);
-        self.rows.end_field(PEER_PORT);
-    }
-
-    /// `PROTOCOL:PORTID`: the protocol by name unless `-n`; the port id as `kernel` for the
-    /// kernel's socket, as `COMMAND/PID` when a process has that pid (a process's first
-    /// socket usually gets its pid), else as a signed number. A connected socket's peer is
-    /// `GROUP:PORTID`.
-    fn push_netlink(&mut self, ends: &NetlinkEndpoints) {
-        let text = &mut self.rows.text;
-        match self.names.netlink_protocol(ends.protocol) {
-            Some(name) if !self.numeric => text.extend_from_slice(name.as_bytes()),
-            _ => push_number(text, ends.protocol),
-        }
-        text.push(b':');
-        self.rows.end_field(LOCAL_ADDRESS);
-        let portid = ends.portid as i32;
-        if self.numeric {
-            push_number(&mut self.rows.text, portid);
-        } else if portid == 0 {
-            self.rows.text.extend_from_slice(b"kernel");
-        } else if let Some(command) = self.names.process_name(portid) {
-            self.rows.text.extend_from_slice(command);
-            self.rows.text.push(b'/');
-            push_number(&mut self.rows.text, portid);
-        } else {
-            push_number(&mut self.rows.text, portid);
-        }
-        self.rows.end_field(LOCAL_PORT);
-        if !ends.connected {
-            self.rows.text.push(b'*');
-            self.rows.end_field(PEER_ADDRESS);
-        } else {
-            push_number(&mut self.rows.text, ends.dst_group);
-            self.rows.text.push(b':');
-            self.rows.end_field(PEER_ADDRESS);
-            push_number(&mut self.rows.text, ends.dst_portid as i32);
-        }
-        self.rows.end_field(PEER_PORT);
     }
 
     /// Prints the rows held so far with widths fitted to everything seen.
@@ -466,21 +326,6 @@ impl<W: Write> Renderer for TableRenderer<W> {
         self.netns = name.into();
         self.names.new_namespace();
     }
-}
-
-/// A dotted quad, without the formatting machinery of `Display`, which showed in profiles.
-fn push_ipv4(text: &mut Vec<u8>, ip: Ipv4Addr) {
-    let mut digits = itoa::Buffer::new();
-    for (i, octet) in ip.octets().into_iter().enumerate() {
-        if i > 0 {
-            text.push(b'.');
-        }
-        text.extend_from_slice(digits.format(octet).as_bytes());
-    }
-}
-
-fn push_number(text: &mut Vec<u8>, n: impl itoa::Integer) {
-    text.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// The Process cell as ss prints it, ` users:(("comm",pid=P,fd=F),...)` with `tid=T` before

@@ -18,8 +18,8 @@ use serde::ser::{SerializeMap, Serializer};
 use super::clock;
 use super::tracker::{Changes, Entry, Removal, Sink, Source, Stamp, Tracker};
 use crate::config::DetailFlags;
+use crate::names::Names;
 use crate::render::json::Record;
-use crate::render::names::Names;
 use crate::socket::Socket;
 
 pub struct JsonLines<W: Write> {

@@ -9,14 +9,13 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::clock;
 use super::tracker::{Entry, Rates, Removal, Sink, Source, Stamp, Tracker};
-use crate::linknames;
-use crate::render::names::Names;
-use crate::socket::{Endpoints, Netid, Socket, TcpState, UnixName};
+use crate::names::Names;
+use crate::render::endpoint;
+use crate::socket::{Socket, TcpState};
 use crate::term::{self, RawKeys};
 
 /// Log lines kept.
@@ -397,84 +396,19 @@ impl Line {
     }
 }
 
-/// The two ends of a socket as ss writes them: `addr:port` (IPv6 in brackets, `*` for the
-/// dual-stack wildcard and for port 0, service names unless `numeric`), or for unix sockets
-/// the name and the inode.
+/// The two ends of a socket as the table writes them (render's one endpoint formatter):
+/// `addr:port`, unix `name inode`, netlink `kernel` and `COMMAND/PID`. Watch takes no `-r`
+/// yet, so addresses stay numeric; a `resolve` option would go into the style here.
 fn endpoints(socket: &Socket<'_>, names: &mut Names, numeric: bool) -> (String, String) {
-    match socket.endpoints {
-        Endpoints::Inet(ends) => {
-            let v6only = ends.v6only == Some(true);
-            let mut local = host(ends.local.ip(), v6only);
-            if ends.ifindex != 0 {
-                local.push('%');
-                local.push_str(names.interface(ends.ifindex));
-            }
-            let mut peer = host(ends.peer.ip(), v6only);
-            for (text, address) in [(&mut local, ends.local), (&mut peer, ends.peer)] {
-                text.push(':');
-                text.push_str(&port(address, socket.netid, names, numeric));
-            }
-            (local, peer)
-        }
-        Endpoints::Unix(ends) => {
-            let name = match ends.name {
-                UnixName::Unnamed => "*".to_owned(),
-                UnixName::Path(path) => String::from_utf8_lossy(path).into_owned(),
-                UnixName::Abstract(name) => {
-                    let name = String::from_utf8_lossy(name).replace('\0', "@");
-                    format!("@{name}")
-                }
-            };
-            (
-                format!("{name} {}", socket.inode),
-                format!("* {}", ends.peer_inode),
-            )
-        }
-        Endpoints::Packet(ends) => {
-            let protocol = match linknames::ethertype_name(ends.protocol) {
-                Some(name) if !numeric || ends.protocol == linknames::ETH_P_ALL => name.to_owned(),
-                _ => format!("[{}]", ends.protocol),
-            };
-            let device = match ends.ifindex {
-                0 => "*",
-                index => names.interface(index),
-            };
-            (format!("{protocol}:{device}"), "*".to_owned())
-        }
-        Endpoints::Netlink(ends) => {
-            let protocol = match names.netlink_protocol(ends.protocol) {
-                Some(name) if !numeric => name.to_owned(),
-                _ => ends.protocol.to_string(),
-            };
-            let peer = if ends.connected {
-                format!("{}:{}", ends.dst_group, ends.dst_portid as i32)
-            } else {
-                "*".to_owned()
-            };
-            (format!("{protocol}:{}", ends.portid as i32), peer)
-        }
-    }
-}
-
-fn host(ip: IpAddr, v6only: bool) -> String {
-    match ip {
-        IpAddr::V6(v6) if v6.is_unspecified() && !v6only => "*".to_owned(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-        IpAddr::V4(v4) => v4.to_string(),
-    }
-}
-
-fn port(address: SocketAddr, netid: Netid, names: &mut Names, numeric: bool) -> String {
-    let port = address.port();
-    if port == 0 {
-        return "*".to_owned();
-    }
-    if !numeric {
-        if let Some(name) = names.service(port, netid) {
-            return name.to_owned();
-        }
-    }
-    port.to_string()
+    let style = endpoint::Style {
+        numeric,
+        resolve: false,
+    };
+    let (local, peer) = endpoint::pair(socket, names, style);
+    (
+        String::from_utf8_lossy(&local).into_owned(),
+        String::from_utf8_lossy(&peer).into_owned(),
+    )
 }
 
 /// Bytes per second, short: `0`, `512B`, `1.5K`, `20.0M`, `3.1G`.

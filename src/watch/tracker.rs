@@ -27,7 +27,6 @@ use crate::query::{self, Query, QueryError};
 use crate::socket::{Endpoints, Netid, OwnedSocket, Socket, StateSet, TcpState, UnixName};
 use crate::wire::events::{DestroyEvents, DestroyGroup, Drained};
 use crate::wire::netlink::{DiagError, DiagSocket};
-use crate::wire::tcp::TcpInfo;
 
 /// A socket's identity: its cookie, or for sockets read from /proc (which have none) a hash of
 /// what identifies them there, with the top bit set.
@@ -287,8 +286,8 @@ impl Tracker {
     fn observe(&mut self, socket: &Socket<'_>, look: u64, now: Instant) {
         let key = key(socket);
         let counters = if self.rates {
-            socket.details.tcp_info.map(|bytes| {
-                let info = TcpInfo::read(bytes);
+            socket.details.tcp_info.map(|info| {
+                let info = info.get();
                 (info.bytes_received.get(), info.bytes_acked.get(), now)
             })
         } else {
@@ -564,6 +563,8 @@ mod tests {
     use super::*;
     use crate::filter::Context;
     use crate::socket::{Details, FamilySet, InetEndpoints, NetidSet, StateSet};
+    use crate::wire::Extensible;
+    use crate::wire::tcp::TcpInfo;
 
     /// What a sink was told, one word per call.
     #[derive(Default)]
@@ -767,13 +768,13 @@ mod tests {
         };
         let (still, moved) = (info(1000), info(1000 + 50_000));
         let mut a = socket(Netid::Tcp, 1, TcpState::Established, 0);
-        a.details.tcp_info = Some(&still);
+        a.details.tcp_info = Some(Extensible::parse(&still));
         look(&mut tracker, &q, &[a], &[], &mut sink);
         std::thread::sleep(Duration::from_millis(20));
         look(&mut tracker, &q, &[a], &[], &mut sink);
         assert_eq!(sink.0, ["snapshot 1"]);
         std::thread::sleep(Duration::from_millis(20));
-        a.details.tcp_info = Some(&moved);
+        a.details.tcp_info = Some(Extensible::parse(&moved));
         look(&mut tracker, &q, &[a], &[], &mut sink);
         assert_eq!(sink.0, ["snapshot 1", "changed 1 ESTAB"]);
         let entry = tracker.entries().next().unwrap();

@@ -12,6 +12,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use netlink_packet_core::{DecodeError, Emitable};
 
+use super::mptcp::UlpInfo;
+use super::sock_diag::{Shutdown, SkMemInfo};
+use super::tcp::{InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo};
 use super::{DiagMsg, u8_value, u32_value, u64_value, until_nul};
 use zerocopy::byteorder::{BigEndian, NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -284,18 +287,18 @@ pub enum InetDiagAttr<'a> {
     Cong(&'a [u8]),
     Tos(u8),
     TClass(u8),
-    /// `u32 [SK_MEMINFO_VARS]`.
-    SkMemInfo(&'a [u8]),
-    Shutdown(u8),
-    DctcpInfo(&'a [u8]),
+    SkMemInfo(SkMemInfo),
+    Shutdown(Shutdown),
+    DctcpInfo(TcpDctcpInfo),
     Protocol(u8),
     V6Only(bool),
     Mark(u32),
-    BbrInfo(&'a [u8]),
+    BbrInfo(TcpBbrInfo),
     ClassId(u32),
-    UlpInfo(&'a [u8]),
+    /// A malformed nest is left as `Other`, shown as nothing, as ss shows it.
+    UlpInfo(UlpInfo<'a>),
     CgroupId(u64),
-    SockOpt(&'a [u8]),
+    SockOpt(InetDiagSockopt),
     Other {
         kind: u16,
         value: &'a [u8],
@@ -311,19 +314,99 @@ impl<'a> InetDiagAttr<'a> {
             INET_DIAG_CONG => InetDiagAttr::Cong(until_nul(value)),
             INET_DIAG_TOS => InetDiagAttr::Tos(u8_value(kind, value)?),
             INET_DIAG_TCLASS => InetDiagAttr::TClass(u8_value(kind, value)?),
-            INET_DIAG_SKMEMINFO => InetDiagAttr::SkMemInfo(value),
-            INET_DIAG_SHUTDOWN => InetDiagAttr::Shutdown(u8_value(kind, value)?),
-            INET_DIAG_DCTCPINFO => InetDiagAttr::DctcpInfo(value),
+            INET_DIAG_SKMEMINFO => InetDiagAttr::SkMemInfo(SkMemInfo::parse(value)?),
+            INET_DIAG_SHUTDOWN => InetDiagAttr::Shutdown(Shutdown::parse(value)?),
+            INET_DIAG_DCTCPINFO => InetDiagAttr::DctcpInfo(TcpDctcpInfo::read(value)),
             INET_DIAG_PROTOCOL => InetDiagAttr::Protocol(u8_value(kind, value)?),
             INET_DIAG_SKV6ONLY => InetDiagAttr::V6Only(u8_value(kind, value)? != 0),
             INET_DIAG_MARK => InetDiagAttr::Mark(u32_value(kind, value)?),
-            INET_DIAG_BBRINFO => InetDiagAttr::BbrInfo(value),
+            INET_DIAG_BBRINFO => InetDiagAttr::BbrInfo(TcpBbrInfo::read(value)),
             INET_DIAG_CLASS_ID => InetDiagAttr::ClassId(u32_value(kind, value)?),
-            INET_DIAG_ULP_INFO => InetDiagAttr::UlpInfo(value),
+            INET_DIAG_ULP_INFO => match UlpInfo::parse(value) {
+                Ok(ulp) => InetDiagAttr::UlpInfo(ulp),
+                Err(_) => InetDiagAttr::Other { kind, value },
+            },
             INET_DIAG_CGROUP_ID => InetDiagAttr::CgroupId(u64_value(kind, value)?),
-            INET_DIAG_SOCKOPT => InetDiagAttr::SockOpt(value),
+            INET_DIAG_SOCKOPT => InetDiagAttr::SockOpt(InetDiagSockopt::parse(value)?),
             _ => InetDiagAttr::Other { kind, value },
         })
+    }
+}
+
+impl netlink_packet_core::Nla for InetDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            InetDiagAttr::MemInfo(v) | InetDiagAttr::Info(v) | InetDiagAttr::VegasInfo(v) => {
+                v.len()
+            }
+            InetDiagAttr::Other { value: v, .. } => v.len(),
+            InetDiagAttr::SockOpt(_) => 2,
+            // nla_put_string: the name and its NUL.
+            InetDiagAttr::Cong(name) => name.len() + 1,
+            InetDiagAttr::Tos(_)
+            | InetDiagAttr::TClass(_)
+            | InetDiagAttr::Shutdown(_)
+            | InetDiagAttr::Protocol(_)
+            | InetDiagAttr::V6Only(_) => 1,
+            InetDiagAttr::SkMemInfo(mem) => mem.buffer_len(),
+            InetDiagAttr::DctcpInfo(_) => size_of::<TcpDctcpInfo>(),
+            InetDiagAttr::BbrInfo(_) => size_of::<TcpBbrInfo>(),
+            InetDiagAttr::Mark(_) | InetDiagAttr::ClassId(_) => 4,
+            InetDiagAttr::CgroupId(_) => 8,
+            InetDiagAttr::UlpInfo(ulp) => ulp.buffer_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            InetDiagAttr::MemInfo(_) => INET_DIAG_MEMINFO,
+            InetDiagAttr::Info(_) => INET_DIAG_INFO,
+            InetDiagAttr::VegasInfo(_) => INET_DIAG_VEGASINFO,
+            InetDiagAttr::Cong(_) => INET_DIAG_CONG,
+            InetDiagAttr::Tos(_) => INET_DIAG_TOS,
+            InetDiagAttr::TClass(_) => INET_DIAG_TCLASS,
+            InetDiagAttr::SkMemInfo(_) => INET_DIAG_SKMEMINFO,
+            InetDiagAttr::Shutdown(_) => INET_DIAG_SHUTDOWN,
+            InetDiagAttr::DctcpInfo(_) => INET_DIAG_DCTCPINFO,
+            InetDiagAttr::Protocol(_) => INET_DIAG_PROTOCOL,
+            InetDiagAttr::V6Only(_) => INET_DIAG_SKV6ONLY,
+            InetDiagAttr::Mark(_) => INET_DIAG_MARK,
+            InetDiagAttr::BbrInfo(_) => INET_DIAG_BBRINFO,
+            InetDiagAttr::ClassId(_) => INET_DIAG_CLASS_ID,
+            InetDiagAttr::UlpInfo(_) => INET_DIAG_ULP_INFO,
+            InetDiagAttr::CgroupId(_) => INET_DIAG_CGROUP_ID,
+            InetDiagAttr::SockOpt(_) => INET_DIAG_SOCKOPT,
+            InetDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            InetDiagAttr::MemInfo(v)
+            | InetDiagAttr::Info(v)
+            | InetDiagAttr::VegasInfo(v)
+            | InetDiagAttr::Other { value: v, .. } => buffer[..v.len()].copy_from_slice(v),
+            InetDiagAttr::Cong(name) => {
+                buffer[..name.len()].copy_from_slice(name);
+                buffer[name.len()] = 0;
+            }
+            InetDiagAttr::Tos(v) | InetDiagAttr::TClass(v) | InetDiagAttr::Protocol(v) => {
+                buffer[0] = *v
+            }
+            InetDiagAttr::V6Only(v) => buffer[0] = u8::from(*v),
+            InetDiagAttr::Shutdown(shutdown) => shutdown.emit(buffer),
+            InetDiagAttr::SkMemInfo(mem) => mem.emit(buffer),
+            InetDiagAttr::DctcpInfo(info) => buffer[..size_of::<TcpDctcpInfo>()]
+                .copy_from_slice(zerocopy::IntoBytes::as_bytes(info)),
+            InetDiagAttr::BbrInfo(info) => buffer[..size_of::<TcpBbrInfo>()]
+                .copy_from_slice(zerocopy::IntoBytes::as_bytes(info)),
+            InetDiagAttr::Mark(v) | InetDiagAttr::ClassId(v) => {
+                buffer[..4].copy_from_slice(&v.to_ne_bytes())
+            }
+            InetDiagAttr::CgroupId(v) => buffer[..8].copy_from_slice(&v.to_ne_bytes()),
+            InetDiagAttr::UlpInfo(ulp) => ulp.emit(buffer),
+            InetDiagAttr::SockOpt(sockopt) => sockopt.emit(buffer),
+        }
     }
 }
 

@@ -5,6 +5,13 @@
 //! about sockscope's model or output. Where netlink-packet-sock-diag has what we need without
 //! copying, we use it; where it lacks something (request attributes, zero-copy replies), the
 //! missing piece is written here so that it could be upstreamed.
+//!
+//! Every attribute the model uses is decoded here once, into a typed value or a borrowed view
+//! with `parse` and `emit` (`sock_diag`: memory and shutdown; `tcp`: tcp_info, congestion
+//! controls, sockopt; `packet`: fanout and BPF programs; `netlink_diag`: groups; `unix`: icons
+//! and vfs), and each family's attribute enum is a `netlink_packet_core::Nla`, so a reply
+//! re-emits byte for byte (`captures`, on replies of a real kernel). Renderers never read
+//! attribute bytes.
 
 use std::mem::size_of;
 
@@ -12,6 +19,8 @@ use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator}
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub mod bytecode;
+#[cfg(test)]
+mod captures;
 pub mod events;
 pub mod inet;
 pub mod mptcp;
@@ -19,6 +28,7 @@ pub mod netlink;
 pub mod netlink_diag;
 pub mod other;
 pub mod packet;
+pub mod sock_diag;
 pub mod tcp;
 pub mod unix;
 
@@ -130,3 +140,64 @@ macro_rules! emit_as_bytes {
     )+};
 }
 pub(crate) use emit_as_bytes;
+
+/// A kernel struct that grows at its end (`tcp_info`, `mptcp_info`), borrowed as the kernel
+/// sent it: [`Extensible::get`] reads it over a zeroed struct, and the bytes stay as they
+/// came, so that a longer struct from a newer kernel is re-emitted whole.
+pub struct Extensible<'a, T> {
+    bytes: &'a [u8],
+    _struct: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: FromBytes + IntoBytes> Extensible<'a, T> {
+    /// Any length is accepted: what is missing reads as 0, what is extra is kept but unread.
+    pub fn parse(bytes: &'a [u8]) -> Extensible<'a, T> {
+        Extensible {
+            bytes,
+            _struct: std::marker::PhantomData,
+        }
+    }
+
+    pub fn get(&self) -> T {
+        zero_extended(self.bytes)
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn emit(&self, buffer: &mut [u8]) {
+        buffer[..self.bytes.len()].copy_from_slice(self.bytes);
+    }
+
+    /// The bytes it was parsed from, to keep a copy.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+// By hand: a derive would ask `T` for the same traits, and a view is copied whatever it views.
+impl<T> Clone for Extensible<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Extensible<'_, T> {}
+
+impl<T> PartialEq for Extensible<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl<T> Eq for Extensible<'_, T> {}
+
+impl<T> std::fmt::Debug for Extensible<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extensible")
+            .field("struct", &std::any::type_name::<T>())
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}

@@ -89,6 +89,9 @@ pub struct UlpInfo<'a> {
     /// `mptcp`, `tls`, ...
     pub name: &'a [u8],
     pub subflow: Option<Subflow>,
+    /// The nested attributes as the kernel sent them: what [`UlpInfo::emit`] writes back, for
+    /// the kernel's order and padding of them are its own.
+    pub nested: &'a [u8],
 }
 
 /// An MPTCP subflow, as its ULP reports it.
@@ -109,7 +112,10 @@ pub struct Subflow {
 impl<'a> UlpInfo<'a> {
     /// Reads the attributes nested in `INET_DIAG_ULP_INFO`.
     pub fn parse(nested: &'a [u8]) -> Result<UlpInfo<'a>, DecodeError> {
-        let mut info = UlpInfo::default();
+        let mut info = UlpInfo {
+            nested,
+            ..UlpInfo::default()
+        };
         for nla in NlasIterator::new(nested) {
             let nla = nla?;
             let kind = nla.kind();
@@ -121,6 +127,14 @@ impl<'a> UlpInfo<'a> {
             }
         }
         Ok(info)
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        self.nested.len()
+    }
+
+    pub fn emit(&self, buffer: &mut [u8]) {
+        buffer[..self.nested.len()].copy_from_slice(self.nested);
     }
 }
 

@@ -5,6 +5,7 @@ use netlink_packet_core::DecodeError;
 use zerocopy::byteorder::{NativeEndian, U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use super::sock_diag::SkMemInfo;
 use super::{DiagMsg, emit_as_bytes, u32_value};
 
 pub const NDIAG_SHOW_MEMINFO: u32 = 0x01;
@@ -93,10 +94,8 @@ impl<'a> NetlinkDiagMsg<'a> {
 /// A reply attribute, borrowed from the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NetlinkDiagAttr<'a> {
-    /// `u32 [SK_MEMINFO_VARS]`.
-    MemInfo(&'a [u8]),
-    /// The multicast groups joined, as a bitmap of `u32` words (group 1 is bit 0).
-    Groups(&'a [u8]),
+    MemInfo(SkMemInfo),
+    Groups(NetlinkGroups<'a>),
     /// `NDIAG_FLAG_*`.
     Flags(u32),
     Other {
@@ -108,11 +107,77 @@ pub enum NetlinkDiagAttr<'a> {
 impl<'a> NetlinkDiagAttr<'a> {
     pub fn parse(kind: u16, value: &'a [u8]) -> Result<NetlinkDiagAttr<'a>, DecodeError> {
         Ok(match kind {
-            NETLINK_DIAG_MEMINFO => NetlinkDiagAttr::MemInfo(value),
-            NETLINK_DIAG_GROUPS => NetlinkDiagAttr::Groups(value),
+            NETLINK_DIAG_MEMINFO => NetlinkDiagAttr::MemInfo(SkMemInfo::parse(value)?),
+            NETLINK_DIAG_GROUPS => NetlinkDiagAttr::Groups(NetlinkGroups::parse(value)?),
             NETLINK_DIAG_FLAGS => NetlinkDiagAttr::Flags(u32_value(kind, value)?),
             _ => NetlinkDiagAttr::Other { kind, value },
         })
+    }
+}
+
+/// `NETLINK_DIAG_GROUPS`: the multicast groups a socket joined, a bitmap of native-endian
+/// `u32` words (group 1 is bit 0 of the first word), borrowed from the message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetlinkGroups<'a>(super::sock_diag::U32List<'a>);
+
+impl<'a> NetlinkGroups<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<NetlinkGroups<'a>, DecodeError> {
+        super::sock_diag::U32List::parse(bytes).map(NetlinkGroups)
+    }
+
+    /// Groups 1 to 32 as a mask, as `/proc/net/netlink` and ss show them.
+    pub fn first_word(&self) -> u32 {
+        self.0.iter().next().unwrap_or(0)
+    }
+
+    /// The numbers of the groups joined, lowest first.
+    pub fn groups(&self) -> impl Iterator<Item = u32> + 'a {
+        self.0.iter().enumerate().flat_map(|(index, word)| {
+            (0..32)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| index as u32 * 32 + bit + 1)
+        })
+    }
+
+    pub fn buffer_len(&self) -> usize {
+        self.0.buffer_len()
+    }
+
+    pub fn emit(&self, buffer: &mut [u8]) {
+        self.0.emit(buffer)
+    }
+
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl netlink_packet_core::Nla for NetlinkDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            NetlinkDiagAttr::MemInfo(mem) => mem.buffer_len(),
+            NetlinkDiagAttr::Groups(groups) => groups.buffer_len(),
+            NetlinkDiagAttr::Flags(_) => 4,
+            NetlinkDiagAttr::Other { value, .. } => value.len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            NetlinkDiagAttr::MemInfo(_) => NETLINK_DIAG_MEMINFO,
+            NetlinkDiagAttr::Groups(_) => NETLINK_DIAG_GROUPS,
+            NetlinkDiagAttr::Flags(_) => NETLINK_DIAG_FLAGS,
+            NetlinkDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            NetlinkDiagAttr::MemInfo(mem) => mem.emit(buffer),
+            NetlinkDiagAttr::Groups(groups) => groups.emit(buffer),
+            NetlinkDiagAttr::Flags(v) => buffer[..4].copy_from_slice(&v.to_ne_bytes()),
+            NetlinkDiagAttr::Other { value, .. } => buffer[..value.len()].copy_from_slice(value),
+        }
     }
 }
 
@@ -127,5 +192,25 @@ mod tests {
         assert_eq!(size_of::<crate::wire::packet::PacketDiagReq>(), 20);
         assert_eq!(size_of::<crate::wire::packet::PacketDiagMsgHeader>(), 16);
         assert_eq!(size_of::<crate::wire::packet::PacketDiagInfo>(), 24);
+    }
+}
+
+#[cfg(test)]
+mod groups {
+    use super::*;
+
+    #[test]
+    fn group_bitmaps_round_trip() {
+        let bytes: Vec<u8> = [0b101u32, 1 << 31]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect();
+        let groups = NetlinkGroups::parse(&bytes).unwrap();
+        assert_eq!(groups.first_word(), 0b101);
+        assert_eq!(groups.groups().collect::<Vec<_>>(), [1, 3, 64]);
+        let mut out = vec![0; groups.buffer_len()];
+        groups.emit(&mut out);
+        assert_eq!(out, bytes);
+        assert_eq!(NetlinkGroups::default().first_word(), 0);
     }
 }

@@ -168,6 +168,35 @@ pub const SOCKOPT_NAMES: [&str; 11] = [
     "defer_connect",
 ];
 
+/// `struct inet_diag_sockopt`: two bytes of one-bit fields, the first declared lowest (on a
+/// little-endian machine, as the kernel lays out bitfields there), so bit `n` is
+/// `SOCKOPT_NAMES[n]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InetDiagSockopt(pub u16);
+
+impl InetDiagSockopt {
+    pub fn parse(bytes: &[u8]) -> Result<InetDiagSockopt, netlink_packet_core::DecodeError> {
+        match bytes {
+            [low, high, ..] => Ok(InetDiagSockopt(u16::from_le_bytes([*low, *high]))),
+            _ => Err(format!("INET_DIAG_SOCKOPT has {} bytes, expected 2", bytes.len()).into()),
+        }
+    }
+
+    pub fn emit(&self, buffer: &mut [u8]) {
+        buffer[..2].copy_from_slice(&self.0.to_le_bytes());
+    }
+
+    /// The names of the options set, lowest bit first.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let bits = self.0;
+        SOCKOPT_NAMES
+            .iter()
+            .enumerate()
+            .filter(move |(bit, _)| bits & (1 << bit) != 0)
+            .map(|(_, name)| *name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +207,20 @@ mod tests {
         assert_eq!(std::mem::size_of::<TcpInfo>(), 248);
         assert_eq!(std::mem::size_of::<TcpBbrInfo>(), 20);
         assert_eq!(std::mem::size_of::<TcpDctcpInfo>(), 16);
+    }
+
+    #[test]
+    fn sockopt_round_trips() {
+        let bytes = [0b0000_0101, 0b0000_0100];
+        let sockopt = InetDiagSockopt::parse(&bytes).unwrap();
+        assert_eq!(
+            sockopt.names().collect::<Vec<_>>(),
+            ["recverr", "freebind", "defer_connect"]
+        );
+        let mut out = [0; 2];
+        sockopt.emit(&mut out);
+        assert_eq!(out, bytes);
+        assert!(InetDiagSockopt::parse(&[1]).is_err());
     }
 
     #[test]

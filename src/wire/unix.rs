@@ -9,7 +9,8 @@ use netlink_packet_sock_diag::unix::{ShowFlags, StateFlags, UnixRequest};
 use zerocopy::byteorder::{NativeEndian, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{DiagMsg, struct_value, u8_value, u32_value};
+use super::sock_diag::{Shutdown, SkMemInfo};
+use super::{DiagMsg, struct_value, u32_value};
 
 pub use netlink_packet_sock_diag::{
     UDIAG_SHOW_ICONS, UDIAG_SHOW_MEMINFO, UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_RQLEN,
@@ -80,6 +81,29 @@ pub struct UnixDiagVfs {
     pub dev: U32<NativeEndian>,
 }
 
+/// `MINORBITS` (`include/linux/kdev_t.h`): the kernel's internal device number has the minor in
+/// its low 20 bits and the major above.
+pub const MINORBITS: u32 = 20;
+
+impl UnixDiagVfs {
+    /// The device's major number, from the kernel's internal encoding.
+    pub fn major(&self) -> u32 {
+        self.dev.get() >> MINORBITS
+    }
+
+    pub fn minor(&self) -> u32 {
+        self.dev.get() & ((1 << MINORBITS) - 1)
+    }
+
+    /// What glibc's major(3) and minor(3) make of the number, which expect the user-space
+    /// encoding (major in bits 8 to 19, minor in the low 8 and from bit 20): not the device,
+    /// but what tools that pass the kernel's number to them print.
+    pub fn user_space_split(&self) -> (u32, u32) {
+        let dev = self.dev.get();
+        ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff))
+    }
+}
+
 /// One reply of a dump, viewed in place.
 pub type UnixDiagMsg<'a> = DiagMsg<'a, UnixDiagMsgHeader>;
 
@@ -98,11 +122,10 @@ pub enum UnixDiagAttr<'a> {
     Vfs(&'a UnixDiagVfs),
     Peer(u32),
     /// The inodes of connections waiting to be accepted (`u32` each).
-    Icons(&'a [u8]),
+    Icons(UnixDiagIcons<'a>),
     Rqlen(&'a UnixDiagRqlen),
-    /// `u32 [SK_MEMINFO_VARS]`.
-    MemInfo(&'a [u8]),
-    Shutdown(u8),
+    MemInfo(SkMemInfo),
+    Shutdown(Shutdown),
     Uid(u32),
     Other {
         kind: u16,
@@ -116,12 +139,84 @@ impl<'a> UnixDiagAttr<'a> {
             UNIX_DIAG_NAME => UnixDiagAttr::Name(value),
             UNIX_DIAG_VFS => UnixDiagAttr::Vfs(struct_value(kind, value)?),
             UNIX_DIAG_PEER => UnixDiagAttr::Peer(u32_value(kind, value)?),
-            UNIX_DIAG_ICONS => UnixDiagAttr::Icons(value),
+            UNIX_DIAG_ICONS => UnixDiagAttr::Icons(UnixDiagIcons::parse(value)?),
             UNIX_DIAG_RQLEN => UnixDiagAttr::Rqlen(struct_value(kind, value)?),
-            UNIX_DIAG_MEMINFO => UnixDiagAttr::MemInfo(value),
-            UNIX_DIAG_SHUTDOWN => UnixDiagAttr::Shutdown(u8_value(kind, value)?),
+            UNIX_DIAG_MEMINFO => UnixDiagAttr::MemInfo(SkMemInfo::parse(value)?),
+            UNIX_DIAG_SHUTDOWN => UnixDiagAttr::Shutdown(Shutdown::parse(value)?),
             UNIX_DIAG_UID => UnixDiagAttr::Uid(u32_value(kind, value)?),
             _ => UnixDiagAttr::Other { kind, value },
         })
+    }
+}
+
+/// `UNIX_DIAG_ICONS`: the inodes of the connections waiting on a listener, borrowed from the
+/// message.
+pub type UnixDiagIcons<'a> = super::sock_diag::U32List<'a>;
+
+impl netlink_packet_core::Nla for UnixDiagAttr<'_> {
+    fn value_len(&self) -> usize {
+        match self {
+            UnixDiagAttr::Name(v) | UnixDiagAttr::Other { value: v, .. } => v.len(),
+            UnixDiagAttr::Vfs(_) => std::mem::size_of::<UnixDiagVfs>(),
+            UnixDiagAttr::Peer(_) | UnixDiagAttr::Uid(_) => 4,
+            UnixDiagAttr::Icons(icons) => icons.buffer_len(),
+            UnixDiagAttr::Rqlen(_) => std::mem::size_of::<UnixDiagRqlen>(),
+            UnixDiagAttr::MemInfo(mem) => mem.buffer_len(),
+            UnixDiagAttr::Shutdown(_) => 1,
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            UnixDiagAttr::Name(_) => UNIX_DIAG_NAME,
+            UnixDiagAttr::Vfs(_) => UNIX_DIAG_VFS,
+            UnixDiagAttr::Peer(_) => UNIX_DIAG_PEER,
+            UnixDiagAttr::Icons(_) => UNIX_DIAG_ICONS,
+            UnixDiagAttr::Rqlen(_) => UNIX_DIAG_RQLEN,
+            UnixDiagAttr::MemInfo(_) => UNIX_DIAG_MEMINFO,
+            UnixDiagAttr::Shutdown(_) => UNIX_DIAG_SHUTDOWN,
+            UnixDiagAttr::Uid(_) => UNIX_DIAG_UID,
+            UnixDiagAttr::Other { kind, .. } => *kind,
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            UnixDiagAttr::Name(v) | UnixDiagAttr::Other { value: v, .. } => {
+                buffer[..v.len()].copy_from_slice(v)
+            }
+            UnixDiagAttr::Vfs(vfs) => {
+                let bytes = zerocopy::IntoBytes::as_bytes(*vfs);
+                buffer[..bytes.len()].copy_from_slice(bytes)
+            }
+            UnixDiagAttr::Rqlen(rqlen) => {
+                let bytes = zerocopy::IntoBytes::as_bytes(*rqlen);
+                buffer[..bytes.len()].copy_from_slice(bytes)
+            }
+            UnixDiagAttr::Peer(v) | UnixDiagAttr::Uid(v) => {
+                buffer[..4].copy_from_slice(&v.to_ne_bytes())
+            }
+            UnixDiagAttr::Icons(icons) => icons.emit(buffer),
+            UnixDiagAttr::MemInfo(mem) => mem.emit(buffer),
+            UnixDiagAttr::Shutdown(shutdown) => shutdown.emit(buffer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_numbers_split_both_ways() {
+        // 8:1 (sda1) in the kernel's encoding.
+        let vfs = UnixDiagVfs {
+            inode: U32::new(1234),
+            dev: U32::new(8 << 20 | 1),
+        };
+        assert_eq!((vfs.major(), vfs.minor()), (8, 1));
+        assert_eq!(vfs.user_space_split(), (0, 0x801));
+        let bytes = vfs.as_bytes().to_vec();
+        assert_eq!(UnixDiagVfs::read_from_bytes(&bytes).unwrap(), vfs);
     }
 }
