@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: namespaces, the reference socket table, and
 //! running ss and sockscope side by side.
 
-#![allow(dead_code)]
-
 pub mod fixture;
 pub mod holder;
 pub mod netns;
@@ -114,15 +112,6 @@ impl Both {
             self.ours.status.code(),
             text(&self.ours.stderr),
         ))
-    }
-
-    /// Like [`Both::mismatch`], with white space folded.
-    pub fn folded_mismatch(&self) -> Option<String> {
-        let (ss, ours) = (fold(&text(&self.ss.stdout)), fold(&text(&self.ours.stdout)));
-        if ss == ours && self.ss.status.code() == self.ours.status.code() {
-            return None;
-        }
-        self.mismatch()
     }
 }
 
