@@ -11,25 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, text, unique};
-
-/// Runs every argument list on both tools and reports all the differences at once.
-fn assert_all_same(ns: &Netns, cases: &[&str], env: &[(&str, &str)]) {
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| {
-            let args: Vec<&str> = case.split_whitespace().collect();
-            Both::run_with(ns, &args, env).mismatch()
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from ss:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
-}
+use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, text, unique};
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
 /// init of some sandboxes), so the tests accept it everywhere.
@@ -112,6 +94,7 @@ fn several_processes_match_ss() {
             "-tanp -6",
         ],
         &[],
+        Both::mismatch,
     );
     // The comparison means something only if the owners were found.
     let listing = ours(&ns, &["-A", "inet,unix", "-anp"]);
@@ -141,6 +124,7 @@ fn threads_match_ss() {
             "--threads -tan",
         ],
         &[],
+        Both::mismatch,
     );
     // Each thread is listed, by its own name, for the sockets of its process.
     let listing = ours(&ns, &["-tlnT", "sport = :7003"]);
@@ -164,7 +148,12 @@ fn a_forked_child_shares_the_descriptor() {
             ..server("parent", 7002)
         },
     );
-    assert_all_same(&ns, &["-tanp", "-tlp", "-tanT", "-tanpH"], &[]);
+    assert_all_same(
+        &ns,
+        &["-tanp", "-tlp", "-tanT", "-tanpH"],
+        &[],
+        Both::mismatch,
+    );
     let listing = ours(&ns, &["-tlnH", "-p"]);
     let child = holder.child_pid.expect("a child");
     let fd = listing
@@ -426,6 +415,7 @@ fn a_fake_proc_root_matches_ss() {
             "-tanp", "-tanT", "-tlp", "-tlT", "-tanpH", "-uap", "-xap", "-xaT",
         ],
         &[("PROC_ROOT", root)],
+        Both::mismatch,
     );
     // The comparison means something only if the owners were found.
     let listing = ours_with(&ns, &["-tlnp"], root);

@@ -115,6 +115,31 @@ impl Both {
     }
 }
 
+/// Runs each argument list (split at white space) on both tools in `ns` with `env` set, and
+/// reports at once every case in which `differ` finds the outputs different: usually
+/// [`Both::mismatch`], or a comparison that looks past what moves or is ordered by chance.
+pub fn assert_all_same(
+    ns: &Netns,
+    cases: &[&str],
+    env: &[(&str, &str)],
+    differ: impl Fn(&Both) -> Option<String>,
+) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let args: Vec<&str> = case.split_whitespace().collect();
+            differ(&Both::run_with(ns, &args, env))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from ss:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
 /// Asserts that two strings are equal, printing both in full when they are not.
 #[macro_export]
 macro_rules! eqnice {
