@@ -126,15 +126,10 @@ struct Extras {
 
 fn add_extras(ns: &Netns) -> Extras {
     // Incomplete packets are dropped after ipfrag_time seconds (30 by default).
-    let out = ns.output(
-        "sysctl",
-        &[
-            "-qw",
-            "net.ipv4.ipfrag_time=600",
-            "net.ipv6.ip6frag_time=600",
-        ],
-    );
-    assert!(out.status.success(), "sysctl: {}", text(&out.stderr));
+    ns.sysctl(&[
+        ("net.ipv4.ipfrag_time", "600"),
+        ("net.ipv6.ip6frag_time", "600"),
+    ]);
     let sockets = ns.run(|| {
         let mut keep = vec![orphan()];
         keep.push(Socket::new(Domain::IPV4, Type::STREAM, None).unwrap());

@@ -2,7 +2,7 @@
 //! print for the core tables.
 
 use std::io::Write;
-use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -127,10 +127,10 @@ fn settle() {
     }
 }
 
-/// Sends a bare TCP SYN from `from` to `to` through a raw socket.
-fn send_syn(from: &str, to: &str) {
-    let (from, to): (std::net::SocketAddrV4, std::net::SocketAddrV4) =
-        (from.parse().unwrap(), to.parse().unwrap());
+/// Sends a bare TCP SYN from each address of `from` to `to`, through one raw socket made on
+/// the calling thread. The listener at `to` answers each with a SYN-ACK and keeps a SYN-RECV
+/// entry (no descriptor) for the handshake, which no one completes.
+pub fn send_syns(from: impl IntoIterator<Item = SocketAddrV4>, to: SocketAddrV4) {
     let checksum = |bytes: &[u8]| -> u16 {
         let mut sum: u32 = bytes
             .chunks(2)
@@ -141,34 +141,37 @@ fn send_syn(from: &str, to: &str) {
         }
         !(sum as u16)
     };
-    let mut tcp = [0u8; 20];
-    tcp[0..2].copy_from_slice(&from.port().to_be_bytes());
-    tcp[2..4].copy_from_slice(&to.port().to_be_bytes());
-    tcp[4..8].copy_from_slice(&1000u32.to_be_bytes());
-    tcp[12] = 5 << 4; // header length: five words
-    tcp[13] = 0x02; // SYN
-    tcp[14..16].copy_from_slice(&65535u16.to_be_bytes());
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&from.ip().octets());
-    pseudo.extend_from_slice(&to.ip().octets());
-    pseudo.extend_from_slice(&[0, 6, 0, 20]);
-    pseudo.extend_from_slice(&tcp);
-    let sum = checksum(&pseudo);
-    tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-    let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
-    packet.extend_from_slice(&from.ip().octets());
-    packet.extend_from_slice(&to.ip().octets());
-    let sum = checksum(&packet);
-    packet[10..12].copy_from_slice(&sum.to_be_bytes());
-    packet.extend_from_slice(&tcp);
     let raw = Socket::new(
         Domain::IPV4,
         Type::RAW,
         Some(Protocol::from(libc::IPPROTO_RAW)),
     )
     .unwrap();
-    raw.send_to(&packet, &SocketAddr::V4(to).into())
-        .expect("sending a SYN through a raw socket");
+    let destination = SockAddr::from(to);
+    for from in from {
+        let mut tcp = [0u8; 20];
+        tcp[0..2].copy_from_slice(&from.port().to_be_bytes());
+        tcp[2..4].copy_from_slice(&to.port().to_be_bytes());
+        tcp[4..8].copy_from_slice(&1000u32.to_be_bytes());
+        tcp[12] = 5 << 4; // header length: five words
+        tcp[13] = 0x02; // SYN
+        tcp[14..16].copy_from_slice(&65535u16.to_be_bytes());
+        let mut pseudo = Vec::with_capacity(32);
+        pseudo.extend_from_slice(&from.ip().octets());
+        pseudo.extend_from_slice(&to.ip().octets());
+        pseudo.extend_from_slice(&[0, 6, 0, 20]);
+        pseudo.extend_from_slice(&tcp);
+        let sum = checksum(&pseudo);
+        tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+        let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
+        packet.extend_from_slice(&from.ip().octets());
+        packet.extend_from_slice(&to.ip().octets());
+        let sum = checksum(&packet);
+        packet[10..12].copy_from_slice(&sum.to_be_bytes());
+        packet.extend_from_slice(&tcp);
+        raw.send_to(&packet, &destination)
+            .expect("sending a SYN through a raw socket");
+    }
 }
 
 fn interface_index(name: &str) -> u32 {
@@ -264,7 +267,10 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
     // SYN-RECV: a handshake the peer never completes. A SYN from 10.9.0.2 is handed to the
     // listener; its SYN-ACK goes unanswered.
     let half_open = listener(v4, "10.9.0.1:5002", 8);
-    send_syn("10.9.0.2:4444", "10.9.0.1:5002");
+    send_syns(
+        ["10.9.0.2:4444".parse().unwrap()],
+        "10.9.0.1:5002".parse().unwrap(),
+    );
     keep.push(half_open);
 
     // An IPv6 established pair.

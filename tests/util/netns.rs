@@ -102,6 +102,24 @@ impl Netns {
         );
     }
 
+    /// Sets each `(name, value)` sysctl of the namespace's own (`sysctl -w NAME=VALUE` run
+    /// inside it); panics if one cannot be set.
+    pub fn sysctl(&self, settings: &[(&str, &str)]) {
+        let args: Vec<String> = settings
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let mut command = self.command("sysctl");
+        command.arg("-qw").args(&args);
+        let out = run_bounded(&mut command, Duration::from_secs(20));
+        assert!(
+            out.status.success(),
+            "sysctl -w {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The path of the namespace file, for tools that take one (`nsenter --net=PATH`).
     pub fn path(&self) -> String {
         format!("/proc/{}/fd/{}", std::process::id(), self.file.as_raw_fd())
