@@ -86,6 +86,18 @@ impl RichTable {
         ns.ip(&["addr", "add", "fe80::1/64", "dev", "va", "nodad"]);
         // Nobody answers on 10.9.0.2, so connections to it stay half-open.
         ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "va"]);
+        ns.sysctl(&[
+            // For as long as the test: a SYN retried 127 times and a SYN-ACK 255 times go on
+            // for hours; the defaults (6 and 5) give up within two minutes.
+            ("net.ipv4.tcp_syn_retries", "127"),
+            ("net.ipv4.tcp_synack_retries", "255"),
+            // No neighbour solicitation for 10.9.0.2, so no packet waits for an answer that
+            // never comes: after three seconds the kernel would answer each with a host
+            // unreachable, which closes the SYN-SENT socket and drops the SYN-RECV entry.
+            // Without it a neighbour fails at once, and its packets are dropped as if sent.
+            ("net.ipv4.neigh.va.mcast_solicit", "0"),
+            ("net.ipv4.neigh.va.app_solicit", "0"),
+        ]);
         let dir = std::env::temp_dir().join(format!(
             "sockscope-test-{}-{}",
             std::process::id(),
