@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::netns::run_bounded;
+use crate::util::netns::{RUN_LIMIT, run_bounded};
 use crate::util::{Holder, Netns, RichTable, SOCKSCOPE, Spec, fold, text, unique};
 
 /// A namespace made with `ip netns add`; dropping it runs `ip netns del` with its name.
@@ -23,7 +23,9 @@ impl Named {
         // The first `ip netns add` on a machine makes /run/netns a mount point of its own;
         // two at once may each mount it. One at a time, then.
         static ADDING: Mutex<()> = Mutex::new(());
-        let adding = ADDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let adding = ADDING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let out = run(plain("ip").args(["netns", "add", &name]));
         drop(adding);
         assert!(
@@ -65,7 +67,7 @@ fn plain(program: &str) -> Command {
 }
 
 fn run(command: &mut Command) -> Output {
-    run_bounded(command, Duration::from_secs(20))
+    run_bounded(command, RUN_LIMIT)
 }
 
 /// Standard error as lines.

@@ -7,10 +7,11 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::util::netns::RUN_LIMIT;
 use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, text, unique};
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
@@ -184,7 +185,7 @@ fn processes_ending_during_the_scan_are_skipped() {
         },
     );
     let stable = format!("(\"churner\",pid={},", holder.pid);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + RUN_LIMIT;
     let mut saw_children = false;
     let mut last = String::new();
     // At least 30 runs, more until a child has been seen, within the deadline.
@@ -425,7 +426,7 @@ fn a_fake_proc_root_matches_ss() {
 fn ours_with(ns: &Netns, args: &[&str], proc_root: &str) -> String {
     let mut command = ns.command(SOCKSCOPE);
     command.args(args).env("PROC_ROOT", proc_root);
-    let out = crate::util::netns::run_bounded(&mut command, Duration::from_secs(20));
+    let out = crate::util::netns::run_bounded(&mut command, RUN_LIMIT);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
 }

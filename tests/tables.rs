@@ -5,7 +5,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use crate::util::{Both, Netns, assert_all_same, still, text};
+use crate::util::{Both, Netns, assert_all_same, skip, still, text};
 
 const SOL_PACKET: libc::c_int = 263;
 const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
@@ -553,20 +553,33 @@ struct MptcpTable {
 }
 
 impl MptcpTable {
-    /// `None` when this kernel has no MPTCP.
-    fn new() -> Option<MptcpTable> {
+    /// The table, or why this kernel cannot make one (it has no MPTCP).
+    fn new() -> Result<MptcpTable, String> {
         let ns = Netns::new();
-        let supported = ns.run(|| {
+        let made = ns.run(|| {
             // SAFETY: socket(2) with integer arguments; the fd is closed right away.
             let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, IPPROTO_MPTCP) };
-            if fd >= 0 {
-                // SAFETY: the fd just made, closed once.
-                unsafe { libc::close(fd) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
             }
-            fd >= 0
+            // SAFETY: the fd just made, closed once.
+            unsafe { libc::close(fd) };
+            Ok(())
         });
-        if !supported {
-            return None;
+        match made {
+            Ok(()) => {}
+            // What socket(2) says when the protocol is not built in (or turned off).
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EPROTONOSUPPORT | libc::EINVAL | libc::ENOPROTOOPT)
+                ) =>
+            {
+                return Err(format!(
+                    "this kernel has no MPTCP (socket(IPPROTO_MPTCP): {e})"
+                ));
+            }
+            Err(e) => panic!("socket(IPPROTO_MPTCP): {e}"),
         }
         ns.ip(&["addr", "add", "127.0.0.2/8", "dev", "lo"]);
         ns.ip(&[
@@ -624,7 +637,7 @@ impl MptcpTable {
                 .into()
         });
         // The second subflow joins on its own; wait (bounded) until both ends have it.
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = ns.output(
                 "ss",
@@ -635,7 +648,7 @@ impl MptcpTable {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Some(MptcpTable {
+        Ok(MptcpTable {
             ns,
             _sockets: sockets,
         })
@@ -644,9 +657,9 @@ impl MptcpTable {
 
 #[test]
 fn mptcp_sockets_match_ss() {
-    let Some(table) = MptcpTable::new() else {
-        eprintln!("this kernel has no MPTCP (socket(IPPROTO_MPTCP) failed): nothing to compare");
-        return;
+    let table = match MptcpTable::new() {
+        Ok(table) => table,
+        Err(why) => return skip(&why),
     };
     assert_all_same(
         &table.ns,

@@ -59,15 +59,23 @@ fn unix(kind: Type, name: &[u8]) -> Socket {
     s
 }
 
+/// How long the kernel may take to move a table built here into the state the tests expect:
+/// far longer than it takes (loopback delivers at once), and still bounded.
+const SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
 /// Waits (bounded) until `socket` has `n` bytes to read, so that both tools see them queued.
 fn wait_readable(socket: &Socket, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + SETTLE_LIMIT;
     let mut buf = [std::mem::MaybeUninit::new(0u8); 4096];
     loop {
         let queued = socket.peek(&mut buf).map(|len| len >= n).unwrap_or(false);
-        if queued || Instant::now() > deadline {
+        if queued {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "{n} bytes sent on loopback did not arrive within {SETTLE_LIMIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -122,9 +130,9 @@ impl RichTable {
 /// Waits (bounded) until no TCP socket of this thread's namespace is between states: until
 /// every FIN has been acknowledged, so that ss and sockscope see the same table.
 fn settle() {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + SETTLE_LIMIT;
     let moving = |state: &str| matches!(state, "04" | "09" | "0B");
-    while Instant::now() < deadline {
+    loop {
         let busy = ["tcp", "tcp6"].iter().any(|file| {
             std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))
                 .unwrap_or_default()
@@ -135,6 +143,10 @@ fn settle() {
         if !busy {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "TCP sockets still closing after {SETTLE_LIMIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -411,7 +423,7 @@ fn set_int(socket: &Socket, level: i32, option: i32, value: i32) {
 /// moving (a delayed ACK otherwise arrives between two listings).
 fn acknowledged(socket: &Socket) {
     use std::os::fd::AsRawFd;
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + SETTLE_LIMIT;
     loop {
         let mut buffer = [0u8; 256];
         let mut len = buffer.len() as libc::socklen_t;
@@ -427,9 +439,13 @@ fn acknowledged(socket: &Socket) {
         };
         assert_eq!(rc, 0);
         let info = sockscope::wire::tcp::TcpInfo::read(&buffer[..len as usize]);
-        if info.unacked.get() == 0 || Instant::now() > deadline {
+        if info.unacked.get() == 0 {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "data sent on loopback still unacknowledged after {SETTLE_LIMIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }

@@ -6,6 +6,7 @@ pub mod holder;
 pub mod netns;
 pub mod pty;
 
+use std::io::Write;
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -73,6 +74,13 @@ pub fn still(output: &str) -> String {
     fold(&out)
 }
 
+/// Says on standard error, past the test harness's capture of `eprintln!`, that the calling
+/// test checked nothing, and why: a skipped test must not pass silently.
+pub fn skip(why: &str) {
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+}
+
 /// What running both tools with the same arguments in the same namespace gave.
 pub struct Both {
     pub args: Vec<String>,
@@ -90,7 +98,7 @@ impl Both {
         let run = |program: &str| {
             let mut command = ns.command(program);
             command.args(args).envs(env.iter().copied());
-            netns::run_bounded(&mut command, std::time::Duration::from_secs(20))
+            netns::run_bounded(&mut command, netns::RUN_LIMIT)
         };
         Both {
             args: args.iter().map(|a| a.to_string()).collect(),
