@@ -3,16 +3,15 @@
 
 use std::fs::File;
 use std::process::{Output, Stdio};
-use std::time::Duration;
 
-use crate::util::netns::run_bounded;
+use crate::util::netns::{RUN_LIMIT, run_bounded};
 use crate::util::{RichTable, SOCKSCOPE, text};
 
 /// `program ARGS` in the table's namespace, with `env`.
 fn run_in(table: &RichTable, program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = table.ns.command(program);
     command.args(args).envs(env.iter().copied());
-    run_bounded(&mut command, Duration::from_secs(20))
+    run_bounded(&mut command, RUN_LIMIT)
 }
 
 fn words(case: &str) -> Vec<&str> {
@@ -197,7 +196,7 @@ fn dumps_through_pipes_and_filters() {
     command
         .args(["--from-dump", "-", "-ta"])
         .stdin(Stdio::from(File::open(&file).unwrap()));
-    let replay = run_bounded(&mut command, Duration::from_secs(20));
+    let replay = run_bounded(&mut command, RUN_LIMIT);
     let live = run_in(&table, "ss", &["-ta", "dport", "=", ":5000"], &[]);
     let failure = same("-D - with a filter, read from stdin", &live, &replay);
     assert!(failure.is_none(), "{}", failure.unwrap());
@@ -313,7 +312,7 @@ fn dump_options_are_checked() {
         .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     drop(child.stdout.take());
-    let status = crate::util::netns::wait_bounded(&mut child, Duration::from_secs(20));
+    let status = crate::util::netns::wait_bounded(&mut child, RUN_LIMIT);
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(

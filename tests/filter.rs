@@ -1,25 +1,13 @@
 //! The filter language: sockscope must select exactly the sockets ss selects.
 
-use crate::util::{Both, RichTable, SOCKSCOPE, fold, text};
+use crate::util::{Both, RichTable, SOCKSCOPE, assert_all_same, fold, text};
 
 /// Runs each filter (split into words, as a shell would pass them unquoted) after `args` on
 /// both tools and reports every difference at once.
 fn assert_filters_match(table: &RichTable, args: &str, filters: &[&str]) {
-    let failures: Vec<String> = filters
-        .iter()
-        .filter_map(|filter| {
-            let mut words: Vec<&str> = args.split_whitespace().collect();
-            words.extend(filter.split_whitespace());
-            Both::run(&table.ns, &words).mismatch()
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} filters differ from ss:\n{}",
-        failures.len(),
-        filters.len(),
-        failures.join("\n")
-    );
+    let cases: Vec<String> = filters.iter().map(|f| format!("{args} {f}")).collect();
+    let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+    assert_all_same(&table.ns, &cases, &[], Both::mismatch);
 }
 
 #[test]

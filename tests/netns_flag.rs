@@ -5,10 +5,11 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::netns::run_bounded;
+use crate::util::netns::{RUN_LIMIT, run_bounded};
 use crate::util::{Holder, Netns, RichTable, SOCKSCOPE, Spec, fold, text, unique};
 
 /// A namespace made with `ip netns add`; dropping it runs `ip netns del` with its name.
@@ -19,7 +20,14 @@ struct Named {
 impl Named {
     fn new(tag: &str) -> Named {
         let name = format!("sockscope-{tag}-{}-{}", std::process::id(), unique());
+        // The first `ip netns add` on a machine makes /run/netns a mount point of its own;
+        // two at once may each mount it. One at a time, then.
+        static ADDING: Mutex<()> = Mutex::new(());
+        let adding = ADDING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let out = run(plain("ip").args(["netns", "add", &name]));
+        drop(adding);
         assert!(
             out.status.success(),
             "ip netns add {name} failed ({}); these tests need root",
@@ -59,7 +67,7 @@ fn plain(program: &str) -> Command {
 }
 
 fn run(command: &mut Command) -> Output {
-    run_bounded(command, Duration::from_secs(20))
+    run_bounded(command, RUN_LIMIT)
 }
 
 /// Standard error as lines.
@@ -132,6 +140,10 @@ fn a_namespace_file_path_works_too() {
 /// status.
 #[test]
 fn a_missing_namespace_is_one_error() {
+    // The empty name means /run/netns itself, a directory only once an `ip netns add` has
+    // made it: on a machine where none has run yet (or in a suite where this test comes
+    // first) it would be a missing namespace instead.
+    let _made = Named::new("made");
     let missing = format!("sockscope-missing-{}-{}", std::process::id(), unique());
     let cases: [(&str, &str); 3] = [
         (&missing, "cannot open network namespace"),

@@ -7,29 +7,12 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, text, unique};
-
-/// Runs every argument list on both tools and reports all the differences at once.
-fn assert_all_same(ns: &Netns, cases: &[&str], env: &[(&str, &str)]) {
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| {
-            let args: Vec<&str> = case.split_whitespace().collect();
-            Both::run_with(ns, &args, env).mismatch()
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from ss:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
-}
+use crate::util::netns::RUN_LIMIT;
+use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, text, unique};
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
 /// init of some sandboxes), so the tests accept it everywhere.
@@ -112,6 +95,7 @@ fn several_processes_match_ss() {
             "-tanp -6",
         ],
         &[],
+        Both::mismatch,
     );
     // The comparison means something only if the owners were found.
     let listing = ours(&ns, &["-A", "inet,unix", "-anp"]);
@@ -141,6 +125,7 @@ fn threads_match_ss() {
             "--threads -tan",
         ],
         &[],
+        Both::mismatch,
     );
     // Each thread is listed, by its own name, for the sockets of its process.
     let listing = ours(&ns, &["-tlnT", "sport = :7003"]);
@@ -164,7 +149,12 @@ fn a_forked_child_shares_the_descriptor() {
             ..server("parent", 7002)
         },
     );
-    assert_all_same(&ns, &["-tanp", "-tlp", "-tanT", "-tanpH"], &[]);
+    assert_all_same(
+        &ns,
+        &["-tanp", "-tlp", "-tanT", "-tanpH"],
+        &[],
+        Both::mismatch,
+    );
     let listing = ours(&ns, &["-tlnH", "-p"]);
     let child = holder.child_pid.expect("a child");
     let fd = listing
@@ -195,7 +185,7 @@ fn processes_ending_during_the_scan_are_skipped() {
         },
     );
     let stable = format!("(\"churner\",pid={},", holder.pid);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + RUN_LIMIT;
     let mut saw_children = false;
     let mut last = String::new();
     // At least 30 runs, more until a child has been seen, within the deadline.
@@ -426,6 +416,7 @@ fn a_fake_proc_root_matches_ss() {
             "-tanp", "-tanT", "-tlp", "-tlT", "-tanpH", "-uap", "-xap", "-xaT",
         ],
         &[("PROC_ROOT", root)],
+        Both::mismatch,
     );
     // The comparison means something only if the owners were found.
     let listing = ours_with(&ns, &["-tlnp"], root);
@@ -435,7 +426,7 @@ fn a_fake_proc_root_matches_ss() {
 fn ours_with(ns: &Netns, args: &[&str], proc_root: &str) -> String {
     let mut command = ns.command(SOCKSCOPE);
     command.args(args).env("PROC_ROOT", proc_root);
-    let out = crate::util::netns::run_bounded(&mut command, Duration::from_secs(20));
+    let out = crate::util::netns::run_bounded(&mut command, RUN_LIMIT);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
 }

@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use crate::util::netns::RUN_LIMIT;
 use crate::util::{Both, Netns, RichTable, SOCKSCOPE, netns, text, unique};
 
 /// The machine-wide counters (`TCP: alloc`, `TCP: orphan`) move with whatever else runs on the
 /// machine, between the two runs as much as anywhere. A comparison therefore counts only when ss
-/// printed the same thing just before and just after sockscope; it is tried this many times.
-const ATTEMPTS: usize = 20;
+/// printed the same thing just before and just after sockscope; it is tried this many times, for
+/// a minute at most.
+const ATTEMPTS: usize = 100;
 
 /// What a program printed on standard output; it must succeed without a word on stderr.
 fn stdout(ns: &Netns, program: &str, args: &[&str]) -> String {
@@ -41,7 +43,11 @@ fn against_still_ss(
     agree: impl Fn(&str, &str) -> Result<(), String>,
 ) -> String {
     let mut last = String::from("ss never printed the same thing twice in a row");
+    let deadline = Instant::now() + RUN_LIMIT;
     for _ in 0..ATTEMPTS {
+        if Instant::now() > deadline {
+            break;
+        }
         let before = stdout(ns, "ss", ss_args);
         let ours = stdout(ns, SOCKSCOPE, our_args);
         let after = stdout(ns, "ss", ss_args);
@@ -59,7 +65,10 @@ fn against_still_ss(
             }
         }
     }
-    panic!("sockscope never agreed with ss in {ATTEMPTS} attempts; the last one:\n{last}");
+    panic!(
+        "sockscope never agreed with ss in {ATTEMPTS} attempts or {RUN_LIMIT:?}; the last \
+         one:\n{last}"
+    );
 }
 
 fn identical(ss: &str, ours: &str) -> Result<(), String> {
@@ -126,15 +135,10 @@ struct Extras {
 
 fn add_extras(ns: &Netns) -> Extras {
     // Incomplete packets are dropped after ipfrag_time seconds (30 by default).
-    let out = ns.output(
-        "sysctl",
-        &[
-            "-qw",
-            "net.ipv4.ipfrag_time=600",
-            "net.ipv6.ip6frag_time=600",
-        ],
-    );
-    assert!(out.status.success(), "sysctl: {}", text(&out.stderr));
+    ns.sysctl(&[
+        ("net.ipv4.ipfrag_time", "600"),
+        ("net.ipv6.ip6frag_time", "600"),
+    ]);
     let sockets = ns.run(|| {
         let mut keep = vec![orphan()];
         keep.push(Socket::new(Domain::IPV4, Type::STREAM, None).unwrap());
@@ -421,7 +425,7 @@ fn a_malformed_counters_file_is_a_warning() {
     ]);
     let mut command = ns.command(SOCKSCOPE);
     command.arg("-s").env("PROC_ROOT", bad.path(""));
-    let out = netns::run_bounded(&mut command, Duration::from_secs(20));
+    let out = netns::run_bounded(&mut command, RUN_LIMIT);
     assert!(out.status.success());
     assert_eq!(
         text(&out.stderr),
@@ -440,8 +444,10 @@ fn a_closed_stdout_ends_quietly() {
     let ns = Netns::new();
     for args in [&["-s"][..], &["-s", "--json"]] {
         let mut fds = [0; 2];
-        // SAFETY: pipe(2) fills the two descriptors, which are then owned here.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // Close-on-exec: a program another test starts meanwhile must not inherit the read
+        // end, which would keep the pipe open.
+        // SAFETY: pipe2(2) fills the two descriptors, which are then owned here.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
         // SAFETY: both descriptors are open and owned by nothing else.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         drop(read);
@@ -452,7 +458,7 @@ fn a_closed_stdout_ends_quietly() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let status = netns::wait_bounded(&mut child, Duration::from_secs(20));
+        let status = netns::wait_bounded(&mut child, RUN_LIMIT);
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         assert!(status.success(), "{args:?}: {status:?} {stderr}");

@@ -2,7 +2,7 @@
 //! print for the core tables.
 
 use std::io::Write;
-use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -59,15 +59,23 @@ fn unix(kind: Type, name: &[u8]) -> Socket {
     s
 }
 
+/// How long the kernel may take to move a table built here into the state the tests expect:
+/// far longer than it takes (loopback delivers at once), and still bounded.
+const SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
 /// Waits (bounded) until `socket` has `n` bytes to read, so that both tools see them queued.
 fn wait_readable(socket: &Socket, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + SETTLE_LIMIT;
     let mut buf = [std::mem::MaybeUninit::new(0u8); 4096];
     loop {
         let queued = socket.peek(&mut buf).map(|len| len >= n).unwrap_or(false);
-        if queued || Instant::now() > deadline {
+        if queued {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "{n} bytes sent on loopback did not arrive within {SETTLE_LIMIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -86,6 +94,18 @@ impl RichTable {
         ns.ip(&["addr", "add", "fe80::1/64", "dev", "va", "nodad"]);
         // Nobody answers on 10.9.0.2, so connections to it stay half-open.
         ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "va"]);
+        ns.sysctl(&[
+            // For as long as the test: a SYN retried 127 times and a SYN-ACK 255 times go on
+            // for hours; the defaults (6 and 5) give up within two minutes.
+            ("net.ipv4.tcp_syn_retries", "127"),
+            ("net.ipv4.tcp_synack_retries", "255"),
+            // No neighbour solicitation for 10.9.0.2, so no packet waits for an answer that
+            // never comes: after three seconds the kernel would answer each with a host
+            // unreachable, which closes the SYN-SENT socket and drops the SYN-RECV entry.
+            // Without it a neighbour fails at once, and its packets are dropped as if sent.
+            ("net.ipv4.neigh.va.mcast_solicit", "0"),
+            ("net.ipv4.neigh.va.app_solicit", "0"),
+        ]);
         let dir = std::env::temp_dir().join(format!(
             "sockscope-test-{}-{}",
             std::process::id(),
@@ -110,9 +130,9 @@ impl RichTable {
 /// Waits (bounded) until no TCP socket of this thread's namespace is between states: until
 /// every FIN has been acknowledged, so that ss and sockscope see the same table.
 fn settle() {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + SETTLE_LIMIT;
     let moving = |state: &str| matches!(state, "04" | "09" | "0B");
-    while Instant::now() < deadline {
+    loop {
         let busy = ["tcp", "tcp6"].iter().any(|file| {
             std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))
                 .unwrap_or_default()
@@ -123,14 +143,18 @@ fn settle() {
         if !busy {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "TCP sockets still closing after {SETTLE_LIMIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-/// Sends a bare TCP SYN from `from` to `to` through a raw socket.
-fn send_syn(from: &str, to: &str) {
-    let (from, to): (std::net::SocketAddrV4, std::net::SocketAddrV4) =
-        (from.parse().unwrap(), to.parse().unwrap());
+/// Sends a bare TCP SYN from each address of `from` to `to`, through one raw socket made on
+/// the calling thread. The listener at `to` answers each with a SYN-ACK and keeps a SYN-RECV
+/// entry (no descriptor) for the handshake, which no one completes.
+pub fn send_syns(from: impl IntoIterator<Item = SocketAddrV4>, to: SocketAddrV4) {
     let checksum = |bytes: &[u8]| -> u16 {
         let mut sum: u32 = bytes
             .chunks(2)
@@ -141,34 +165,37 @@ fn send_syn(from: &str, to: &str) {
         }
         !(sum as u16)
     };
-    let mut tcp = [0u8; 20];
-    tcp[0..2].copy_from_slice(&from.port().to_be_bytes());
-    tcp[2..4].copy_from_slice(&to.port().to_be_bytes());
-    tcp[4..8].copy_from_slice(&1000u32.to_be_bytes());
-    tcp[12] = 5 << 4; // header length: five words
-    tcp[13] = 0x02; // SYN
-    tcp[14..16].copy_from_slice(&65535u16.to_be_bytes());
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&from.ip().octets());
-    pseudo.extend_from_slice(&to.ip().octets());
-    pseudo.extend_from_slice(&[0, 6, 0, 20]);
-    pseudo.extend_from_slice(&tcp);
-    let sum = checksum(&pseudo);
-    tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-    let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
-    packet.extend_from_slice(&from.ip().octets());
-    packet.extend_from_slice(&to.ip().octets());
-    let sum = checksum(&packet);
-    packet[10..12].copy_from_slice(&sum.to_be_bytes());
-    packet.extend_from_slice(&tcp);
     let raw = Socket::new(
         Domain::IPV4,
         Type::RAW,
         Some(Protocol::from(libc::IPPROTO_RAW)),
     )
     .unwrap();
-    raw.send_to(&packet, &SocketAddr::V4(to).into())
-        .expect("sending a SYN through a raw socket");
+    let destination = SockAddr::from(to);
+    for from in from {
+        let mut tcp = [0u8; 20];
+        tcp[0..2].copy_from_slice(&from.port().to_be_bytes());
+        tcp[2..4].copy_from_slice(&to.port().to_be_bytes());
+        tcp[4..8].copy_from_slice(&1000u32.to_be_bytes());
+        tcp[12] = 5 << 4; // header length: five words
+        tcp[13] = 0x02; // SYN
+        tcp[14..16].copy_from_slice(&65535u16.to_be_bytes());
+        let mut pseudo = Vec::with_capacity(32);
+        pseudo.extend_from_slice(&from.ip().octets());
+        pseudo.extend_from_slice(&to.ip().octets());
+        pseudo.extend_from_slice(&[0, 6, 0, 20]);
+        pseudo.extend_from_slice(&tcp);
+        let sum = checksum(&pseudo);
+        tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+        let mut packet = vec![0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0];
+        packet.extend_from_slice(&from.ip().octets());
+        packet.extend_from_slice(&to.ip().octets());
+        let sum = checksum(&packet);
+        packet[10..12].copy_from_slice(&sum.to_be_bytes());
+        packet.extend_from_slice(&tcp);
+        raw.send_to(&packet, &destination)
+            .expect("sending a SYN through a raw socket");
+    }
 }
 
 fn interface_index(name: &str) -> u32 {
@@ -264,7 +291,10 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
     // SYN-RECV: a handshake the peer never completes. A SYN from 10.9.0.2 is handed to the
     // listener; its SYN-ACK goes unanswered.
     let half_open = listener(v4, "10.9.0.1:5002", 8);
-    send_syn("10.9.0.2:4444", "10.9.0.1:5002");
+    send_syns(
+        ["10.9.0.2:4444".parse().unwrap()],
+        "10.9.0.1:5002".parse().unwrap(),
+    );
     keep.push(half_open);
 
     // An IPv6 established pair.
@@ -393,7 +423,7 @@ fn set_int(socket: &Socket, level: i32, option: i32, value: i32) {
 /// moving (a delayed ACK otherwise arrives between two listings).
 fn acknowledged(socket: &Socket) {
     use std::os::fd::AsRawFd;
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + SETTLE_LIMIT;
     loop {
         let mut buffer = [0u8; 256];
         let mut len = buffer.len() as libc::socklen_t;
@@ -409,9 +439,13 @@ fn acknowledged(socket: &Socket) {
         };
         assert_eq!(rc, 0);
         let info = sockscope::wire::tcp::TcpInfo::read(&buffer[..len as usize]);
-        if info.unacked.get() == 0 || Instant::now() > deadline {
+        if info.unacked.get() == 0 {
             return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "data sent on loopback still unacknowledged after {SETTLE_LIMIT:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }

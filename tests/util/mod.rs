@@ -1,13 +1,12 @@
 //! Helpers shared by the integration tests: namespaces, the reference socket table, and
 //! running ss and sockscope side by side.
 
-#![allow(dead_code)]
-
 pub mod fixture;
 pub mod holder;
 pub mod netns;
 pub mod pty;
 
+use std::io::Write;
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -75,6 +74,13 @@ pub fn still(output: &str) -> String {
     fold(&out)
 }
 
+/// Says on standard error, past the test harness's capture of `eprintln!`, that the calling
+/// test checked nothing, and why: a skipped test must not pass silently.
+pub fn skip(why: &str) {
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+}
+
 /// What running both tools with the same arguments in the same namespace gave.
 pub struct Both {
     pub args: Vec<String>,
@@ -92,7 +98,7 @@ impl Both {
         let run = |program: &str| {
             let mut command = ns.command(program);
             command.args(args).envs(env.iter().copied());
-            netns::run_bounded(&mut command, std::time::Duration::from_secs(20))
+            netns::run_bounded(&mut command, netns::RUN_LIMIT)
         };
         Both {
             args: args.iter().map(|a| a.to_string()).collect(),
@@ -115,15 +121,31 @@ impl Both {
             text(&self.ours.stderr),
         ))
     }
+}
 
-    /// Like [`Both::mismatch`], with white space folded.
-    pub fn folded_mismatch(&self) -> Option<String> {
-        let (ss, ours) = (fold(&text(&self.ss.stdout)), fold(&text(&self.ours.stdout)));
-        if ss == ours && self.ss.status.code() == self.ours.status.code() {
-            return None;
-        }
-        self.mismatch()
-    }
+/// Runs each argument list (split at white space) on both tools in `ns` with `env` set, and
+/// reports at once every case in which `differ` finds the outputs different: usually
+/// [`Both::mismatch`], or a comparison that looks past what moves or is ordered by chance.
+pub fn assert_all_same(
+    ns: &Netns,
+    cases: &[&str],
+    env: &[(&str, &str)],
+    differ: impl Fn(&Both) -> Option<String>,
+) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let args: Vec<&str> = case.split_whitespace().collect();
+            differ(&Both::run_with(ns, &args, env))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from ss:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// Asserts that two strings are equal, printing both in full when they are not.

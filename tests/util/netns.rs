@@ -14,6 +14,10 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long a program a test starts may run before it counts as hung: far longer than any
+/// takes, so that a machine loaded by other work does not fail a test, and still bounded.
+pub const RUN_LIMIT: Duration = Duration::from_secs(60);
+
 pub struct Netns {
     file: File,
 }
@@ -86,9 +90,9 @@ impl Netns {
     }
 
     /// Runs `program args` inside the namespace and returns what it printed, killing it if it
-    /// has not finished within 20 seconds.
+    /// has not finished within [`RUN_LIMIT`].
     pub fn output(&self, program: &str, args: &[&str]) -> Output {
-        run_bounded(self.command(program).args(args), Duration::from_secs(20))
+        run_bounded(self.command(program).args(args), RUN_LIMIT)
     }
 
     /// `ip ARGS` in the namespace; panics if it fails.
@@ -97,6 +101,24 @@ impl Netns {
         assert!(
             out.status.success(),
             "ip {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Sets each `(name, value)` sysctl of the namespace's own (`sysctl -w NAME=VALUE` run
+    /// inside it); panics if one cannot be set.
+    pub fn sysctl(&self, settings: &[(&str, &str)]) {
+        let args: Vec<String> = settings
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let mut command = self.command("sysctl");
+        command.arg("-qw").args(&args);
+        let out = run_bounded(&mut command, RUN_LIMIT);
+        assert!(
+            out.status.success(),
+            "sysctl -w {} failed: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -132,7 +154,8 @@ pub fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::pr
     }
 }
 
-/// Runs a command to completion, killing it (by its pid) if it outlives `limit`.
+/// Runs a command to completion; panics, after killing it (by its pid), if it outlives
+/// `limit`.
 pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
     let child = command
         .stdout(Stdio::piped())
@@ -147,16 +170,24 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
         let _ = done_tx.send(());
         out
     });
-    while done_rx.try_recv().is_err() {
+    let mut killed = false;
+    while done_rx.recv_timeout(Duration::from_millis(50)).is_err() {
         if Instant::now() > deadline {
             // SAFETY: kill(2) on the pid of a child we started and have not reaped.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            killed = true;
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
-    waiter
+    let out = waiter
         .join()
         .expect("waiter thread")
-        .expect("waiting for the command")
+        .expect("waiting for the command");
+    assert!(
+        !killed,
+        "{command:?} did not finish within {limit:?} and was killed; it had printed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

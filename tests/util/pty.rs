@@ -99,10 +99,6 @@ impl Pty {
         }
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Everything the child has written so far, with the terminal's `\r\n` made `\n`.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).replace("\r\n", "\n")
