@@ -5,15 +5,17 @@
 //! kernel has no diag module for a table, or the user set ss's `PROC_*` variables, the table is
 //! read from `/proc/net` instead; and the TCP table may come from a dump taken earlier.
 
-use std::io;
-use std::sync::Arc;
+use std::fs::File;
+use std::io::{self, BufReader, Seek};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 
 use netlink_packet_core::{DecodeError, Emitable};
 use zerocopy::byteorder::U16;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 use crate::decode;
-use crate::dump::Dump;
+use crate::dump::{self, DumpError, DumpReader};
 use crate::filter::{Context, End, Expr};
 use crate::procnet::{self, ProcError};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
@@ -48,8 +50,9 @@ pub struct Query {
     /// Sent with inet requests so that the kernel drops most of what the filter rejects.
     pub bytecode: Option<Bytecode>,
     pub context: Context,
-    /// Where the TCP table comes from instead of the kernel (`--from-dump`, `TCPDIAG_FILE`).
-    pub tcp_dump: Option<Arc<Dump>>,
+    /// The dump the TCP table comes from instead of the kernel (`--from-dump`,
+    /// `TCPDIAG_FILE`; `-` is standard input). It is read when the query runs.
+    pub tcp_dump: Option<PathBuf>,
 }
 
 impl Query {
@@ -111,6 +114,18 @@ pub enum QueryError {
     },
     #[error(transparent)]
     Proc(#[from] ProcError),
+    #[error("cannot read the dump {path}")]
+    DumpOpen {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot read the dump {path}")]
+    Dump {
+        path: String,
+        #[source]
+        source: DumpError,
+    },
     /// Writing the listing failed: kept as the error's source, so that a closed standard
     /// output is still recognised as one up the chain.
     #[error("writing the listing")]
@@ -508,24 +523,49 @@ fn unix_table(
 
 /// Lists the TCP sockets of `query.tcp_dump`, in the dump's order, as a live listing would
 /// list them: the states, IP versions and filter of `query` apply.
+///
+/// The dump is read one message at a time. A file that can be read again is checked whole
+/// first, so that a bad one lists nothing; a pipe is listed as it arrives.
 fn replay(
     query: &Query,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
 ) -> Result<(), QueryError> {
-    let Some(dump) = &query.tcp_dump else {
+    let Some(path) = &query.tcp_dump else {
         return Ok(());
     };
-    let table = Netid::Tcp.name();
-    for payload in dump.replies() {
-        let msg =
-            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
-        let socket = decode::inet_socket(Netid::Tcp, &msg)
-            .map_err(|source| QueryError::Decode { table, source })?;
+    let shown = || path.display().to_string();
+    let opened = open_dump(path).map_err(|source| QueryError::DumpOpen {
+        path: shown(),
+        source,
+    })?;
+    let bad = |source| QueryError::Dump {
+        path: shown(),
+        source,
+    };
+    let mut file = opened;
+    if file.metadata().is_ok_and(|m| m.is_file()) {
+        dump::check(BufReader::new(&file)).map_err(bad)?;
+        file.rewind().map_err(|source| QueryError::DumpOpen {
+            path: shown(),
+            source,
+        })?;
+    }
+    let mut reader = DumpReader::new(BufReader::new(file));
+    while let Some(socket) = reader.next_socket().map_err(bad)? {
         if query.states.contains(socket.state) && query.families.contains(socket.family()) {
             query.deliver(&socket, sink)?;
         }
     }
     Ok(())
+}
+
+/// The dump at `path`; `-` is standard input, taken as a file so that a redirected one can be
+/// checked before it is listed.
+fn open_dump(path: &Path) -> io::Result<File> {
+    if path.as_os_str() == "-" {
+        return Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?));
+    }
+    File::open(path)
 }
 
 /// Sends the TCP requests of `query` (IPv4, then IPv6, as `query.families` allows), for
