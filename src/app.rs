@@ -185,6 +185,14 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             names.join("/")
         );
     }
+    if let Some((path, line)) = &warnings.unreadable.first {
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: skipped {} line(s) that do not read, the first at {}:{line}",
+            warnings.unreadable.lines,
+            path.display()
+        );
+    }
     if processes.is_some_and(|p| p.owners_may_be_missing()) {
         let _ = writeln!(
             io::stderr(),
