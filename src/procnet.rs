@@ -97,12 +97,22 @@ pub fn inet_sockets<E: From<ProcError>>(
     netid: Netid,
     v6: bool,
     states: StateSet,
-    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
 ) -> Result<Skipped, E> {
     let Some(name) = inet_file(netid, v6) else {
         return Ok(Skipped::default());
     };
-    for_each_line(&proc_path(name), |line| {
+    read_inet(&proc_path(name), netid, states, f)
+}
+
+/// [`inet_sockets`] of the file at `path`, read as a `netid` table.
+pub fn read_inet<E: From<ProcError>>(
+    path: &Path,
+    netid: Netid,
+    states: StateSet,
+    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    for_each_line(path, |line| {
         let line = std::str::from_utf8(line).map_err(|_| Malformed)?;
         let socket = parse_inet_line(netid, line).ok_or(Malformed)?;
         if states.contains(socket.state) {
@@ -168,9 +178,18 @@ fn for_each_line<E: From<ProcError>>(
 /// The file has no details: the Recv-Q is the memory allocated for receiving.
 pub fn packet_sockets<E: From<ProcError>>(
     tables: impl Fn(Netid) -> bool,
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    read_packet(&proc_path("packet"), tables, f)
+}
+
+/// [`packet_sockets`] of the file at `path`.
+pub fn read_packet<E: From<ProcError>>(
+    path: &Path,
+    tables: impl Fn(Netid) -> bool,
     mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
 ) -> Result<Skipped, E> {
-    for_each_line(&proc_path("packet"), |line| {
+    for_each_line(path, |line| {
         // sk RefCnt Type Proto Iface R Rmem User Inode
         let line = std::str::from_utf8(line).map_err(|_| Malformed)?;
         let mut fields = line.split_ascii_whitespace().skip(2);
@@ -211,9 +230,17 @@ pub fn packet_sockets<E: From<ProcError>>(
 /// say where a connected socket sends; it does give the kernel's (hashed) address of the
 /// socket, which ss shows with `-e`.
 pub fn netlink_sockets<E: From<ProcError>>(
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    read_netlink(&proc_path("netlink"), f)
+}
+
+/// [`netlink_sockets`] of the file at `path`.
+pub fn read_netlink<E: From<ProcError>>(
+    path: &Path,
     mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
 ) -> Result<Skipped, E> {
-    for_each_line(&proc_path("netlink"), |line| {
+    for_each_line(path, |line| {
         // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
         let line = std::str::from_utf8(line).map_err(|_| Malformed)?;
         let mut fields = line.split_ascii_whitespace();
@@ -382,10 +409,20 @@ struct ProcUnix {
 pub fn unix_sockets<E: From<ProcError>>(
     tables: impl Fn(Netid) -> bool,
     states: StateSet,
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    read_unix(&proc_path("unix"), tables, states, f)
+}
+
+/// [`unix_sockets`] of the file at `path`.
+pub fn read_unix<E: From<ProcError>>(
+    path: &Path,
+    tables: impl Fn(Netid) -> bool,
+    states: StateSet,
     mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
 ) -> Result<Skipped, E> {
     let mut sockets = Vec::new();
-    let skipped = for_each_line(&proc_path("unix"), |line| {
+    let skipped = for_each_line(path, |line| {
         if let Some(socket) = parse_unix_line(line).ok_or(Malformed)? {
             if tables(socket.netid) && states.contains(socket.state) {
                 sockets.push(socket);

@@ -15,6 +15,7 @@ mod kill;
 mod listing;
 mod netns_flag;
 mod processes;
+mod props;
 mod summary;
 mod tables;
 mod watch;
