@@ -10,6 +10,7 @@ mod dump;
 mod events;
 mod filter;
 mod generated;
+mod hostile;
 mod json;
 mod kill;
 mod listing;

@@ -36,24 +36,29 @@ enum Piece {
     Code(Bytecode),
 }
 
-/// The program for the kernel, or `None` when it would accept every socket anyway.
+/// The program for the kernel, or `None` when it would accept every socket anyway, or when it
+/// would outgrow [`MAX_PROGRAM`]: then user space filters alone, as ss does when the kernel
+/// refuses its program.
 pub fn compile(expr: &Expr) -> Option<Bytecode> {
-    match widened(expr) {
+    match widened(expr)? {
         Piece::All => None,
         Piece::Nothing => Some(Bytecode::reject()),
         Piece::Code(code) => Some(code),
     }
 }
 
-/// A program accepting at least what `expr` accepts.
+/// A program accepting at least what `expr` accepts, or `None` when it would be too large.
 ///
 /// Each part is approximated from the outside in: under an odd number of `not`s a part must
-/// accept at most what it accepts, so that the `not` accepts at least. A part whose program
-/// would outgrow [`MAX_PROGRAM`] is given up as a part the kernel cannot test, so that a
-/// filter of any length costs at most a bounded program per term, and the rest is left to
-/// user space.
-fn widened(expr: &Expr) -> Piece {
-    expr.fold(|step, negated| {
+/// accept at most what it accepts, so that the `not` accepts at least. Once one part outgrows
+/// [`MAX_PROGRAM`] the rest is not compiled at all, so that a filter of any length compiles in
+/// time linear in its length (joining two programs by `and` walks the first).
+fn widened(expr: &Expr) -> Option<Piece> {
+    let mut too_large = false;
+    let piece = expr.fold(|step, negated| {
+        if too_large {
+            return Piece::All;
+        }
         let wide = !negated;
         let piece = match step {
             Step::And(a, b) => and(a, b),
@@ -65,11 +70,10 @@ fn widened(expr: &Expr) -> Piece {
                 _ => Piece::untestable(wide),
             },
         };
-        match piece {
-            Piece::Code(code) if code.len() > MAX_PROGRAM => Piece::untestable(wide),
-            piece => piece,
-        }
-    })
+        too_large = matches!(&piece, Piece::Code(code) if code.len() > MAX_PROGRAM);
+        piece
+    });
+    (!too_large).then_some(piece)
 }
 
 impl Piece {
