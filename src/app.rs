@@ -6,7 +6,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
@@ -14,7 +13,6 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use crate::cli::{self, Cli, Command, DemoArgs, ListingArgs, WatchArgs};
 use crate::config::{Config, ConfigError, Format, Inputs, Mode, Namespaces, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
-use crate::dump::Dump;
 use crate::events;
 use crate::filter;
 use crate::netns::{self, Home, Visit};
@@ -60,15 +58,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
             // Total counts every socket of the namespace, so the counters are read before
             // sockscope opens one of its own (to list, or to look up a host in a filter).
             let counters = cli.summary.then(summary::read_counters);
-            let mut config = Config::new(&cli, &matches, &inputs(&cli.listing))?;
+            let config = Config::new(&cli, &matches, &inputs(&cli.listing))?;
             if let (Some(counters), Some(mode)) = (counters, config.summary) {
                 show_summary(counters, config.output.format)?;
                 if mode == SummaryMode::Alone {
                     return Ok(ExitCode::SUCCESS);
                 }
-            }
-            if let Some(path) = &config.dump {
-                config.query.tcp_dump = Some(Arc::new(read_dump(path)?));
             }
             match &config.mode {
                 Mode::Events => events::follow(&config)?,
@@ -103,19 +98,6 @@ fn inputs(args: &ListingArgs) -> Inputs {
         selinux: Path::new("/sys/fs/selinux/enforce").exists(),
         context: filter::Context::from_system(),
     }
-}
-
-/// Reads and checks a dump; `-` is standard input.
-fn read_dump(path: &Path) -> anyhow::Result<Dump> {
-    let context = || format!("cannot read the dump {}", path.display());
-    let bytes = if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes).map(|_| bytes)
-    } else {
-        std::fs::read(path)
-    }
-    .with_context(context)?;
-    Dump::parse(bytes).with_context(context)
 }
 
 fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -232,6 +214,14 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
             "sockscope: warning: {count} {} socket(s) not shown: sockscope cannot decode this \
              table yet",
             names.join("/")
+        );
+    }
+    if let Some((path, line)) = &warnings.unreadable.first {
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: skipped {} line(s) that do not read, the first at {}:{line}",
+            warnings.unreadable.lines,
+            path.display()
         );
     }
     if processes.is_some_and(|p| p.owners_may_be_missing()) {

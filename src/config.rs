@@ -91,9 +91,6 @@ pub struct Config {
     /// Which network namespaces (`-N`): a named one is entered before the configuration is
     /// built, every one is visited in turn.
     pub namespaces: Namespaces,
-    /// The dump the TCP table is read from instead of the kernel (`--from-dump`, or ss's
-    /// `TCPDIAG_FILE`); `-` is standard input. The caller opens it into `query.tcp_dump`.
-    pub dump: Option<PathBuf>,
 }
 
 /// What sockscope does with the sockets it selects; the modes exclude each other.
@@ -218,14 +215,15 @@ impl Config {
             show_state: selection.states.len() != 1,
             details: details(args, cli.oneline),
         };
+        let mut query = query(&selection, filter, &output, inputs);
+        query.tcp_dump = dump;
         Ok(Config {
-            query: query(&selection, filter, &output, inputs),
+            query,
             output,
             summary,
             processes: processes(args),
             mode,
             namespaces,
-            dump,
         })
     }
 
@@ -255,7 +253,6 @@ impl Config {
             processes: processes(args),
             mode: Mode::List,
             namespaces: Namespaces::of(args),
-            dump: None,
         })
     }
 }
@@ -955,9 +952,8 @@ mod tests {
         let replay = config(&["--from-dump", "x.dump", "-4", "-a"]).unwrap();
         assert_eq!(replay.query.tables.iter().collect::<Vec<_>>(), [Netid::Tcp]);
         assert!(!replay.output.show_netid);
-        assert_eq!(replay.dump, Some(PathBuf::from("x.dump")));
-        // Reading it is the caller's.
-        assert!(replay.query.tcp_dump.is_none());
+        // The query opens it as it lists.
+        assert_eq!(replay.query.tcp_dump, Some(PathBuf::from("x.dump")));
     }
 
     #[test]

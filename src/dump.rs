@@ -8,17 +8,25 @@
 //! wrote the dump, and nothing says which namespace or when. A dump therefore reads on a machine
 //! of the same byte order only, in sockscope as in ss.
 //!
-//! A dump is read whole and checked before anything is listed, so that a truncated or foreign
-//! file is one error and never half a listing.
+//! A dump is read one message at a time ([`DumpReader`]), whatever its size: a file that is not
+//! a dump is refused at its first header, and a large one is read in the memory of one message.
+//! A file that can be read twice is checked whole before anything is listed, so that a
+//! truncated dump is one error and never half a listing; a pipe is listed as it comes, and an
+//! error ends the listing where it is found, as in ss.
 
-use std::fmt;
+use std::io::{self, Read};
 
 use crate::decode;
-use crate::socket::Netid;
+use crate::socket::{Netid, Socket};
 use crate::wire::inet::{InetDiagMsg, TCPDIAG_GETSOCK};
 use crate::wire::netlink::{
-    NETLINK_HEADER_LEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, SOCK_DIAG_BY_FAMILY, leading_i32,
+    self, FrameError, NETLINK_HEADER_LEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, SOCK_DIAG_BY_FAMILY,
+    leading_i32,
 };
+
+/// The longest message a dump may hold. The kernel sends a socket in well under a page; a
+/// header claiming more is not a dump, and reading it would only fill memory.
+const MAX_MESSAGE: usize = 1 << 20;
 
 /// Why a file is not a dump sockscope can read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -29,160 +37,196 @@ pub enum DumpError {
         "it is not a sock_diag dump: the message at byte {offset} has type {kind} \
          and length {len}"
     )]
-    Foreign { offset: usize, kind: u16, len: u32 },
+    Foreign { offset: u64, kind: u16, len: u32 },
     #[error(
         "it is truncated: the message at byte {offset} is {len} bytes long, \
          but only {left} bytes follow"
     )]
     Truncated {
-        offset: usize,
+        offset: u64,
         len: usize,
         left: usize,
     },
     #[error("it is truncated: it ends at byte {offset} without the kernel's NLMSG_DONE")]
-    Unfinished { offset: usize },
+    Unfinished { offset: u64 },
     #[error("it records an error from the kernel at byte {offset}: {}", std::io::Error::from_raw_os_error(*errno))]
-    Kernel { offset: usize, errno: i32 },
+    Kernel { offset: u64, errno: i32 },
     #[error("the socket at byte {offset} cannot be decoded: {message}")]
-    Socket { offset: usize, message: String },
+    Socket { offset: u64, message: String },
     #[error("the socket at byte {offset} has address family {family}, neither IPv4 nor IPv6")]
-    Family { offset: usize, family: u8 },
+    Family { offset: u64, family: u8 },
+    #[error("reading byte {offset} failed: {message}")]
+    Read { offset: u64, message: String },
 }
 
-/// A dump that has been read and checked: every message is whole, every socket decodes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Dump {
-    bytes: Vec<u8>,
+/// Reads a dump one netlink message at a time, holding only the current one.
+pub struct DumpReader<R> {
+    input: R,
+    /// The current message, header included.
+    message: Vec<u8>,
+    /// Where the current message starts, and the next one.
+    offset: u64,
+    next: u64,
+    /// Whether the last message read was an `NLMSG_DONE`: only there may the input end.
+    done_at_end: bool,
+    failed: bool,
 }
 
-impl fmt::Debug for Dump {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Dump({} bytes)", self.bytes.len())
-    }
-}
-
-/// One netlink message of a dump, viewed in place.
-struct Message<'a> {
-    offset: usize,
-    kind: u16,
-    payload: &'a [u8],
-}
-
-impl Dump {
-    /// Checks `bytes` and keeps them.
-    pub fn parse(bytes: Vec<u8>) -> Result<Dump, DumpError> {
-        if bytes.is_empty() {
-            return Err(DumpError::Empty);
+impl<R: Read> DumpReader<R> {
+    pub fn new(input: R) -> DumpReader<R> {
+        DumpReader {
+            input,
+            message: Vec::new(),
+            offset: 0,
+            next: 0,
+            done_at_end: false,
+            failed: false,
         }
-        let mut done_at_end = false;
-        for message in messages(&bytes) {
-            let message = message?;
-            done_at_end = false;
-            match message.kind {
-                NLMSG_DONE => done_at_end = true,
+    }
+
+    /// The next socket of the dump, decoded in place, or `None` at its end. After an error,
+    /// there is nothing more.
+    pub fn next_socket(&mut self) -> Result<Option<Socket<'_>>, DumpError> {
+        if self.failed {
+            return Ok(None);
+        }
+        let found = self.next_reply();
+        self.failed = found.is_err();
+        if found? {
+            let offset = self.offset;
+            let payload = &self.message[NETLINK_HEADER_LEN..];
+            let decoded = socket(offset, payload);
+            self.failed = decoded.is_err();
+            return decoded.map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Reads up to the next socket: true when the message read is one.
+    fn next_reply(&mut self) -> Result<bool, DumpError> {
+        loop {
+            self.offset = self.next;
+            let offset = self.offset;
+            let mut header = [0u8; NETLINK_HEADER_LEN];
+            let got = self.read_up_to(&mut header)?;
+            match got {
+                0 if offset == 0 => return Err(DumpError::Empty),
+                0 if self.done_at_end => return Ok(false),
+                0 => return Err(DumpError::Unfinished { offset }),
+                NETLINK_HEADER_LEN => {}
+                left => {
+                    return Err(frame_error(
+                        FrameError::ShortHeader { offset: 0, left },
+                        offset,
+                    ));
+                }
+            }
+            let (len, kind) = netlink::header_fields(&header);
+            let known = matches!(
+                kind,
+                NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE | SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK
+            );
+            if !known || (len as usize) < NETLINK_HEADER_LEN || len as usize > MAX_MESSAGE {
+                return Err(DumpError::Foreign { offset, kind, len });
+            }
+            // The body grows as it arrives, so a header that lies about its length costs
+            // only what follows it.
+            let len = len as usize;
+            self.message.clear();
+            self.message.extend_from_slice(&header);
+            let body = (&mut self.input)
+                .take((netlink::align(len) - NETLINK_HEADER_LEN) as u64)
+                .read_to_end(&mut self.message)
+                .map_err(|e| read_error(offset, &e))?;
+            // The last message may go without its padding.
+            self.next = offset + (NETLINK_HEADER_LEN + body) as u64;
+            if let Err(e) = netlink::message_at(&self.message, 0) {
+                return Err(frame_error(e, offset));
+            }
+            self.message.truncate(len);
+            self.done_at_end = false;
+            match kind {
+                NLMSG_DONE => self.done_at_end = true,
                 NLMSG_ERROR => {
-                    let code = leading_i32(message.payload).unwrap_or(0);
+                    let code = leading_i32(&self.message[NETLINK_HEADER_LEN..]).unwrap_or(0);
                     if code != 0 {
                         return Err(DumpError::Kernel {
-                            offset: message.offset,
+                            offset,
                             errno: -code,
                         });
                     }
                 }
-                SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => check_socket(&message)?,
-                _ => {}
+                NLMSG_NOOP => {}
+                _ => return Ok(true),
             }
         }
-        if !done_at_end {
-            return Err(DumpError::Unfinished {
-                offset: bytes.len(),
-            });
+    }
+
+    /// Fills `buffer` unless the input ends first; how much it read.
+    fn read_up_to(&mut self, buffer: &mut [u8]) -> Result<usize, DumpError> {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match self.input.read(&mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(read_error(self.offset + filled as u64, &e)),
+            }
         }
-        Ok(Dump { bytes })
-    }
-
-    /// The `inet_diag_msg` of every socket, in the order the kernel sent them.
-    pub fn replies(&self) -> impl Iterator<Item = &[u8]> {
-        messages(&self.bytes).filter_map(|message| match message {
-            Ok(m) if matches!(m.kind, SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK) => Some(m.payload),
-            _ => None,
-        })
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        Ok(filled)
     }
 }
 
-/// The socket must decode as the listing will decode it.
-fn check_socket(message: &Message<'_>) -> Result<(), DumpError> {
-    let offset = message.offset;
+/// Reads a whole dump, checking every message, and counts its sockets.
+pub fn check<R: Read>(input: R) -> Result<u64, DumpError> {
+    let mut reader = DumpReader::new(input);
+    let mut count = 0;
+    while reader.next_socket()?.is_some() {
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn read_error(offset: u64, e: &io::Error) -> DumpError {
+    DumpError::Read {
+        offset,
+        message: e.to_string(),
+    }
+}
+
+/// A framing error of the message at `base`, in the dump's terms.
+fn frame_error(e: FrameError, base: u64) -> DumpError {
+    match e {
+        FrameError::ShortHeader { left, .. } => DumpError::Truncated {
+            offset: base,
+            len: NETLINK_HEADER_LEN,
+            left,
+        },
+        FrameError::BadLength { len, .. } => DumpError::Foreign {
+            offset: base,
+            kind: 0,
+            len,
+        },
+        FrameError::Truncated { len, left, .. } => DumpError::Truncated {
+            offset: base,
+            len,
+            left,
+        },
+    }
+}
+
+/// The socket must decode as a live listing decodes it, and be IPv4 or IPv6.
+fn socket(offset: u64, payload: &[u8]) -> Result<Socket<'_>, DumpError> {
     let bad = |e: netlink_packet_core::DecodeError| DumpError::Socket {
         offset,
         message: e.to_string(),
     };
-    let msg = InetDiagMsg::parse(message.payload).map_err(bad)?;
+    let msg = InetDiagMsg::parse(payload).map_err(bad)?;
     let family = msg.header.family;
     if !matches!(i32::from(family), libc::AF_INET | libc::AF_INET6) {
         return Err(DumpError::Family { offset, family });
     }
-    decode::inet_socket(Netid::Tcp, &msg).map_err(bad)?;
-    Ok(())
-}
-
-/// The messages of `bytes`, each checked to be whole and of a type a dump holds.
-fn messages(bytes: &[u8]) -> impl Iterator<Item = Result<Message<'_>, DumpError>> {
-    let mut offset = 0;
-    let mut failed = false;
-    std::iter::from_fn(move || {
-        if failed || offset >= bytes.len() {
-            return None;
-        }
-        let result = message_at(bytes, offset);
-        match &result {
-            Ok((_, next)) => offset = *next,
-            Err(_) => failed = true,
-        }
-        Some(result.map(|(message, _)| message))
-    })
-}
-
-/// The message at `offset` and where the next one starts.
-fn message_at(bytes: &[u8], offset: usize) -> Result<(Message<'_>, usize), DumpError> {
-    let rest = &bytes[offset..];
-    let Some(header) = rest.get(..NETLINK_HEADER_LEN) else {
-        return Err(DumpError::Truncated {
-            offset,
-            len: NETLINK_HEADER_LEN,
-            left: rest.len(),
-        });
-    };
-    let len = u32::from_ne_bytes(header[0..4].try_into().expect("four bytes"));
-    let kind = u16::from_ne_bytes(header[4..6].try_into().expect("two bytes"));
-    let known = matches!(
-        kind,
-        NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE | SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK
-    );
-    if !known || (len as usize) < NETLINK_HEADER_LEN {
-        return Err(DumpError::Foreign { offset, kind, len });
-    }
-    let len = len as usize;
-    if len > rest.len() {
-        return Err(DumpError::Truncated {
-            offset,
-            len,
-            left: rest.len(),
-        });
-    }
-    let next = offset + ((len + 3) & !3);
-    Ok((
-        Message {
-            offset,
-            kind,
-            payload: &rest[NETLINK_HEADER_LEN..len],
-        },
-        next,
-    ))
+    decode::inet_socket(Netid::Tcp, &msg).map_err(bad)
 }
 
 #[cfg(test)]
@@ -239,16 +283,24 @@ mod tests {
         .concat()
     }
 
+    /// The local ports of the dump's sockets, or its error.
+    fn ports(bytes: &[u8]) -> Result<Vec<u16>, DumpError> {
+        let mut reader = DumpReader::new(bytes);
+        let mut ports = Vec::new();
+        while let Some(socket) = reader.next_socket()? {
+            let crate::socket::Endpoints::Inet(ends) = socket.endpoints else {
+                panic!("a TCP socket");
+            };
+            ports.push(ends.local.port());
+        }
+        Ok(ports)
+    }
+
     #[test]
     fn every_reply_of_every_request_is_read() {
-        let dump = Dump::parse(two_families()).unwrap();
-        let ports: Vec<u16> = dump
-            .replies()
-            .map(|p| InetDiagMsg::parse(p).unwrap().header.id.sport.get())
-            .collect();
-        assert_eq!(ports, [5000, 5001, 6000]);
-        let empty = Dump::parse([done(), done()].concat()).unwrap();
-        assert_eq!(empty.replies().count(), 0);
+        assert_eq!(ports(&two_families()), Ok(vec![5000, 5001, 6000]));
+        assert_eq!(ports(&[done(), done()].concat()), Ok(vec![]));
+        assert_eq!(check(&two_families()[..]), Ok(3));
     }
 
     #[test]
@@ -256,9 +308,9 @@ mod tests {
         let whole = two_families();
         // Cut right after the first NLMSG_DONE, it is a whole dump of IPv4 sockets.
         let first_done_end = whole.len() - message(20, &socket(10, 6000)).len() - done().len();
-        assert!(Dump::parse(whole[..first_done_end].to_vec()).is_ok());
+        assert_eq!(ports(&whole[..first_done_end]), Ok(vec![5000, 5001]));
         for end in (1..whole.len()).filter(|&end| end != first_done_end) {
-            let err = Dump::parse(whole[..end].to_vec()).unwrap_err();
+            let err = ports(&whole[..end]).unwrap_err();
             assert!(
                 matches!(
                     err,
@@ -267,22 +319,21 @@ mod tests {
                 "cut at {end}: {err}"
             );
         }
-        assert_eq!(Dump::parse(Vec::new()), Err(DumpError::Empty));
+        assert_eq!(ports(&[]), Err(DumpError::Empty));
     }
 
     #[test]
     fn foreign_files_are_refused() {
-        let text = b"hello world, this is not a dump\n".to_vec();
-        let err = Dump::parse(text).unwrap_err();
+        let err = ports(b"hello world, this is not a dump\n").unwrap_err();
         assert!(matches!(err, DumpError::Foreign { offset: 0, .. }), "{err}");
-        let zero = message(20, &socket(2, 1)).iter().map(|_| 0).collect();
+        let zero: Vec<u8> = message(20, &socket(2, 1)).iter().map(|_| 0).collect();
         assert!(matches!(
-            Dump::parse(zero),
+            ports(&zero),
             Err(DumpError::Foreign { offset: 0, .. })
         ));
         let refused = [message(NLMSG_ERROR, &(-22i32).to_ne_bytes()), done()].concat();
         assert_eq!(
-            Dump::parse(refused),
+            ports(&refused),
             Err(DumpError::Kernel {
                 offset: 0,
                 errno: 22
@@ -290,7 +341,7 @@ mod tests {
         );
         let unix = [message(20, &socket(1, 1)), done()].concat();
         assert_eq!(
-            Dump::parse(unix),
+            ports(&unix),
             Err(DumpError::Family {
                 offset: 0,
                 family: 1
@@ -298,12 +349,38 @@ mod tests {
         );
         let short = [message(20, &[2, 10, 0, 0]), done()].concat();
         assert!(matches!(
-            Dump::parse(short),
+            ports(&short),
             Err(DumpError::Socket { offset: 0, .. })
+        ));
+        // A header claiming more than any socket takes is refused before it is read.
+        let mut huge = message(20, &socket(2, 1));
+        huge[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
+        assert!(matches!(
+            ports(&huge),
+            Err(DumpError::Foreign { offset: 0, .. })
         ));
     }
 
-    /// Whatever the bytes, reading never panics, and what it accepts decodes.
+    /// An endless input that is not a dump is refused at its first header.
+    #[test]
+    fn endless_junk_is_refused_at_once() {
+        for byte in [0u8, b'y', 0xff] {
+            let err = ports_of(std::io::repeat(byte)).unwrap_err();
+            assert!(matches!(err, DumpError::Foreign { offset: 0, .. }), "{err}");
+        }
+        let yes = b"y\n".repeat(64);
+        assert!(matches!(
+            ports_of(&yes[..]),
+            Err(DumpError::Foreign { offset: 0, .. })
+        ));
+    }
+
+    fn ports_of(input: impl Read) -> Result<u64, DumpError> {
+        check(input)
+    }
+
+    /// Whatever the bytes, reading never panics: a mangled dump gives its sockets up to an
+    /// error, or all of them.
     #[test]
     fn mangled_dumps_never_panic() {
         let whole = two_families();
@@ -320,12 +397,7 @@ mod tests {
                 let at = (next() as usize) % bytes.len();
                 bytes[at] = next() as u8;
             }
-            if let Ok(dump) = Dump::parse(bytes) {
-                for payload in dump.replies() {
-                    let msg = InetDiagMsg::parse(payload).unwrap();
-                    decode::inet_socket(Netid::Tcp, &msg).unwrap();
-                }
-            }
+            let _ = ports(&bytes);
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::socket::{
     Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, StateSet,
@@ -25,6 +25,30 @@ pub enum ProcError {
     },
     #[error("{}:{line}: unexpected format", path.display())]
     Format { path: PathBuf, line: usize },
+}
+
+/// The lines of `/proc/net` files that did not read as their format and were passed over, as
+/// ss passes over what it cannot read: how many, and the first of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    pub lines: u64,
+    /// The file and line number (from 1) of the first line skipped.
+    pub first: Option<(PathBuf, usize)>,
+}
+
+impl Skipped {
+    fn line(&mut self, path: &Path, number: usize) {
+        self.lines += 1;
+        self.first.get_or_insert_with(|| (path.to_owned(), number));
+    }
+
+    /// Adds what another file skipped.
+    pub fn absorb(&mut self, other: Skipped) {
+        self.lines += other.lines;
+        if self.first.is_none() {
+            self.first = other.first;
+        }
+    }
 }
 
 /// Where ss reads a `/proc/net` file from: `$PROC_NET_<NAME>`, else `$PROC_ROOT/net/<name>`.
@@ -68,17 +92,28 @@ pub fn forced(netid: Netid) -> bool {
 }
 
 /// Reads one inet table file and calls `f` for every socket whose state is in `states`. A
-/// missing file is an empty table, as for ss.
+/// missing file is an empty table, as for ss; a line that does not read is skipped.
 pub fn inet_sockets<E: From<ProcError>>(
     netid: Netid,
     v6: bool,
     states: StateSet,
-    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
-) -> Result<(), E> {
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
     let Some(name) = inet_file(netid, v6) else {
-        return Ok(());
+        return Ok(Skipped::default());
     };
-    for_each_line(&proc_path(name), |line| {
+    read_inet(&proc_path(name), netid, states, f)
+}
+
+/// [`inet_sockets`] of the file at `path`, read as a `netid` table.
+pub fn read_inet<E: From<ProcError>>(
+    path: &Path,
+    netid: Netid,
+    states: StateSet,
+    mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    for_each_line(path, |line| {
+        let line = std::str::from_utf8(line).map_err(|_| Malformed)?;
         let socket = parse_inet_line(netid, line).ok_or(Malformed)?;
         if states.contains(socket.state) {
             f(&socket).map_err(LineError::Stop)?;
@@ -102,42 +137,39 @@ impl<E> From<Malformed> for LineError<E> {
     }
 }
 
-/// Calls `f` with every line of a `/proc/net` table but its header, reusing one buffer. A
-/// missing file is an empty table, as for ss.
+/// Calls `f` with every line of a `/proc/net` table but its header (without its newline),
+/// reusing one buffer. A missing file is an empty table, as for ss; a line `f` cannot read is
+/// skipped and counted.
 fn for_each_line<E: From<ProcError>>(
-    path: &PathBuf,
-    mut f: impl FnMut(&str) -> Result<(), LineError<E>>,
-) -> Result<(), E> {
+    path: &Path,
+    mut f: impl FnMut(&[u8]) -> Result<(), LineError<E>>,
+) -> Result<Skipped, E> {
+    let mut skipped = Skipped::default();
     let Some(mut reader) = open(path)? else {
-        return Ok(());
+        return Ok(skipped);
     };
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut number = 0;
     loop {
         line.clear();
         number += 1;
         let read = reader
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(|source| ProcError::Read {
-                path: path.clone(),
+                path: path.to_owned(),
                 source,
             })?;
         if read == 0 {
-            return Ok(());
+            return Ok(skipped);
         }
         if number == 1 {
             continue; // the header
         }
-        match f(&line) {
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        match f(text) {
             Ok(()) => {}
             Err(LineError::Stop(e)) => return Err(e),
-            Err(LineError::Malformed) => {
-                return Err(ProcError::Format {
-                    path: path.clone(),
-                    line: number,
-                }
-                .into());
-            }
+            Err(LineError::Malformed) => skipped.line(path, number),
         }
     }
 }
@@ -146,10 +178,20 @@ fn for_each_line<E: From<ProcError>>(
 /// The file has no details: the Recv-Q is the memory allocated for receiving.
 pub fn packet_sockets<E: From<ProcError>>(
     tables: impl Fn(Netid) -> bool,
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    read_packet(&proc_path("packet"), tables, f)
+}
+
+/// [`packet_sockets`] of the file at `path`.
+pub fn read_packet<E: From<ProcError>>(
+    path: &Path,
+    tables: impl Fn(Netid) -> bool,
     mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
-) -> Result<(), E> {
-    for_each_line(&proc_path("packet"), |line| {
+) -> Result<Skipped, E> {
+    for_each_line(path, |line| {
         // sk RefCnt Type Proto Iface R Rmem User Inode
+        let line = std::str::from_utf8(line).map_err(|_| Malformed)?;
         let mut fields = line.split_ascii_whitespace().skip(2);
         let mut next = || fields.next().ok_or(Malformed);
         let kind: i32 = next()?.parse().map_err(|_| Malformed)?;
@@ -188,10 +230,19 @@ pub fn packet_sockets<E: From<ProcError>>(
 /// say where a connected socket sends; it does give the kernel's (hashed) address of the
 /// socket, which ss shows with `-e`.
 pub fn netlink_sockets<E: From<ProcError>>(
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    read_netlink(&proc_path("netlink"), f)
+}
+
+/// [`netlink_sockets`] of the file at `path`.
+pub fn read_netlink<E: From<ProcError>>(
+    path: &Path,
     mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
-) -> Result<(), E> {
-    for_each_line(&proc_path("netlink"), |line| {
+) -> Result<Skipped, E> {
+    for_each_line(path, |line| {
         // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+        let line = std::str::from_utf8(line).map_err(|_| Malformed)?;
         let mut fields = line.split_ascii_whitespace();
         let mut next = || fields.next().ok_or(Malformed);
         let address = u64::from_str_radix(next()?, 16).map_err(|_| Malformed)?;
@@ -230,12 +281,12 @@ pub fn netlink_sockets<E: From<ProcError>>(
     })
 }
 
-fn open(path: &PathBuf) -> Result<Option<BufReader<File>>, ProcError> {
+fn open(path: &Path) -> Result<Option<BufReader<File>>, ProcError> {
     match File::open(path) {
         Ok(file) => Ok(Some(BufReader::new(file))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(ProcError::Read {
-            path: path.clone(),
+            path: path.to_owned(),
             source,
         }),
     }
@@ -250,10 +301,25 @@ fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
     let peer = parse_inet_address(fields.next()?)?;
     let state = u8::from_str_radix(fields.next()?, 16).ok()?;
     let (tx, rx) = fields.next()?.split_once(':')?;
-    let timer = parse_timer(fields.next()?, fields.next()?)?;
+    let (timer, retransmits) = (fields.next()?, fields.next()?);
     let uid = fields.next()?.parse().ok()?;
-    let _timeout = fields.next()?;
+    let probes = fields.next()?;
     let inode = fields.next()?.parse().ok()?;
+    let timer = parse_timer(timer, retransmits, probes)?;
+    // TCP lines go on with the reference count and the kernel's address of the socket,
+    // which ss shows as the socket's cookie (`sk:`); ss shows nothing of the kind for the
+    // other tables.
+    let cookie = match netid {
+        Netid::Tcp => {
+            let _refcount = fields.next();
+            Some(
+                fields
+                    .next()
+                    .map_or(Some(0), |sk| u64::from_str_radix(sk, 16).ok())?,
+            )
+        }
+        _ => None,
+    };
     Some(Socket {
         netid,
         state: TcpState::from_kernel(state),
@@ -261,7 +327,7 @@ fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
         send_q: u32::from_str_radix(tx, 16).ok()?,
         inode,
         uid: Some(uid),
-        cookie: None,
+        cookie,
         mark: None,
         cgroup_id: None,
         endpoints: Endpoints::Inet(InetEndpoints {
@@ -277,18 +343,26 @@ fn parse_inet_line(netid: Netid, line: &str) -> Option<Socket<'static>> {
     })
 }
 
-/// `tr:tm->when` and `retrnsmt`: the timer's kind and the jiffies until it fires, in hex.
-/// ss shows these as milliseconds, taking a jiffy for a hundredth of a second as /proc's
-/// USER_HZ does.
-fn parse_timer(timer: &str, retransmits: &str) -> Option<Option<Timer>> {
+/// `tr:tm->when`, `retrnsmt` and the column headed `timeout`: the timer's kind and the jiffies
+/// until it fires, in hex, the retransmissions in hex, and the probes sent in decimal. ss
+/// shows the retransmissions with the retransmit timer and the probes with the others (the
+/// persist timer's zero-window probes, the keepalives), and the time as milliseconds, taking
+/// a jiffy for a hundredth of a second as /proc's USER_HZ does.
+fn parse_timer(timer: &str, retransmits: &str, probes: &str) -> Option<Option<Timer>> {
     let (kind, when) = timer.split_once(':')?;
     let kind = u8::from_str_radix(kind, 16).ok()?;
     let ticks = u32::from_str_radix(when, 16).ok()?;
     let retransmits = u32::from_str_radix(retransmits, 16).ok()?;
+    let probes: i64 = probes.parse().ok()?;
+    let count = if kind == 1 {
+        i64::from(retransmits)
+    } else {
+        probes
+    };
     Some((kind != 0).then_some(Timer {
         kind,
         expires_ms: ticks.saturating_mul(10),
-        retransmits: u8::try_from(retransmits).unwrap_or(u8::MAX),
+        retransmits: u8::try_from(count.max(0)).unwrap_or(u8::MAX),
     }))
 }
 
@@ -328,31 +402,34 @@ struct ProcUnix {
 
 /// Reads `/proc/net/unix` and calls `f` for every socket of `tables`-kind in `states`, in the
 /// order ss prints this file: by table, then by inode.
+///
+/// The kernel writes a name as it is, bytes that are not UTF-8 and newlines included: a name is
+/// kept as bytes, and what a newline leaves of it on the next line is skipped like any line
+/// that does not read.
 pub fn unix_sockets<E: From<ProcError>>(
     tables: impl Fn(Netid) -> bool,
     states: StateSet,
+    f: impl FnMut(&Socket<'_>) -> Result<(), E>,
+) -> Result<Skipped, E> {
+    read_unix(&proc_path("unix"), tables, states, f)
+}
+
+/// [`unix_sockets`] of the file at `path`.
+pub fn read_unix<E: From<ProcError>>(
+    path: &Path,
+    tables: impl Fn(Netid) -> bool,
+    states: StateSet,
     mut f: impl FnMut(&Socket<'_>) -> Result<(), E>,
-) -> Result<(), E> {
-    let path = proc_path("unix");
-    let Some(reader) = open(&path)? else {
-        return Ok(());
-    };
+) -> Result<Skipped, E> {
     let mut sockets = Vec::new();
-    for (index, line) in reader.lines().enumerate().skip(1) {
-        let line = line.map_err(|source| ProcError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let socket = parse_unix_line(&line).ok_or_else(|| ProcError::Format {
-            path: path.clone(),
-            line: index + 1,
-        })?;
-        if let Some(socket) = socket {
+    let skipped = for_each_line(path, |line| {
+        if let Some(socket) = parse_unix_line(line).ok_or(Malformed)? {
             if tables(socket.netid) && states.contains(socket.state) {
                 sockets.push(socket);
             }
         }
-    }
+        Ok::<(), LineError<E>>(())
+    })?;
     sockets.sort_by_key(|s| (s.netid, s.inode));
     for s in &sockets {
         let name = match s.name.split_first() {
@@ -377,20 +454,24 @@ pub fn unix_sockets<E: From<ProcError>>(
             details: Details::default(),
         })?;
     }
-    Ok(())
+    Ok(skipped)
 }
 
-/// `Num RefCount Protocol Flags Type St Inode [Path]`; `None` for a socket type ss skips.
-fn parse_unix_line(line: &str) -> Option<Option<ProcUnix>> {
-    let mut fields = line.split_ascii_whitespace();
-    let _address = fields.next()?;
-    let _refcount = fields.next()?;
-    let _protocol = fields.next()?;
-    let flags = u32::from_str_radix(fields.next()?, 16).ok()?;
-    let kind = i32::from_str_radix(fields.next()?, 16).ok()?;
-    let st = u8::from_str_radix(fields.next()?, 16).ok()?;
-    let inode = fields.next()?.parse().ok()?;
-    let name = fields.next().unwrap_or("").as_bytes().to_vec();
+/// `Num RefCount Protocol Flags Type St Inode [Path]`; `None` for a socket type ss skips. As
+/// in ss, the name ends at the first white space.
+fn parse_unix_line(line: &[u8]) -> Option<Option<ProcUnix>> {
+    let mut fields = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|field| !field.is_empty());
+    let mut text = || std::str::from_utf8(fields.next()?).ok();
+    let _address = text()?;
+    let _refcount = text()?;
+    let _protocol = text()?;
+    let flags = u32::from_str_radix(text()?, 16).ok()?;
+    let kind = i32::from_str_radix(text()?, 16).ok()?;
+    let st = u8::from_str_radix(text()?, 16).ok()?;
+    let inode = text()?.parse().ok()?;
+    let name = fields.next().unwrap_or_default().to_vec();
     let netid = match kind {
         libc::SOCK_STREAM => Netid::UnixStream,
         libc::SOCK_DGRAM => Netid::UnixDgram,
@@ -450,15 +531,18 @@ mod tests {
     #[test]
     fn parses_proc_net_unix_lines() {
         let listener = "00000000738cfb6e: 00000002 00000000 00010000 0001 01  4309 /tmp/a.sock";
-        let s = parse_unix_line(listener).unwrap().unwrap();
+        let s = parse_unix_line(listener.as_bytes()).unwrap().unwrap();
         assert_eq!(
             (s.netid, s.state, s.inode),
             (Netid::UnixStream, TcpState::Listen, 4309)
         );
         assert_eq!(s.name, b"/tmp/a.sock");
         let dgram = "000000004cc14492: 00000002 00000000 00000000 0002 01  4315";
-        let s = parse_unix_line(dgram).unwrap().unwrap();
+        let s = parse_unix_line(dgram.as_bytes()).unwrap().unwrap();
         assert_eq!(s.state, TcpState::Established);
-        assert!(parse_unix_line("garbage").is_none());
+        assert!(parse_unix_line(b"garbage").is_none());
+        let odd = b"0000000000000000: 00000002 00000000 00010000 0001 01 7 /tmp/\xff\n";
+        let s = parse_unix_line(odd).unwrap().unwrap();
+        assert_eq!(s.name, b"/tmp/\xff");
     }
 }

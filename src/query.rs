@@ -5,17 +5,19 @@
 //! kernel has no diag module for a table, or the user set ss's `PROC_*` variables, the table is
 //! read from `/proc/net` instead; and the TCP table may come from a dump taken earlier.
 
-use std::io;
-use std::sync::Arc;
+use std::fs::File;
+use std::io::{self, BufReader, Seek};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 
 use netlink_packet_core::{DecodeError, Emitable};
 use zerocopy::byteorder::U16;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 use crate::decode;
-use crate::dump::Dump;
+use crate::dump::{self, DumpError, DumpReader};
 use crate::filter::{Context, End, Expr};
-use crate::procnet::{self, ProcError};
+use crate::procnet::{self, ProcError, Skipped};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::wire::DiagMsg;
 use crate::wire::bytecode::Bytecode;
@@ -48,8 +50,9 @@ pub struct Query {
     /// Sent with inet requests so that the kernel drops most of what the filter rejects.
     pub bytecode: Option<Bytecode>,
     pub context: Context,
-    /// Where the TCP table comes from instead of the kernel (`--from-dump`, `TCPDIAG_FILE`).
-    pub tcp_dump: Option<Arc<Dump>>,
+    /// The dump the TCP table comes from instead of the kernel (`--from-dump`,
+    /// `TCPDIAG_FILE`; `-` is standard input). It is read when the query runs.
+    pub tcp_dump: Option<PathBuf>,
 }
 
 impl Query {
@@ -111,6 +114,18 @@ pub enum QueryError {
     },
     #[error(transparent)]
     Proc(#[from] ProcError),
+    #[error("cannot read the dump {path}")]
+    DumpOpen {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot read the dump {path}")]
+    Dump {
+        path: String,
+        #[source]
+        source: DumpError,
+    },
     /// Writing the listing failed: kept as the error's source, so that a closed standard
     /// output is still recognised as one up the chain.
     #[error("writing the listing")]
@@ -118,23 +133,40 @@ pub enum QueryError {
 }
 
 /// Things worth one line on stderr that did not stop the listing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Warnings {
     /// A table changed while the kernel walked it.
     pub inconsistent: bool,
     /// Tables whose sockets the kernel listed but sockscope cannot decode yet (their diag
     /// modules are missing where sockscope is tested), and how many sockets were skipped.
     pub undecoded: Option<(NetidSet, u64)>,
+    /// Lines of `/proc/net` files that did not read and were passed over.
+    pub unreadable: Skipped,
+}
+
+impl From<DumpStatus> for Warnings {
+    fn from(status: DumpStatus) -> Warnings {
+        Warnings {
+            inconsistent: status.interrupted,
+            ..Warnings::default()
+        }
+    }
+}
+
+impl From<Skipped> for Warnings {
+    fn from(unreadable: Skipped) -> Warnings {
+        Warnings {
+            unreadable,
+            ..Warnings::default()
+        }
+    }
 }
 
 impl Warnings {
-    fn merge(&mut self, status: DumpStatus) {
-        self.inconsistent |= status.interrupted;
-    }
-
     /// Adds what another run of the query found.
     pub fn absorb(&mut self, other: Warnings) {
         self.inconsistent |= other.inconsistent;
+        self.unreadable.absorb(other.unreadable);
         if let Some((tables, count)) = other.undecoded {
             let (ours, total) = self.undecoded.get_or_insert((NetidSet::EMPTY, 0));
             *ours = ours.union(tables);
@@ -159,15 +191,15 @@ pub fn run(
     let (mut unix_done, mut packet_done) = (false, false);
     for netid in query.tables.iter() {
         match netid {
-            Netid::Netlink => warnings.merge(netlink_table(query, diag, sink)?),
+            Netid::Netlink => warnings.absorb(netlink_table(query, diag, sink)?),
             // One dump answers for both packet tables, and one for the three unix tables.
             Netid::PacketRaw | Netid::PacketDgram if !packet_done => {
                 packet_done = true;
-                warnings.merge(packet_table(query, diag, sink)?);
+                warnings.absorb(packet_table(query, diag, sink)?);
             }
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket if !unix_done => {
                 unix_done = true;
-                warnings.merge(unix_table(query, diag, sink)?);
+                warnings.absorb(unix_table(query, diag, sink)?);
             }
             Netid::Tcp if query.tcp_dump.is_some() => replay(query, sink)?,
             Netid::Tcp
@@ -175,12 +207,12 @@ pub fn run(
                     && query.families.contains(Family::Inet6)
                     && !procnet::forced(netid) =>
             {
-                warnings.merge(tcp_table(query, diag, sink)?);
+                warnings.absorb(tcp_table(query, diag, sink)?);
             }
             Netid::Raw | Netid::Udp | Netid::Tcp | Netid::Mptcp | Netid::Dccp => {
                 for family in [Family::Inet, Family::Inet6] {
                     if query.families.contains(family) {
-                        warnings.merge(inet_table(query, netid, family, diag, sink)?);
+                        warnings.absorb(inet_table(query, netid, family, diag, sink)?);
                     }
                 }
             }
@@ -237,7 +269,7 @@ fn count_only(
         Err(QueryError::Diag(e)) if e.is_unsupported() => Ok(()),
         Err(e) => Err(e),
         Ok(status) => {
-            warnings.merge(status);
+            warnings.absorb(status.into());
             Ok(())
         }
     }
@@ -247,21 +279,22 @@ fn packet_table(
     query: &Query,
     diag: &mut DiagSocket,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
-) -> Result<DumpStatus, QueryError> {
+) -> Result<Warnings, QueryError> {
     // Packet sockets have no connections: all of them are UNCONN.
     if !query.states.contains(TcpState::Close) {
-        return Ok(DumpStatus::default());
+        return Ok(Warnings::default());
     }
     let wanted = |netid| query.tables.contains(netid);
     let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
         procnet::packet_sockets(wanted, |s| query.deliver(s, sink).map_err(QueryError::from))
-            .map(|()| DumpStatus::default())
+            .map(Warnings::from)
     };
     if procnet::forced(Netid::PacketRaw) {
         return from_proc(sink);
     }
     let request = PacketDiagReq::dump(query.packet_show);
-    let result = diag_table(query, diag, &request, "packet", decode::packet_socket, sink);
+    let result = diag_table(query, diag, &request, "packet", decode::packet_socket, sink)
+        .map(Warnings::from);
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
@@ -272,20 +305,21 @@ fn netlink_table(
     query: &Query,
     diag: &mut DiagSocket,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
-) -> Result<DumpStatus, QueryError> {
+) -> Result<Warnings, QueryError> {
     // ss shows every netlink socket as UNCONN.
     if !query.states.contains(TcpState::Close) {
-        return Ok(DumpStatus::default());
+        return Ok(Warnings::default());
     }
     let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
         procnet::netlink_sockets(|s| query.deliver(s, sink).map_err(QueryError::from))
-            .map(|()| DumpStatus::default())
+            .map(Warnings::from)
     };
     if procnet::forced(Netid::Netlink) {
         return from_proc(sink);
     }
     let request = NetlinkDiagReq::dump(query.netlink_show);
-    let result = diag_table(query, diag, &request, "netlink", netlink_listed, sink);
+    let result =
+        diag_table(query, diag, &request, "netlink", netlink_listed, sink).map(Warnings::from);
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
@@ -365,7 +399,7 @@ fn tcp_table(
     query: &Query,
     diag: &mut DiagSocket,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
-) -> Result<DumpStatus, QueryError> {
+) -> Result<Warnings, QueryError> {
     let table = Netid::Tcp.name();
     let deliver = |payload: &[u8], sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
         let msg =
@@ -402,18 +436,17 @@ fn tcp_table(
         stash.extend_from_slice(payload);
         Ok(())
     });
-    let mut status = match result {
+    let mut warnings = match result {
         Err(QueryError::Diag(DiagError::Kernel { .. })) if !delivered => {
-            let mut status = inet_table(query, Netid::Tcp, Family::Inet, diag, sink)?;
-            status.interrupted |=
-                inet_table(query, Netid::Tcp, Family::Inet6, diag, sink)?.interrupted;
-            return Ok(status);
+            let mut warnings = inet_table(query, Netid::Tcp, Family::Inet, diag, sink)?;
+            warnings.absorb(inet_table(query, Netid::Tcp, Family::Inet6, diag, sink)?);
+            return Ok(warnings);
         }
-        other => other?,
+        other => Warnings::from(other?),
     };
     if overflowed {
-        status.interrupted |= inet_table(query, Netid::Tcp, Family::Inet6, diag, sink)?.interrupted;
-        return Ok(status);
+        warnings.absorb(inet_table(query, Netid::Tcp, Family::Inet6, diag, sink)?);
+        return Ok(warnings);
     }
     let mut rest = &stash[..];
     while let Some((len, tail)) = rest.split_first_chunk::<4>() {
@@ -421,7 +454,7 @@ fn tcp_table(
         deliver(payload, sink)?;
         rest = tail;
     }
-    Ok(status)
+    Ok(warnings)
 }
 
 fn inet_table(
@@ -430,13 +463,13 @@ fn inet_table(
     family: Family,
     diag: &mut DiagSocket,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
-) -> Result<DumpStatus, QueryError> {
+) -> Result<Warnings, QueryError> {
     let v6 = family == Family::Inet6;
     let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
         procnet::inet_sockets(netid, v6, query.states, |s| {
             query.deliver(s, sink).map_err(QueryError::from)
         })
-        .map(|()| DumpStatus::default())
+        .map(Warnings::from)
     };
     if procnet::forced(netid) {
         return from_proc(sink);
@@ -478,7 +511,7 @@ fn inet_table(
     }
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() && !delivered => from_proc(sink),
-        other => other,
+        other => other.map(Warnings::from),
     }
 }
 
@@ -486,20 +519,21 @@ fn unix_table(
     query: &Query,
     diag: &mut DiagSocket,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
-) -> Result<DumpStatus, QueryError> {
+) -> Result<Warnings, QueryError> {
     let wanted = |netid| query.tables.contains(netid);
     let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
         procnet::unix_sockets(wanted, query.states, |s| {
             query.deliver(s, sink).map_err(QueryError::from)
         })
-        .map(|()| DumpStatus::default())
+        .map(Warnings::from)
     };
     if procnet::forced(Netid::UnixStream) {
         return from_proc(sink);
     }
     let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.unix_show;
     let request = unix::dump_request(query.states.bits(), show);
-    let result = diag_table(query, diag, &request, "unix", decode::unix_socket, sink);
+    let result =
+        diag_table(query, diag, &request, "unix", decode::unix_socket, sink).map(Warnings::from);
     match result {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
@@ -508,24 +542,49 @@ fn unix_table(
 
 /// Lists the TCP sockets of `query.tcp_dump`, in the dump's order, as a live listing would
 /// list them: the states, IP versions and filter of `query` apply.
+///
+/// The dump is read one message at a time. A file that can be read again is checked whole
+/// first, so that a bad one lists nothing; a pipe is listed as it arrives.
 fn replay(
     query: &Query,
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
 ) -> Result<(), QueryError> {
-    let Some(dump) = &query.tcp_dump else {
+    let Some(path) = &query.tcp_dump else {
         return Ok(());
     };
-    let table = Netid::Tcp.name();
-    for payload in dump.replies() {
-        let msg =
-            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
-        let socket = decode::inet_socket(Netid::Tcp, &msg)
-            .map_err(|source| QueryError::Decode { table, source })?;
+    let shown = || path.display().to_string();
+    let opened = open_dump(path).map_err(|source| QueryError::DumpOpen {
+        path: shown(),
+        source,
+    })?;
+    let bad = |source| QueryError::Dump {
+        path: shown(),
+        source,
+    };
+    let mut file = opened;
+    if file.metadata().is_ok_and(|m| m.is_file()) {
+        dump::check(BufReader::new(&file)).map_err(bad)?;
+        file.rewind().map_err(|source| QueryError::DumpOpen {
+            path: shown(),
+            source,
+        })?;
+    }
+    let mut reader = DumpReader::new(BufReader::new(file));
+    while let Some(socket) = reader.next_socket().map_err(bad)? {
         if query.states.contains(socket.state) && query.families.contains(socket.family()) {
             query.deliver(&socket, sink)?;
         }
     }
     Ok(())
+}
+
+/// The dump at `path`; `-` is standard input, taken as a file so that a redirected one can be
+/// checked before it is listed.
+fn open_dump(path: &Path) -> io::Result<File> {
+    if path.as_os_str() == "-" {
+        return Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?));
+    }
+    File::open(path)
 }
 
 /// Sends the TCP requests of `query` (IPv4, then IPv6, as `query.families` allows), for

@@ -18,14 +18,15 @@ use std::ops::Not;
 
 use zerocopy::byteorder::I32;
 
-use super::{Cond, End, Expr, Host};
+use super::{Cond, End, Expr, Host, Step};
 use crate::wire::bytecode::{
     Bytecode, INET_DIAG_BC_AUTO, INET_DIAG_BC_D_COND, INET_DIAG_BC_D_GE, INET_DIAG_BC_D_LE,
     INET_DIAG_BC_S_COND, INET_DIAG_BC_S_GE, INET_DIAG_BC_S_LE, InetDiagHostcond,
 };
 
-/// Jumps are 16-bit: a program must stay well below 64 KiB.
-const MAX_PROGRAM: usize = 32 * 1024;
+/// Jumps are 16-bit: a program must stay well below 64 KiB, and two parts of this size joined
+/// by `and` must still fit before the whole is measured again.
+const MAX_PROGRAM: usize = 30 * 1024;
 
 /// A compiled piece, or a constant where nothing needs compiling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,34 +36,51 @@ enum Piece {
     Code(Bytecode),
 }
 
-/// The program for the kernel, or `None` when it would accept every socket anyway.
+/// The program for the kernel, or `None` when it would accept every socket anyway, or when it
+/// would outgrow [`MAX_PROGRAM`]: then user space filters alone, as ss does when the kernel
+/// refuses its program.
 pub fn compile(expr: &Expr) -> Option<Bytecode> {
-    match widened(expr) {
+    match widened(expr)? {
         Piece::All => None,
         Piece::Nothing => Some(Bytecode::reject()),
-        Piece::Code(code) if code.len() <= MAX_PROGRAM => Some(code),
-        Piece::Code(_) => None,
+        Piece::Code(code) => Some(code),
     }
 }
 
-/// A program accepting at least what `expr` accepts.
-fn widened(expr: &Expr) -> Piece {
-    approximate(expr, true)
+/// A program accepting at least what `expr` accepts, or `None` when it would be too large.
+///
+/// Each part is approximated from the outside in: under an odd number of `not`s a part must
+/// accept at most what it accepts, so that the `not` accepts at least. Once one part outgrows
+/// [`MAX_PROGRAM`] the rest is not compiled at all, so that a filter of any length compiles in
+/// time linear in its length (joining two programs by `and` walks the first).
+fn widened(expr: &Expr) -> Option<Piece> {
+    let mut too_large = false;
+    let piece = expr.fold(|step, negated| {
+        if too_large {
+            return Piece::All;
+        }
+        let wide = !negated;
+        let piece = match step {
+            Step::And(a, b) => and(a, b),
+            Step::Or(a, b) => or(a, b),
+            Step::Not(a) => not(a),
+            Step::Cond(cond) => match condition(cond) {
+                Some((code, _)) if wide => Piece::Code(code),
+                Some((code, Test::Exact)) => Piece::Code(code),
+                _ => Piece::untestable(wide),
+            },
+        };
+        too_large = matches!(&piece, Piece::Code(code) if code.len() > MAX_PROGRAM);
+        piece
+    });
+    (!too_large).then_some(piece)
 }
 
-/// With `wide`, a program accepting at least what `expr` accepts; otherwise one accepting at
-/// most that.
-fn approximate(expr: &Expr, wide: bool) -> Piece {
-    match expr {
-        Expr::And(a, b) => and(approximate(a, wide), approximate(b, wide)),
-        Expr::Or(a, b) => or(approximate(a, wide), approximate(b, wide)),
-        Expr::Not(a) => not(approximate(a, !wide)),
-        Expr::Cond(cond) => match condition(cond) {
-            Some((code, _)) if wide => Piece::Code(code),
-            Some((code, Test::Exact)) => Piece::Code(code),
-            _ if wide => Piece::All,
-            _ => Piece::Nothing,
-        },
+impl Piece {
+    /// What stands for a part the kernel cannot test: "accept" where the program may accept
+    /// more than the filter, "reject" where it must accept less.
+    fn untestable(wide: bool) -> Piece {
+        if wide { Piece::All } else { Piece::Nothing }
     }
 }
 

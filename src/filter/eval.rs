@@ -35,13 +35,85 @@ impl Context {
     }
 }
 
+/// How deep the evaluator's stack goes before it moves to the heap: a filter people type stays
+/// far below, so evaluating it allocates nothing.
+const INLINE_DEPTH: usize = 16;
+
+/// What is left to do on the way back up from an operand.
+#[derive(Clone, Copy)]
+enum Pending<'e> {
+    /// The left operand of this `and` or `or` is being evaluated.
+    Right(&'e Expr),
+    Negate,
+}
+
+/// The evaluator's stack: inline up to [`INLINE_DEPTH`], then on the heap.
+struct Stack<'e> {
+    inline: [Option<Pending<'e>>; INLINE_DEPTH],
+    len: usize,
+    spilled: Vec<Pending<'e>>,
+}
+
+impl<'e> Stack<'e> {
+    fn push(&mut self, pending: Pending<'e>) {
+        if self.len < INLINE_DEPTH {
+            self.inline[self.len] = Some(pending);
+            self.len += 1;
+        } else {
+            self.spilled.push(pending);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Pending<'e>> {
+        if let Some(pending) = self.spilled.pop() {
+            return Some(pending);
+        }
+        self.len = self.len.checked_sub(1)?;
+        self.inline[self.len].take()
+    }
+}
+
 impl Expr {
+    /// Whether the socket passes, short-circuiting as `&&` and `||` do. The walk keeps its
+    /// own stack (a left-folded chain is as deep as it is long): an `and` or `or` waits there
+    /// while its left operand is evaluated, and its right operand then stands for it.
     pub fn matches(&self, socket: &Socket<'_>, context: &Context) -> bool {
-        match self {
-            Expr::And(a, b) => a.matches(socket, context) && b.matches(socket, context),
-            Expr::Or(a, b) => a.matches(socket, context) || b.matches(socket, context),
-            Expr::Not(a) => !a.matches(socket, context),
-            Expr::Cond(cond) => cond.matches(socket, context),
+        let mut stack = Stack {
+            inline: [None; INLINE_DEPTH],
+            len: 0,
+            spilled: Vec::new(),
+        };
+        let mut node = self;
+        loop {
+            let mut value = loop {
+                match node {
+                    Expr::And(a, _) | Expr::Or(a, _) => {
+                        stack.push(Pending::Right(node));
+                        node = a;
+                    }
+                    Expr::Not(a) => {
+                        stack.push(Pending::Negate);
+                        node = a;
+                    }
+                    Expr::Cond(cond) => break cond.matches(socket, context),
+                }
+            };
+            loop {
+                match stack.pop() {
+                    None => return value,
+                    Some(Pending::Negate) => value = !value,
+                    Some(Pending::Right(Expr::And(_, b))) if value => {
+                        node = b;
+                        break;
+                    }
+                    Some(Pending::Right(Expr::Or(_, b))) if !value => {
+                        node = b;
+                        break;
+                    }
+                    // `false and ...`, `true or ...`: decided by the left operand.
+                    Some(Pending::Right(_)) => {}
+                }
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ mod eval;
 mod host;
 mod parse;
 
+use std::fmt;
 use std::net::IpAddr;
 
 pub use compile::compile;
@@ -30,7 +31,10 @@ pub struct Filter {
 
 /// An expression. `and` and `or` have no precedence between them: as in ss, a chain of them is
 /// read from left to right, and `not` applies to the term that follows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A chain is folded from the left, so a filter of 100,000 terms is a tree 100,000 deep. Nothing
+/// walks it by recursion, which would overflow the stack: [`Expr::fold`] and the evaluator keep
+/// their own stacks, and `Clone`, `PartialEq`, `Debug` and `Drop` are written out to use them.
 pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
@@ -117,6 +121,15 @@ impl IpFamily {
     }
 }
 
+/// One node of an expression as [`Expr::fold`] presents it: a condition, or an operator with the
+/// values already folded from its operands.
+pub(crate) enum Step<'e, T> {
+    Cond(&'e Cond),
+    Not(T),
+    And(T, T),
+    Or(T, T),
+}
+
 impl Expr {
     pub fn and(self, other: Expr) -> Expr {
         Expr::And(Box::new(self), Box::new(other))
@@ -131,17 +144,177 @@ impl Expr {
     /// in the request's socket id before it reads anything else of a socket or runs the
     /// bytecode, so on a large table this is the cheapest filter there is.
     pub fn required_port(&self, end: End) -> Option<u16> {
-        match self {
-            Expr::And(left, right) => left.required_port(end).or_else(|| right.required_port(end)),
-            Expr::Or(left, right) => {
-                let port = left.required_port(end)?;
-                (right.required_port(end) == Some(port)).then_some(port)
-            }
-            Expr::Not(_) => None,
-            Expr::Cond(Cond::Host(at, Host::Inet(host))) if *at == end => {
+        self.fold(|step: Step<'_, Option<u16>>, _| match step {
+            Step::And(left, right) => left.or(right),
+            Step::Or(left, right) => left.filter(|_| left == right),
+            Step::Not(_) => None,
+            Step::Cond(Cond::Host(at, Host::Inet(host))) if *at == end => {
                 host.port.filter(|&port| port != 0)
             }
-            Expr::Cond(_) => None,
+            Step::Cond(_) => None,
+        })
+    }
+
+    /// Folds the tree from its leaves up, without recursion: `f` gets each node with the
+    /// values of its operands, and whether an odd number of `not`s stand above it.
+    pub(crate) fn fold<T>(&self, mut f: impl FnMut(Step<'_, T>, bool) -> T) -> T {
+        enum Task<'e> {
+            Visit(&'e Expr, bool),
+            Combine(&'e Expr, bool),
+        }
+        let mut tasks = vec![Task::Visit(self, false)];
+        let mut values: Vec<T> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Visit(Expr::Cond(cond), negated) => values.push(f(Step::Cond(cond), negated)),
+                Task::Visit(expr, negated) => {
+                    tasks.push(Task::Combine(expr, negated));
+                    match expr {
+                        Expr::And(a, b) | Expr::Or(a, b) => {
+                            tasks.push(Task::Visit(b, negated));
+                            tasks.push(Task::Visit(a, negated));
+                        }
+                        Expr::Not(a) => tasks.push(Task::Visit(a, !negated)),
+                        Expr::Cond(_) => unreachable!("visited above"),
+                    }
+                }
+                Task::Combine(expr, negated) => {
+                    let step = match expr {
+                        Expr::Not(_) => Step::Not(values.pop().expect("an operand")),
+                        Expr::And(..) | Expr::Or(..) => {
+                            let b = values.pop().expect("two operands");
+                            let a = values.pop().expect("two operands");
+                            if matches!(expr, Expr::And(..)) {
+                                Step::And(a, b)
+                            } else {
+                                Step::Or(a, b)
+                            }
+                        }
+                        Expr::Cond(_) => unreachable!("conditions are not combined"),
+                    };
+                    values.push(f(step, negated));
+                }
+            }
+        }
+        values.pop().expect("a value")
+    }
+
+    /// The operands of this node.
+    fn children(&self) -> (Option<&Expr>, Option<&Expr>) {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => (Some(a), Some(b)),
+            Expr::Not(a) => (Some(a), None),
+            Expr::Cond(_) => (None, None),
+        }
+    }
+
+    /// Whether the two nodes are alike, their operands aside.
+    fn same_node(&self, other: &Expr) -> bool {
+        match (self, other) {
+            (Expr::And(..), Expr::And(..))
+            | (Expr::Or(..), Expr::Or(..))
+            | (Expr::Not(_), Expr::Not(_)) => true,
+            (Expr::Cond(a), Expr::Cond(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        self.fold(|step: Step<'_, Expr>, _| match step {
+            Step::Cond(cond) => Expr::Cond(cond.clone()),
+            Step::Not(a) => !a,
+            Step::And(a, b) => a.and(b),
+            Step::Or(a, b) => a.or(b),
+        })
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        let mut pairs = vec![(self, other)];
+        while let Some((a, b)) = pairs.pop() {
+            if !a.same_node(b) {
+                return false;
+            }
+            let ((a1, a2), (b1, b2)) = (a.children(), b.children());
+            for pair in [(a1, b1), (a2, b2)] {
+                if let (Some(a), Some(b)) = pair {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Eq for Expr {}
+
+impl fmt::Debug for Expr {
+    /// As the derived form would print it, `And(Cond(..), Not(Cond(..)))`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        enum Item<'e> {
+            Node(&'e Expr),
+            Text(&'static str),
+        }
+        let mut items = vec![Item::Node(self)];
+        while let Some(item) = items.pop() {
+            let expr = match item {
+                Item::Text(text) => {
+                    f.write_str(text)?;
+                    continue;
+                }
+                Item::Node(expr) => expr,
+            };
+            match expr {
+                Expr::Cond(cond) => write!(f, "Cond({cond:?})")?,
+                Expr::Not(a) => {
+                    f.write_str("Not(")?;
+                    items.extend([Item::Text(")"), Item::Node(a)]);
+                }
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    let name = if matches!(expr, Expr::And(..)) {
+                        "And("
+                    } else {
+                        "Or("
+                    };
+                    f.write_str(name)?;
+                    items.extend([
+                        Item::Text(")"),
+                        Item::Node(b),
+                        Item::Text(", "),
+                        Item::Node(a),
+                    ]);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Expr {
+    /// Takes the tree apart from the top, so that dropping a deep one does not recurse.
+    fn drop(&mut self) {
+        fn detach(expr: &mut Expr, below: &mut Vec<Expr>) {
+            match expr {
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    for child in [a, b] {
+                        if !matches!(**child, Expr::Cond(_)) {
+                            below.push(std::mem::replace(child, Expr::Cond(Cond::Autobound)));
+                        }
+                    }
+                }
+                Expr::Not(a) if !matches!(**a, Expr::Cond(_)) => {
+                    below.push(std::mem::replace(a, Expr::Cond(Cond::Autobound)));
+                }
+                _ => {}
+            }
+        }
+        let mut below: Vec<Expr> = Vec::new();
+        detach(self, &mut below);
+        while let Some(mut expr) = below.pop() {
+            detach(&mut expr, &mut below);
         }
     }
 }

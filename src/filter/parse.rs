@@ -198,58 +198,91 @@ impl<'a> Parser<'a> {
         Ok(states)
     }
 
-    /// A chain of terms joined by `and`, `or` or nothing, folded from the left.
+    /// A chain of terms joined by `and`, `or` or nothing, folded from the left; a term is a
+    /// condition, `!` and a term, or a chain in parentheses.
+    ///
+    /// The grammar nests, but the parser keeps its own stack of the chains still open, one per
+    /// `(`, so that no depth of parentheses or `!` can overflow the program's stack.
     fn list(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.term()?;
-        while let Some(token) = self.peek() {
-            match token.text {
-                ")" => break,
-                "or" | "|" | "||" => {
-                    self.advance();
-                    let right = self.required_term(token.text)?;
-                    left = left.or(right);
+        let mut open: Vec<Chain<'a>> = Vec::new();
+        let mut chain = Chain::default();
+        loop {
+            // A term: any number of `!`, then a condition or a `(`.
+            let term = loop {
+                let Some(token) = self.advance() else {
+                    return Err(Parser::error_at(
+                        None,
+                        FilterErrorKind::Syntax(
+                            "expected an expression, got the end of the filter".into(),
+                        ),
+                    ));
+                };
+                match token.text {
+                    "!" | "not" => {
+                        self.require_term(token.text)?;
+                        chain.negations += 1;
+                    }
+                    "(" => {
+                        if self.peek().is_some_and(|t| t.text == ")") {
+                            return Err(self.missing("an expression", "("));
+                        }
+                        let outer = std::mem::replace(
+                            &mut chain,
+                            Chain {
+                                opened: Some(token),
+                                ..Chain::default()
+                            },
+                        );
+                        open.push(outer);
+                    }
+                    ")" => return Err(self.syntax(token, "unexpected \")\"".into())),
+                    _ => break self.condition(token)?,
                 }
-                "and" | "&" | "&&" => {
-                    self.advance();
-                    let right = self.required_term(token.text)?;
-                    left = left.and(right);
-                }
-                _ => {
-                    let right = self.term()?;
-                    left = left.and(right);
+            };
+            chain.push(term);
+            // What follows the term: an operator, the end of the chain, or another term.
+            loop {
+                let Some(token) = self.peek() else {
+                    if let Some(opened) = chain.opened {
+                        return Err(self.syntax(opened, "this \"(\" is never closed".into()));
+                    }
+                    return Ok(chain.finish());
+                };
+                match token.text {
+                    ")" => {
+                        let Some(outer) = open.pop() else {
+                            return Ok(chain.finish());
+                        };
+                        self.advance();
+                        let inner = std::mem::replace(&mut chain, outer).finish();
+                        chain.push(inner);
+                    }
+                    "or" | "|" | "||" | "and" | "&" | "&&" => {
+                        self.advance();
+                        self.require_term(token.text)?;
+                        chain.or = matches!(token.text, "or" | "|" | "||");
+                        break;
+                    }
+                    _ => {
+                        chain.or = false;
+                        break;
+                    }
                 }
             }
         }
-        Ok(left)
     }
 
-    fn required_term(&mut self, after: &str) -> Result<Expr, FilterError> {
+    /// A term must follow `after`.
+    fn require_term(&self, after: &str) -> Result<(), FilterError> {
         if self.peek().is_none_or(|t| t.text == ")") {
             return Err(self.missing("an expression", after));
         }
-        self.term()
+        Ok(())
     }
 
-    fn term(&mut self) -> Result<Expr, FilterError> {
-        let Some(token) = self.advance() else {
-            return Err(Parser::error_at(
-                None,
-                FilterErrorKind::Syntax("expected an expression, got the end of the filter".into()),
-            ));
-        };
+    /// A condition, which starts with `token`.
+    fn condition(&mut self, token: Token<'a>) -> Result<Expr, FilterError> {
         match token.text {
-            "!" | "not" => Ok(self.required_term(token.text)?.not()),
-            "(" => {
-                if self.peek().is_some_and(|t| t.text == ")") {
-                    return Err(self.missing("an expression", "("));
-                }
-                let inner = self.list()?;
-                match self.advance() {
-                    Some(close) if close.text == ")" => Ok(inner),
-                    _ => Err(self.syntax(token, "this \"(\" is never closed".into())),
-                }
-            }
-            ")" => Err(self.syntax(token, "unexpected \")\"".into())),
             "src" | "dst" => {
                 let end = if token.text == "src" {
                     End::Local
@@ -410,6 +443,33 @@ impl<'a> Parser<'a> {
                 }
             }
         })
+    }
+}
+
+/// A chain of terms being read: what it has folded so far, how the next term joins it, and the
+/// `!`s waiting for that term.
+#[derive(Default)]
+struct Chain<'a> {
+    folded: Option<Expr>,
+    /// The next term joins by `or` (else by `and`).
+    or: bool,
+    negations: usize,
+    /// The `(` that opened the chain; none for the whole filter.
+    opened: Option<Token<'a>>,
+}
+
+impl Chain<'_> {
+    fn push(&mut self, term: Expr) {
+        let term = (0..std::mem::take(&mut self.negations)).fold(term, |t, _| t.not());
+        self.folded = Some(match self.folded.take() {
+            None => term,
+            Some(left) if self.or => left.or(term),
+            Some(left) => left.and(term),
+        });
+    }
+
+    fn finish(mut self) -> Expr {
+        self.folded.take().expect("a chain has a term")
     }
 }
 

@@ -233,7 +233,7 @@ impl Emitable for InetDiagRequest<'_> {
 }
 
 const fn nla_len(value_len: usize) -> usize {
-    (4 + value_len + 3) & !3
+    super::netlink::align(4 + value_len)
 }
 
 /// Writes one attribute (header, value, zero padding) and returns the bytes it took.

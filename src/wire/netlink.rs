@@ -50,6 +50,12 @@ pub enum DiagError {
         #[source]
         source: DecodeError,
     },
+    #[error("malformed reply of {len} bytes from the kernel")]
+    Frame {
+        len: usize,
+        #[source]
+        source: FrameError,
+    },
 }
 
 impl DiagError {
@@ -262,32 +268,80 @@ fn retry_eintr(mut f: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
     }
 }
 
-const fn align4(len: usize) -> usize {
+/// `NLMSG_ALIGN` (and `NLA_ALIGN`, the same): netlink pads messages and attributes to 4 bytes.
+pub const fn align(len: usize) -> usize {
     (len + 3) & !3
+}
+
+/// Why bytes do not frame as a netlink message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("the header of the message at byte {offset} is cut short: {left} bytes follow")]
+    ShortHeader { offset: usize, left: usize },
+    #[error("the message at byte {offset} gives a length of {len}, less than its header")]
+    BadLength { offset: usize, len: u32 },
+    #[error("the message at byte {offset} is {len} bytes long, but only {left} bytes follow")]
+    Truncated {
+        offset: usize,
+        len: usize,
+        left: usize,
+    },
+}
+
+/// The length and type a message header gives, read without checking either.
+pub fn header_fields(header: &[u8; NETLINK_HEADER_LEN]) -> (u32, u16) {
+    let len = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
+    let kind = u16::from_ne_bytes([header[4], header[5]]);
+    (len, kind)
+}
+
+/// The message at `offset` of `bytes`, checked to be whole, and where the next one starts.
+pub fn message_at(
+    bytes: &[u8],
+    offset: usize,
+) -> Result<(NetlinkBuffer<&[u8]>, usize), FrameError> {
+    let rest = bytes.get(offset..).unwrap_or_default();
+    let Some(header) = rest.first_chunk::<NETLINK_HEADER_LEN>() else {
+        return Err(FrameError::ShortHeader {
+            offset,
+            left: rest.len(),
+        });
+    };
+    let (len, _) = header_fields(header);
+    if (len as usize) < NETLINK_HEADER_LEN {
+        return Err(FrameError::BadLength { offset, len });
+    }
+    let len = len as usize;
+    if len > rest.len() {
+        return Err(FrameError::Truncated {
+            offset,
+            len,
+            left: rest.len(),
+        });
+    }
+    Ok((NetlinkBuffer::new(&rest[..len]), offset + align(len)))
 }
 
 /// The netlink messages of one datagram, in order, each with its offset. A message whose
 /// header does not fit, or that claims more bytes than follow, is an error, and the last item.
-pub(crate) fn messages(
+pub fn messages(
     datagram: &[u8],
 ) -> impl Iterator<Item = Result<(usize, NetlinkBuffer<&[u8]>), DiagError>> {
-    let len = datagram.len();
     let mut offset = 0;
     std::iter::from_fn(move || {
-        if offset >= len {
+        if offset >= datagram.len() {
             return None;
         }
         let start = offset;
-        Some(match NetlinkBuffer::new_checked(&datagram[start..]) {
-            Ok(message) => {
-                offset += align4(message.length() as usize);
+        Some(match message_at(datagram, start) {
+            Ok((message, next)) => {
+                offset = next;
                 Ok((start, message))
             }
             Err(source) => {
-                offset = len;
-                Err(DiagError::Malformed {
-                    offset: start,
-                    len,
+                offset = datagram.len();
+                Err(DiagError::Frame {
+                    len: datagram.len(),
                     source,
                 })
             }
@@ -312,7 +366,7 @@ mod tests {
         bytes.extend_from_slice(&kind.to_ne_bytes());
         bytes.extend_from_slice(&[0; 10]);
         bytes.extend_from_slice(payload);
-        bytes.resize(align4(len), 0);
+        bytes.resize(align(len), 0);
         bytes
     }
 
@@ -331,8 +385,16 @@ mod tests {
         let (offset, second) = walk.next().unwrap().unwrap();
         assert_eq!((offset, second.message_type()), (24, NLMSG_DONE));
         match walk.next() {
-            Some(Err(DiagError::Malformed { offset, len, .. })) => {
-                assert_eq!((offset, len), (whole, datagram.len()));
+            Some(Err(DiagError::Frame { len, source })) => {
+                assert_eq!(len, datagram.len());
+                assert_eq!(
+                    source,
+                    FrameError::Truncated {
+                        offset: whole,
+                        len: 19,
+                        left: 18
+                    }
+                );
             }
             other => panic!("{other:?}"),
         }
