@@ -170,6 +170,17 @@ fn show_summary(
     Ok(())
 }
 
+/// The width `COLUMNS` gives, which ss 7.1 takes when the terminal's size cannot be read (on a
+/// pipe, too): a positive number, or nothing.
+fn columns() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&w: &usize| w > 0)
+}
+
 /// Lists the sockets `config` selects on standard output.
 pub fn list(config: &Config) -> anyhow::Result<()> {
     // Before the sockets, as ss does: a socket made after this shows no process.
@@ -179,7 +190,7 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
         .transpose()
         .context("finding the processes that hold sockets")?
         .map(Rc::new);
-    let screen_width = term::width();
+    let screen_width = term::width().or_else(columns);
     let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout().lock());
     let mut renderer: Box<dyn Renderer> = match config.output.format {
         Format::Table => Box::new(

@@ -213,7 +213,10 @@ impl Config {
             header: !cli.no_header,
             show_netid: selection.tables.len() > 1,
             show_state: selection.states.len() != 1,
-            details: details(args, cli.oneline),
+            details: DetailFlags {
+                no_queues: cli.no_queues,
+                ..details(args, cli.oneline)
+            },
         };
         let mut query = query(&selection, filter, &output, inputs);
         query.tcp_dump = dump;
@@ -486,7 +489,8 @@ fn has_destroy_events(selection: &Selection) -> bool {
 fn details(args: &ListingArgs, oneline: bool) -> DetailFlags {
     let details = &args.details;
     DetailFlags {
-        timers: details.timers,
+        // As in ss, -b shows the timers too.
+        timers: details.timers || details.bpf,
         extended: details.extended,
         memory: details.memory,
         info: details.info,
@@ -495,6 +499,7 @@ fn details(args: &ListingArgs, oneline: bool) -> DetailFlags {
         cgroup: details.cgroup,
         sockopt: details.inet_sockopt,
         bpf: details.bpf,
+        no_queues: false,
     }
 }
 

@@ -42,6 +42,10 @@ pub struct Cli {
     #[arg(short = 'H', long = "no-header")]
     pub no_header: bool,
 
+    /// Do not print the Recv-Q and Send-Q columns
+    #[arg(short = 'Q', long = "no-queues")]
+    pub no_queues: bool,
+
     /// Print each socket's details on its line instead of on indented lines below it
     #[arg(short = 'O', long = "oneline")]
     pub oneline: bool,

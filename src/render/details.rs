@@ -619,9 +619,12 @@ fn write_tcp_info(
         out.push_str(" minrtt:");
         push_g(out, ms(info.min_rtt.get()), 6);
     }
-    let counts: [(&str, u64); 2] = [
+    // rcv_wnd and rehash as ss 7.1 prints them.
+    let counts: [(&str, u64); 4] = [
         ("rcv_ooopack", info.rcv_ooopack.get().into()),
         ("snd_wnd", info.snd_wnd.get().into()),
+        ("rcv_wnd", info.rcv_wnd.get().into()),
+        ("rehash", info.rehash.get().into()),
     ];
     write_counts(out, &counts);
 }

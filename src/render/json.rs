@@ -614,6 +614,7 @@ impl Serialize for TcpInfoJson<'_> {
             ("rcv_ooopack", i.rcv_ooopack.get().into()),
             ("snd_wnd", i.snd_wnd.get().into()),
             ("rcv_wnd", i.rcv_wnd.get().into()),
+            ("rehash", i.rehash.get().into()),
         ] {
             map.serialize_entry(name, &value)?;
         }

@@ -29,6 +29,8 @@ pub struct DetailFlags {
     pub cgroup: bool,
     pub sockopt: bool,
     pub bpf: bool,
+    /// `-Q`: the table leaves the Recv-Q and Send-Q columns out (the queues stay in JSON).
+    pub no_queues: bool,
 }
 
 impl DetailFlags {

@@ -49,8 +49,12 @@ const LOCAL_ADDRESS: usize = 5;
 const LOCAL_PORT: usize = 6;
 const PEER_ADDRESS: usize = 7;
 const PEER_PORT: usize = 8;
-const PROCESS: usize = 9;
-const COLUMN_COUNT: usize = 10;
+/// Who holds the socket (`-p`, `-T`). Off a terminal ss 7.1 prints it unmeasured and unpadded,
+/// under the title "Process"; on one it shares the Process column with the details.
+const USERS: usize = 9;
+/// The details; untitled unless it holds the users too.
+const PROCESS: usize = 10;
+const COLUMN_COUNT: usize = 11;
 
 const COLUMNS: [Column; COLUMN_COUNT] = [
     Column {
@@ -103,13 +107,24 @@ const COLUMNS: [Column; COLUMN_COUNT] = [
         align: Align::Left,
         delimiter: "",
     },
+    Column {
+        header: "",
+        align: Align::Left,
+        delimiter: "",
+    },
 ];
+
+/// The Process column's title, shown (as in ss 7.1) only when the column names processes.
+const PROCESS_TITLE: &str = "Process";
 
 /// Widths decided for the columns: the whole width, and whether it starts with the delimiter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Layout {
     width: [usize; COLUMN_COUNT],
     delimited: [bool; COLUMN_COUNT],
+    /// Printed without padding: off a terminal ss 7.1 pads neither the users nor, when no
+    /// users follow, the peer's port.
+    unpadded: [bool; COLUMN_COUNT],
 }
 
 /// Rows waiting to be printed: their text end to end, and where each field ends.
@@ -124,14 +139,25 @@ struct Rows {
     /// when it starts the next one, so the last row's Process cell (the last cell of all)
     /// never widens its column.
     unmeasured: usize,
+    /// Whether the Process cell is measured with the users in front of it (on a terminal).
+    merged: bool,
+    /// Where the latest row's users begin.
+    users_start: usize,
 }
 
 impl Rows {
     fn end_field(&mut self, column: usize) {
         let end = self.text.len();
         let len = end - self.field_start;
+        if column == USERS {
+            self.users_start = self.field_start;
+        }
         if column == PROCESS {
-            self.unmeasured = len;
+            self.unmeasured = if self.merged {
+                end - self.users_start
+            } else {
+                len
+            };
         } else {
             self.measure(column, len);
         }
@@ -184,6 +210,9 @@ pub struct TableRenderer<W: Write> {
     header_printed: bool,
     shown: [bool; COLUMN_COUNT],
     screen_width: Option<usize>,
+    /// The Process column's title: "Process" with `-p` or `-T` (and, on a terminal, the users
+    /// inside the column), nothing otherwise.
+    process_title: &'static str,
     rows: Rows,
     details: DetailFlags,
     /// Reused for formatting details, so that they allocate nothing per socket.
@@ -201,7 +230,13 @@ impl<W: Write> TableRenderer<W> {
         shown[NETNS] = false;
         shown[NETID] = output.show_netid;
         shown[STATE] = output.show_state;
-        let mut rows = Rows::default();
+        shown[RECV_Q] = !output.details.no_queues;
+        shown[SEND_Q] = !output.details.no_queues;
+        shown[USERS] = false;
+        let mut rows = Rows {
+            merged: screen_width.is_some(),
+            ..Rows::default()
+        };
         // ss pads the queue columns to six characters even without a header.
         rows.max_len[RECV_Q] = QUEUE_MIN_WIDTH;
         rows.max_len[SEND_Q] = QUEUE_MIN_WIDTH;
@@ -219,6 +254,7 @@ impl<W: Write> TableRenderer<W> {
             header_printed: false,
             shown,
             screen_width,
+            process_title: "",
             rows,
             details: output.details,
             scratch: String::new(),
@@ -229,6 +265,16 @@ impl<W: Write> TableRenderer<W> {
 
     /// Fills the Process column from `processes`, read by the caller before the listing.
     pub fn with_processes(mut self, processes: Option<Rc<Processes>>) -> TableRenderer<W> {
+        if processes.is_some() {
+            self.process_title = PROCESS_TITLE;
+            if self.rows.merged {
+                if self.header {
+                    self.rows.max_len[PROCESS] = PROCESS_TITLE.len();
+                }
+            } else {
+                self.shown[USERS] = true;
+            }
+        }
         self.processes = processes;
         self
     }
@@ -257,6 +303,7 @@ impl<W: Write> TableRenderer<W> {
         if let Some(processes) = self.processes.as_ref().filter(|_| !netlink) {
             push_users(&mut self.rows.text, processes.owners(socket.inode));
         }
+        self.rows.end_field(USERS);
         details::write(
             &mut self.rows.text,
             &mut self.scratch,
@@ -271,9 +318,13 @@ impl<W: Write> TableRenderer<W> {
     /// Prints the rows held so far with widths fitted to everything seen.
     fn print_rows(&mut self) -> io::Result<()> {
         let layout = layout(&self.rows.max_len, &self.shown, self.screen_width);
+        let merged = self.rows.merged;
         if self.header && !self.header_printed {
             self.header_printed = true;
-            let cells = COLUMNS.map(|c| c.header.as_bytes());
+            let mut cells = COLUMNS.map(|c| c.header.as_bytes());
+            if merged {
+                cells[PROCESS] = self.process_title.as_bytes();
+            }
             print_line(&mut self.out, &layout, &self.shown, |column| cells[column])?;
         }
         let rows = &self.rows;
@@ -285,7 +336,12 @@ impl<W: Write> TableRenderer<W> {
                 rows.ends[row * COLUMN_COUNT - 1]
             };
             print_line(&mut self.out, &layout, &self.shown, |column| {
-                let from = if column == 0 { start } else { ends[column - 1] };
+                let from = match column {
+                    0 => start,
+                    // On a terminal the users lead the Process cell.
+                    PROCESS if merged => ends[PEER_PORT],
+                    _ => ends[column - 1],
+                };
                 &rows.text[from..ends[column]]
             })?;
         }
@@ -384,7 +440,11 @@ fn print_line<'a>(
             out.write_all(spec.delimiter.as_bytes())?;
             width -= spec.delimiter.len();
         }
-        let fill = width.saturating_sub(content.len());
+        let fill = if layout.unpadded[column] {
+            0
+        } else {
+            width.saturating_sub(content.len())
+        };
         match spec.align {
             Align::Left => {
                 out.write_all(content)?;
@@ -430,6 +490,9 @@ fn layout(
     }
     if let Some(screen) = screen_width.filter(|&w| w > 0) {
         spread(&mut layout.width, shown, screen);
+    } else {
+        layout.unpadded[USERS] = true;
+        layout.unpadded[PEER_PORT] = !shown[USERS];
     }
     layout
 }
@@ -471,15 +534,17 @@ mod tests {
     use super::*;
 
     /// `ss -tln` on the reference table (no Netns, no Netid): State 6, Recv-Q 6, Send-Q 6,
-    /// address 14, port 5, peer 13, port 4, Process 7 (the widest cells, headers included).
-    const TLN: [usize; COLUMN_COUNT] = [5, 5, 6, 6, 6, 14, 5, 13, 4, 7];
-    const NO_NETID: [bool; COLUMN_COUNT] =
-        [false, false, true, true, true, true, true, true, true, true];
+    /// address 14, port 5, peer 13, port 4, Process 7 (the widest cells, headers included;
+    /// the users are inside the Process column, as on a terminal).
+    const TLN: [usize; COLUMN_COUNT] = [5, 5, 6, 6, 6, 14, 5, 13, 4, 0, 7];
+    const NO_NETID: [bool; COLUMN_COUNT] = [
+        false, false, true, true, true, true, true, true, true, false, true,
+    ];
 
     fn starts(layout: &Layout) -> Vec<usize> {
         let mut at = 0;
         let mut starts = Vec::new();
-        for column in STATE..COLUMN_COUNT {
+        for column in (STATE..COLUMN_COUNT).filter(|&c| c != USERS) {
             starts.push(at);
             at += layout.width[column];
         }
