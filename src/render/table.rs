@@ -555,7 +555,8 @@ mod tests {
     #[test]
     fn widths_fit_the_content_off_a_terminal() {
         let l = layout(&TLN, &NO_NETID, None);
-        assert_eq!(&l.width[STATE..], &[6, 7, 7, 15, 5, 14, 4, 7]);
+        assert_eq!(&l.width[STATE..], &[6, 7, 7, 15, 5, 14, 4, 0, 7]);
+        assert!(l.unpadded[PEER_PORT] && l.unpadded[USERS]);
         assert!(!l.delimited[STATE] && l.delimited[RECV_Q]);
     }
 

@@ -5,6 +5,7 @@ pub mod fixture;
 pub mod holder;
 pub mod netns;
 pub mod pty;
+pub mod reference;
 
 use std::io::Write;
 use std::process::Output;
@@ -82,10 +83,15 @@ pub fn skip(why: &str) {
 }
 
 /// What running both tools with the same arguments in the same namespace gave.
+///
+/// `ss` is the installed ss; when that is not 7.1, both outputs here have been through
+/// [`reference::normalise`], and `exact` holds the raw outputs of ss 7.1 and ours when
+/// `SOCKSCOPE_SS71` names one. [`Both::mismatch`] and [`assert_all_same`] check both.
 pub struct Both {
     pub args: Vec<String>,
     pub ss: Output,
     pub ours: Output,
+    pub exact: Option<Box<Both>>,
 }
 
 impl Both {
@@ -100,15 +106,68 @@ impl Both {
             command.args(args).envs(env.iter().copied());
             netns::run_bounded(&mut command, netns::RUN_LIMIT)
         };
-        Both {
-            args: args.iter().map(|a| a.to_string()).collect(),
-            ss: run("ss"),
-            ours: run(SOCKSCOPE),
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (ss, ours) = (run("ss"), run(SOCKSCOPE));
+        let exact = reference::ss71().map(|ss71| {
+            let mut ss = run(ss71);
+            let mut ours = ours.clone();
+            let bound = reference::bound_inactive(ns);
+            if let Some(rest) = reference::without_bound_inactive(&text(&ss.stdout), &bound) {
+                // Without those rows the widths differ: compare as with 6.1.
+                ss.stdout = reference::normalise(&rest).into_bytes();
+                ours.stdout = reference::normalise(&text(&ours.stdout)).into_bytes();
+            }
+            Box::new(Both {
+                args: args.clone(),
+                ss,
+                ours,
+                exact: None,
+            })
+        });
+        if reference::installed_is_71() {
+            return Both {
+                args,
+                ss,
+                ours,
+                exact,
+            };
         }
+        let normalised = |mut output: Output| {
+            output.stdout = reference::normalise(&text(&output.stdout)).into_bytes();
+            output
+        };
+        Both {
+            args,
+            ss: normalised(ss),
+            ours: normalised(ours),
+            exact,
+        }
+    }
+
+    /// Runs both in `ns` and compares them exactly with ss 7.1 only: for what ss 6.1 does not
+    /// have (`-Q`, ...). `None` when `SOCKSCOPE_SS71` is not set.
+    pub fn run_71(ns: &Netns, args: &[&str], env: &[(&str, &str)]) -> Option<Both> {
+        let ss71 = reference::ss71()?;
+        let run = |program: &str| {
+            let mut command = ns.command(program);
+            command.args(args).envs(env.iter().copied());
+            netns::run_bounded(&mut command, netns::RUN_LIMIT)
+        };
+        Some(Both {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            ss: run(ss71),
+            ours: run(SOCKSCOPE),
+            exact: None,
+        })
     }
 
     /// Why the outputs differ, or `None` when they are the same byte for byte.
     pub fn mismatch(&self) -> Option<String> {
+        self.mismatch_here()
+            .or_else(|| self.exact.as_ref()?.mismatch_here().map(|m| format!("ss 7.1: {m}")))
+    }
+
+    fn mismatch_here(&self) -> Option<String> {
         let (ss, ours) = (text(&self.ss.stdout), text(&self.ours.stdout));
         if ss == ours && self.ss.status.code() == self.ours.status.code() {
             return None;
@@ -136,7 +195,11 @@ pub fn assert_all_same(
         .iter()
         .filter_map(|case| {
             let args: Vec<&str> = case.split_whitespace().collect();
-            differ(&Both::run_with(ns, &args, env))
+            let both = Both::run_with(ns, &args, env);
+            differ(&both).or_else(|| {
+                let exact = both.exact.as_deref()?;
+                differ(exact).map(|m| format!("ss 7.1: {m}"))
+            })
         })
         .collect();
     assert!(
