@@ -301,8 +301,8 @@ fn unix(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
     }
 }
 
-/// An MPTCP socket's line of `-i`: each count when it is not 0, the flags by name, the
-/// sequence numbers in hex.
+/// An MPTCP socket's line of `-i`, as ss 7.1 prints it: each count when it is not 0, the flags
+/// by name, the sequence numbers in decimal.
 fn write_mptcp_info(out: &mut String, info: &MptcpInfo) {
     let counts: [(&str, u64); 6] = [
         ("subflows", info.subflows.into()),
@@ -322,15 +322,24 @@ fn write_mptcp_info(out: &mut String, info: &MptcpInfo) {
     if info.token.get() != 0 {
         let _ = write!(out, " token:{:x}", info.token.get());
     }
-    for (name, value) in [
+    // ss 7.1 prints the sequence numbers in decimal (6.1 in hex) and the counts after them.
+    let counts: [(&str, u64); 14] = [
         ("write_seq", info.write_seq.get()),
         ("snd_una", info.snd_una.get()),
         ("rcv_nxt", info.rcv_nxt.get()),
-    ] {
-        if value != 0 {
-            let _ = write!(out, " {name}:{value:x}");
-        }
-    }
+        ("local_addr_used", info.local_addr_used.into()),
+        ("local_addr_max", info.local_addr_max.into()),
+        ("retransmits", info.retransmits.get().into()),
+        ("bytes_retrans", info.bytes_retrans.get()),
+        ("bytes_sent", info.bytes_sent.get()),
+        ("bytes_received", info.bytes_received.get()),
+        ("bytes_acked", info.bytes_acked.get()),
+        ("subflows_total", info.subflows_total.into()),
+        ("last_data_sent", info.last_data_sent.get().into()),
+        ("last_data_recv", info.last_data_recv.get().into()),
+        ("last_ack_recv", info.last_ack_recv.get().into()),
+    ];
+    write_counts(out, &counts);
 }
 
 /// ` tcp-ulp-NAME`, and for an MPTCP subflow its flags (a letter each: MP_CAPABLE, JOIN and
@@ -360,7 +369,7 @@ fn write_ulp(out: &mut String, ulp: &UlpInfo<'_>) {
     }
     let _ = write!(
         out,
-        " token:{:04x}(id:{})/{:04x}(id:{}) seq:{:x} sfseq:{:x} ssnoff:{:x} maplen:{:x}",
+        " token:{:04x}(id:{})/{:04x}(id:{}) seq:{} sfseq:{} ssnoff:{} maplen:{}",
         subflow.token_rem,
         subflow.id_rem,
         subflow.token_loc,

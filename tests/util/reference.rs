@@ -41,18 +41,56 @@ pub fn installed_is_71() -> bool {
 /// The words ss 7.1 prints in `-i` that 6.1 does not know.
 const NEW_IN_71: [&str; 2] = ["rcv_wnd:", "rehash:"];
 
+/// What ss 7.1 added to an MPTCP socket's `-i` line.
+const MPTCP_NEW_IN_71: [&str; 11] = [
+    "local_addr_used:",
+    "local_addr_max:",
+    "retransmits:",
+    "bytes_retrans:",
+    "bytes_sent:",
+    "bytes_received:",
+    "bytes_acked:",
+    "subflows_total:",
+    "last_data_sent:",
+    "last_data_recv:",
+    "last_ack_recv:",
+];
+
+/// ss 6.1 prints MPTCP sequence numbers (of the socket and of a subflow's mapping) in hex,
+/// 7.1 in decimal: 7.1's as 6.1's.
+fn in_hex(word: &str, names: &[&str]) -> String {
+    for name in names {
+        if let Some(value) = word.strip_prefix(name).and_then(|v| v.parse::<u64>().ok()) {
+            return format!("{name}{value:x}");
+        }
+    }
+    word.to_owned()
+}
+
 /// Takes out of a listing what differs between ss 6.1 and 7.1 (README, "Which ss"): the
 /// "Process" title (7.1 prints it only with `-p`/`-T`), the padding between cells (7.1 pads
 /// no cell after the last one with content, and so aligns the details differently), trailing
-/// white space, and `-i`'s `rcv_wnd:` and `rehash:`. Applied to both outputs alike.
+/// white space, `-i`'s `rcv_wnd:` and `rehash:`, and on an MPTCP socket's `-i` line 7.1's new
+/// counts and its sequence numbers in decimal. Applied to both outputs alike.
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (n, line) in text.lines().enumerate() {
-        let mut words: Vec<&str> = line
+        let mptcp = line.contains("subflows_max:");
+        let subflow = line.contains("tcp-ulp-mptcp");
+        let words: Vec<String> = line
             .split(' ')
             .filter(|w| !w.is_empty())
             .filter(|w| !NEW_IN_71.iter().any(|new| w.starts_with(new)))
+            .filter(|w| !(mptcp && MPTCP_NEW_IN_71.iter().any(|new| w.starts_with(new))))
+            .map(|w| match () {
+                _ if mptcp => in_hex(w, &["write_seq:", "snd_una:", "rcv_nxt:"]),
+                // 6.1's maplen is not always the same number as 7.1's in another base.
+                _ if subflow && w.starts_with("maplen:") => "maplen:".to_owned(),
+                _ if subflow => in_hex(w, &["seq:", "sfseq:", "ssnoff:"]),
+                _ => w.to_owned(),
+            })
             .collect();
+        let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
         let header = n == 0
             && matches!(
                 words.first(),
@@ -75,32 +113,60 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
-/// The local `address:port` of every bound-inactive TCP socket in `ns`, as `-n` prints them.
+
+/// The local port (`:PORT`) of every bound-inactive TCP socket in `ns`.
 pub fn bound_inactive(ns: &super::Netns) -> Vec<String> {
     let out = ns.output(super::SOCKSCOPE, &["-HtnB"]);
     super::text(&out.stdout)
         .lines()
-        .filter_map(|line| line.split_whitespace().nth(2).map(str::to_owned))
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .filter_map(|local| local.rfind(':').map(|at| local[at..].to_owned()))
         .collect()
 }
 
-/// ss 7.1 lists bound-inactive TCP sockets in every TCP listing, as `UNCONN`; sockscope, as
-/// 6.1, only with `-B` (README, "Where sockscope differs from ss"). Drops those rows from 7.1's
-/// output; `None` when it has none, so that the comparison stays exact.
-pub fn without_bound_inactive(text: &str, bound: &[String]) -> Option<String> {
-    let is_bound_row = |line: &str| {
+/// ss 7.1 asks the kernel for two more states in every TCP listing, so that even its default
+/// one lists bound-inactive sockets (as `UNCONN`) and SYN-RECV request sockets; sockscope
+/// lists them as 6.1 does (README, "Where sockscope differs from ss"). Drops those rows from
+/// 7.1's output (`ours` has no SYN-RECV row, or the row's port is one of `bound`); `None` when
+/// there are none, so that the comparison stays exact.
+pub fn without_extra_states(ss71: &str, ours: &str, bound: &[String]) -> Option<String> {
+    let ours_syn_recv = ours.contains("SYN-RECV");
+    let extra = |line: &str| {
         let words: Vec<&str> = line.split_whitespace().collect();
-        words.contains(&"UNCONN")
-            && words.iter().any(|w| bound.iter().any(|b| b == w))
+        let bound_row = words.contains(&"UNCONN")
             && !words.contains(&"udp")
+            && words
+                .iter()
+                .any(|w| bound.iter().any(|b| w.ends_with(b.as_str())));
+        bound_row || (!ours_syn_recv && words.contains(&"SYN-RECV"))
     };
-    if bound.is_empty() || !text.lines().any(is_bound_row) {
+    if !ss71.lines().any(extra) {
         return None;
     }
     let mut out = String::new();
-    for line in text.lines().filter(|l| !is_bound_row(l)) {
+    for line in ss71.lines().filter(|l| !extra(l)) {
         out.push_str(line);
         out.push('\n');
     }
     Some(out)
+}
+
+/// Arguments for ss 7.1 that ask for what ours do, or `None` where 7.1 shows nothing to
+/// compare: its `-T` shows no threads unless `-p` comes with it, and its `-e` and `-m` show
+/// nothing of netlink sockets (README: ss 7.1's bugs, which sockscope does not copy).
+pub fn args_for_71(args: &[String]) -> Option<Vec<String>> {
+    let short = |flag: char| {
+        args.iter()
+            .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(flag))
+    };
+    let long = |name: &str| args.iter().any(|a| a == name);
+    let netlink = long("netlink") || args.iter().any(|a| a.contains("netlink"));
+    if netlink && (short('e') || short('m') || long("--extended") || long("--memory")) {
+        return None;
+    }
+    let mut args = args.to_vec();
+    if (short('T') || long("--threads")) && !(short('p') || long("--processes")) {
+        args.push("-p".to_owned());
+    }
+    Some(args)
 }
