@@ -296,7 +296,9 @@ fn select(
                 tables = tables.without(netid);
             } else {
                 tables = tables.with(netid);
-                states = states.union(table_default_states(netid));
+                // ss gives a table named with -A the connected states, even UDP and raw
+                // (which -u and -w give ESTABLISHED only), so that the State column stays.
+                states = states.union(StateSet::DEFAULT);
             }
         }
         named_something = true;

@@ -23,11 +23,27 @@ impl<'a> Service<'a> {
 }
 
 pub fn read_services() -> String {
-    std::fs::read_to_string("/etc/services").unwrap_or_default()
+    readable_lines(&std::fs::read("/etc/services").unwrap_or_default())
 }
 
 pub fn read_protocols() -> String {
-    std::fs::read_to_string("/etc/protocols").unwrap_or_default()
+    readable_lines(&std::fs::read("/etc/protocols").unwrap_or_default())
+}
+
+/// The lines of a database file as its C readers see them: each line ends at a NUL, its
+/// comment is dropped, and a line whose rest is not UTF-8 is left out, so that one bad byte
+/// loses one entry (or nothing, in a comment) instead of the whole file.
+fn readable_lines(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.split(|&b| b == 0).next().unwrap_or_default();
+        let line = line.split(|&b| b == b'#').next().unwrap_or_default();
+        if let Ok(line) = std::str::from_utf8(line) {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
 }
 
 /// The entries of an `/etc/services` text, in file order.
@@ -106,6 +122,14 @@ bogus\t\tnotaport/tcp
         );
         let http = services(SERVICES).find(|s| s.port == 80).unwrap();
         assert_eq!(http.names().collect::<Vec<_>>(), ["http", "www"]);
+    }
+
+    #[test]
+    fn a_bad_byte_or_a_nul_loses_one_entry_at_most() {
+        let bytes = b"ssh 22/tcp # caf\xe9\nbad\xff 23/tcp\nhttp 80/tcp\0junk\xff\nmdns 5353/udp\n";
+        let text = readable_lines(bytes);
+        let names: Vec<_> = services(&text).map(|s| s.name).collect();
+        assert_eq!(names, ["ssh", "http", "mdns"]);
     }
 
     #[test]

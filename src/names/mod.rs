@@ -68,15 +68,19 @@ impl Names {
     ///
     /// Like ss, ports in the kernel's ephemeral range (`ip_local_port_range`, both ends
     /// included) are never named: they were picked by the kernel, not by a service. For raw
-    /// sockets the "port" is the IP protocol, named from /etc/protocols.
+    /// sockets the "port" is the IP protocol, named from /etc/protocols (`ipproto-N` when it
+    /// has no name there).
     pub fn service(&mut self, port: u16, netid: Netid) -> Option<&str> {
         if netid == Netid::Raw {
+            // A protocol /etc/protocols does not name (or none, without the file) is
+            // `ipproto-N`, as getprotobynumber's absence makes ss print it.
             let protocol = u8::try_from(port).ok()?;
-            return self
-                .protocols
-                .get_or_insert_with(read_protocols)
-                .get(&protocol)
-                .map(|name| &**name);
+            return Some(
+                self.protocols
+                    .get_or_insert_with(read_protocols)
+                    .entry(protocol)
+                    .or_insert_with(|| format!("ipproto-{protocol}").into()),
+            );
         }
         let (low, high) = *self.ephemeral.get_or_insert_with(ephemeral_port_range);
         if (low..=high).contains(&port) {

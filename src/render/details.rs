@@ -128,8 +128,10 @@ fn inet(
     // As in ss, the line for memory and tcp_info opens for every socket, even when the
     // kernel has nothing to fill it with (minisockets: SYN-RECV, TIME-WAIT), and tcp_info
     // alone opens it only for TCP.
+    // Raw sockets read from /proc have no memory to show: ss opens no line for them.
     let tcp = matches!(socket.netid, Netid::Tcp | Netid::Mptcp | Netid::Dccp);
-    if flags.memory || (flags.info && tcp) {
+    let proc_raw = !from_diag && socket.netid == Netid::Raw;
+    if !proc_raw && (flags.memory || (flags.info && tcp)) {
         if !flags.oneline {
             out.push_str("\n\t");
         }

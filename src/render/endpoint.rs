@@ -122,8 +122,24 @@ fn host(text: &mut Vec<u8>, ip: IpAddr, v6only: bool, names: &mut Names, style: 
         IpAddr::V4(v4) => push_ipv4(text, v4),
         // Writing to a Vec cannot fail.
         IpAddr::V6(v6) => {
-            let _ = write!(text, "[{v6}]");
+            text.push(b'[');
+            push_ipv6(text, v6);
+            text.push(b']');
         }
+    }
+}
+
+/// An IPv6 address as glibc's `inet_ntop` prints it, which ss uses: as RFC 5952 does (and
+/// Rust), except that an IPv4-compatible address (96 zero bits, then anything but `0.0.0.x`)
+/// ends in dotted IPv4, `::1.2.3.4`.
+pub fn push_ipv6(text: &mut Vec<u8>, v6: std::net::Ipv6Addr) {
+    let segments = v6.segments();
+    // Writing to a Vec cannot fail.
+    if segments[..6] == [0; 6] && segments[6] != 0 {
+        let [.., a, b, c, d] = v6.octets();
+        let _ = write!(text, "::{a}.{b}.{c}.{d}");
+    } else {
+        let _ = write!(text, "{v6}");
     }
 }
 
