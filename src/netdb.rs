@@ -30,18 +30,30 @@ pub fn read_protocols() -> String {
     readable_lines(&std::fs::read("/etc/protocols").unwrap_or_default())
 }
 
-/// The lines of a database file as its C readers see them: each line ends at a NUL, its
-/// comment is dropped, and a line whose rest is not UTF-8 is left out, so that one bad byte
-/// loses one entry (or nothing, in a comment) instead of the whole file.
+/// The lines of a database file as its C readers see them: each line ends at a NUL and its
+/// comment is dropped. A word that is not UTF-8 is left out: an alias alone, or the whole
+/// entry when it is the name or the number, so that one bad byte loses one entry at most (ss
+/// would print such a name's bytes) instead of the whole file.
 fn readable_lines(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len());
     for line in bytes.split(|&b| b == b'\n') {
         let line = line.split(|&b| b == 0).next().unwrap_or_default();
         let line = line.split(|&b| b == b'#').next().unwrap_or_default();
-        if let Ok(line) = std::str::from_utf8(line) {
-            text.push_str(line);
-            text.push('\n');
+        let mut words = line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+            .map(std::str::from_utf8);
+        let (Some(Ok(name)), Some(Ok(number))) = (words.next(), words.next()) else {
+            continue;
+        };
+        text.push_str(name);
+        text.push(' ');
+        text.push_str(number);
+        for alias in words.flatten() {
+            text.push(' ');
+            text.push_str(alias);
         }
+        text.push('\n');
     }
     text
 }
@@ -126,10 +138,13 @@ bogus\t\tnotaport/tcp
 
     #[test]
     fn a_bad_byte_or_a_nul_loses_one_entry_at_most() {
-        let bytes = b"ssh 22/tcp # caf\xe9\nbad\xff 23/tcp\nhttp 80/tcp\0junk\xff\nmdns 5353/udp\n";
+        let bytes = b"ssh 22/tcp # caf\xe9\nbad\xff 23/tcp\nhttp 80/tcp\0junk\xff\nmdns 5353/udp\n\
+                      www 8080/tcp \xffalias web\n";
         let text = readable_lines(bytes);
         let names: Vec<_> = services(&text).map(|s| s.name).collect();
-        assert_eq!(names, ["ssh", "http", "mdns"]);
+        assert_eq!(names, ["ssh", "http", "mdns", "www"]);
+        let www = services(&text).find(|s| s.name == "www").unwrap();
+        assert_eq!(www.names().collect::<Vec<_>>(), ["www", "web"]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod json;
 mod kill;
 mod listing;
 mod netns_flag;
+mod parity;
 mod processes;
 mod props;
 mod summary;

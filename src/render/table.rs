@@ -483,6 +483,15 @@ fn layout(
         // Process list) starts a screen line of its own and wraps.
         if let Some(screen) = screen_width.filter(|&w| w > 0) {
             layout.width[column] = layout.width[column].min(screen);
+            // ...except the queues, which ss never prints narrower than six characters.
+            if column == RECV_Q || column == SEND_Q {
+                let delimiter = if layout.delimited[column] {
+                    spec.delimiter.len()
+                } else {
+                    0
+                };
+                layout.width[column] = layout.width[column].max(QUEUE_MIN_WIDTH + delimiter);
+            }
         }
         if len > 0 {
             first = false;

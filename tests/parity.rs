@@ -1,0 +1,288 @@
+//! The corners where sockscope and ss used to differ (issue 15), and what ss 7.1 added: each
+//! case against the installed ss (after the documented 6.1/7.1 differences are taken out) and,
+//! when `SOCKSCOPE_SS71` names it, exactly against ss 7.1.
+
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::util::netns::{RUN_LIMIT, run_bounded};
+use crate::util::{Both, Netns, SOCKSCOPE, assert_all_same, reference, still, text};
+
+fn raw(domain: Domain, protocol: i32) -> Socket {
+    Socket::new(domain, Type::RAW, Some(Protocol::from(protocol))).unwrap()
+}
+
+fn udp_at(at: SocketAddr) -> Socket {
+    let socket = Socket::new(Domain::for_address(at), Type::DGRAM, None).unwrap();
+    socket.bind(&SockAddr::from(at)).unwrap();
+    socket
+}
+
+/// A listener on 127.0.0.1:5000 with one connection to it, data waiting on the server side.
+fn connection() -> Vec<Socket> {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:5000").unwrap();
+    let mut client = std::net::TcpStream::connect("127.0.0.1:5000").unwrap();
+    let (server, _) = listener.accept().unwrap();
+    client.write_all(&[7; 100]).unwrap();
+    [
+        Socket::from(std::os::fd::OwnedFd::from(listener)),
+        Socket::from(std::os::fd::OwnedFd::from(client)),
+        Socket::from(std::os::fd::OwnedFd::from(server)),
+    ]
+    .into()
+}
+
+/// Raw sockets of protocols with a name in /etc/protocols (ethernet, ipv6-icmp) and without
+/// one (253, 200), in both families.
+fn raw_sockets() -> Vec<Socket> {
+    vec![
+        raw(Domain::IPV4, 253),
+        raw(Domain::IPV4, 143),
+        raw(Domain::IPV6, 200),
+        raw(Domain::IPV6, libc::IPPROTO_ICMPV6),
+    ]
+}
+
+/// What ss 7.1 added: `-Q`, `COLUMNS` on a pipe, `rcv_wnd` in `-i`. ss 6.1 has none of them,
+/// so these compare with 7.1 only.
+#[test]
+fn what_ss_71_added() {
+    let ns = Netns::new();
+    let _sockets = ns.run(connection);
+    let mut failures = Vec::new();
+    for (args, env) in [
+        ("-tanQ", vec![]),
+        ("-tan --no-queues", vec![]),
+        ("-tanQe", vec![]),
+        ("-tan", vec![("COLUMNS", "100")]),
+        ("-tane", vec![("COLUMNS", "120")]),
+        ("-tanQ", vec![("COLUMNS", "50")]),
+        ("-tan", vec![("COLUMNS", "junk")]),
+    ] {
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let Some(both) = Both::run_71(&ns, &args, &env) else {
+            return; // reference::ss71 said why.
+        };
+        failures.extend(both.mismatch());
+    }
+    let Some(both) = Both::run_71(&ns, &["-tni"], &[]) else {
+        return;
+    };
+    let (ss, ours) = (still(&text(&both.ss.stdout)), still(&text(&both.ours.stdout)));
+    if ss != ours {
+        failures.push(both.mismatch().unwrap_or_default());
+    }
+    assert!(ours.contains("rcv_wnd:"), "{ours}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An IPv4-compatible IPv6 address (`::1.2.3.4`) is printed as glibc's inet_ntop prints it.
+#[test]
+fn ipv4_compatible_ipv6_addresses_as_inet_ntop_prints_them() {
+    let ns = Netns::new();
+    for address in ["::1.2.3.4/128", "::0.1.0.0/128", "::2/128"] {
+        ns.ip(&["addr", "add", address, "dev", "lo", "nodad"]);
+    }
+    let _sockets = ns.run(|| {
+        ["::1.2.3.4", "::0.1.0.0", "::2"]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let ip: Ipv6Addr = a.parse().unwrap();
+                udp_at(SocketAddr::V6(SocketAddrV6::new(ip, 7000 + i as u16, 0, 0)))
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_all_same(&ns, &["-uan", "-ua", "-uane", "-6uan"], &[], Both::mismatch);
+}
+
+/// Raw sockets: `ipproto-N` for a protocol /etc/protocols does not name, no empty detail line
+/// with `-m`, `-A raw` keeps the State column, and both IP versions when both are asked for.
+#[test]
+fn raw_sockets_as_ss_lists_them() {
+    let ns = Netns::new();
+    let _sockets = ns.run(raw_sockets);
+    assert_all_same(
+        &ns,
+        &[
+            "-w",
+            "-wa",
+            "-wan",
+            "-wam",
+            "-wae",
+            "-wai",
+            "-waO -m",
+            "-A raw",
+            "-A raw -n",
+            "-A raw -a",
+            "-A raw,udp",
+            "-A udp",
+            "-4 -wa",
+            "-6 -wa",
+        ],
+        &[],
+        Both::mismatch,
+    );
+}
+
+/// `-b` on TCP shows the timers too, as ss's does: a connection that gets no answer is in
+/// SYN-SENT with its retransmission timer running.
+#[test]
+fn bpf_shows_tcp_timers() {
+    let ns = Netns::new();
+    // Packets to 10.9.0.0/24 go to the loopback, which drops them: no one answers.
+    ns.ip(&["route", "add", "10.9.0.0/24", "dev", "lo"]);
+    let _socket = ns.run(|| {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let _ = socket.connect(&SockAddr::from("10.9.0.2:80".parse::<SocketAddr>().unwrap()));
+        socket
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !text(&ns.output(SOCKSCOPE, &["-Htn", "state", "syn-sent"]).stdout).contains("10.9.0.2")
+    {
+        assert!(Instant::now() < deadline, "no SYN-SENT socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_all_same(&ns, &["-tnb", "-tnob", "-tn"], &[], |both| {
+        let (ss, ours) = (still(&text(&both.ss.stdout)), still(&text(&both.ours.stdout)));
+        (ss != ours).then(|| both.mismatch().unwrap_or_default())
+    });
+    let out = text(&ns.output(SOCKSCOPE, &["-tnb"]).stdout);
+    assert!(out.contains("timer:(on,"), "{out}");
+}
+
+/// Terminals narrower than the column titles, through `script`.
+#[test]
+fn terminals_narrower_than_the_titles() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let mut sockets = connection();
+        sockets.extend(raw_sockets());
+        sockets
+    });
+    let mut failures = Vec::new();
+    for columns in [1, 8, 20, 33, 45] {
+        for args in ["-tan", "-wan", "-tanH", "-tane", "-tanQ"] {
+            let run = |program: &str| {
+                let script = format!("stty cols {columns}; {program} {args}");
+                let out = ns.output("script", &["-qec", &script, "/dev/null"]);
+                text(&out.stdout).replace('\r', "")
+            };
+            let ours = run(SOCKSCOPE);
+            let mut references = Vec::new();
+            if !args.contains('Q') {
+                let ss = run("ss");
+                if reference::installed_is_71() {
+                    references.push(("ss", ss, ours.clone()));
+                } else {
+                    references.push((
+                        "ss",
+                        reference::normalise(&ss),
+                        reference::normalise(&ours),
+                    ));
+                }
+            }
+            if let Some(ss71) = reference::ss71() {
+                references.push(("ss 7.1", run(ss71), ours.clone()));
+            }
+            for (name, ss, ours) in references {
+                if ss != ours {
+                    failures.push(format!(
+                        "{args} at {columns} columns:\n--- {name}\n{ss}--- sockscope\n{ours}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Runs `program args` in `ns` with /etc/services and /etc/protocols replaced, in a private
+/// mount namespace, by the files given (`None`: left as they are).
+fn with_databases(
+    ns: &Netns,
+    program: &str,
+    args: &[&str],
+    services: Option<&str>,
+    protocols: Option<&str>,
+) -> std::process::Output {
+    let mut script = String::from("set -e; ");
+    if let Some(services) = services {
+        script.push_str(&format!("mount --bind '{services}' /etc/services; "));
+    }
+    if let Some(protocols) = protocols {
+        script.push_str(&format!("mount --bind '{protocols}' /etc/protocols; "));
+    }
+    script.push_str("exec \"$@\"");
+    let mut command = ns.command("unshare");
+    command
+        .args(["-m", "--propagation", "private", "sh", "-c", &script, "sh", program])
+        .args(args);
+    run_bounded(&mut command, RUN_LIMIT)
+}
+
+/// /etc/services and /etc/protocols holding a non-UTF-8 byte or a NUL keep every entry that
+/// can be read; an empty /etc/protocols names no protocol (`ipproto-N`).
+#[test]
+fn databases_with_bad_bytes_keep_their_readable_entries() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let mut sockets = raw_sockets();
+        sockets.push(udp_at("127.0.0.1:53".parse().unwrap()));
+        sockets.push(udp_at("127.0.0.1:5353".parse().unwrap()));
+        sockets.push(udp_at("127.0.0.1:123".parse().unwrap()));
+        sockets
+    });
+    let dir = std::env::temp_dir().join(format!(
+        "sockscope-parity-{}-{}",
+        std::process::id(),
+        crate::util::unique()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    // A name that is not UTF-8 is the one entry sockscope leaves out (ss prints its bytes;
+    // README), so none stands first for a port here.
+    let mut services = b"# caf\xe9 services\ndomain 53/udp # na\xefve\n".to_vec();
+    services.extend_from_slice(b"mdns 5353/udp\0junk\xff\nntp 123/udp \xffalias\n");
+    let services = write("services", &services);
+    let protocols = write("protocols", b"ip 0 IP\nethernet 143 \xffEthernet\nipv6-icmp 58\n");
+    let empty = write("empty", b"");
+    let mut failures = Vec::new();
+    for (services, protocols) in [
+        (Some(services.as_str()), None),
+        (None, Some(protocols.as_str())),
+        (Some(services.as_str()), Some(empty.as_str())),
+    ] {
+        for case in ["-ua", "-wa", "-A raw,udp -a"] {
+            let args: Vec<&str> = case.split_whitespace().collect();
+            let ours = with_databases(&ns, SOCKSCOPE, &args, services, protocols);
+            assert!(ours.status.success(), "{}", text(&ours.stderr));
+            let mut references = vec![("ss", "ss")];
+            if let Some(ss71) = reference::ss71() {
+                references.push(("ss 7.1", ss71));
+            }
+            for (name, program) in references {
+                let ss = with_databases(&ns, program, &args, services, protocols);
+                let (mut ss, mut ours) = (text(&ss.stdout), text(&ours.stdout));
+                if name == "ss" && !reference::installed_is_71() {
+                    (ss, ours) = (reference::normalise(&ss), reference::normalise(&ours));
+                }
+                if ss != ours {
+                    failures.push(format!(
+                        "{case} ({services:?}, {protocols:?}):\n--- {name}\n{ss}--- sockscope\n{ours}"
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
