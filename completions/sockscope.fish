@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n a/all l/listening B/bound-inactive 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns p/processes T/threads n/numeric o/options e/extended m/memory i/info tos b/bpf cgroup inet-sockopt r/resolve H/no-header O/oneline Z/context z/contexts tipcinfo j/json E/events s/summary K/kill force D/diag= from-dump= h/help V/version
+    string join \n a/all l/listening B/bound-inactive 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns p/processes T/threads n/numeric o/options e/extended m/memory i/info tos b/bpf cgroup inet-sockopt r/resolve H/no-header Q/no-queues O/oneline Z/context z/contexts tipcinfo j/json E/events s/summary K/kill force D/diag= from-dump= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -87,6 +87,7 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l cgroup -d 'Show the
 complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s H -l no-header -d 'Do not print the header line'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s Q -l no-queues -d 'Do not print the Recv-Q and Send-Q columns'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s O -l oneline -d 'Print each socket\'s details on its line instead of on indented lines below it'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s Z -l context -d 'Show the SELinux security context of the processes (-p) holding each socket'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s z -l contexts -d 'Like -Z, with the sockets\' own contexts too'
