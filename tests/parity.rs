@@ -286,3 +286,72 @@ fn databases_with_bad_bytes_keep_their_readable_entries() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Process names with control characters and bytes past ASCII show as ss 7.1 shows them (`.`
+/// and `?`); ss 6.1 prints them raw, a newline included, so this compares with 7.1 only.
+#[test]
+fn process_names_are_escaped_as_ss_71_escapes_them() {
+    use std::ffi::OsStr;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::process::CommandExt;
+
+    let ns = Netns::new();
+    let dir = std::env::temp_dir().join(format!(
+        "sockscope-names-{}-{}",
+        std::process::id(),
+        crate::util::unique()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listeners = ns.run(|| {
+        (0..4)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect::<Vec<_>>()
+    });
+    // A process's name is the name it was run by: a link to sleep named so.
+    let names: [&[u8]; 4] = [b"a\nb", b"t\tu\x7f", b"caf\xc3\xa9", b"h\xffi)x"];
+    let mut children = Vec::new();
+    for (name, listener) in names.iter().zip(&listeners) {
+        let link = dir.join(OsStr::from_bytes(name));
+        std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
+        let fd = listener.as_raw_fd();
+        let mut command = std::process::Command::new(&link);
+        command.arg("30");
+        // SAFETY: dup2 is async-signal-safe; it gives the child the listener as fd 3.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::dup2(fd, 3) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        children.push(command.spawn().unwrap());
+    }
+    drop(listeners);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ours = loop {
+        let out = text(&ns.output(SOCKSCOPE, &["-tlpH"]).stdout);
+        if out.matches("users:").count() == names.len() || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let reference = reference::ss71().map(|ss71| text(&ns.output(ss71, &["-tlpH"]).stdout));
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for expected in ["(\"a.b\",", "(\"t.u.\",", "(\"caf??\",", "(\"h?i\","] {
+        assert!(ours.contains(expected), "{expected} in\n{ours}");
+    }
+    if let Some(ss) = reference {
+        let sorted = |t: &str| {
+            let mut lines: Vec<&str> = t.lines().collect();
+            lines.sort_unstable();
+            lines.join("\n")
+        };
+        crate::eqnice!(sorted(&ss), sorted(&ours));
+    }
+}

@@ -386,8 +386,8 @@ impl<W: Write> Renderer for TableRenderer<W> {
 
 /// The Process cell as ss prints it, ` users:(("comm",pid=P,fd=F),...)` with `tid=T` before
 /// `fd` for threads, or nothing when no process holds the socket. ss reads the name from
-/// /proc/PID/stat only up to its first `)`, so a name holding one is cut there; nothing in it
-/// is escaped.
+/// /proc/PID/stat only up to its first `)`, so a name holding one is cut there; as in ss 7.1,
+/// its control characters show as `.` and bytes past ASCII as `?`.
 fn push_users(text: &mut Vec<u8>, owners: Owners<'_>) {
     let mut owners = owners.peekable();
     if owners.peek().is_none() {
@@ -400,7 +400,7 @@ fn push_users(text: &mut Vec<u8>, owners: Owners<'_>) {
         }
         text.extend_from_slice(b"(\"");
         let shown = owner.comm.split(|&b| b == b')').next().unwrap_or_default();
-        text.extend_from_slice(shown);
+        text.extend(shown.iter().map(|&b| printable(b)));
         text.extend_from_slice(b"\",pid=");
         push_number(text, owner.pid);
         if let Some(tid) = owner.tid {
@@ -412,6 +412,16 @@ fn push_users(text: &mut Vec<u8>, owners: Owners<'_>) {
         text.push(b')');
     }
     text.push(b')');
+}
+
+/// A byte of a process name as ss 7.1 shows it: a control character as `.`, a byte past
+/// ASCII (a piece of UTF-8, or not) as `?`, so that no name can break a line or the terminal.
+fn printable(byte: u8) -> u8 {
+    match byte {
+        0..0x20 | 0x7f => b'.',
+        0x80.. => b'?',
+        _ => byte,
+    }
 }
 
 /// Prints one line: each shown column's cell, after its delimiter, padded to its width.
