@@ -31,6 +31,8 @@ pub fn timer_name(kind: u8) -> &'static str {
         2 => "keepalive",
         3 => "timewait",
         4 => "persist",
+        // The delayed-ACK timer, which newer kernels report and ss 7.1 names.
+        5 => "delack",
         _ => "unknown",
     }
 }
