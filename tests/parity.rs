@@ -165,8 +165,8 @@ fn terminals_narrower_than_the_titles() {
         sockets
     });
     let mut failures = Vec::new();
-    for columns in [1, 8, 20, 33, 45] {
-        for args in ["-tan", "-wan", "-tanH", "-tane", "-tanQ"] {
+    for columns in [1, 8, 20, 33, 45, 100, 200] {
+        for args in ["-tan", "-wan", "-tanH", "-tane", "-tanQ", "-tanp", "-tanep"] {
             let run = |program: &str| {
                 let script = format!("stty cols {columns}; {program} {args}");
                 let out = ns.output("script", &["-qec", &script, "/dev/null"]);

@@ -49,10 +49,10 @@ const LOCAL_ADDRESS: usize = 5;
 const LOCAL_PORT: usize = 6;
 const PEER_ADDRESS: usize = 7;
 const PEER_PORT: usize = 8;
-/// Who holds the socket (`-p`, `-T`). Off a terminal ss 7.1 prints it unmeasured and unpadded,
-/// under the title "Process"; on one it shares the Process column with the details.
+/// Who holds the socket (`-p`, `-T`), under the title "Process": a column of its own in ss
+/// 7.1, printed unpadded off a terminal.
 const USERS: usize = 9;
-/// The details; untitled unless it holds the users too.
+/// The details, untitled.
 const PROCESS: usize = 10;
 const COLUMN_COUNT: usize = 11;
 
@@ -114,8 +114,6 @@ const COLUMNS: [Column; COLUMN_COUNT] = [
     },
 ];
 
-/// The Process column's title, shown (as in ss 7.1) only when the column names processes.
-const PROCESS_TITLE: &str = "Process";
 
 /// Widths decided for the columns: the whole width, and whether it starts with the delimiter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -139,25 +137,14 @@ struct Rows {
     /// when it starts the next one, so the last row's Process cell (the last cell of all)
     /// never widens its column.
     unmeasured: usize,
-    /// Whether the Process cell is measured with the users in front of it (on a terminal).
-    merged: bool,
-    /// Where the latest row's users begin.
-    users_start: usize,
 }
 
 impl Rows {
     fn end_field(&mut self, column: usize) {
         let end = self.text.len();
         let len = end - self.field_start;
-        if column == USERS {
-            self.users_start = self.field_start;
-        }
         if column == PROCESS {
-            self.unmeasured = if self.merged {
-                end - self.users_start
-            } else {
-                len
-            };
+            self.unmeasured = len;
         } else {
             self.measure(column, len);
         }
@@ -210,9 +197,6 @@ pub struct TableRenderer<W: Write> {
     header_printed: bool,
     shown: [bool; COLUMN_COUNT],
     screen_width: Option<usize>,
-    /// The Process column's title: "Process" with `-p` or `-T` (and, on a terminal, the users
-    /// inside the column), nothing otherwise.
-    process_title: &'static str,
     rows: Rows,
     details: DetailFlags,
     /// Reused for formatting details, so that they allocate nothing per socket.
@@ -233,10 +217,7 @@ impl<W: Write> TableRenderer<W> {
         shown[RECV_Q] = !output.details.no_queues;
         shown[SEND_Q] = !output.details.no_queues;
         shown[USERS] = false;
-        let mut rows = Rows {
-            merged: screen_width.is_some(),
-            ..Rows::default()
-        };
+        let mut rows = Rows::default();
         // ss pads the queue columns to six characters even without a header.
         rows.max_len[RECV_Q] = QUEUE_MIN_WIDTH;
         rows.max_len[SEND_Q] = QUEUE_MIN_WIDTH;
@@ -254,7 +235,6 @@ impl<W: Write> TableRenderer<W> {
             header_printed: false,
             shown,
             screen_width,
-            process_title: "",
             rows,
             details: output.details,
             scratch: String::new(),
@@ -265,16 +245,7 @@ impl<W: Write> TableRenderer<W> {
 
     /// Fills the Process column from `processes`, read by the caller before the listing.
     pub fn with_processes(mut self, processes: Option<Rc<Processes>>) -> TableRenderer<W> {
-        if processes.is_some() {
-            self.process_title = PROCESS_TITLE;
-            if self.rows.merged {
-                if self.header {
-                    self.rows.max_len[PROCESS] = PROCESS_TITLE.len();
-                }
-            } else {
-                self.shown[USERS] = true;
-            }
-        }
+        self.shown[USERS] = processes.is_some();
         self.processes = processes;
         self
     }
@@ -318,13 +289,9 @@ impl<W: Write> TableRenderer<W> {
     /// Prints the rows held so far with widths fitted to everything seen.
     fn print_rows(&mut self) -> io::Result<()> {
         let layout = layout(&self.rows.max_len, &self.shown, self.screen_width);
-        let merged = self.rows.merged;
         if self.header && !self.header_printed {
             self.header_printed = true;
-            let mut cells = COLUMNS.map(|c| c.header.as_bytes());
-            if merged {
-                cells[PROCESS] = self.process_title.as_bytes();
-            }
+            let cells = COLUMNS.map(|c| c.header.as_bytes());
             print_line(&mut self.out, &layout, &self.shown, |column| cells[column])?;
         }
         let rows = &self.rows;
@@ -336,12 +303,7 @@ impl<W: Write> TableRenderer<W> {
                 rows.ends[row * COLUMN_COUNT - 1]
             };
             print_line(&mut self.out, &layout, &self.shown, |column| {
-                let from = match column {
-                    0 => start,
-                    // On a terminal the users lead the Process cell.
-                    PROCESS if merged => ends[PEER_PORT],
-                    _ => ends[column - 1],
-                };
+                let from = if column == 0 { start } else { ends[column - 1] };
                 &rows.text[from..ends[column]]
             })?;
         }
@@ -519,7 +481,7 @@ fn layout(
 /// Shares the screen's spare width out as ss does. The columns are cut into screen lines (a
 /// column that would overflow the line starts the next one, which the terminal wraps to); each
 /// line's spare width is spread evenly over its columns, the remainder one each to its last
-/// columns. Empty columns (Process, without -p or a header) take no share.
+/// columns. Empty columns (the details, when there are none) take no share.
 fn spread(width: &mut [usize; COLUMN_COUNT], shown: &[bool; COLUMN_COUNT], screen: usize) {
     let mut line: Vec<usize> = Vec::with_capacity(COLUMN_COUNT);
     let mut used = 0;
