@@ -39,6 +39,7 @@ pub fn inet_socket<'a>(netid: Netid, msg: &InetDiagMsg<'a>) -> Result<Socket<'a>
             }
             InetDiagAttr::Info(bytes) => details.tcp_info = Some(Extensible::parse(bytes)),
             InetDiagAttr::UlpInfo(ulp) => details.ulp = Some(ulp),
+            InetDiagAttr::Md5Sig(keys) => details.md5keys = Some(keys),
             InetDiagAttr::Cong(name) => details.congestion = Some(name),
             InetDiagAttr::BbrInfo(bbr) => details.bbr = Some(bbr),
             InetDiagAttr::DctcpInfo(dctcp) => details.dctcp = Some(dctcp),

@@ -8,6 +8,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::wire::Extensible;
+use crate::wire::inet::Md5Keys;
 use crate::wire::mptcp::{MptcpInfo, UlpInfo};
 use crate::wire::netlink_diag::NetlinkGroups;
 use crate::wire::packet::{Fanout, SockFilterProgram};
@@ -453,6 +454,8 @@ pub struct Details<'a> {
     pub mptcp_info: Option<Extensible<'a, MptcpInfo>>,
     /// `INET_DIAG_ULP_INFO`: the upper layer protocol of a TCP socket (an MPTCP subflow, kTLS).
     pub ulp: Option<UlpInfo<'a>>,
+    /// `INET_DIAG_MD5SIG`: the peers of a TCP socket's MD5 keys.
+    pub md5keys: Option<Md5Keys<'a>>,
     /// A packet socket's `packet_diag` attributes.
     pub packet: PacketDetails<'a>,
     /// The multicast groups a netlink socket joined.
@@ -604,6 +607,7 @@ impl<'a> Details<'a> {
             self.pending.map(|v| v.as_bytes()),
             self.mptcp_info.map(|v| v.as_bytes()),
             self.ulp.map(|v| v.nested),
+            self.md5keys.map(|v| v.as_bytes()),
             self.packet.filter.map(|v| v.as_bytes()),
             self.groups.map(|v| v.as_bytes()),
         ]
@@ -618,6 +622,7 @@ impl<'a> Details<'a> {
             pending,
             mptcp_info,
             ulp,
+            md5keys,
             filter,
             groups,
         ] = parts;
@@ -627,6 +632,7 @@ impl<'a> Details<'a> {
             pending: pending.and_then(|b| UnixDiagIcons::parse(b).ok()),
             mptcp_info: mptcp_info.map(Extensible::parse),
             ulp: ulp.and_then(|b| UlpInfo::parse(b).ok()),
+            md5keys: md5keys.and_then(|b| Md5Keys::parse(b).ok()),
             packet: PacketDetails {
                 filter: filter.and_then(|b| SockFilterProgram::parse(b).ok()),
                 ..self.packet
@@ -638,7 +644,7 @@ impl<'a> Details<'a> {
 }
 
 /// How many parts of [`Details`] borrow.
-const PARTS: usize = 7;
+const PARTS: usize = 8;
 
 /// A socket that owns its variable-length parts, to keep after the buffer it was decoded from
 /// is reused: across dumps (watch) or between stages (demo).
@@ -686,6 +692,7 @@ impl OwnedSocket {
                     pending: None,
                     mptcp_info: None,
                     ulp: None,
+                    md5keys: None,
                     groups: None,
                     packet: PacketDetails {
                         filter: None,

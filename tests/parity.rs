@@ -71,7 +71,10 @@ fn what_ss_71_added() {
     let Some(both) = Both::run_71(&ns, &["-tni"], &[]) else {
         return;
     };
-    let (ss, ours) = (still(&text(&both.ss.stdout)), still(&text(&both.ours.stdout)));
+    let (ss, ours) = (
+        still(&text(&both.ss.stdout)),
+        still(&text(&both.ours.stdout)),
+    );
     if ss != ours {
         failures.push(both.mismatch().unwrap_or_default());
     }
@@ -138,17 +141,21 @@ fn bpf_shows_tcp_timers() {
     let _socket = ns.run(|| {
         let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
         socket.set_nonblocking(true).unwrap();
-        let _ = socket.connect(&SockAddr::from("10.9.0.2:80".parse::<SocketAddr>().unwrap()));
+        let _ = socket.connect(&SockAddr::from(
+            "10.9.0.2:80".parse::<SocketAddr>().unwrap(),
+        ));
         socket
     });
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !text(&ns.output(SOCKSCOPE, &["-Htn", "state", "syn-sent"]).stdout).contains("10.9.0.2")
-    {
+    while !text(&ns.output(SOCKSCOPE, &["-Htn", "state", "syn-sent"]).stdout).contains("10.9.0.2") {
         assert!(Instant::now() < deadline, "no SYN-SENT socket");
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_all_same(&ns, &["-tnb", "-tnob", "-tn"], &[], |both| {
-        let (ss, ours) = (still(&text(&both.ss.stdout)), still(&text(&both.ours.stdout)));
+        let (ss, ours) = (
+            still(&text(&both.ss.stdout)),
+            still(&text(&both.ours.stdout)),
+        );
         (ss != ours).then(|| both.mismatch().unwrap_or_default())
     });
     let out = text(&ns.output(SOCKSCOPE, &["-tnb"]).stdout);
@@ -179,11 +186,7 @@ fn terminals_narrower_than_the_titles() {
                 if reference::installed_is_71() {
                     references.push(("ss", ss, ours.clone()));
                 } else {
-                    references.push((
-                        "ss",
-                        reference::normalise(&ss),
-                        reference::normalise(&ours),
-                    ));
+                    references.push(("ss", reference::normalise(&ss), reference::normalise(&ours)));
                 }
             }
             if let Some(ss71) = reference::ss71() {
@@ -220,7 +223,16 @@ fn with_databases(
     script.push_str("exec \"$@\"");
     let mut command = ns.command("unshare");
     command
-        .args(["-m", "--propagation", "private", "sh", "-c", &script, "sh", program])
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+            program,
+        ])
         .args(args);
     run_bounded(&mut command, RUN_LIMIT)
 }
@@ -253,7 +265,10 @@ fn databases_with_bad_bytes_keep_their_readable_entries() {
     let mut services = b"# caf\xe9 services\ndomain 53/udp # na\xefve\n".to_vec();
     services.extend_from_slice(b"mdns 5353/udp\0junk\xff\nntp 123/udp \xffalias\n");
     let services = write("services", &services);
-    let protocols = write("protocols", b"ip 0 IP\nethernet 143 \xffEthernet\nipv6-icmp 58\n");
+    let protocols = write(
+        "protocols",
+        b"ip 0 IP\nethernet 143 \xffEthernet\nipv6-icmp 58\n",
+    );
     let empty = write("empty", b"");
     let mut failures = Vec::new();
     for (services, protocols) in [
@@ -354,4 +369,107 @@ fn process_names_are_escaped_as_ss_71_escapes_them() {
         };
         crate::eqnice!(sorted(&ss), sorted(&ours));
     }
+}
+
+/// Gives `socket` a TCP-MD5 key for `peer`, for a prefix of it when `prefix` says.
+fn md5_key(socket: &Socket, peer: std::net::IpAddr, prefix: Option<u8>, key: &[u8]) {
+    use std::os::fd::AsRawFd;
+    let mut option = [0u8; 216];
+    let address = SockAddr::from(SocketAddr::new(peer, 0));
+    // SAFETY: a SockAddr's storage is a sockaddr_storage, 128 bytes.
+    let storage = unsafe {
+        std::slice::from_raw_parts(address.as_ptr().cast::<u8>(), address.len() as usize)
+    };
+    option[..storage.len()].copy_from_slice(storage);
+    option[128] = u8::from(prefix.is_some()); // TCP_MD5SIG_FLAG_PREFIX
+    option[129] = prefix.unwrap_or(0);
+    option[130..132].copy_from_slice(&(key.len() as u16).to_ne_bytes());
+    option[136..136 + key.len()].copy_from_slice(key);
+    let name = if prefix.is_some() { 32 } else { 14 }; // TCP_MD5SIG_EXT, TCP_MD5SIG
+    // SAFETY: the option is a struct tcp_md5sig, as long as the kernel reads.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            name,
+            option.as_ptr().cast(),
+            option.len() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "TCP_MD5SIG: {}", std::io::Error::last_os_error());
+}
+
+/// `-i` shows the peers of a socket's TCP-MD5 keys as ss does (`md5keys:10.1.0.0/16=,...`),
+/// never the keys: ss 6.1 leaks them in front of its output and 7.1 prints them after the
+/// `=`, so both are taken out of ss's output before comparing.
+#[test]
+fn md5_keys_show_their_peers_and_no_secret() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let v4 = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        v4.bind(&SockAddr::from(
+            "127.0.0.1:179".parse::<SocketAddr>().unwrap(),
+        ))
+        .unwrap();
+        v4.listen(8).unwrap();
+        md5_key(&v4, "127.0.0.2".parse().unwrap(), None, b"secret1");
+        md5_key(&v4, "10.1.0.0".parse().unwrap(), Some(16), b"secret2");
+        let v6 = Socket::new(Domain::IPV6, Type::STREAM, None).unwrap();
+        v6.bind(&SockAddr::from("[::]:180".parse::<SocketAddr>().unwrap()))
+            .unwrap();
+        v6.listen(8).unwrap();
+        md5_key(&v6, "2001:db8::1".parse().unwrap(), None, b"secret3");
+        md5_key(&v6, "::1.2.3.4".parse().unwrap(), None, b"secret4");
+        md5_key(&v6, "::ffff:127.0.0.3".parse().unwrap(), None, b"secret5");
+        [v4, v6]
+    });
+    let without_secrets = |output: &str| {
+        // 6.1's leak: the keys run into its first line, before the header.
+        let output = match output.find("State") {
+            Some(at) => &output[at..],
+            None => output,
+        };
+        let peers_only = |word: &str| match word.find("md5keys:") {
+            Some(at) => {
+                let (head, list) = word.split_at(at + "md5keys:".len());
+                let peers: Vec<&str> = list
+                    .split(',')
+                    .map(|peer| peer.split('=').next().unwrap_or(""))
+                    .collect();
+                format!("{head}{}=", peers.join("=,"))
+            }
+            None => word.to_owned(),
+        };
+        let lines: Vec<String> = output
+            .lines()
+            .map(|line| {
+                line.split(' ')
+                    .map(peers_only)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        reference::normalise(&lines.join("\n"))
+    };
+    let mut failures = Vec::new();
+    for args in [["-tlni"], ["-tli"]] {
+        let ours = text(&ns.output(SOCKSCOPE, &args).stdout);
+        assert!(!ours.contains("secret"), "{ours}");
+        assert!(
+            ours.contains("md5keys:10.1.0.0/16=,127.0.0.2/32="),
+            "{ours}"
+        );
+        assert!(ours.contains("::1.2.3.4/128="), "{ours}");
+        let mut references = vec!["ss"];
+        references.extend(reference::ss71());
+        for program in references {
+            let ss = text(&ns.output(program, &args).stdout);
+            if without_secrets(&ss) != reference::normalise(&ours) {
+                failures.push(format!(
+                    "{args:?}:\n--- {program}\n{ss}--- sockscope\n{ours}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -12,9 +12,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::util::netns::RUN_LIMIT;
-use crate::util::{
-    Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, reference, text, unique,
-};
+use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, reference, text, unique};
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
 /// init of some sandboxes), so the tests accept it everywhere.

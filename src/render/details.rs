@@ -3,11 +3,14 @@
 //! tcp_info (`-i`), each in ss's order, spelling and number formats.
 
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 use super::cformat::{push_g, push_integral};
+use super::endpoint::Inet6;
 use crate::names::Names;
 use crate::render::options::DetailFlags;
 use crate::socket::{Endpoints, Netid, Shutdown, SkMem, Socket, TcpState, Timer};
+use crate::wire::inet::Md5Keys;
 use crate::wire::mptcp::{
     MPTCP_INFO_FLAG_FALLBACK, MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED, MPTCP_SUBFLOW_FLAG_BKUP_LOC,
     MPTCP_SUBFLOW_FLAG_BKUP_REM, MPTCP_SUBFLOW_FLAG_CONNECTED,
@@ -149,6 +152,9 @@ fn inet(
         }
         if let Some(info) = details.mptcp_info.filter(|_| flags.info) {
             write_mptcp_info(out, &info.get());
+        }
+        if let Some(keys) = details.md5keys.filter(|_| flags.info) {
+            write_md5keys(out, &keys);
         }
         // A malformed nest was left out by the decoder: it shows as nothing, like a missing one.
         if let Some(ulp) = details.ulp.filter(|_| flags.info) {
@@ -344,6 +350,19 @@ fn write_mptcp_info(out: &mut String, info: &MptcpInfo) {
         ("last_ack_recv", info.last_ack_recv.get().into()),
     ];
     write_counts(out, &counts);
+}
+
+/// ` md5keys:PEER/PREFIX=,...`: the peers of the socket's TCP-MD5 keys as ss prints them, each
+/// with an empty key. ss 6.1 leaks the keys' bytes in front of its output and 7.1 prints them
+/// after the `=`; a listing is no place for secrets, so sockscope prints neither.
+fn write_md5keys(out: &mut String, keys: &Md5Keys<'_>) {
+    for (i, (ip, prefix)) in keys.peers().enumerate() {
+        out.push_str(if i == 0 { " md5keys:" } else { "," });
+        let _ = match ip {
+            IpAddr::V4(v4) => write!(out, "{v4}/{prefix}="),
+            IpAddr::V6(v6) => write!(out, "{}/{prefix}=", Inet6(v6)),
+        };
+    }
 }
 
 /// ` tcp-ulp-NAME`, and for an MPTCP subflow its flags (a letter each: MP_CAPABLE, JOIN and

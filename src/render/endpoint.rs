@@ -133,13 +133,22 @@ fn host(text: &mut Vec<u8>, ip: IpAddr, v6only: bool, names: &mut Names, style: 
 /// Rust), except that an IPv4-compatible address (96 zero bits, then anything but `0.0.0.x`)
 /// ends in dotted IPv4, `::1.2.3.4`.
 pub fn push_ipv6(text: &mut Vec<u8>, v6: std::net::Ipv6Addr) {
-    let segments = v6.segments();
     // Writing to a Vec cannot fail.
-    if segments[..6] == [0; 6] && segments[6] != 0 {
-        let [.., a, b, c, d] = v6.octets();
-        let _ = write!(text, "::{a}.{b}.{c}.{d}");
-    } else {
-        let _ = write!(text, "{v6}");
+    let _ = write!(text, "{}", Inet6(v6));
+}
+
+/// Displays an IPv6 address as [`push_ipv6`] writes it.
+pub struct Inet6(pub std::net::Ipv6Addr);
+
+impl std::fmt::Display for Inet6 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let segments = self.0.segments();
+        if segments[..6] == [0; 6] && segments[6] != 0 {
+            let [.., a, b, c, d] = self.0.octets();
+            write!(f, "::{a}.{b}.{c}.{d}")
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
 }
 

@@ -114,7 +114,6 @@ const COLUMNS: [Column; COLUMN_COUNT] = [
     },
 ];
 
-
 /// Widths decided for the columns: the whole width, and whether it starts with the delimiter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Layout {

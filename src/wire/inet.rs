@@ -38,6 +38,7 @@ pub const INET_DIAG_SKV6ONLY: u16 = 11;
 pub const INET_DIAG_MARK: u16 = 15;
 pub const INET_DIAG_BBRINFO: u16 = 16;
 pub const INET_DIAG_CLASS_ID: u16 = 17;
+pub const INET_DIAG_MD5SIG: u16 = 18;
 pub const INET_DIAG_ULP_INFO: u16 = 19;
 
 /// MPTCP's protocol number, too large for the request header's protocol byte.
@@ -297,6 +298,8 @@ pub enum InetDiagAttr<'a> {
     ClassId(u32),
     /// A malformed nest is left as `Other`, shown as nothing, as ss shows it.
     UlpInfo(UlpInfo<'a>),
+    /// The socket's TCP-MD5 keys (sent to `CAP_NET_ADMIN` only).
+    Md5Sig(Md5Keys<'a>),
     CgroupId(u64),
     SockOpt(InetDiagSockopt),
     Other {
@@ -327,6 +330,7 @@ impl<'a> InetDiagAttr<'a> {
                 Err(_) => InetDiagAttr::Other { kind, value },
             },
             INET_DIAG_CGROUP_ID => InetDiagAttr::CgroupId(u64_value(kind, value)?),
+            INET_DIAG_MD5SIG => InetDiagAttr::Md5Sig(Md5Keys::parse(value)?),
             INET_DIAG_SOCKOPT => InetDiagAttr::SockOpt(InetDiagSockopt::parse(value)?),
             _ => InetDiagAttr::Other { kind, value },
         })
@@ -340,6 +344,7 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
                 v.len()
             }
             InetDiagAttr::Other { value: v, .. } => v.len(),
+            InetDiagAttr::Md5Sig(keys) => keys.bytes.len(),
             InetDiagAttr::SockOpt(_) => 2,
             // nla_put_string: the name and its NUL.
             InetDiagAttr::Cong(name) => name.len() + 1,
@@ -374,6 +379,7 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
             InetDiagAttr::BbrInfo(_) => INET_DIAG_BBRINFO,
             InetDiagAttr::ClassId(_) => INET_DIAG_CLASS_ID,
             InetDiagAttr::UlpInfo(_) => INET_DIAG_ULP_INFO,
+            InetDiagAttr::Md5Sig(_) => INET_DIAG_MD5SIG,
             InetDiagAttr::CgroupId(_) => INET_DIAG_CGROUP_ID,
             InetDiagAttr::SockOpt(_) => INET_DIAG_SOCKOPT,
             InetDiagAttr::Other { kind, .. } => *kind,
@@ -386,6 +392,7 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
             | InetDiagAttr::Info(v)
             | InetDiagAttr::VegasInfo(v)
             | InetDiagAttr::Other { value: v, .. } => buffer[..v.len()].copy_from_slice(v),
+            InetDiagAttr::Md5Sig(keys) => buffer[..keys.bytes.len()].copy_from_slice(keys.bytes),
             InetDiagAttr::Cong(name) => {
                 buffer[..name.len()].copy_from_slice(name);
                 buffer[name.len()] = 0;
@@ -410,9 +417,99 @@ impl netlink_packet_core::Nla for InetDiagAttr<'_> {
     }
 }
 
+/// `struct tcp_diag_md5sig` (`include/uapi/linux/tcp.h`): one TCP-MD5 key of a socket.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct TcpDiagMd5Sig {
+    pub family: u8,
+    pub prefixlen: u8,
+    pub keylen: U16<NativeEndian>,
+    pub addr: [u8; 16],
+    pub key: [u8; TCP_MD5SIG_MAXKEYLEN],
+}
+
+/// `TCP_MD5SIG_MAXKEYLEN`.
+pub const TCP_MD5SIG_MAXKEYLEN: usize = 80;
+
+/// `INET_DIAG_MD5SIG`: the socket's keys, an array of [`TcpDiagMd5Sig`]. Only the peers they
+/// are for are read out of it ([`Md5Keys::peers`]): the keys themselves are secrets, which
+/// sockscope never shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Md5Keys<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Md5Keys<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Md5Keys<'a>, DecodeError> {
+        if bytes.len() % size_of::<TcpDiagMd5Sig>() != 0 {
+            return Err(DecodeError::from(format!(
+                "INET_DIAG_MD5SIG: {} bytes, not a whole number of tcp_diag_md5sig",
+                bytes.len()
+            )));
+        }
+        Ok(Md5Keys { bytes })
+    }
+
+    /// The bytes as the kernel sent them, for a copy that outlives the message.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The address and prefix length each key is for, in the kernel's order.
+    pub fn peers(&self) -> impl Iterator<Item = (IpAddr, u8)> + 'a {
+        self.bytes
+            .chunks_exact(size_of::<TcpDiagMd5Sig>())
+            .filter_map(|chunk| TcpDiagMd5Sig::ref_from_bytes(chunk).ok())
+            .map(|sig| {
+                let ip = if sig.family == libc::AF_INET as u8 {
+                    IpAddr::V4(Ipv4Addr::new(
+                        sig.addr[0],
+                        sig.addr[1],
+                        sig.addr[2],
+                        sig.addr[3],
+                    ))
+                } else {
+                    IpAddr::V6(Ipv6Addr::from(sig.addr))
+                };
+                (ip, sig.prefixlen)
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn md5_keys_give_their_peers_only() {
+        let mut bytes = vec![0u8; 200];
+        bytes[0] = libc::AF_INET as u8;
+        bytes[1] = 16;
+        bytes[4..8].copy_from_slice(&[10, 1, 0, 0]);
+        bytes[20..22].copy_from_slice(b"k2");
+        bytes[100] = libc::AF_INET6 as u8;
+        bytes[101] = 128;
+        bytes[104..120].copy_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+        let keys = Md5Keys::parse(&bytes).unwrap();
+        let peers: Vec<_> = keys.peers().collect();
+        assert_eq!(
+            peers,
+            [
+                ("10.1.0.0".parse().unwrap(), 16),
+                ("2001:db8::1".parse().unwrap(), 128)
+            ]
+        );
+        assert!(Md5Keys::parse(&bytes[..150]).is_err());
+        let attr = InetDiagAttr::parse(INET_DIAG_MD5SIG, &bytes).unwrap();
+        let mut emitted = vec![0; attr.buffer_len()];
+        attr.emit(&mut emitted);
+        assert_eq!(
+            InetDiagAttr::parse(INET_DIAG_MD5SIG, &emitted[4..]).unwrap(),
+            attr
+        );
+    }
 
     /// What ss 6.1 sends for `ss -tan` (seen with strace), after the netlink header.
     const SS_TAN_IPV4: [u8; 56] = {

@@ -170,8 +170,12 @@ impl Both {
 
     /// Why the outputs differ, or `None` when they are the same byte for byte.
     pub fn mismatch(&self) -> Option<String> {
-        self.mismatch_here()
-            .or_else(|| self.exact.as_ref()?.mismatch_here().map(|m| format!("ss 7.1: {m}")))
+        self.mismatch_here().or_else(|| {
+            self.exact
+                .as_ref()?
+                .mismatch_here()
+                .map(|m| format!("ss 7.1: {m}"))
+        })
     }
 
     fn mismatch_here(&self) -> Option<String> {

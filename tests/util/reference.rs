@@ -113,7 +113,6 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
-
 /// The local port (`:PORT`) of every bound-inactive TCP socket in `ns`.
 pub fn bound_inactive(ns: &super::Netns) -> Vec<String> {
     let out = ns.output(super::SOCKSCOPE, &["-HtnB"]);
