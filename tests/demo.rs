@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Netns, SOCKSCOPE, fold, text};
+use crate::util::{Netns, SOCKSCOPE, fold, reference::comparable, text};
 
 const PROMPT: &str = "(Enter for the next stage, q to quit)";
 
@@ -123,7 +123,7 @@ fn ss_agrees_at_every_stage() {
                 ],
             );
             let ss = text(&ss.stdout);
-            if ss.trim_end_matches('\n') != shown[0] {
+            if comparable(ss.trim_end_matches('\n')) != comparable(&shown[0]) {
                 failures.push(format!("{stage}--- ss says\n{ss}"));
             }
         }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::process::{Output, Stdio};
 
 use crate::util::netns::{RUN_LIMIT, run_bounded};
-use crate::util::{RichTable, SOCKSCOPE, text};
+use crate::util::{RichTable, SOCKSCOPE, reference::comparable, text};
 
 /// `program ARGS` in the table's namespace, with `env`.
 fn run_in(table: &RichTable, program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -20,7 +20,8 @@ fn words(case: &str) -> Vec<&str> {
 
 /// Asserts both outputs are alike, byte for byte and in status, showing both when not.
 fn same(what: &str, expected: &Output, got: &Output) -> Option<String> {
-    if expected.stdout == got.stdout && expected.status.code() == got.status.code() {
+    let (e, g) = (text(&expected.stdout), text(&got.stdout));
+    if comparable(&e) == comparable(&g) && expected.status.code() == got.status.code() {
         return None;
     }
     Some(format!(

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::util::netns::wait_bounded;
 use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, text};
+use crate::util::{Netns, SOCKSCOPE, reference::comparable, text};
 
 /// Waits (bounded) until `count` processes of the namespace have joined a sock_diag
 /// multicast group, as /proc/net/netlink shows them.
@@ -140,7 +140,7 @@ fn compare(args: &[&str]) {
         "sockscope -E {args:?}: {status:?} {stderr}"
     );
     assert!(stderr.is_empty(), "{stderr}");
-    crate::eqnice!(ss_text, ours_text);
+    crate::eqnice!(comparable(&ss_text), comparable(&ours_text));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::util::netns::run_bounded;
-use crate::util::{RichTable, SOCKSCOPE, text};
+use crate::util::{RichTable, SOCKSCOPE, reference::comparable, text};
 
 /// `program ARGS` in the table's namespace, with `env`.
 fn run_in(table: &RichTable, program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -59,7 +59,7 @@ fn assert_same(what: &str, expected: &Output, got: &Output) {
         text(&got.stderr)
     );
     assert!(
-        expected.stdout == got.stdout,
+        comparable(&text(&expected.stdout)) == comparable(&text(&got.stdout)),
         "{what}:\n--- ss\n{}--- sockscope\n{}",
         text(&expected.stdout),
         text(&got.stdout)
@@ -339,7 +339,11 @@ fn junk_in_proc_files_is_skipped() {
             &[("PROC_NET_TCP", &dirty_path), v6],
         );
         assert!(ours.status.success(), "{args:?}: {}", text(&ours.stderr));
-        assert_eq!(text(&ss.stdout), text(&ours.stdout), "{args:?}");
+        assert_eq!(
+            comparable(&text(&ss.stdout)),
+            comparable(&text(&ours.stdout)),
+            "{args:?}"
+        );
         let warning = text(&ours.stderr);
         assert_eq!(warning.lines().count(), 1, "{warning}");
         assert!(
@@ -350,8 +354,8 @@ fn junk_in_proc_files_is_skipped() {
         let ss = run_in(&table, "ss", args, &[("PROC_NET_TCP", &end_path), v6]);
         let ours = run_in(&table, SOCKSCOPE, args, &[("PROC_NET_TCP", &end_path), v6]);
         assert_eq!(
-            text(&ss.stdout),
-            text(&ours.stdout),
+            comparable(&text(&ss.stdout)),
+            comparable(&text(&ours.stdout)),
             "junk at the end, {args:?}"
         );
     }
@@ -384,15 +388,19 @@ fn junk_in_proc_files_is_skipped() {
         let ours = run_in(&table, SOCKSCOPE, args, &[("PROC_NET_UNIX", &dirty_path)]);
         assert!(ours.status.success(), "{args:?}: {}", text(&ours.stderr));
         assert_eq!(
-            ss.stdout,
-            ours.stdout,
+            comparable(&text(&ss.stdout)),
+            comparable(&text(&ours.stdout)),
             "{args:?}:\n{}\n{}",
             text(&ss.stdout),
             text(&ours.stdout)
         );
         assert!(text(&ours.stderr).contains(&format!("{dirty_path}:7")));
         let ours = run_in(&table, SOCKSCOPE, args, &[("PROC_NET_UNIX", &clean_path)]);
-        assert_eq!(ss.stdout, ours.stdout, "{args:?}");
+        assert_eq!(
+            comparable(&text(&ss.stdout)),
+            comparable(&text(&ours.stdout)),
+            "{args:?}"
+        );
         assert!(ours.stderr.is_empty(), "{}", text(&ours.stderr));
     }
 }

@@ -74,7 +74,7 @@ fn in_hex(word: &str, names: &[&str]) -> String {
 /// counts and its sequence numbers in decimal. Applied to both outputs alike.
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for (n, line) in text.lines().enumerate() {
+    for line in text.lines() {
         let mptcp = line.contains("subflows_max:");
         let subflow = line.contains("tcp-ulp-mptcp");
         let words: Vec<String> = line
@@ -91,11 +91,11 @@ pub fn normalise(text: &str) -> String {
             })
             .collect();
         let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let header = n == 0
-            && matches!(
-                words.first(),
-                Some(&"Netns" | &"Netid" | &"State" | &"Recv-Q" | &"Local")
-            );
+        // The header: the first line, or the first after a summary (`-s -t`).
+        let header = matches!(
+            words.first(),
+            Some(&"Netns" | &"Netid" | &"State" | &"Recv-Q" | &"Local")
+        ) && words.iter().any(|w| w.starts_with("Address:Port"));
         if header {
             // 6.1 runs the title into a full Port column: "Address:PortProcess".
             match words.last().and_then(|w| w.strip_suffix("Process")) {
@@ -168,4 +168,14 @@ pub fn args_for_71(args: &[String]) -> Option<Vec<String>> {
         args.push("-p".to_owned());
     }
     Some(args)
+}
+
+/// `text` ready to compare with the other tool's: as it is when the installed ss is 7.1,
+/// [`normalise`]d otherwise. For the tests that run the installed ss themselves.
+pub fn comparable(text: &str) -> String {
+    if installed_is_71() {
+        text.to_owned()
+    } else {
+        normalise(text)
+    }
 }
