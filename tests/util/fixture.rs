@@ -99,6 +99,9 @@ impl RichTable {
             // for hours; the defaults (6 and 5) give up within two minutes.
             ("net.ipv4.tcp_syn_retries", "127"),
             ("net.ipv4.tcp_synack_retries", "255"),
+            // The orphaned FIN-WAIT-2 end lives this long (the most the kernel allows, two
+            // minutes; the default is one), for suites run on a loaded machine.
+            ("net.ipv4.tcp_fin_timeout", "120"),
             // No neighbour solicitation for 10.9.0.2, so no packet waits for an answer that
             // never comes: after three seconds the kernel would answer each with a host
             // unreachable, which closes the SYN-SENT socket and drops the SYN-RECV entry.
