@@ -489,3 +489,13 @@ fn md5_keys_show_their_peers_and_no_secret() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// JSON spells an IPv4-compatible IPv6 address as the table does.
+#[test]
+fn json_spells_ipv4_compatible_addresses_as_the_table() {
+    let ns = Netns::new();
+    ns.ip(&["addr", "add", "::1.2.3.4/128", "dev", "lo", "nodad"]);
+    let _socket = ns.run(|| udp_at("[::1.2.3.4]:7000".parse().unwrap()));
+    let out = text(&ns.output(SOCKSCOPE, &["-uan", "--json"]).stdout);
+    assert!(out.contains("\"local_address\":\"::1.2.3.4\""), "{out}");
+}

@@ -146,9 +146,9 @@ impl Serialize for Record<'_, '_> {
         map.serialize_entry("family", s.family().name())?;
         match s.endpoints {
             Endpoints::Inet(ends) => {
-                map.serialize_entry("local_address", &Displayed(ends.local.ip()))?;
+                map.serialize_entry("local_address", &Displayed(Address(ends.local.ip())))?;
                 map.serialize_entry("local_port", &ends.local.port())?;
-                map.serialize_entry("peer_address", &Displayed(ends.peer.ip()))?;
+                map.serialize_entry("peer_address", &Displayed(Address(ends.peer.ip())))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
                 serialize_name(
                     &mut map,
@@ -728,6 +728,18 @@ impl Serialize for Hex {
 
 /// Serializes through `Display` without an intermediate `String`.
 struct Displayed<T>(T);
+
+/// An address as the table spells it (IPv6 as inet_ntop prints it), without its brackets.
+struct Address(std::net::IpAddr);
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            std::net::IpAddr::V4(v4) => v4.fmt(f),
+            std::net::IpAddr::V6(v6) => super::endpoint::Inet6(v6).fmt(f),
+        }
+    }
+}
 
 impl<T: std::fmt::Display> Serialize for Displayed<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
