@@ -264,7 +264,11 @@ impl Capture {
                 payload_len,
             } => {
                 let ports = (header.source.get(), header.dest.get());
-                (ports.0, ports.1, Segment::Tcp(self.tcp(ports, header, options, payload_len)))
+                (
+                    ports.0,
+                    ports.1,
+                    Segment::Tcp(self.tcp(ports, header, options, payload_len)),
+                )
             }
             Transport::Udp {
                 header,
@@ -337,7 +341,9 @@ impl Capture {
         let window = u32::from(header.window.get()) << shift;
         let probe = len == 0
             && flags & (TCP_SYN | TCP_FIN | TCP_RST) == 0
-            && received.acked.is_some_and(|acked| seq.wrapping_add(1) == acked);
+            && received
+                .acked
+                .is_some_and(|acked| seq.wrapping_add(1) == acked);
         if let Some(ack) = ack {
             let entry = self.directions.entry((source, destination)).or_default();
             entry.acked = Some(entry.acked.map_or(ack, |before| before.max(ack)));

@@ -87,7 +87,11 @@ mod tests {
         let lines = wrap_words(words, "$ ", "    ", " \\", 24);
         assert_eq!(
             lines,
-            ["$ ss -tan sport = \\", "    :55000 or dport = \\", "    :55000"]
+            [
+                "$ ss -tan sport = \\",
+                "    :55000 or dport = \\",
+                "    :55000"
+            ]
         );
         assert!(lines.iter().all(|l| l.len() <= 24));
     }

@@ -123,8 +123,9 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<Ending> {
     // First, while this process has one thread: a user namespace refuses any other.
     let place = match options.namespace {
         Namespace::Shared => Place::Shared,
-        Namespace::RequirePrivate => sandbox::enter_private()
-            .context("--netns: cannot make a private network namespace")?,
+        Namespace::RequirePrivate => {
+            sandbox::enter_private().context("--netns: cannot make a private network namespace")?
+        }
         Namespace::Private => sandbox::enter_private().unwrap_or_else(|error| {
             warn(&format!(
                 "cannot make a private network namespace ({error}); the demo runs in this \
@@ -158,9 +159,6 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<Ending> {
     };
     let stdout = io::stdout();
     let mut walk = Walk::new(options, stdout.lock(), place, capture, ss)?;
-    if !options.json {
-        walk.introduce()?;
-    }
     let ending = if options.udp { walk.udp() } else { walk.tcp() }?;
     if ending == Ending::Finished && !options.json {
         let note = if place.is_private() && options.udp {
@@ -655,6 +653,10 @@ impl<'o, W: Write> Walk<'o, W> {
     /// then waits if asked to. `Some` when the user wants to stop.
     fn show(&mut self, stage: &Stage, sockets: &[OwnedSocket]) -> anyhow::Result<Option<Ending>> {
         self.stage += 1;
+        // Only now: a taken port ends the demo before it has said anything.
+        if self.stage == 1 && !self.options.json {
+            self.introduce()?;
+        }
         let packets = self.packets()?;
         if term::interrupted() {
             return Ok(Some(Ending::Interrupted));
@@ -663,7 +665,13 @@ impl<'o, W: Write> Walk<'o, W> {
         if self.options.json {
             self.print_json(stage, sockets, &command, packets.as_deref())?;
         } else {
-            self.print_text(stage, sockets, &command, note.as_deref(), packets.as_deref())?;
+            self.print_text(
+                stage,
+                sockets,
+                &command,
+                note.as_deref(),
+                packets.as_deref(),
+            )?;
         }
         self.pause()
     }
@@ -700,9 +708,7 @@ impl<'o, W: Write> Walk<'o, W> {
         }
         if !self.place.is_private() {
             let port = format!(":{}", self.port);
-            words.extend(
-                ["sport", "=", &port, "or", "dport", "=", &port].map(String::from),
-            );
+            words.extend(["sport", "=", &port, "or", "dport", "=", &port].map(String::from));
         }
         (words, note)
     }

@@ -153,12 +153,11 @@ impl<'a> Datagram<'a> {
         let rest = &bytes[ip_len..];
         let transport = match ip.protocol {
             IPPROTO_TCP => {
-                let (header, _) = TcpHeader::ref_from_prefix(rest).map_err(|_| {
-                    SegmentError::ShortTcp {
+                let (header, _) =
+                    TcpHeader::ref_from_prefix(rest).map_err(|_| SegmentError::ShortTcp {
                         want: 20,
                         have: rest.len(),
-                    }
-                })?;
+                    })?;
                 let tcp_len = header.header_len();
                 if tcp_len < 20 || tcp_len > rest.len() {
                     return Err(SegmentError::ShortTcp {
@@ -206,7 +205,9 @@ pub fn tcp_options(mut bytes: &[u8]) -> impl Iterator<Item = TcpOption<'_>> {
                     let value = &bytes[2..usize::from(len)];
                     bytes = &bytes[usize::from(len)..];
                     return Some(match (kind, value) {
-                        (TCPOPT_MSS, &[high, low]) => TcpOption::Mss(u16::from_be_bytes([high, low])),
+                        (TCPOPT_MSS, &[high, low]) => {
+                            TcpOption::Mss(u16::from_be_bytes([high, low]))
+                        }
                         (TCPOPT_WINDOW, &[shift]) => TcpOption::WindowScale(shift),
                         _ => TcpOption::Other { kind, value },
                     });

@@ -178,7 +178,9 @@ impl<W: Write> Walk<'_, W> {
         drop(server);
         let sockets = settle!(self, |s| {
             has(s, |s| s.state == TcpState::TimeWait)
-                && !has(s, |s| matches!(s.state, TcpState::LastAck | TcpState::Listen))
+                && !has(s, |s| {
+                    matches!(s.state, TcpState::LastAck | TcpState::Listen)
+                })
         });
         let stage = Stage::new(
             "the server closes",
@@ -267,14 +269,19 @@ impl<W: Write> Walk<'_, W> {
                     stuck.to_string()
                 },
                 its = if stuck == 1 { "its" } else { "their" },
-                stuck_they = if stuck == 1 { "it stays in" } else { "they stay in" },
+                stuck_they = if stuck == 1 {
+                    "it stays in"
+                } else {
+                    "they stay in"
+                },
             ),
         );
         stage.counters = Some((before, after));
         if !self.place.is_private() {
-            stage.explanation = stage
-                .explanation
-                .replace(" (no reset, no SYN cookie: both are off in this namespace)", "");
+            stage.explanation = stage.explanation.replace(
+                " (no reset, no SYN cookie: both are off in this namespace)",
+                "",
+            );
         }
         if let Some(ending) = self.show(&stage, &sockets)? {
             return Ok(Some(ending));
@@ -390,8 +397,9 @@ impl<W: Write> Walk<'_, W> {
             return Ok(None);
         };
         let sockets = match self.settle(true, SETTLE, |s| {
-            has(s, |s| local(s) == Some(server_port) && s.state == TcpState::Established
-                && s.send_q > 0)
+            has(s, |s| {
+                local(s) == Some(server_port) && s.state == TcpState::Established && s.send_q > 0
+            })
         })? {
             Some(sockets) => sockets,
             None => return Ok(None),
@@ -457,15 +465,10 @@ impl<W: Write> Walk<'_, W> {
                 return Ok(None);
             }
             if self.capture.is_some() {
-                let closed = self
-                    .collect()?
-                    .iter()
-                    .rev()
-                    .find_map(|p| match p.segment {
-                        Segment::Tcp(tcp) if p.source.port() == client_port => Some(tcp.window),
-                        _ => None,
-                    })
-                    == Some(0);
+                let closed = self.collect()?.iter().rev().find_map(|p| match p.segment {
+                    Segment::Tcp(tcp) if p.source.port() == client_port => Some(tcp.window),
+                    _ => None,
+                }) == Some(0);
                 if closed {
                     return Ok(Some(true));
                 }
@@ -517,8 +520,9 @@ impl<W: Write> Walk<'_, W> {
         let sockets = match self.settle(false, SETTLE, |s| {
             !has(s, |s| {
                 (local(s) == Some(client_port) && s.recv_q > 0)
-                    || (local(s) == Some(server_port) && s.send_q > 0 && s.state
-                        == TcpState::Established)
+                    || (local(s) == Some(server_port)
+                        && s.send_q > 0
+                        && s.state == TcpState::Established)
             })
         })? {
             Some(sockets) => sockets,
@@ -526,7 +530,9 @@ impl<W: Write> Walk<'_, W> {
         };
         let stage = Stage::new(
             "the client catches up",
-            vec![format!("read(client, buffer, 65536);  // until all {expected}")],
+            vec![format!(
+                "read(client, buffer, 65536);  // until all {expected}"
+            )],
             format!(
                 "The client read all {received} bytes. Each read made room in its receive \
                  buffer, and its kernel said so at once: an ACK with an open window (a window \

@@ -31,7 +31,11 @@ impl<W: Write> Walk<'_, W> {
              from anyone who sends to its address. With no fixed peer it is listed as UNCONN.",
         );
         let sockets = settle!(self, |s| !s.is_empty());
-        show!(self, Stage::new("a bound datagram socket", calls, explanation), sockets);
+        show!(
+            self,
+            Stage::new("a bound datagram socket", calls, explanation),
+            sockets
+        );
 
         self.begin()?;
         let client = Sock::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
@@ -70,7 +74,8 @@ impl<W: Write> Walk<'_, W> {
         self.begin()?;
         let mut buffer = [std::mem::MaybeUninit::new(0u8); 64];
         server.recv(&mut buffer)?;
-        let sockets = settle!(self, |s| has(s, |s| local(s) == Some(port) && s.recv_q == 0));
+        let sockets = settle!(self, |s| has(s, |s| local(s) == Some(port)
+            && s.recv_q == 0));
         let stage = Stage::new(
             "read",
             vec!["recv(server, buffer, 64);".to_owned()],
