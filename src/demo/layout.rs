@@ -106,7 +106,7 @@ mod tests {
             label_rows(rendered, &["server", "client"]),
             [
                 "State  Recv-Q Peer Address:PortProcess",
-                "LISTEN 0           0.0.0.0:*        server",
+                "LISTEN 0           0.0.0.0:*      server",
                 "\t skmem:(r0)",
                 "ESTAB  0         127.0.0.1:41234  client",
             ]

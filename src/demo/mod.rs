@@ -121,16 +121,15 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<Ending> {
     // Asked before the namespace changes, while nothing else runs.
     let ss = SsVersion::installed();
     // First, while this process has one thread: a user namespace refuses any other.
+    // Why there is no private namespace, when the demo wanted one and goes on without.
+    let mut no_namespace = None;
     let place = match options.namespace {
         Namespace::Shared => Place::Shared,
         Namespace::RequirePrivate => {
             sandbox::enter_private().context("--netns: cannot make a private network namespace")?
         }
         Namespace::Private => sandbox::enter_private().unwrap_or_else(|error| {
-            warn(&format!(
-                "cannot make a private network namespace ({error}); the demo runs in this \
-                 one and lists only its own sockets"
-            ));
+            no_namespace = Some(error);
             Place::Shared
         }),
     };
@@ -143,15 +142,23 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<Ending> {
             ));
         }
     }
-    let capture = match Capture::open() {
-        Ok(capture) => Some(capture),
-        Err(error) => {
-            warn(&format!(
-                "cannot capture packets on lo ({error}); the demo runs without them"
-            ));
-            None
-        }
-    };
+    let capture = Capture::open();
+    // Each thing missing said once, in one line.
+    match (&no_namespace, &capture) {
+        (Some(why), Err(_)) => warn(&format!(
+            "cannot make a private network namespace ({why}); the demo runs in this one, lists \
+             only its own sockets, and shows no packets"
+        )),
+        (Some(why), Ok(_)) => warn(&format!(
+            "cannot make a private network namespace ({why}); the demo runs in this one and \
+             lists only its own sockets"
+        )),
+        (None, Err(error)) => warn(&format!(
+            "cannot capture packets on lo ({error}); the demo runs without them"
+        )),
+        (None, Ok(_)) => {}
+    }
+    let capture = capture.ok();
     term::catch_interrupts();
     let _raw_keys = match options.pause {
         Pause::Keys => Some(term::RawKeys::enable().context("cannot read keys from the terminal")?),
