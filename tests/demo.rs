@@ -640,6 +640,21 @@ fn interrupted_while_paused() {
         left.lines().all(|l| l.starts_with("TIME-WAIT")),
         "the demo left sockets behind:\n{left}"
     );
+    // In its own namespace too (where nothing could be left behind) it ends as interrupted.
+    let mut child = ns
+        .command(SOCKSCOPE)
+        .args(["demo", "--pause"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let prompted = lines.any(|line| line.is_ok_and(|l| l == PROMPT));
+    assert!(prompted, "the demo ended before its first pause");
+    // SAFETY: kill(2) on the pid of the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = crate::util::netns::wait_bounded(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
 }
 
 /// The demo's text on a terminal `cols` wide.

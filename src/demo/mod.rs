@@ -802,7 +802,10 @@ impl<'o, W: Write> Walk<'o, W> {
         if packets.len() > PACKET_LINES {
             lines.push(format!("  ... and {} more", packets.len() - PACKET_LINES));
         }
-        let dropped = self.capture.as_ref().map_or(0, |c| c.dropped);
+        let dropped = self
+            .capture
+            .as_mut()
+            .map_or(0, |c| std::mem::take(&mut c.dropped));
         if dropped > 0 {
             lines.push(format!("  ({dropped} packets were lost by the capture)"));
         }

@@ -150,7 +150,7 @@ impl<W: Write> Walk<'_, W> {
         let Some(written) = self.fill(&connection, client_port)? else {
             return Ok(Ending::Interrupted);
         };
-        let Some(()) = self.catch_up(&mut client, &connection, client_port, 50 + written)? else {
+        let Some(()) = self.catch_up(&mut client, client_port, 50 + written)? else {
             return Ok(Ending::Interrupted);
         };
 
@@ -355,7 +355,7 @@ impl<W: Write> Walk<'_, W> {
                  that they leave no TIME-WAIT entries: only the first connection remains."
             ),
         );
-        Ok(self.show(&stage, &sockets)?)
+        self.show(&stage, &sockets)
     }
 
     /// The Send-Q stage: the server writes until its buffer is full while the client reads
@@ -490,7 +490,6 @@ impl<W: Write> Walk<'_, W> {
     fn catch_up(
         &mut self,
         client: &mut Sock,
-        connection: &Sock,
         client_port: u16,
         expected: usize,
     ) -> anyhow::Result<Option<()>> {
@@ -515,7 +514,6 @@ impl<W: Write> Walk<'_, W> {
                 return Ok(None);
             }
         }
-        let _ = connection;
         let server_port = self.port;
         let sockets = match self.settle(false, SETTLE, |s| {
             !has(s, |s| {
