@@ -164,6 +164,11 @@ impl Capture {
                 break;
             }
         }
+        // Packets are stamped as they arrive only once the socket has asked for a stamp: ask
+        // now (there is none yet), or the first packet would get the time it was read.
+        // SAFETY: a zeroed timeval is valid; SIOCGSTAMP writes one into it, if anything.
+        let mut time: libc::timeval = unsafe { std::mem::zeroed() };
+        let _ = unsafe { libc::ioctl(fd.as_raw_fd(), SIOCGSTAMP, &mut time) };
         Ok(Capture {
             fd,
             port: None,

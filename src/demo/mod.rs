@@ -292,6 +292,9 @@ struct StageRecord<'a> {
     explanation: &'a str,
     /// The command that lists the same sockets (in the demo's namespace).
     command: String,
+    /// Why the command is sockscope's rather than ss's, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command_note: Option<&'a str>,
     sockets: Vec<Labelled<'a>>,
     /// `null` when packets could not be captured.
     packets: Option<Vec<PacketRecord>>,
@@ -670,7 +673,13 @@ impl<'o, W: Write> Walk<'o, W> {
         }
         let (command, note) = self.command(stage);
         if self.options.json {
-            self.print_json(stage, sockets, &command, packets.as_deref())?;
+            self.print_json(
+                stage,
+                sockets,
+                &command,
+                note.as_deref(),
+                packets.as_deref(),
+            )?;
         } else {
             self.print_text(
                 stage,
@@ -820,6 +829,7 @@ impl<'o, W: Write> Walk<'o, W> {
         stage: &Stage,
         sockets: &[OwnedSocket],
         command: &[String],
+        note: Option<&str>,
         packets: Option<&[Packet]>,
     ) -> io::Result<()> {
         let views: Vec<_> = sockets.iter().map(OwnedSocket::as_socket).collect();
@@ -836,6 +846,7 @@ impl<'o, W: Write> Walk<'o, W> {
             call: stage.calls.join("\n"),
             explanation: &stage.explanation,
             command: command.join(" "),
+            command_note: note,
             sockets: records,
             packets: packets.map(|p| p.iter().map(PacketRecord::new).collect()),
             packets_while_paused: meanwhile.iter().map(PacketRecord::new).collect(),

@@ -259,8 +259,8 @@ impl<W: Write> Walk<'_, W> {
                  succeeded, though no one has accepted them) and wait there: Recv-Q \
                  {waiting} against Send-Q {BACKLOG} on the LISTEN row. For the last \
                  {stuck_clients} there was no room. The server's kernel dropped {its} SYN \
-                 without an answer (no reset, no SYN cookie: both are off in this \
-                 namespace), so {stuck_they} SYN-SENT, and will send {its} SYN again. The \
+                 without an answer{why}, so {stuck_they} SYN-SENT, and will send {its} SYN \
+                 again. The \
                  namespace counts every dropped SYN twice over: as a ListenOverflow (the \
                  queue was full) and as a ListenDrop (any SYN a listener dropped).",
                 stuck_clients = if stuck == 1 {
@@ -274,15 +274,14 @@ impl<W: Write> Walk<'_, W> {
                 } else {
                     "they stay in"
                 },
+                why = if self.place.is_private() {
+                    " (no reset, no SYN cookie: both are off in this namespace)"
+                } else {
+                    ""
+                },
             ),
         );
         stage.counters = Some((before, after));
-        if !self.place.is_private() {
-            stage.explanation = stage.explanation.replace(
-                " (no reset, no SYN cookie: both are off in this namespace)",
-                "",
-            );
-        }
         if let Some(ending) = self.show(&stage, &sockets)? {
             return Ok(Some(ending));
         }
