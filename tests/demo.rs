@@ -149,7 +149,16 @@ fn the_tcp_walk_shows_the_articles_rows_and_more() {
     for n in 2..=7 {
         assert!(row(5, &format!("queued {n}")).starts_with("ESTAB "));
     }
-    assert!(output.contains("ListenOverflows 1 (was 0)"), "{output}");
+    // One dropped SYN, or more if the demo was slow enough for the client to try again.
+    let flat = output.replace('\n', " ");
+    let counters = flat
+        .split("ListenOverflows ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no counters:\n{output}"));
+    let (overflows, rest) = counters.split_once(" (was 0), ListenDrops ").unwrap();
+    let drops = rest.split_whitespace().next().unwrap();
+    assert!(overflows.parse::<u32>().unwrap() >= 1, "{counters}");
+    assert_eq!(drops, overflows, "{counters}");
     assert_eq!(row(6, "server"), "LISTEN 0 5 127.0.0.1:55000 0.0.0.0:*");
     assert_eq!(tables[5].folded().lines().count(), 3, "{:?}", tables[5]);
     assert_eq!(
@@ -378,8 +387,11 @@ fn json_stages_with_their_packets() {
     assert_eq!(stages[2]["packets"][1]["ack"], 1);
     let counters = &stages[4]["counters"];
     assert_eq!(counters["before"]["ListenOverflows"], 0);
-    assert_eq!(counters["after"]["ListenOverflows"], 1);
-    assert_eq!(counters["after"]["ListenDrops"], 1);
+    assert!(counters["after"]["ListenOverflows"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        counters["after"]["ListenDrops"],
+        counters["after"]["ListenOverflows"]
+    );
     assert_eq!(labelled(&stages[4], "client 8")["state"], "SYN-SENT");
     let data = packets(&stages[6]);
     assert_eq!(data[0], format!("PSH 55000>{client}"));
