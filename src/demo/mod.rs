@@ -12,6 +12,7 @@
 
 mod capture;
 mod layout;
+mod records;
 mod sandbox;
 mod segment;
 mod tcp;
@@ -22,7 +23,6 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
-use serde::Serialize;
 use socket2::{SockAddr, Socket as Sock};
 
 use crate::config::{DetailFlags, Format, Output};
@@ -35,7 +35,8 @@ use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
 use crate::term;
 use crate::wire::netlink::DiagSocket;
-use capture::{Capture, Packet, Segment};
+use capture::{Capture, Packet};
+use records::{CounterRecord, Labelled, PacketRecord, StageRecord, packet_words};
 use sandbox::{ListenCounters, Place};
 
 /// The article's port.
@@ -281,123 +282,6 @@ struct Walk<'o, W: Write> {
     meanwhile: Vec<Packet>,
     /// The current stage's packets read so far.
     collected: Vec<Packet>,
-}
-
-/// One stage as JSON.
-#[derive(Serialize)]
-struct StageRecord<'a> {
-    stage: usize,
-    title: &'a str,
-    call: String,
-    explanation: &'a str,
-    /// The command that lists the same sockets (in the demo's namespace).
-    command: String,
-    /// Why the command is sockscope's rather than ss's, when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    command_note: Option<&'a str>,
-    sockets: Vec<Labelled<'a>>,
-    /// `null` when packets could not be captured.
-    packets: Option<Vec<PacketRecord>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    packets_while_paused: Vec<PacketRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    counters: Option<CounterRecord>,
-}
-
-#[derive(Serialize)]
-struct Labelled<'a> {
-    label: &'a str,
-    #[serde(flatten)]
-    record: Record<'a, 'a>,
-}
-
-#[derive(Serialize)]
-struct CounterRecord {
-    before: ListenCounters,
-    after: ListenCounters,
-}
-
-#[derive(Serialize)]
-struct PacketRecord {
-    /// Seconds since the stage began.
-    time: f64,
-    source: String,
-    destination: String,
-    protocol: &'static str,
-    /// SYN, SYN-ACK, ACK, PSH, FIN, RST (TCP only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seq: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ack: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    window: Option<u32>,
-    len: usize,
-    /// The line the text output prints.
-    text: String,
-}
-
-impl PacketRecord {
-    fn new(packet: &Packet) -> PacketRecord {
-        let tcp = match packet.segment {
-            Segment::Tcp(tcp) => Some(tcp),
-            Segment::Udp { .. } => None,
-        };
-        PacketRecord {
-            time: packet.at.as_secs_f64(),
-            source: packet.source.to_string(),
-            destination: packet.destination.to_string(),
-            protocol: if tcp.is_some() { "tcp" } else { "udp" },
-            kind: tcp.map(|t| t.name()),
-            seq: tcp.map(|t| t.seq),
-            ack: tcp.and_then(|t| t.ack),
-            window: tcp.map(|t| t.window),
-            len: match packet.segment {
-                Segment::Tcp(t) => t.len,
-                Segment::Udp { len } => len,
-            },
-            text: packet_words(packet)[1..].join(" "),
-        }
-    }
-}
-
-/// A packet as the words of its line: the time, the ports, the kind, then what it carries,
-/// as tcpdump would say it (relative sequence numbers).
-fn packet_words(packet: &Packet) -> Vec<String> {
-    let mut words = vec![
-        format!("{:.3}", packet.at.as_secs_f64()),
-        format!("{} > {}:", packet.source.port(), packet.destination.port()),
-    ];
-    match packet.segment {
-        Segment::Udp { len } => words.push(format!("UDP {len} bytes")),
-        Segment::Tcp(tcp) => {
-            words.push(tcp.name());
-            if tcp.len > 0 {
-                words.push(format!("{} bytes,", tcp.len));
-                let end = tcp.seq.wrapping_add(tcp.len as u32);
-                words.push(format!("seq {}:{end},", tcp.seq));
-            } else if tcp.ack.is_none()
-                || tcp.flags & (segment::TCP_SYN | segment::TCP_FIN | segment::TCP_RST) != 0
-                || tcp.probe
-            {
-                words.push(format!("seq {},", tcp.seq));
-            }
-            if let Some(ack) = tcp.ack {
-                words.push(format!("ack {ack},"));
-            }
-            words.push(format!("win {}", tcp.window));
-            if let Some(mss) = tcp.mss {
-                let last = words.last_mut().expect("a window");
-                last.push(',');
-                words.push(format!("mss {mss}"));
-            }
-            if tcp.probe {
-                words.push("(window probe)".to_owned());
-            }
-        }
-    }
-    words
 }
 
 impl<'o, W: Write> Walk<'o, W> {
