@@ -91,7 +91,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__demo)
-            opts="-j -h --port --udp --netns --json --no-pause --pause --help"
+            opts="-j -h --port --udp --netns --no-netns --json --no-pause --pause --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

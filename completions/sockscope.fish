@@ -102,7 +102,8 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -a "demo" -d 'Build a 
 complete -c sockscope -n "__fish_sockscope_needs_command" -a "watch" -d 'Follow sockets over time: see them arrive, change state, fill their queues and go away'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l port -d 'The server\'s port (0 lets the kernel pick a free one)' -r
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l udp -d 'Walk through a UDP exchange instead: bound, connected, a datagram waiting'
-complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l netns -d 'Run in a private network namespace, so nothing else appears (needs root)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l netns -d 'Insist on a private network namespace (the default wherever one can be made)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l no-netns -d 'Run in this network namespace: only the demo\'s sockets listed, packets only as root'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -s j -l json -d 'Print each stage as one JSON object per line, with the same socket records as --json'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l no-pause -d 'Do not wait between stages (the default when not on a terminal)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l pause -d 'Wait between stages even when not on a terminal, for a line on standard input (q quits)'

@@ -104,7 +104,7 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let options = DemoOptions {
         port: args.port,
         udp: args.udp,
-        netns: args.netns,
+        namespace: DemoOptions::namespace_for(args.netns, args.no_netns),
         json: args.json,
         pause: DemoOptions::pause_for(args.pause, args.no_pause, args.json),
     };

@@ -353,9 +353,13 @@ pub struct DemoArgs {
     #[arg(long)]
     pub udp: bool,
 
-    /// Run in a private network namespace, so nothing else appears (needs root)
+    /// Insist on a private network namespace (the default wherever one can be made)
     #[arg(long)]
     pub netns: bool,
+
+    /// Run in this network namespace: only the demo's sockets listed, packets only as root
+    #[arg(long, conflicts_with = "netns")]
+    pub no_netns: bool,
 
     /// Print each stage as one JSON object per line, with the same socket records as --json
     #[arg(short = 'j', long)]
