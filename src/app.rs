@@ -10,10 +10,11 @@ use std::rc::Rc;
 use anyhow::{Context, bail};
 use clap::{ArgMatches, FromArgMatches};
 
-use crate::cli::{self, Cli, Command, DemoArgs, WatchArgs};
+use crate::cli::{self, Cli, Command, DemoArgs, ExporterArgs, WatchArgs};
 use crate::config::{Config, ConfigError, Format, Namespaces, SummaryMode};
 use crate::demo::{self, DemoOptions, Ending};
 use crate::events;
+use crate::exporter::{self, ExporterOptions, Mode};
 use crate::filter;
 use crate::netns::{self, Home, Visit};
 use crate::procnet::ProcError;
@@ -37,6 +38,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Watch(args)) => watch(args, &matches),
+        Some(Command::Exporter(args)) => exporter(args, &matches),
         None => {
             // First of all, as in ss: everything after runs inside the namespace.
             if let Namespaces::Named(name) = Namespaces::of(&cli) {
@@ -97,6 +99,37 @@ fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         title: title(),
     };
     watch::run(&config, &options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exporter(args: &ExporterArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+    let sub = matches
+        .subcommand_matches("exporter")
+        .expect("parsed as exporter");
+    if let Some(option) = cli::refused_in_exporter(sub) {
+        bail!("exporter does not take {option}");
+    }
+    let mut listing = Cli::from_arg_matches(sub).map_err(|e| e.exit())?;
+    // An exporter looks at listeners and connections alike unless told which states.
+    if !(listing.all || listing.listening || listing.bound_inactive) {
+        listing.all = true;
+    }
+    // As for a listing, everything after runs inside the namespace, the server included.
+    if let Namespaces::Named(name) = Namespaces::of(&listing) {
+        netns::enter_named(name)?;
+    }
+    let config = Config::new(&listing, sub)?;
+    let mode = match (&args.textfile, args.once) {
+        (Some(path), _) => Mode::Textfile(path.clone()),
+        (None, true) => Mode::Once,
+        (None, false) => Mode::Serve(args.listen),
+    };
+    let options = ExporterOptions {
+        mode,
+        max_series: args.max_series as usize,
+        info: listing.info,
+    };
+    exporter::run(config, &options)?;
     Ok(ExitCode::SUCCESS)
 }
 

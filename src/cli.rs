@@ -6,6 +6,9 @@
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+mod exporter;
+pub use exporter::{DEFAULT_LISTEN, EXPORTER_OPTIONS, ExporterArgs};
+
 const ABOUT: &str = "Inspect the kernel's socket tables: a faithful, faster ss";
 
 const LONG_ABOUT: &str = "\
@@ -343,6 +346,20 @@ pub enum Command {
     /// 3339 in UTC with milliseconds; sockets are --json records.
     #[command(args_override_self = true)]
     Watch(WatchArgs),
+
+    /// Answer Prometheus scrapes with socket metrics: counts per table and state, listeners'
+    /// accept queues against their backlogs, connections per port
+    ///
+    /// Takes the table, family and state options and a filter, as a listing does; without a
+    /// state option it looks at sockets in every state (as with -a). Each GET /metrics looks
+    /// at the kernel's tables once through sock_diag (no polling in between) and answers in
+    /// the Prometheus text format, or in OpenMetrics when the scraper asks for it; any other
+    /// path is 404. --once prints the metrics and exits; --textfile writes them for
+    /// node_exporter's textfile collector. -N NAME answers from that namespace (and listens
+    /// there); -N all adds a netns label to every series. -i adds a histogram of round-trip
+    /// times and the retransmitted segments per port. The metrics are listed in the README.
+    #[command(args_override_self = true)]
+    Exporter(ExporterArgs),
 }
 
 #[derive(Debug, Args)]
@@ -449,7 +466,33 @@ pub fn command() -> clap::Command {
             }
         })
         .collect();
+    let exporter: Vec<clap::Arg> = top
+        .get_arguments()
+        .map(|arg| {
+            let arg = arg.clone();
+            let shown = EXPORTER_OPTIONS.contains(&arg.get_id().as_str());
+            arg.hide(!shown)
+        })
+        .collect();
     top.mut_subcommand("watch", |watch| watch.args(listing))
+        .mut_subcommand("exporter", |sub| sub.args(exporter))
+}
+
+/// The first option given to `exporter` that it refuses, as it is spelled.
+pub fn refused_in_exporter(matches: &clap::ArgMatches) -> Option<String> {
+    Cli::command()
+        .get_arguments()
+        .filter(|arg| {
+            let id = arg.get_id().as_str();
+            !EXPORTER_OPTIONS.contains(&id)
+                && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|arg| match (arg.get_long(), arg.get_short()) {
+            (Some(long), _) => format!("--{long}"),
+            (None, Some(short)) => format!("-{short}"),
+            (None, None) => arg.get_id().to_string(),
+        })
+        .next()
 }
 
 /// The first option given to `watch` that it refuses, as it is spelled.
