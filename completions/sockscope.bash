@@ -19,6 +19,9 @@ _sockscope() {
             sockscope,demo)
                 cmd="sockscope__subcmd__demo"
                 ;;
+            sockscope,exporter)
+                cmd="sockscope__subcmd__exporter"
+                ;;
             sockscope,help)
                 cmd="sockscope__subcmd__help"
                 ;;
@@ -27,6 +30,9 @@ _sockscope() {
                 ;;
             sockscope__subcmd__help,demo)
                 cmd="sockscope__subcmd__help__subcmd__demo"
+                ;;
+            sockscope__subcmd__help,exporter)
+                cmd="sockscope__subcmd__help__subcmd__exporter"
                 ;;
             sockscope__subcmd__help,help)
                 cmd="sockscope__subcmd__help__subcmd__help"
@@ -41,7 +47,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-n -r -a -l -B -H -o -e -m -i -O -b -Z -z -p -T -j -E -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --context --contexts --tipcinfo --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help --version demo watch help"
+            opts="-n -r -a -l -B -H -o -e -m -i -O -b -Z -z -p -T -j -E -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h -V --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --context --contexts --tipcinfo --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help --version demo watch exporter help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -120,8 +126,82 @@ _sockscope() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sockscope__subcmd__exporter)
+            opts="-n -r -a -l -B -H -o -e -m -i -O -b -Z -z -p -T -j -E -s -4 -6 -t -u -w -K -M -S -d -x -0 -f -A -F -N -D -h --listen --once --textfile --max-series --numeric --resolve --all --listening --bound-inactive --no-header --options --extended --memory --info --oneline --tos --bpf --context --contexts --tipcinfo --cgroup --inet-sockopt --processes --threads --json --events --summary --ipv4 --ipv6 --tcp --udp --raw --kill --force --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --diag --from-dump --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --family)
+                    COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --net)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -N)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --diag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -D)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-dump)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sockscope__subcmd__help)
-            opts="demo watch help"
+            opts="demo watch exporter help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +215,20 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockscope__subcmd__help__subcmd__exporter)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -8,6 +8,7 @@ mod demo;
 mod details;
 mod dump;
 mod events;
+mod exporter;
 mod filter;
 mod generated;
 mod json;
