@@ -574,3 +574,21 @@ fn the_readme_snippets_pass_promtool() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn dash_n_looks_in_that_namespace() {
+    let ns = Netns::new();
+    let port = free_port(&ns);
+    let _crowd = Crowd::new(&ns, port);
+    // Run from outside: -N enters the namespace first.
+    let out = run_bounded(
+        Command::new(SOCKSCOPE).args(["exporter", "--once", "-t", "-N", &ns.path()]),
+        Duration::from_secs(20),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let scrape = text(&out.stdout);
+    let series = format!(
+        "sockscope_listen_backlog{{netid=\"tcp\",local_address=\"127.0.0.1\",port=\"{port}\"}}"
+    );
+    assert_eq!(sample(&scrape, &series), Some(5.0), "{scrape}");
+}

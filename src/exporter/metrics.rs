@@ -13,8 +13,8 @@ use std::net::IpAddr;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelSetEncoder,
-    LabelValueEncoder, NoLabelSet,
+    DescriptorEncoder, EncodeLabel as _, EncodeLabelSet, EncodeLabelValue, EncodeMetric,
+    LabelSetEncoder, LabelValueEncoder, NoLabelSet,
 };
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
@@ -224,6 +224,14 @@ impl Tally {
             let info = TcpInfo::read(bytes);
             sums.rtt.observe(f64::from(info.rtt.get()) / 1e6);
             sums.retransmitted += u64::from(info.total_retrans.get());
+        }
+    }
+
+    /// Counts `socket` when it is in `states`: for the first look, which asks for every
+    /// listener whatever the user asked, to know which ports are served.
+    pub fn add_if(&mut self, socket: &Socket<'_>, states: StateSet, selected: bool) {
+        if selected && states.contains(socket.state) {
+            self.add(socket);
         }
     }
 
@@ -470,8 +478,6 @@ impl<const N: usize> EncodeLabelSet for Labels<'_, N> {
         Ok(())
     }
 }
-
-use prometheus_client::encoding::EncodeLabel as _;
 
 fn state_name(state: u8) -> &'static str {
     TcpState::from_kernel(state).name()
@@ -723,12 +729,49 @@ impl Collector for Report {
     }
 }
 
-impl Tally {
-    /// Counts `socket` when it is in `states`: for the first look, which asks for every
-    /// listener whatever the user asked, to know which ports are served.
-    pub fn add_if(&mut self, socket: &Socket<'_>, states: StateSet, selected: bool) {
-        if selected && states.contains(socket.state) {
-            self.add(socket);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_keeps_the_largest_and_folds_the_rest() {
+        let series = vec![
+            ((1, Port::Number(80)), 5u64),
+            ((1, Port::Number(443)), 50),
+            ((1, Port::Number(22)), 1),
+            ((2, Port::Number(53)), 2),
+            ((2, Port::Number(25)), 3),
+        ];
+        let (kept, folded) = cap(series, 2, |&v| v, |(t, _)| (t, Port::Other), |a, b| *a += b);
+        assert_eq!(folded, 3);
+        assert_eq!(
+            kept,
+            [
+                ((1, Port::Number(80)), 5),
+                ((1, Port::Number(443)), 50),
+                ((1, Port::Other), 1),
+                ((2, Port::Other), 5),
+            ]
+        );
+        let (kept, folded) = cap(
+            vec![((1, Port::Number(1)), 1u64)],
+            2,
+            |&v| v,
+            |k| k,
+            |a, b| *a += b,
+        );
+        assert_eq!((kept.len(), folded), (1, 0));
+    }
+
+    #[test]
+    fn rtt_buckets() {
+        let mut rtt = Rtt::default();
+        for seconds in [0.00005, 0.0001, 0.003, 10.0] {
+            rtt.observe(seconds);
         }
+        assert_eq!(rtt.buckets[0], 2);
+        assert_eq!(rtt.buckets[5], 1);
+        assert_eq!(rtt.buckets[RTT_BUCKETS.len()], 1);
+        assert_eq!(rtt.count, 4);
     }
 }
