@@ -592,3 +592,51 @@ fn dash_n_looks_in_that_namespace() {
     );
     assert_eq!(sample(&scrape, &series), Some(5.0), "{scrape}");
 }
+
+#[test]
+fn a_client_that_never_reads_a_large_answer() {
+    let ns = Netns::new();
+    // Small send buffers, so that the answer cannot all sit in the kernel.
+    let out = ns.output("sysctl", &["-qw", "net.ipv4.tcp_wmem=4096 16384 65536"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let _listeners: Vec<TcpListener> = ns.run(|| {
+        (0..2000)
+            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect()
+    });
+    let exporter = Exporter::start(&ns, &["-tl", "--max-series", "5000"]);
+    let port = exporter.port;
+    let _stuck = ns.run(|| {
+        use socket2::{Domain, Socket, Type};
+        let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        client.set_recv_buffer_size(4096).unwrap();
+        let address: SocketAddr = ([127, 0, 0, 1], port).into();
+        client.connect(&address.into()).unwrap();
+        let mut client: TcpStream = client.into();
+        client.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+        client
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let answer = get(&ns, port, "/metrics");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 200 ") && answer.len() > 200_000,
+        "{}",
+        answer.len()
+    );
+    // The stuck client's thread gives up at the deadline: only the main thread is left.
+    let tasks = format!("/proc/{}/task", exporter.child.id());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_dir(&tasks).unwrap().count() > 1 {
+        assert!(
+            Instant::now() < deadline,
+            "a connection thread outlived its write deadline"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

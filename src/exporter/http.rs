@@ -18,7 +18,7 @@ use super::metrics::Format;
 pub const MAX_HEAD: usize = 8 * 1024;
 /// How long a client has to send its request head.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a client has to take each part of the answer.
+/// How long a client has to take the whole answer.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; more are closed at once, unanswered.
 pub const MAX_CONNECTIONS: usize = 32;
@@ -108,9 +108,6 @@ fn reason(status: u16) -> &'static str {
 
 /// Reads one request from `stream` and answers it.
 fn answer(mut stream: TcpStream, exporter: &Exporter) {
-    if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
-        return;
-    }
     let Some(answer) = read_and_decide(&mut stream, exporter) else {
         return;
     };
@@ -125,16 +122,32 @@ fn answer(mut stream: TcpStream, exporter: &Exporter) {
         head.push_str("Allow: GET, HEAD\r\n");
     }
     head.push_str("\r\n");
-    let written = stream.write_all(head.as_bytes()).and_then(|()| {
-        if answer.head_only {
-            Ok(())
-        } else {
-            stream.write_all(&answer.body)
-        }
-    });
+    let deadline = Instant::now() + WRITE_TIMEOUT;
+    let body: &[u8] = if answer.head_only { &[] } else { &answer.body };
+    let written = write_by(&mut stream, head.as_bytes(), deadline)
+        .and_then(|()| write_by(&mut stream, body, deadline));
     if written.is_ok() {
         let _ = stream.shutdown(Shutdown::Write);
     }
+}
+
+/// Writes all of `bytes` before `deadline`, or fails: a client that reads a byte now and then
+/// cannot keep the connection for longer.
+fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The answer to the request on `stream`; `None` when the client went away.
