@@ -640,3 +640,59 @@ fn a_client_that_never_reads_a_large_answer() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// TcpExt `name` in the namespace's /proc/net/netstat.
+fn tcp_ext(ns: &Netns, name: &str) -> u64 {
+    let netstat = text(&ns.output("cat", &["/proc/net/netstat"]).stdout);
+    let mut lines = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = (lines.next().unwrap(), lines.next().unwrap());
+    let position = names.split_whitespace().position(|n| n == name).unwrap();
+    values
+        .split_whitespace()
+        .nth(position)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn listen_overflows_are_the_namespaces() {
+    let ns = Netns::new();
+    let port = free_port(&ns);
+    // A queue of one and four clients: the kernel drops the SYNs it has no room for.
+    let _held = ns.run(|| {
+        use socket2::{Domain, Socket, Type};
+        let address: SocketAddr = ([127, 0, 0, 1], port).into();
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        listener.bind(&address.into()).unwrap();
+        listener.listen(0).unwrap();
+        let clients: Vec<Socket> = (0..4)
+            .map(|_| {
+                let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+                client.set_nonblocking(true).unwrap();
+                let _ = client.connect(&address.into());
+                client
+            })
+            .collect();
+        (listener, clients)
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tcp_ext(&ns, "ListenOverflows") == 0 {
+        assert!(Instant::now() < deadline, "no ListenOverflows in 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = (tcp_ext(&ns, "ListenOverflows"), tcp_ext(&ns, "ListenDrops"));
+    let out = ns.output(SOCKSCOPE, &["exporter", "--once", "-t"]);
+    let after = (tcp_ext(&ns, "ListenOverflows"), tcp_ext(&ns, "ListenDrops"));
+    let scrape = text(&out.stdout);
+    let overflows = sample(&scrape, "sockscope_tcp_listen_overflows_total").unwrap() as u64;
+    let drops = sample(&scrape, "sockscope_tcp_listen_drops_total").unwrap() as u64;
+    assert!(
+        (before.0..=after.0).contains(&overflows),
+        "{before:?} {after:?}\n{scrape}"
+    );
+    assert!(
+        (before.1..=after.1).contains(&drops),
+        "{before:?} {after:?}\n{scrape}"
+    );
+}

@@ -647,33 +647,27 @@ impl Collector for Report {
             |&((id, p), _)| [netid(id), port(p)],
             |&(_, count), m| gauge(count, m),
         )?;
-        let overflows: Vec<Vec<u64>> = ns
-            .iter()
-            .map(|n| n.listen_overflows.into_iter().collect())
-            .collect();
-        let drops: Vec<Vec<u64>> = ns
-            .iter()
-            .map(|n| n.listen_drops.into_iter().collect())
-            .collect();
-        // The kernel's counters, one series per namespace.
-        for (name, help, values) in [
+        // The kernel's counters, one series per namespace that could read them.
+        type Read = fn(&Namespace) -> Option<u64>;
+        let kernel: [(&str, &str, Read); 2] = [
             (
                 "tcp_listen_overflows",
                 "Times a listener's accept queue was full (TcpExt ListenOverflows)",
-                &overflows,
+                |n| n.listen_overflows,
             ),
             (
                 "tcp_listen_drops",
                 "Connection requests a listener dropped (TcpExt ListenDrops)",
-                &drops,
+                |n| n.listen_drops,
             ),
-        ] {
-            if values.iter().all(Vec::is_empty) {
+        ];
+        for (name, help, value) in kernel {
+            if ns.iter().all(|n| value(n).is_none()) {
                 continue;
             }
             let mut metric = e.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for (n, values) in ns.iter().zip(values) {
-                for &value in values {
+            for n in ns {
+                if let Some(value) = value(n) {
                     let set = Labels::<0> {
                         netns: n.name.as_deref(),
                         pairs: [],
