@@ -357,7 +357,17 @@ pub enum Command {
     /// path is 404. --once prints the metrics and exits; --textfile writes them for
     /// node_exporter's textfile collector. -N NAME answers from that namespace (and listens
     /// there); -N all adds a netns label to every series. -i adds a histogram of round-trip
-    /// times and the retransmitted segments per port. The metrics are listed in the README.
+    /// times and the retransmitted segments per port.
+    ///
+    /// The metrics: sockscope_sockets{netid,state}; sockscope_listen_queue_length and
+    /// sockscope_listen_backlog{netid,local_address,port} (Recv-Q and Send-Q of a listener);
+    /// sockscope_connections{netid,port,direction,state} (inbound per local listening port,
+    /// outbound per remote port); sockscope_queue_bytes{netid,port,queue}; the counters
+    /// sockscope_tcp_listen_overflows_total and sockscope_tcp_listen_drops_total (TcpExt in
+    /// /proc/net/netstat); with -i, the histogram sockscope_tcp_rtt_seconds{netid,port} and
+    /// sockscope_tcp_retransmitted_segments{netid,port}; sockscope_folded_series_total{family},
+    /// sockscope_scrape_duration_seconds and sockscope_scrape_sockets. Each family keeps at most
+    /// --max-series series per namespace and adds the rest up under port="other".
     #[command(args_override_self = true)]
     Exporter(ExporterArgs),
 }

@@ -67,3 +67,48 @@ pub const EXPORTER_OPTIONS: [&str; 23] = [
     "net",
     "all_netns",
 ];
+
+#[cfg(test)]
+mod tests {
+    use clap::FromArgMatches;
+
+    use super::super::{Cli, Command, command, refused_in_exporter};
+
+    #[test]
+    fn exporter_takes_the_selection_options() {
+        let matches = command()
+            .try_get_matches_from(["sockscope", "exporter", "-t4", "-N", "all", "--once", ":22"])
+            .unwrap();
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        let Some(Command::Exporter(args)) = &cli.command else {
+            panic!("not exporter: {cli:?}")
+        };
+        assert!(args.once && args.textfile.is_none());
+        assert_eq!(args.listen.to_string(), super::DEFAULT_LISTEN);
+        let sub = matches.subcommand_matches("exporter").unwrap();
+        let listing = Cli::from_arg_matches(sub).unwrap();
+        assert!(listing.tcp && listing.ipv4 && !listing.udp);
+        assert_eq!(listing.net.as_deref(), Some("all".as_ref()));
+        assert_eq!(refused_in_exporter(sub), None);
+        let refused = |args: &[&str]| {
+            let matches = command()
+                .try_get_matches_from(["sockscope", "exporter"].iter().chain(args))
+                .unwrap();
+            refused_in_exporter(matches.subcommand_matches("exporter").unwrap())
+        };
+        assert_eq!(refused(&["-p"]), Some("--processes".to_owned()));
+        assert_eq!(refused(&["-j"]), Some("--json".to_owned()));
+        for bad in [
+            &["--once", "--textfile", "x.prom"][..],
+            &["--listen", "nowhere"],
+            &["--max-series", "0"],
+        ] {
+            assert!(
+                command()
+                    .try_get_matches_from(["sockscope", "exporter"].iter().chain(bad))
+                    .is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}
