@@ -16,7 +16,7 @@ use crate::util::{Netns, SOCKSCOPE, text, unique};
 /// queue, made inside `ns` and held by this process.
 struct Crowd {
     _listener: socket2::Socket,
-    _clients: Vec<TcpStream>,
+    clients: Vec<TcpStream>,
 }
 
 impl Crowd {
@@ -32,7 +32,7 @@ impl Crowd {
                 .collect();
             Crowd {
                 _listener: listener,
-                _clients: clients,
+                clients,
             }
         });
         // The handshakes end in the kernel on their own; wait until the queue shows all three.
@@ -221,8 +221,34 @@ fn promtool_accepts_the_output() {
 fn the_listener_against_ss() {
     let ns = Netns::new();
     let port = free_port(&ns);
-    let _crowd = Crowd::new(&ns, port);
-    let out = ns.output(SOCKSCOPE, &["exporter", "--once", "-t"]);
+    let mut crowd = Crowd::new(&ns, port);
+    // 100 bytes no one reads, waiting at the server's end of a queued connection.
+    crowd.clients[0].write_all(&[b'x'; 100]).unwrap();
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let queued = || -> (u64, u64) {
+        let ss = text(
+            &ns.output("ss", &["-Htn", "state", "established", &filter])
+                .stdout,
+        );
+        ss.lines().fold((0, 0), |(recv, send), line| {
+            let columns: Vec<u64> = line
+                .split_whitespace()
+                .take(2)
+                .map(|c| c.parse().unwrap())
+                .collect();
+            (recv + columns[0], send + columns[1])
+        })
+    };
+    while queued() != (100, 0) {
+        assert!(
+            Instant::now() < deadline,
+            "the bytes never arrived: {:?}",
+            queued()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = ns.output(SOCKSCOPE, &["exporter", "--once", "-t", "-i"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let scrape = text(&out.stdout);
     let listener = format!("{{netid=\"tcp\",local_address=\"127.0.0.1\",port=\"{port}\"}}");
@@ -249,6 +275,17 @@ fn the_listener_against_ss() {
         );
         assert_eq!(sample(&scrape, &series), Some(3.0), "{scrape}");
     }
+    let (recv, send) = queued();
+    let per_port = format!("{{netid=\"tcp\",port=\"{port}\"");
+    for (queue, bytes) in [("recv", recv), ("send", send)] {
+        let series = format!("sockscope_queue_bytes{per_port},queue=\"{queue}\"}}");
+        assert_eq!(sample(&scrape, &series), Some(bytes as f64), "{scrape}");
+    }
+    // -i: a round-trip time for each of the six live connections, both ends.
+    let count = format!("sockscope_tcp_rtt_seconds_count{per_port}}}");
+    assert_eq!(sample(&scrape, &count), Some(6.0), "{scrape}");
+    let inf = format!("sockscope_tcp_rtt_seconds_bucket{per_port},le=\"+Inf\"}}");
+    assert_eq!(sample(&scrape, &inf), Some(6.0), "{scrape}");
 }
 
 #[test]
