@@ -599,7 +599,8 @@ impl Collector for Report {
                     port, listeners left out";
         if ns.iter().any(|n| !n.queues.is_empty()) {
             // Two series per port, one family.
-            let mut metric = e.encode_descriptor("queue_bytes", help, None, MetricType::Gauge)?;
+            let mut metric =
+                e.encode_descriptor("queue", help, Some(&Unit::Bytes), MetricType::Gauge)?;
             for n in ns {
                 for item in &n.queues {
                     for (queue, bytes) in [("recv", item.1.0), ("send", item.1.1)] {
