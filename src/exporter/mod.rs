@@ -135,17 +135,26 @@ impl Exporter {
         let mut query = self.config.query.clone();
         let mut warnings = Warnings::default();
         let mut namespaces = Vec::new();
-        for ns in &walk.namespaces {
-            match home.visit(ns) {
-                Ok(Visit::Entered) => {}
-                Ok(Visit::Gone) | Err(_) => continue,
+        let mut visit_all = || -> anyhow::Result<()> {
+            for ns in &walk.namespaces {
+                match home.visit(ns) {
+                    Ok(Visit::Entered) => {}
+                    // Gone since the walk, or not ours to enter: not in this scrape.
+                    Ok(Visit::Gone) | Err(_) => continue,
+                }
+                query.context = filter::Context::from_system();
+                let (found, seen) = self
+                    .one_namespace(Some(ns.name.clone()), &query)
+                    .with_context(|| format!("in network namespace {}", ns.name))?;
+                warnings.absorb(seen);
+                namespaces.push(found);
             }
-            query.context = filter::Context::from_system();
-            let (found, seen) = self.one_namespace(Some(ns.name.clone()), &query)?;
-            warnings.absorb(seen);
-            namespaces.push(found);
-        }
+            Ok(())
+        };
+        let visited = visit_all();
+        // Home again even when a look failed: the next scrape may run on this thread.
         home.go_back()?;
+        visited?;
         Ok((namespaces, warnings))
     }
 }
