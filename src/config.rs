@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::cli::{Cli, FamilyArg, ListingArgs, TABLES, WatchArgs};
+use crate::cli::{Cli, ExporterArgs, FamilyArg, ListingArgs, SelectionArgs, TABLES, WatchArgs};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
 use crate::query::Query;
@@ -118,7 +118,7 @@ pub enum Namespaces {
 }
 
 impl Namespaces {
-    pub fn of(args: &ListingArgs) -> Namespaces {
+    pub fn of(args: &SelectionArgs) -> Namespaces {
         match &args.net {
             _ if args.all_netns => Namespaces::All,
             Some(name) if name == "all" => Namespaces::All,
@@ -186,13 +186,13 @@ impl Config {
     /// The configuration of a listing (and of `-s`, `-E`, `-K`, `-D`).
     pub fn new(cli: &Cli, matches: &ArgMatches, inputs: &Inputs) -> Result<Config, ConfigError> {
         let args = &cli.listing;
-        let mut selection = select(args, matches, Defaults::Listing)?;
+        let mut selection = select(&args.selection, matches, Defaults::Listing)?;
         let dump = dump_path(cli, &selection, inputs);
         tables_for_dumps(cli, &mut selection)?;
-        let filter = parse_filter(args, &mut selection, inputs)?;
+        let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let summary = summary_mode(cli, &selection)?;
         let mode = mode(cli);
-        let namespaces = Namespaces::of(args);
+        let namespaces = Namespaces::of(&args.selection);
         check_combination(&mode, &namespaces, dump.is_some(), cli.summary)?;
         if cli.context || cli.contexts {
             return Err(if inputs.selinux {
@@ -235,8 +235,8 @@ impl Config {
         inputs: &Inputs,
     ) -> Result<Config, ConfigError> {
         let args = &args.listing;
-        let mut selection = select(args, matches, Defaults::Every)?;
-        let filter = parse_filter(args, &mut selection, inputs)?;
+        let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let output = Output {
             format: Format::Table,
             numeric: args.details.numeric,
@@ -252,14 +252,46 @@ impl Config {
             summary: None,
             processes: processes(args),
             mode: Mode::List,
-            namespaces: Namespaces::of(args),
+            namespaces: Namespaces::of(&args.selection),
+        })
+    }
+
+    /// The configuration of `exporter`: a listing's selection, every state unless one is asked
+    /// for, and with `-i` the TCP information its round-trip times come from. `matches` are
+    /// the exporter's own.
+    pub fn exporter(
+        args: &ExporterArgs,
+        matches: &ArgMatches,
+        inputs: &Inputs,
+    ) -> Result<Config, ConfigError> {
+        let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let filter = parse_filter(&args.selection, &mut selection, inputs)?;
+        let output = Output {
+            format: Format::Table,
+            numeric: true,
+            resolve: false,
+            header: false,
+            show_netid: selection.tables.len() > 1,
+            show_state: selection.states.len() != 1,
+            details: DetailFlags {
+                info: args.info,
+                ..DetailFlags::default()
+            },
+        };
+        Ok(Config {
+            query: query(&selection, filter, &output, inputs),
+            output,
+            summary: None,
+            processes: None,
+            mode: Mode::List,
+            namespaces: Namespaces::of(&args.selection),
         })
     }
 }
 
 /// The tables, families and states the options name.
 fn select(
-    args: &ListingArgs,
+    args: &SelectionArgs,
     matches: &ArgMatches,
     defaults: Defaults,
 ) -> Result<Selection, ConfigError> {
@@ -341,7 +373,7 @@ fn select(
 /// The filter from the command line or from `-F`; its states, if it names any, replace the
 /// selection's (and if they cancel out, the tables' defaults apply).
 fn parse_filter(
-    args: &ListingArgs,
+    args: &SelectionArgs,
     selection: &mut Selection,
     inputs: &Inputs,
 ) -> Result<Filter, ConfigError> {
@@ -418,7 +450,7 @@ fn dump_path(cli: &Cli, selection: &Selection, inputs: &Inputs) -> Option<PathBu
 
 /// Whether `-s` would show the summary alone: no table, family or filter named.
 fn summary_alone(cli: &Cli, selection: &Selection) -> bool {
-    !selection.named_something && cli.listing.expression.is_empty()
+    !selection.named_something && cli.listing.selection.expression.is_empty()
 }
 
 fn summary_mode(cli: &Cli, selection: &Selection) -> Result<Option<SummaryMode>, ConfigError> {
@@ -544,7 +576,7 @@ fn default_states(family: Family) -> StateSet {
 }
 
 /// `-a`, `-l` or `-B`, whichever came last.
-fn explicit_states(args: &ListingArgs, matches: &ArgMatches) -> Option<StateSet> {
+fn explicit_states(args: &SelectionArgs, matches: &ArgMatches) -> Option<StateSet> {
     [
         (args.all, "all", StateSet::ALL),
         (args.listening, "listening", listening_states()),
@@ -585,7 +617,7 @@ fn last_index(matches: &ArgMatches, id: &str) -> usize {
 }
 
 /// Every family option, with where it stood on the command line.
-fn family_choices(args: &ListingArgs, matches: &ArgMatches) -> Vec<FamilyChoice> {
+fn family_choices(args: &SelectionArgs, matches: &ArgMatches) -> Vec<FamilyChoice> {
     let mut choices = Vec::new();
     for (flag, id, family) in [
         (args.ipv4, "ipv4", Family::Inet),
@@ -906,7 +938,7 @@ mod tests {
                 .try_get_matches_from(std::iter::once("sockscope").chain(args.iter().copied()))
                 .unwrap();
             let cli = Cli::from_arg_matches(&matches).unwrap();
-            assert_eq!(Namespaces::of(&cli.listing), expected, "{args:?}");
+            assert_eq!(Namespaces::of(&cli.listing.selection), expected, "{args:?}");
         };
         of(&[], Namespaces::Current);
         of(&["-N", "web"], Namespaces::Named("web".into()));

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod demo;
 pub mod dump;
 pub mod events;
+pub mod exporter;
 pub mod filter;
 pub mod linknames;
 pub mod names;

@@ -9,6 +9,7 @@ mod demo;
 mod details;
 mod dump;
 mod events;
+mod exporter;
 mod filter;
 mod generated;
 mod hostile;

@@ -63,6 +63,31 @@ socket tutorial: socket and bind, listen, connect, accept, data left unread, and
 closing. After each step it lists its own sockets through sock_diag, as sockscope always \
 does, and says in a few words what changed and why.";
 
+pub(super) const EXPORTER_ABOUT: &str = "Answer Prometheus scrapes with socket metrics: counts per table \
+and state, listeners' accept queues against their backlogs, connections per port";
+
+pub(super) const EXPORTER_LONG_ABOUT: &str = "\
+Answer Prometheus scrapes with socket metrics: counts per table and state, listeners' accept \
+queues against their backlogs, connections per port.
+
+Takes the table, family and state options and a filter, as a listing does; without a state \
+option it looks at sockets in every state (as with -a). Each GET /metrics looks at the \
+kernel's tables once through sock_diag (no polling in between) and answers in the Prometheus \
+text format, or in OpenMetrics when the scraper asks for it; any other path is 404. --once \
+prints the metrics and exits; --textfile writes them for node_exporter's textfile collector. \
+-N NAME answers from that namespace (and listens there); -N all adds a netns label to every \
+series. -i adds a histogram of round-trip times and the retransmitted segments per port.
+
+The metrics: sockscope_sockets{netid,state}; sockscope_listen_queue_length and \
+sockscope_listen_backlog{netid,local_address,port} (Recv-Q and Send-Q of a listener); \
+sockscope_connections{netid,port,direction,state} (inbound per local listening port, outbound \
+per remote port); sockscope_queue_bytes{netid,port,queue}; the counters \
+sockscope_tcp_listen_overflows_total and sockscope_tcp_listen_drops_total (TcpExt in \
+/proc/net/netstat); with -i, the histogram sockscope_tcp_rtt_seconds{netid,port} and \
+sockscope_tcp_retransmitted_segments{netid,port}; sockscope_folded_series_total{family}, \
+sockscope_scrape_duration_seconds and sockscope_scrape_sockets. Each family keeps at most \
+--max-series series per namespace and adds the rest up under port=\"other\".";
+
 const MAN_DATE: &str = "2026-11-24";
 
 /// The man pages, by file name: sockscope(8) and one per subcommand, generated from the same

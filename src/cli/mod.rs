@@ -6,11 +6,13 @@
 //! exactly the options it supports and clap refuses the rest.
 
 mod doc;
+mod exporter;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use doc::{completions, man_pages};
+pub use exporter::{DEFAULT_LISTEN, ExporterArgs};
 
 /// The demo server's port when `--port` is not given.
 pub const DEMO_PORT: u16 = 55000;
@@ -128,6 +130,29 @@ pub struct Cli {
 /// of their details.
 #[derive(Debug, Args)]
 pub struct ListingArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// Show the processes that hold each socket: name, pid and file descriptor
+    ///
+    /// Every descriptor of every process is read from /proc once, before the sockets are
+    /// listed. Without root, other users' processes cannot be read: their sockets show no
+    /// process, and a warning says so.
+    #[arg(short = 'p', long)]
+    pub processes: bool,
+
+    /// Like -p, with each thread of a process listed as an owner of its own (tid=)
+    #[arg(short = 'T', long)]
+    pub threads: bool,
+
+    #[command(flatten)]
+    pub details: DetailArgs,
+}
+
+/// Which sockets: the tables, families and states, the namespace, and the filter. Every
+/// command that looks at sockets takes these (`exporter` no more than these and its own).
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
     /// Show sockets in every state, listening ones included
     ///
     /// When both -a and -l are given, the one given last wins, as in ss.
@@ -252,21 +277,6 @@ pub struct ListingArgs {
     #[arg(long = "all-netns", conflicts_with = "net")]
     pub all_netns: bool,
 
-    /// Show the processes that hold each socket: name, pid and file descriptor
-    ///
-    /// Every descriptor of every process is read from /proc once, before the sockets are
-    /// listed. Without root, other users' processes cannot be read: their sockets show no
-    /// process, and a warning says so.
-    #[arg(short = 'p', long)]
-    pub processes: bool,
-
-    /// Like -p, with each thread of a process listed as an owner of its own (tid=)
-    #[arg(short = 'T', long)]
-    pub threads: bool,
-
-    #[command(flatten)]
-    pub details: DetailArgs,
-
     /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
     ///
     /// Its grammar is in the FILTER section of sockscope(8); `:PORT` alone is short for `(
@@ -341,6 +351,13 @@ pub enum Command {
         args_override_self = true
     )]
     Watch(WatchArgs),
+
+    #[command(
+        about = doc::EXPORTER_ABOUT,
+        long_about = doc::EXPORTER_LONG_ABOUT,
+        args_override_self = true
+    )]
+    Exporter(ExporterArgs),
 }
 
 #[derive(Debug, Args)]
@@ -564,9 +581,13 @@ mod tests {
             panic!("not watch: {cli:?}")
         };
         assert_eq!(args.interval, std::time::Duration::from_millis(500));
-        assert!(args.listing.tcp && args.listing.details.numeric && !args.listing.udp);
+        assert!(
+            args.listing.selection.tcp
+                && args.listing.details.numeric
+                && !args.listing.selection.udp
+        );
         assert!(args.listing.processes);
-        assert_eq!(args.listing.expression, [":22"]);
+        assert_eq!(args.listing.selection.expression, [":22"]);
         for refused in [&["-s"][..], &["-j"], &["-K"], &["-D", "x"], &["-r"]] {
             let args = ["sockscope", "watch"].iter().chain(refused);
             assert!(

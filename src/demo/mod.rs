@@ -25,12 +25,12 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context as _, bail};
 use socket2::{SockAddr, Socket as Sock};
 
-use crate::render::options::{DetailFlags, Format, Output};
 use crate::filter::{self, ParseOptions, Source};
+use crate::names::Names;
 use crate::query::{self, Query};
 use crate::render::Renderer;
 use crate::render::json::Record;
-use crate::names::Names;
+use crate::render::options::{DetailFlags, Format, Output};
 use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
 use crate::term;
