@@ -88,6 +88,10 @@ fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
     }
     // The listing options, parsed where watch took them.
     let mut listing = Cli::from_arg_matches(sub).map_err(|e| e.exit())?;
+    // As in the listing: everything after runs inside the namespace.
+    if let Namespaces::Named(name) = Namespaces::of(&listing) {
+        netns::enter_named(name)?;
+    }
     listing.expression = watch::expand_shorthand(std::mem::take(&mut listing.expression));
     let config = Config::new(&listing, sub)?;
     let options = WatchOptions {

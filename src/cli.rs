@@ -403,8 +403,12 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
 /// The listing options `watch` takes, by id. It refuses the others (they are hidden there):
 /// `-s`, `-j`, `-H`, `-O`, `-p`, `-T`, `-r`, `-E`, `-K`, `-N`, `-D`, `--from-dump`, `-Z`,
 /// `-z`, and whatever options come later until they are added here.
-pub const WATCH_OPTIONS: [&str; 29] = [
+pub const WATCH_OPTIONS: [&str; 33] = [
     "numeric",
+    "net",
+    "all_netns",
+    "processes",
+    "threads",
     "all",
     "listening",
     "bound_inactive",
@@ -743,7 +747,7 @@ mod tests {
             refused_in_watch(matches.subcommand_matches("watch").unwrap())
         };
         assert_eq!(sub(&["-t", "-s"]), Some("--summary".to_owned()));
-        assert_eq!(sub(&["-p"]), Some("--processes".to_owned()));
+        assert_eq!(sub(&["-p"]), None);
         for bad in ["0", "0.001", "-1", "nan", "inf", "x", "100000"] {
             assert!(
                 command()

@@ -359,10 +359,6 @@ fn bad_options() {
             &["watch", "-t", "--json"],
             "sockscope: watch does not take --json\n",
         ),
-        (
-            &["watch", "-p"],
-            "sockscope: watch does not take --processes\n",
-        ),
     ] {
         let out = ns.output(SOCKSCOPE, args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
