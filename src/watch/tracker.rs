@@ -1157,6 +1157,16 @@ mod tests {
         tracker.sweep(look, sink).unwrap();
     }
 
+    /// What the memory target rests on: 80 bytes a socket.
+    #[test]
+    fn an_entry_is_small() {
+        assert!(
+            std::mem::size_of::<Entry>() <= 80,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+    }
+
     #[test]
     fn added_changed_removed() {
         let q = query(StateSet::DEFAULT);
