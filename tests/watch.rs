@@ -699,6 +699,58 @@ fn in_a_named_namespace_with_processes() {
     drop(listener);
 }
 
+/// `-N all` looks in every namespace and says which each socket is in; a connection made in a
+/// namespace while watching is reported there too.
+#[test]
+fn in_every_namespace() {
+    let name = format!("sockscope-watchall-{}-{}", std::process::id(), unique());
+    let out = std::process::Command::new("ip")
+        .args(["netns", "add", &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ip netns add failed ({}); this test needs root",
+        text(&out.stderr)
+    );
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .output();
+        }
+    }
+    let _remove = Remove(name.clone());
+    let named = Netns::open(&format!("/run/netns/{name}"));
+    let listener = named.run(|| TcpListener::bind("127.0.0.1:55007").unwrap());
+    let elsewhere = Netns::new();
+    let mut watch = Stream::start(
+        &elsewhere,
+        &["-N", "all", "--interval", "0.1", "-ta", "sport = :55007"],
+    );
+    let snapshot = watch.seen[0].clone();
+    let ours: Vec<&Value> = snapshot["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["state"] == "LISTEN")
+        .collect();
+    assert!(
+        ours.iter().any(|s| s["netns"] == name.as_str()),
+        "{snapshot}"
+    );
+    let (client, _server) = named.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55007").unwrap();
+        (client, listener.accept().unwrap().0)
+    });
+    let added = watch.until("the server end added", |e| {
+        about(e, "added", 55007, port(&client))
+    });
+    assert_eq!(added["socket"]["netns"], name.as_str(), "{added}");
+    watch.stop();
+}
+
 /// SIGTERM ends watch within two seconds even when its standard output is a full pipe that
 /// nobody reads.
 #[test]
