@@ -274,7 +274,10 @@ impl Watch<'_> {
                 if ready.key == Some(b'q') {
                     return Ok(Ending::Stopped);
                 }
-                sink.refresh(tracker)?;
+                // The waits are short (see `wait`); the view is redrawn only for news.
+                if ready.woke {
+                    sink.refresh(tracker)?;
+                }
             }
             overrun |= self.look(tracker, sink)?;
             intervals += 1;
@@ -340,6 +343,8 @@ fn dump_places(
 struct Ready {
     events: bool,
     key: Option<u8>,
+    /// Something woke the wait before its timeout: a descriptor, or a signal (a resize).
+    woke: bool,
 }
 
 /// Waits until a destroy event or (on the live view) a key arrives, `timeout` passes, or a
@@ -374,6 +379,7 @@ fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Resul
             return Ok(Ready {
                 events: false,
                 key: None,
+                woke: true,
             });
         }
         return Err(e);
@@ -386,5 +392,6 @@ fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Resul
     Ok(Ready {
         events: fds[0].revents != 0,
         key,
+        woke: n > 0,
     })
 }
