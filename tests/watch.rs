@@ -751,6 +751,125 @@ fn in_every_namespace() {
     watch.stop();
 }
 
+/// Where the kernel drops destroy events (here: watch and -E stopped with SIGSTOP while a
+/// burst overruns the buffer an unprivileged process may have), they go on and say where the
+/// hole is, with an `overrun` line; watch looks again at once.
+#[test]
+fn an_overrun_is_a_line_and_not_the_end() {
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if rmem_max > 16 << 20 {
+        eprintln!("skipped: net.core.rmem_max is {rmem_max}, too large to overrun in a test");
+        return;
+    }
+    // What the test counts on: unprivileged, the buffer is what rmem_max allows.
+    let ns = Netns::new();
+    ns.output(
+        "sysctl",
+        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
+    );
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55008").unwrap());
+    for args in [
+        &["watch", "--jsonl", "--interval", "0.2", "-t", ":55008"][..],
+        &["-E", "-t", "--json"],
+    ] {
+        let mut command = ns.command(SOCKSCOPE);
+        command
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Unprivileged, so that the buffer is what rmem_max allows.
+        // SAFETY: the closure runs in the child between fork and exec and only calls
+        // setgroups, setgid and setuid, which are async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(65534) != 0
+                    || libc::setuid(65534) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            })
+        };
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        wait_subscribed(&ns, 1);
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = child.id() as libc::pid_t;
+        // SAFETY: kill(2) on the pid of the child this test started.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        // Short connections until the kernel drops events for the stopped subscriber, as
+        // /proc/net/netlink counts them (bounded).
+        let dropped = ns.run(|| {
+            let drops = || -> u64 {
+                let table = std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap();
+                table
+                    .lines()
+                    .skip(1)
+                    .map(|line| line.split_whitespace().collect::<Vec<_>>())
+                    .filter(|f| f.get(1) == Some(&"4") && f.get(3) != Some(&"00000000"))
+                    .filter_map(|f| f.get(8)?.parse::<u64>().ok())
+                    .sum()
+            };
+            // The kernel sends the events from a work queue: they may come after the burst.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut made = 0;
+            while drops() == 0 && Instant::now() < deadline {
+                if made < 60_000 {
+                    for _ in 0..1000 {
+                        drop(TcpStream::connect("127.0.0.1:55008").unwrap());
+                        drop(listener.accept().unwrap());
+                    }
+                    made += 1000;
+                } else {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            if drops() > 0 {
+                Ok(())
+            } else {
+                Err(std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap())
+            }
+        });
+        if let Err(table) = dropped {
+            panic!("{args:?}: the kernel dropped no event in 60,000 connections:\n{table}");
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut overrun = None;
+        let mut after = 0;
+        while after == 0 && Instant::now() < deadline {
+            let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(&line).unwrap();
+            if event["type"] == "overrun" {
+                overrun.get_or_insert(event);
+            } else if overrun.is_some() {
+                after += 1;
+            }
+        }
+        let overrun = overrun.unwrap_or_else(|| panic!("{args:?}: no overrun line"));
+        assert!(overrun["time"].as_str().is_some(), "{overrun}");
+        assert!(after > 0, "{args:?}: nothing after the overrun line");
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = wait_bounded(&mut child, Duration::from_secs(5));
+        assert!(status.success(), "{args:?} {status:?}");
+    }
+}
+
 /// SIGTERM ends watch within two seconds even when its standard output is a full pipe that
 /// nobody reads.
 #[test]
