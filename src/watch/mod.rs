@@ -210,7 +210,7 @@ impl Places {
 
 impl AllNamespaces {
     /// Walks the namespaces again, giving the new ones an index.
-    fn refresh(&mut self) -> anyhow::Result<()> {
+    fn refresh(&mut self) -> Result<(), netns::NetnsError> {
         let walk = netns::all()?;
         self.walk.clear();
         for ns in walk.namespaces {
@@ -292,8 +292,7 @@ impl Watch<'_> {
     fn look(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<bool, TrackError> {
         let query = self.query;
         if let Some(all) = &mut self.places.all {
-            all.refresh()
-                .map_err(|e| TrackError::Output(io::Error::other(e)))?;
+            all.refresh()?;
             tracker.set_namespaces(all.names.clone());
             if let Some(events) = self.events.as_deref_mut() {
                 // New namespaces' events from now on; one that cannot be joined is only
@@ -333,9 +332,7 @@ fn dump_places(
         let index = *index;
         warnings.absorb(query::run(&query, &mut diag, &mut |s| observe(index, s))?);
     }
-    all.home
-        .go_back()
-        .map_err(|e| TrackError::Output(io::Error::other(e)))?;
+    all.home.go_back()?;
     Ok(warnings)
 }
 

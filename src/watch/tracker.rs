@@ -375,6 +375,9 @@ pub enum TrackError {
     Event(#[from] EventError),
     #[error("cannot find the processes that hold sockets")]
     Processes(#[from] crate::procs::ScanError),
+    /// `-N all`: walking or entering the namespaces.
+    #[error(transparent)]
+    Netns(#[from] crate::netns::NetnsError),
     /// Kept apart, so that a closed standard output can be told from a failure.
     #[error(transparent)]
     Output(#[from] io::Error),
