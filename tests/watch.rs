@@ -851,6 +851,13 @@ fn an_overrun_is_a_line_and_not_the_end() {
         let mut after = 0;
         while after == 0 && Instant::now() < deadline {
             let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) else {
+                if overrun.is_some() {
+                    // The line comes after the events the buffer held; more follow it.
+                    ns.run(|| {
+                        drop(TcpStream::connect("127.0.0.1:55008").unwrap());
+                        drop(listener.accept().unwrap());
+                    });
+                }
                 continue;
             };
             let event: Value = serde_json::from_str(&line).unwrap();
