@@ -9,11 +9,14 @@
 //! filter expression, but not the states: a destroyed TCP socket is always closed (UNCONN).
 
 use std::io::{self, BufWriter, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use netlink_packet_core::DecodeError;
+use serde::{Serialize, Serializer};
 
-use crate::config::{Config, Format};
+use crate::config::{Config, DetailFlags, Format};
 use crate::decode;
 use crate::names::Names;
 use crate::query::Query;
@@ -22,7 +25,9 @@ use crate::render::json::Record;
 use crate::render::table::TableRenderer;
 use crate::socket::{Family, Netid, Socket};
 use crate::term;
-use crate::wire::events::{DestroyEvents, DestroyGroup};
+use crate::watch::clock;
+use crate::watch::output::{self, Stdout};
+use crate::wire::events::{DestroyEvents, DestroyGroup, Event, EventQueue};
 use crate::wire::inet::InetDiagMsg;
 use crate::wire::netlink::DiagError;
 
@@ -52,9 +57,13 @@ pub fn netid(group: DestroyGroup) -> Netid {
 }
 
 /// The socket a destroy message describes.
-pub fn decode(group: DestroyGroup, payload: &[u8]) -> Result<Socket<'_>, DecodeError> {
-    let msg = InetDiagMsg::parse(payload)?;
-    decode::inet_socket(netid(group), &msg)
+pub fn decode(group: DestroyGroup, payload: &[u8]) -> Result<Socket<'_>, EventError> {
+    InetDiagMsg::parse(payload)
+        .and_then(|msg| decode::inet_socket(netid(group), &msg))
+        .map_err(|source| EventError::Decode {
+            table: netid(group).name(),
+            source,
+        })
 }
 
 /// Whether `socket`, destroyed, belongs in the output: the filter expression decides, the
@@ -67,12 +76,20 @@ pub fn wanted(query: &Query, socket: &Socket<'_>) -> bool {
 }
 
 /// `-E`: prints destroyed sockets on standard output until interrupted.
+///
+/// The socket is read on a thread of its own into a large buffer ([`EventQueue`]), so that a
+/// burst is not lost while this thread writes. Where the kernel still drops events, `--json`
+/// says so in the stream (`{"type":"overrun","time":T}`), the table on standard error.
 pub fn follow(config: &Config) -> anyhow::Result<()> {
     term::catch_interrupts();
     let groups = groups(&config.query);
-    let mut events = DestroyEvents::subscribe(&groups)
+    let events = DestroyEvents::subscribe(&groups)
         .context("subscribing to the kernel's socket-destroy events")?;
-    let out = BufWriter::new(io::stdout().lock());
+    let mut queue = EventQueue::new().context("starting to read socket-destroy events")?;
+    queue
+        .add(events, 0)
+        .context("starting to read socket-destroy events")?;
+    let out = BufWriter::with_capacity(64 * 1024, Stdout);
     let mut printer = match config.output.format {
         Format::Table => Printer::Table(TableRenderer::new(out, &config.output, term::width())),
         Format::Json => Printer::Json {
@@ -80,44 +97,74 @@ pub fn follow(config: &Config) -> anyhow::Result<()> {
             names: Names::new(),
         },
     };
-    let mut warned = false;
-    while !term::interrupted() {
-        match events.wait(None) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e).context("waiting for socket-destroy events"),
-        }
-        let drained = events.drain(|group, payload| {
-            let socket = decode(group, payload).map_err(|source| EventError::Decode {
-                table: netid(group).name(),
-                source,
+    let mut last_warning: Option<Instant> = None;
+    let result = (|| -> Result<(), EventError> {
+        while !term::interrupted() {
+            wait_readable(queue.as_raw_fd())?;
+            queue.take(|event| {
+                match event {
+                    Event::Destroyed { group, payload, .. } => {
+                        let socket = decode(group, payload)?;
+                        if wanted(&config.query, &socket) {
+                            printer.socket(&socket, config)?;
+                        }
+                        // As ss does: every event prints what is held, so the header comes
+                        // with the first one even when the filter rejects it.
+                        printer.print_held()?;
+                    }
+                    Event::Overrun { at, .. } => {
+                        let wall = clock::wall(at);
+                        if let Printer::Json { .. } = printer {
+                            printer.overrun(wall)?;
+                        } else if last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+                        {
+                            last_warning = Some(Instant::now());
+                            let _ = writeln!(
+                                io::stderr(),
+                                "sockscope: warning: the kernel dropped socket-destroy events at \
+                                 {} (they came faster than they were read); some destroyed \
+                                 sockets are missing",
+                                clock::time_of_day(wall)
+                            );
+                        }
+                    }
+                }
+                Ok::<(), EventError>(())
             })?;
-            if wanted(&config.query, &socket) {
-                printer.socket(&socket, config)?;
-            }
-            // As ss does: every event prints what is held, so the header comes with the first
-            // one even when the filter rejects it.
             printer.flush()?;
-            Ok::<(), EventError>(())
-        });
-        let drained = match drained {
-            Ok(drained) => drained,
-            // Kept as an io::Error, so that main sees a closed standard output.
-            Err(EventError::Output(e)) => return Err(e.into()),
-            Err(e) => return Err(e.into()),
-        };
-        if drained.overrun && !warned {
-            warned = true;
-            let _ = writeln!(
-                io::stderr(),
-                "sockscope: warning: the kernel dropped socket-destroy events (they came faster \
-                 than they were read); some destroyed sockets are missing"
-            );
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(()),
+        // A signal while the output was blocked: the end asked for.
+        Err(EventError::Output(e)) if output::is_stopped(&e) => Ok(()),
+        // Kept as an io::Error, so that main sees a closed standard output.
+        Err(EventError::Output(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Waits until `fd` is readable or a signal arrives (a tenth of a second at most, so that a
+/// signal just before the wait is not missed for long).
+fn wait_readable(fd: RawFd) -> io::Result<()> {
+    let mut fds = [libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: `fds` is a live array of one initialised pollfd for the whole call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 100) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
         }
     }
     Ok(())
 }
 
+/// What can go wrong reading destroy events: for `-E` and for watch.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error(transparent)]
@@ -145,9 +192,29 @@ impl<W: Write> Printer<W> {
             Printer::Table(table) => table.socket(socket),
             Printer::Json { out, names } => {
                 let record = Record::new(socket, names, config.output.details);
-                serde_json::to_writer(&mut *out, &record)?;
+                // The cookie always, so that a consumer can join the ends it sees.
+                let keyed = Keyed::new(socket, &record, config.output.details);
+                serde_json::to_writer(&mut *out, &keyed)?;
                 out.write_all(b"\n")
             }
+        }
+    }
+
+    /// `{"type":"overrun","time":T}`: events were lost just before `T`.
+    fn overrun(&mut self, wall: SystemTime) -> io::Result<()> {
+        if let Printer::Json { out, .. } = self {
+            let line = serde_json::json!({"type": "overrun", "time": clock::rfc3339(wall)});
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// The table's rows waiting, printed (and flushed, as each of ss's rows is).
+    fn print_held(&mut self) -> io::Result<()> {
+        match self {
+            Printer::Table(table) => table.print_held(),
+            Printer::Json { .. } => Ok(()),
         }
     }
 
@@ -156,5 +223,47 @@ impl<W: Write> Printer<W> {
             Printer::Table(table) => table.print_held(),
             Printer::Json { out, .. } => out.flush(),
         }
+    }
+}
+
+/// A `--json` record with the socket's `cookie` first, where the record leaves it out (it
+/// carries it with `-e`): the key that joins the lines about one socket.
+pub struct Keyed<'r, 's, 'a> {
+    cookie: Option<u64>,
+    record: &'r Record<'s, 'a>,
+}
+
+impl<'r, 's, 'a> Keyed<'r, 's, 'a> {
+    pub fn new(socket: &Socket<'_>, record: &'r Record<'s, 'a>, details: DetailFlags) -> Self {
+        Keyed {
+            cookie: socket.cookie.filter(|_| !details.extended),
+            record,
+        }
+    }
+}
+
+impl Serialize for Keyed<'_, '_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'r, 's, 'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cookie: Option<Hex>,
+            #[serde(flatten)]
+            record: &'r Record<'s, 'a>,
+        }
+        Flat {
+            cookie: self.cookie.map(Hex),
+            record: self.record,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The cookie as `--json -e` spells it: hexadecimal, as ss's `sk:`.
+struct Hex(u64);
+
+impl Serialize for Hex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:x}", self.0))
     }
 }

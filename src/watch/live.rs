@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use super::clock;
-use super::tracker::{Entry, Rates, Removal, Sink, Source, Stamp, Tracker};
+use super::tracker::{Entry, Found, Rates, Removal, Sink, Source, Stamp, Tracker};
 use crate::names::Names;
 use crate::render::endpoint;
 use crate::socket::{Socket, TcpState};
@@ -127,7 +127,7 @@ impl<W: Write> LiveView<W> {
             (entries.len(), false)
         };
         let latest = tracker.looks();
-        let table = self.table(&entries[..shown], latest);
+        let table = self.table(tracker, &entries[..shown], latest);
         lines.extend(table);
         if more {
             let mut line = Line::default();
@@ -170,7 +170,7 @@ impl<W: Write> LiveView<W> {
     }
 
     /// The header and one line per entry, columns fitted to their cells.
-    fn table(&mut self, entries: &[&Entry], latest: u64) -> Vec<Line> {
+    fn table(&mut self, tracker: &Tracker, entries: &[&Entry], latest: u64) -> Vec<Line> {
         let mut headers = vec![" "];
         if self.options.show_netid {
             headers.push("Netid");
@@ -187,10 +187,11 @@ impl<W: Write> LiveView<W> {
         }
         let mut rows: Vec<Vec<(String, bool)>> = Vec::with_capacity(entries.len());
         for entry in entries {
-            let socket = entry.socket.as_socket();
-            let fresh = entry.changed_in == latest;
-            let c = &entry.changes;
-            let mark = if entry.added_in == latest && latest > 1 {
+            let socket = tracker.socket(entry);
+            let fresh = entry.changed_now();
+            let c = &tracker.changes(entry);
+            let rates = tracker.rates(entry);
+            let mark = if entry.added_now() && latest > 1 {
                 "+"
             } else if fresh {
                 "*"
@@ -214,10 +215,10 @@ impl<W: Write> LiveView<W> {
             cells.push((local, false));
             cells.push((peer, false));
             if self.options.rates {
-                let (before, after) = c.rates.unwrap_or((entry.rates, entry.rates));
+                let (before, after) = c.rates.unwrap_or((rates, rates));
                 for pick in [|r: Rates| r.bytes_in, |r: Rates| r.bytes_out] {
                     let moved = fresh && before.map(pick) != after.map(pick);
-                    let text = entry.rates.map_or("-".to_owned(), |r| bytes(pick(r)));
+                    let text = rates.map_or("-".to_owned(), |r| bytes(pick(r)));
                     cells.push((text, moved));
                 }
             }
@@ -251,7 +252,7 @@ impl<W: Write> LiveView<W> {
     fn summary(&self, entries: &[&Entry]) -> String {
         let mut counts = [0usize; TcpState::ALL.len()];
         for entry in entries {
-            counts[entry.socket.as_socket().state as usize] += 1;
+            counts[entry.state as usize] += 1;
         }
         let mut text = format!(
             "{} socket{}",
@@ -291,18 +292,18 @@ impl<W: Write> Sink for LiveView<W> {
         self.draw(tracker)
     }
 
-    fn added(&mut self, entry: &Entry, at: Stamp) -> io::Result<()> {
+    fn added(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()> {
         self.added += 1;
-        let text = self.describe(&entry.socket.as_socket());
+        let text = self.describe(found.socket);
         self.log(at, format!("+ {text}"));
         Ok(())
     }
 
-    fn changed(&mut self, entry: &Entry, at: Stamp) -> io::Result<()> {
+    fn changed(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()> {
         // Queues and rates move all the time; the table marks them. The log says when a
         // state changes.
-        if let Some((before, _)) = entry.changes.state {
-            let text = self.describe(&entry.socket.as_socket());
+        if let Some((before, _)) = found.changes.state {
+            let text = self.describe(found.socket);
             self.log(at, format!("~ {text} (was {})", before.name()));
         }
         Ok(())

@@ -9,23 +9,26 @@
 pub mod clock;
 pub mod jsonl;
 pub mod live;
+pub mod output;
 pub mod tracker;
 
+use std::collections::HashMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use crate::config::{Config, Namespaces};
 use crate::events;
+use crate::filter;
+use crate::netns::{self, Home, NsId, Visit};
+use crate::query::{self, Query, Warnings};
 use crate::term;
-use crate::wire::events::DestroyEvents;
+use crate::wire::events::{DestroyEvents, DestroyGroup, EventQueue};
 use crate::wire::netlink::DiagSocket;
 use jsonl::JsonLines;
 use live::{LiveOptions, LiveView};
+use output::Stdout;
 use tracker::{Sink, Stamp, TrackError, Tracker};
-
-/// The shortest interval between two looks.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// How to watch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,30 +52,33 @@ pub enum Ending {
 }
 
 /// Watches until `--count` intervals have passed, `q` is pressed on the live view, or Ctrl-C
-/// or SIGTERM arrives.
+/// or SIGTERM arrives (also while the output is blocked: see [`output`]).
 pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
     term::catch_interrupts();
-    let mut diag = DiagSocket::open()?;
     let groups = events::groups(&config.query);
+    let mut places = Places::new(config.namespaces == Namespaces::All)?;
     let mut warning = None;
-    let mut events = if groups.is_empty() {
-        None
-    } else {
-        match DestroyEvents::subscribe(&groups) {
-            Ok(events) => Some(events),
+    let mut queue = None;
+    if !groups.is_empty() {
+        let subscribed = EventQueue::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut events| {
+                places.subscribe(&groups, &mut events)?;
+                Ok(events)
+            });
+        match subscribed {
+            Ok(events) => queue = Some(events),
             Err(e) => {
                 warning = Some(format!(
-                    "cannot subscribe to the kernel's socket-destroy events ({:#}); watching \
+                    "cannot subscribe to the kernel's socket-destroy events ({e:#}); watching \
                      by looking only, so a socket that opens and closes between two looks is \
-                     missed",
-                    anyhow::Error::new(e)
-                ));
-                None
+                     missed"
+                ))
             }
         }
-    };
+    }
     let live = !options.jsonl && io::stdout().is_terminal();
-    let out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let out = BufWriter::with_capacity(64 * 1024, Stdout);
     let mut sink: Box<dyn Sink> = if live {
         // Said before the view takes the screen, where it stays readable.
         if let Some(warning) = warning.take() {
@@ -94,84 +100,240 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
     if let Some(warning) = warning {
         sink.warn(&warning)?;
     }
-    let result = watch(
-        config,
-        options,
-        &mut diag,
-        events.as_mut(),
-        &mut *sink,
-        live,
-    );
+    let result = Tracker::new(&config.query, config.output.details.info)
+        .with_processes(config.processes)
+        .and_then(|mut tracker| {
+            let mut watch = Watch {
+                query: &config.query,
+                options,
+                places: &mut places,
+                groups: &groups,
+                events: queue.as_mut(),
+                keys: live,
+            };
+            watch.run(&mut tracker, &mut *sink)
+        });
     // The terminal is put back before main reports an error.
     drop(sink);
-    result.map_err(|e| match e {
+    match result {
+        Ok(ending) => Ok(ending),
+        // A signal while the output was blocked: the end asked for.
+        Err(TrackError::Output(e)) if output::is_stopped(&e) => Ok(Ending::Stopped),
         // Kept as an io::Error, so that main sees a closed standard output.
-        TrackError::Output(e) => anyhow::Error::from(e),
-        TrackError::Query(crate::query::QueryError::Output(e)) => anyhow::Error::from(e),
-        other => anyhow::Error::from(other).context("watching sockets"),
-    })
+        Err(TrackError::Output(e)) => Err(anyhow::Error::from(e)),
+        Err(TrackError::Query(crate::query::QueryError::Output(e))) if output::is_stopped(&e) => {
+            Ok(Ending::Stopped)
+        }
+        Err(TrackError::Query(crate::query::QueryError::Output(e))) => Err(anyhow::Error::from(e)),
+        Err(other) => Err(anyhow::Error::from(other).context("watching sockets")),
+    }
 }
 
-fn watch(
-    config: &Config,
-    options: &WatchOptions,
-    diag: &mut DiagSocket,
-    mut events: Option<&mut DestroyEvents>,
-    sink: &mut dyn Sink,
-    keys: bool,
-) -> Result<Ending, TrackError> {
-    let query = &config.query;
-    let mut tracker = Tracker::new(query, config.output.details.info);
-    tracker.look(query, diag, events.as_deref_mut(), sink)?;
-    let start = Instant::now();
-    let mut intervals = 0u64;
-    loop {
-        let interval = options.interval.as_nanos().max(1);
-        let after = |n: u64| start + Duration::from_nanos((interval * u128::from(n)) as u64);
-        let mut next = after(intervals + 1);
-        let now = Instant::now();
-        if next < now {
-            // A look took longer than the interval: the looks that are late are skipped rather
-            // than made up.
-            next = after(((now - start).as_nanos() / interval) as u64 + 1);
+/// Where a look looks: this namespace, or with `-N all` every one, found again at each look.
+struct Places {
+    /// `-N all`: the namespaces met so far, by identity, with their index in the tracker.
+    all: Option<AllNamespaces>,
+    diag: Option<DiagSocket>,
+}
+
+struct AllNamespaces {
+    home: Home,
+    known: HashMap<NsId, u16>,
+    names: Vec<String>,
+    /// The namespaces of the latest walk, with their indices.
+    walk: Vec<(netns::Namespace, u16)>,
+    subscribed: HashMap<NsId, bool>,
+}
+
+impl Places {
+    fn new(all: bool) -> anyhow::Result<Places> {
+        Ok(if all {
+            Places {
+                all: Some(AllNamespaces {
+                    home: Home::open()?,
+                    known: HashMap::new(),
+                    names: Vec::new(),
+                    walk: Vec::new(),
+                    subscribed: HashMap::new(),
+                }),
+                diag: None,
+            }
+        } else {
+            Places {
+                all: None,
+                diag: Some(DiagSocket::open()?),
+            }
+        })
+    }
+
+    /// Subscribes to the destroy events of this namespace (with `-N all`, of each namespace
+    /// found by the latest walk and not yet subscribed).
+    fn subscribe(&mut self, groups: &[DestroyGroup], queue: &mut EventQueue) -> anyhow::Result<()> {
+        let Some(all) = &mut self.all else {
+            queue.add(DestroyEvents::subscribe(groups)?, 0)?;
+            return Ok(());
+        };
+        if all.walk.is_empty() {
+            all.refresh()?;
         }
+        for (ns, index) in &all.walk {
+            if all.subscribed.contains_key(&ns.id) {
+                continue;
+            }
+            all.subscribed.insert(ns.id, true);
+            if !matches!(all.home.visit(ns), Ok(Visit::Entered)) {
+                continue;
+            }
+            if let Ok(events) = DestroyEvents::subscribe(groups) {
+                queue.add(events, *index)?;
+            }
+        }
+        all.home.go_back()?;
+        Ok(())
+    }
+}
+
+impl AllNamespaces {
+    /// Walks the namespaces again, giving the new ones an index.
+    fn refresh(&mut self) -> Result<(), netns::NetnsError> {
+        let walk = netns::all()?;
+        self.walk.clear();
+        for ns in walk.namespaces {
+            let index = *self.known.entry(ns.id).or_insert_with(|| {
+                self.names.push(ns.name.clone());
+                (self.names.len() - 1).min(usize::from(u16::MAX)) as u16
+            });
+            self.walk.push((ns, index));
+        }
+        Ok(())
+    }
+}
+
+/// What one watch needs, borrowed for its run.
+struct Watch<'w> {
+    query: &'w Query,
+    options: &'w WatchOptions,
+    places: &'w mut Places,
+    groups: &'w [DestroyGroup],
+    events: Option<&'w mut EventQueue>,
+    keys: bool,
+}
+
+impl Watch<'_> {
+    fn run(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<Ending, TrackError> {
+        let mut overrun = self.look(tracker, sink)?;
+        let start = Instant::now();
+        let mut intervals = 0u64;
         loop {
-            if term::interrupted() {
-                return Ok(Ending::Stopped);
-            }
+            let interval = self.options.interval.as_nanos().max(1);
+            let after = |n: u64| start + Duration::from_nanos((interval * u128::from(n)) as u64);
+            let mut next = after(intervals + 1);
             let now = Instant::now();
-            if now >= next {
-                break;
+            if next < now {
+                // A look took longer than the interval: the looks that are late are skipped
+                // rather than made up.
+                next = after(((now - start).as_nanos() / interval) as u64 + 1);
             }
-            let ready = wait(events.as_deref(), keys, next - now).map_err(TrackError::Output)?;
-            if ready.events {
-                if let Some(events) = events.as_deref_mut() {
-                    tracker.take_events(query, events, sink)?;
+            loop {
+                if term::interrupted() {
+                    return Ok(Ending::Stopped);
+                }
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                if overrun {
+                    // Events were lost: a look now finds what they would have said, as far
+                    // as it can.
+                    overrun = self.look(tracker, sink)?;
+                    sink.refresh(tracker)?;
+                    continue;
+                }
+                let ready = wait(self.events.as_deref(), self.keys, next - now)
+                    .map_err(TrackError::Output)?;
+                if ready.events {
+                    if let Some(events) = self.events.as_deref_mut() {
+                        overrun |= tracker.take_events(self.query, events, sink)?;
+                    }
+                }
+                if ready.key == Some(b'q') {
+                    return Ok(Ending::Stopped);
+                }
+                // The waits are short (see `wait`); the view is redrawn only for news.
+                if ready.woke {
+                    sink.refresh(tracker)?;
                 }
             }
-            if ready.key == Some(b'q') {
-                return Ok(Ending::Stopped);
+            overrun |= self.look(tracker, sink)?;
+            intervals += 1;
+            sink.tick(tracker, Stamp::now())?;
+            if self.options.count.is_some_and(|count| intervals >= count) {
+                return Ok(Ending::Counted);
             }
-            sink.refresh(&tracker)?;
-        }
-        tracker.look(query, diag, events.as_deref_mut(), sink)?;
-        intervals += 1;
-        sink.tick(&tracker, Stamp::now())?;
-        if options.count.is_some_and(|count| intervals >= count) {
-            return Ok(Ending::Counted);
         }
     }
+
+    /// One look, in every place watched; returns whether destroy events were lost.
+    fn look(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<bool, TrackError> {
+        let query = self.query;
+        if let Some(all) = &mut self.places.all {
+            all.refresh()?;
+            tracker.set_namespaces(all.names.clone());
+            if let Some(events) = self.events.as_deref_mut() {
+                // New namespaces' events from now on; one that cannot be joined is only
+                // looked at.
+                let _ = self.places.subscribe(self.groups, events);
+            }
+        }
+        let places = &mut *self.places;
+        let mut dump =
+            |observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>| {
+                dump_places(query, places, observe)
+            };
+        tracker.look(query, &mut dump, self.events.as_deref_mut(), sink)
+    }
+}
+
+/// Dumps the table in each place, handing every socket to `observe` with its namespace.
+fn dump_places(
+    query: &Query,
+    places: &mut Places,
+    observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>,
+) -> Result<Warnings, TrackError> {
+    if let Some(diag) = &mut places.diag {
+        return Ok(query::run(query, diag, &mut |s| observe(0, s))?);
+    }
+    let all = places.all.as_mut().expect("one of the two");
+    let mut warnings = Warnings::default();
+    let mut query = query.clone();
+    for (ns, index) in &all.walk {
+        match all.home.visit(ns) {
+            Ok(Visit::Entered) => {}
+            Ok(Visit::Gone) | Err(_) => continue,
+        }
+        // The ephemeral port range is the namespace's own.
+        query.context = filter::Context::from_system();
+        let mut diag = DiagSocket::open()?;
+        let index = *index;
+        warnings.absorb(query::run(&query, &mut diag, &mut |s| observe(index, s))?);
+    }
+    all.home.go_back()?;
+    Ok(warnings)
 }
 
 /// What [`wait`] found.
 struct Ready {
     events: bool,
     key: Option<u8>,
+    /// Something woke the wait before its timeout: a descriptor, or a signal (a resize).
+    woke: bool,
 }
 
 /// Waits until a destroy event or (on the live view) a key arrives, `timeout` passes, or a
-/// signal interrupts.
-fn wait(events: Option<&DestroyEvents>, keys: bool, timeout: Duration) -> io::Result<Ready> {
+/// signal interrupts; a tenth of a second at most, so that a signal that came just before
+/// the wait is not missed for long.
+fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Result<Ready> {
+    let timeout = timeout.min(Duration::from_millis(100));
     let mut fds = [
         libc::pollfd {
             fd: events.map_or(-1, |e| e.as_raw_fd()),
@@ -199,6 +361,7 @@ fn wait(events: Option<&DestroyEvents>, keys: bool, timeout: Duration) -> io::Re
             return Ok(Ready {
                 events: false,
                 key: None,
+                woke: true,
             });
         }
         return Err(e);
@@ -211,5 +374,6 @@ fn wait(events: Option<&DestroyEvents>, keys: bool, timeout: Duration) -> io::Re
     Ok(Ready {
         events: fds[0].revents != 0,
         key,
+        woke: n > 0,
     })
 }

@@ -1,11 +1,12 @@
 //! The table over time: each look at it compared with the last, socket by socket, keyed by the
 //! kernel's socket cookie, which is never reused.
 //!
-//! A look is one sock_diag dump (per table and family, with the kernel's bytecode filter); a
-//! socket it lists for the first time is *added*, one whose state, Recv-Q or Send-Q (and with
-//! `-i` its byte rates) moved is *changed*, and one it no longer lists is *removed*. Between
-//! looks the kernel's destroy events say when a socket goes away, also one that came and went
-//! between two looks.
+//! A look is one sock_diag dump (per table and family, with the kernel's bytecode filter; with
+//! `-N all`, one per namespace); a socket it lists for the first time is *added*, one whose
+//! state, Recv-Q or Send-Q (and with `-i` its byte rates) moved is *changed*, and one it no
+//! longer lists is *removed*. Each is reported as the dump lists it, so the first look (the
+//! snapshot) streams out rather than being built in memory. Between looks the kernel's destroy
+//! events say when a socket goes away, also one that came and went between two looks.
 //!
 //! A TCP socket that closes first may live on as a FIN-WAIT-2 or TIME-WAIT minisocket with the
 //! same cookie: the kernel frees the full socket (a destroy event) and lists the minisocket in
@@ -13,26 +14,35 @@
 //! the next look decides: listed again, it changed state; not listed, it was removed when the
 //! event said.
 //!
-//! An unchanged socket costs a hash lookup and a few comparisons per look, and no allocation:
-//! its copy is only replaced when it changes.
+//! Memory is what the diff needs and no more: per socket one [`Entry`] of 80 bytes (cookie,
+//! state, queues, the endpoints packed, flags), in one vector sorted by cookie; a unix socket's
+//! name and, with `-i`, the rates' counters on the side. No copy of the kernel's record is
+//! kept. An unchanged socket costs a binary search and a few comparisons per look.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
-use netlink_packet_core::DecodeError;
-
-use crate::events;
-use crate::query::{self, Query, QueryError};
-use crate::socket::{Endpoints, Netid, OwnedSocket, Socket, StateSet, TcpState, UnixName};
-use crate::wire::events::{DestroyEvents, DestroyGroup, Drained};
-use crate::wire::netlink::{DiagError, DiagSocket};
+use super::clock;
+use crate::events::{self, EventError};
+use crate::procs::{Processes, Scope};
+use crate::query::{Query, QueryError, Warnings};
+use crate::socket::{
+    Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, StateSet,
+    TcpState, UnixEndpoints, UnixName,
+};
+use crate::wire::events::{Event, EventQueue};
+use crate::wire::netlink::DiagError;
 
 /// A socket's identity: its cookie, or for sockets read from /proc (which have none) a hash of
 /// what identifies them there, with the top bit set.
 pub type Key = u64;
 
-/// A moment, on the wall clock (for output) and on the monotonic one (for durations).
+/// A moment, on the wall clock (for output) and on the monotonic one (for durations). The wall
+/// time is derived from the monotonic one ([`clock::wall`]), so later stamps never print
+/// earlier.
 #[derive(Clone, Copy, Debug)]
 pub struct Stamp {
     pub wall: SystemTime,
@@ -41,9 +51,13 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn now() -> Stamp {
+        Stamp::at(Instant::now())
+    }
+
+    pub fn at(mono: Instant) -> Stamp {
         Stamp {
-            wall: SystemTime::now(),
-            mono: Instant::now(),
+            wall: clock::wall(mono),
+            mono,
         }
     }
 }
@@ -71,43 +85,230 @@ impl Changes {
     }
 }
 
-/// A socket the tracker follows.
+/// Listed by the look under way.
+const SEEN: u16 = 1;
+/// Added by the latest look.
+const ADDED_NOW: u16 = 1 << 1;
+/// Changed by the latest look.
+const CHANGED_NOW: u16 = 1 << 2;
+/// Listed by the first look: it existed before watch started.
+const BEFORE_START: u16 = 1 << 3;
+/// Destroyed, waiting for the next look (see the module's documentation).
+const CLOSING: u16 = 1 << 4;
+/// Removed; dropped from the vector at the end of the look.
+const GONE: u16 = 1 << 5;
+/// Inet endpoints: IPv6.
+const V6: u16 = 1 << 6;
+/// Inet endpoints: `v6only` known, and its value.
+const V6ONLY_KNOWN: u16 = 1 << 7;
+const V6ONLY: u16 = 1 << 8;
+/// A unix socket with a name (kept on the side), abstract or a path.
+const NAMED: u16 = 1 << 9;
+const ABSTRACT: u16 = 1 << 10;
+
+/// A socket the tracker follows: what the diff needs and what identifies the socket when it
+/// is gone, packed (80 bytes).
+#[derive(Clone, Copy, Debug)]
 pub struct Entry {
-    /// The socket as it was when it last changed.
-    pub socket: OwnedSocket,
     pub key: Key,
-    /// When a look first listed it.
-    pub first_seen: Instant,
-    pub rates: Option<Rates>,
-    /// The changes of the latest look that changed it, and that look's number (for the live
-    /// view's marks).
-    pub changes: Changes,
-    pub changed_in: u64,
-    /// The look that added it.
-    pub added_in: u64,
-    /// The last look that listed it.
-    seen: u64,
-    /// Insertion order, for a stable display.
-    order: u64,
-    /// tcp_info's `bytes_received` and `bytes_acked`, and when they were read.
-    counters: Option<(u64, u64, Instant)>,
-    /// Destroyed, waiting for the next look (see the module's documentation).
-    destroyed: Option<Destroyed>,
+    /// The endpoints, packed by [`pack`]: two addresses, two ports and the interface for an
+    /// inet socket; the peer's inode for a unix one; the address of a packet or netlink one.
+    ends: [u8; 40],
+    inode: u32,
+    /// `u32::MAX` when the kernel did not say.
+    uid: u32,
+    pub recv_q: u32,
+    pub send_q: u32,
+    /// When a look first listed it, in milliseconds after the clock's anchor.
+    first_seen_ms: u32,
+    /// Its namespace, an index into the tracker's (`-N all`).
+    pub ns: u16,
+    pub netid: Netid,
+    pub state: TcpState,
+    flags: u16,
 }
 
 impl Entry {
+    fn new(socket: &Socket<'_>, key: Key, ns: u16, at: Instant) -> Entry {
+        let (ends, flags) = pack(socket);
+        Entry {
+            key,
+            ends,
+            inode: socket.inode.min(u64::from(u32::MAX)) as u32,
+            uid: socket.uid.unwrap_or(u32::MAX),
+            recv_q: socket.recv_q,
+            send_q: socket.send_q,
+            first_seen_ms: since_anchor(at),
+            ns,
+            netid: socket.netid,
+            state: socket.state,
+            flags,
+        }
+    }
+
     /// Whether the kernel destroyed it and the next look has yet to say what became of it.
     pub fn closing(&self) -> bool {
-        self.destroyed.is_some()
+        self.flags & CLOSING != 0
+    }
+
+    /// Whether it was there when watch started (listed by the first look): its lifetime is
+    /// then only a lower bound.
+    pub fn seen_since_start(&self) -> bool {
+        self.flags & BEFORE_START != 0
+    }
+
+    /// Whether the latest look added it (not the first look's snapshot).
+    pub fn added_now(&self) -> bool {
+        self.flags & ADDED_NOW != 0
+    }
+
+    /// Whether the latest look changed it ([`Tracker::changes`] says what).
+    pub fn changed_now(&self) -> bool {
+        self.flags & CHANGED_NOW != 0
+    }
+
+    /// When a look first listed it.
+    pub fn first_seen(&self) -> Instant {
+        clock::anchor_mono() + Duration::from_millis(u64::from(self.first_seen_ms))
+    }
+
+    /// How long it has been followed at `now`; with [`Entry::seen_since_start`], a lower
+    /// bound of its age.
+    pub fn lifetime(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.first_seen())
+    }
+
+    /// The socket as last listed, its endpoints borrowing `name` (a unix socket's, from
+    /// [`Tracker::socket`]).
+    fn socket<'a>(&self, name: Option<&'a [u8]>) -> Socket<'a> {
+        Socket {
+            netid: self.netid,
+            state: self.state,
+            recv_q: self.recv_q,
+            send_q: self.send_q,
+            inode: u64::from(self.inode),
+            uid: (self.uid != u32::MAX).then_some(self.uid),
+            cookie: (self.key & 1 << 63 == 0).then_some(self.key),
+            mark: None,
+            cgroup_id: None,
+            endpoints: unpack(self, name),
+            details: Details::default(),
+        }
     }
 }
 
-/// A destruction the next look will confirm.
-struct Destroyed {
-    record: OwnedSocket,
-    at: Stamp,
-    /// How many looks were done when it arrived.
-    after: u64,
+fn since_anchor(at: Instant) -> u32 {
+    at.saturating_duration_since(clock::anchor_mono())
+        .as_millis()
+        .min(u128::from(u32::MAX)) as u32
+}
+
+/// Packs the endpoints of `socket` into an entry's 40 bytes and flags.
+fn pack(socket: &Socket<'_>) -> ([u8; 40], u16) {
+    let mut ends = [0u8; 40];
+    let mut flags = 0;
+    match socket.endpoints {
+        Endpoints::Inet(inet) => {
+            for (at, addr) in [(0, inet.local), (16, inet.peer)] {
+                match addr.ip() {
+                    IpAddr::V4(ip) => ends[at..at + 4].copy_from_slice(&ip.octets()),
+                    IpAddr::V6(ip) => {
+                        ends[at..at + 16].copy_from_slice(&ip.octets());
+                        flags |= V6;
+                    }
+                }
+            }
+            ends[32..34].copy_from_slice(&inet.local.port().to_ne_bytes());
+            ends[34..36].copy_from_slice(&inet.peer.port().to_ne_bytes());
+            ends[36..40].copy_from_slice(&inet.ifindex.to_ne_bytes());
+            match inet.v6only {
+                Some(true) => flags |= V6ONLY_KNOWN | V6ONLY,
+                Some(false) => flags |= V6ONLY_KNOWN,
+                None => {}
+            }
+        }
+        Endpoints::Unix(unix) => {
+            ends[0..4].copy_from_slice(&unix.peer_inode.to_ne_bytes());
+            match unix.name {
+                UnixName::Unnamed => {}
+                UnixName::Path(_) => flags |= NAMED,
+                UnixName::Abstract(_) => flags |= NAMED | ABSTRACT,
+            }
+        }
+        Endpoints::Packet(packet) => {
+            ends[0..2].copy_from_slice(&packet.protocol.to_ne_bytes());
+            ends[2..6].copy_from_slice(&packet.ifindex.to_ne_bytes());
+        }
+        Endpoints::Netlink(netlink) => {
+            ends[0] = netlink.protocol;
+            ends[1] = u8::from(netlink.connected);
+            ends[2..6].copy_from_slice(&netlink.portid.to_ne_bytes());
+            ends[6..10].copy_from_slice(&netlink.dst_portid.to_ne_bytes());
+            ends[10..14].copy_from_slice(&netlink.dst_group.to_ne_bytes());
+        }
+    }
+    (ends, flags)
+}
+
+/// The endpoints [`pack`] packed.
+fn unpack<'a>(entry: &Entry, name: Option<&'a [u8]>) -> Endpoints<'a> {
+    let e = &entry.ends;
+    let u16_at = |at: usize| u16::from_ne_bytes([e[at], e[at + 1]]);
+    let u32_at = |at: usize| u32::from_ne_bytes([e[at], e[at + 1], e[at + 2], e[at + 3]]);
+    match entry.netid {
+        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => {
+            Endpoints::Unix(UnixEndpoints {
+                name: match name {
+                    Some(name) if entry.flags & ABSTRACT != 0 => UnixName::Abstract(name),
+                    Some(name) => UnixName::Path(name),
+                    None => UnixName::Unnamed,
+                },
+                peer_inode: u32_at(0),
+            })
+        }
+        Netid::PacketRaw | Netid::PacketDgram => Endpoints::Packet(PacketEndpoints {
+            protocol: u16_at(0),
+            ifindex: u32_at(2),
+        }),
+        Netid::Netlink => Endpoints::Netlink(NetlinkEndpoints {
+            protocol: e[0],
+            connected: e[1] != 0,
+            portid: u32_at(2),
+            dst_portid: u32_at(6),
+            dst_group: u32_at(10),
+        }),
+        _ => {
+            let ip = |at: usize| -> IpAddr {
+                if entry.flags & V6 != 0 {
+                    let mut octets = [0u8; 16];
+                    octets.copy_from_slice(&e[at..at + 16]);
+                    IpAddr::V6(Ipv6Addr::from(octets))
+                } else {
+                    IpAddr::V4(Ipv4Addr::new(e[at], e[at + 1], e[at + 2], e[at + 3]))
+                }
+            };
+            Endpoints::Inet(InetEndpoints {
+                local: SocketAddr::new(ip(0), u16_at(32)),
+                peer: SocketAddr::new(ip(16), u16_at(34)),
+                ifindex: u32_at(36),
+                v6only: (entry.flags & V6ONLY_KNOWN != 0).then_some(entry.flags & V6ONLY != 0),
+            })
+        }
+    }
+}
+
+/// A socket a look (or the snapshot) listed, as the kernel listed it, with what the tracker
+/// knows of it.
+pub struct Found<'a> {
+    pub entry: &'a Entry,
+    /// The whole record, from the dump.
+    pub socket: &'a Socket<'a>,
+    /// What the look changed (empty for an added socket).
+    pub changes: Changes,
+    /// With `-N all`: its namespace.
+    pub netns: Option<&'a str>,
+    /// With `-p` or `-T`: who holds sockets.
+    pub processes: Option<&'a Processes>,
 }
 
 /// How a removal was learnt.
@@ -121,27 +322,46 @@ pub enum Source {
 
 /// A socket gone.
 pub struct Removal<'a> {
-    /// The socket as last known: as the destroy event gave it, or as last listed.
+    /// The socket as last known: as the destroy event gave it, or as last listed (then only
+    /// what the tracker keeps: no details).
     pub socket: Socket<'a>,
+    /// When it went: the destroy event's moment, or the look that no longer listed it.
     pub at: Stamp,
     /// Since a look first listed it; `None` when none did (it came and went between two).
     pub lifetime: Option<Duration>,
+    /// Listed by the first look: `lifetime` is a lower bound.
+    pub seen_since_start: bool,
     pub source: Source,
+    /// With `-N all`: its namespace.
+    pub netns: Option<&'a str>,
 }
 
 /// Where the tracker reports what it finds.
 pub trait Sink {
-    /// The first look: every socket listed.
-    fn snapshot(&mut self, tracker: &Tracker, at: Stamp) -> std::io::Result<()>;
-    fn added(&mut self, entry: &Entry, at: Stamp) -> std::io::Result<()>;
-    fn changed(&mut self, entry: &Entry, at: Stamp) -> std::io::Result<()>;
-    fn removed(&mut self, removal: &Removal<'_>) -> std::io::Result<()>;
+    /// One socket of the first look, as the dump lists it (before [`Sink::snapshot`]).
+    fn snapshot_socket(&mut self, _found: &Found<'_>, _at: Stamp) -> io::Result<()> {
+        Ok(())
+    }
+    /// The first look is done: every socket listed has gone to [`Sink::snapshot_socket`].
+    fn snapshot(&mut self, tracker: &Tracker, at: Stamp) -> io::Result<()>;
+    fn added(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()>;
+    fn changed(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()>;
+    fn removed(&mut self, removal: &Removal<'_>) -> io::Result<()>;
+    /// The kernel dropped destroy events just before `at` (its buffer overran); a look
+    /// follows at once.
+    fn overrun(&mut self, at: Stamp) -> io::Result<()> {
+        let time = clock::time_of_day(at.wall);
+        self.warn(&format!(
+            "the kernel dropped socket-destroy events at {time} (they came faster than they \
+             were read); a socket that came and went then may be missing"
+        ))
+    }
     /// The end of an interval: its look is done and reported.
-    fn tick(&mut self, tracker: &Tracker, at: Stamp) -> std::io::Result<()>;
+    fn tick(&mut self, tracker: &Tracker, at: Stamp) -> io::Result<()>;
     /// Something worth saying that did not stop the watch.
-    fn warn(&mut self, message: &str) -> std::io::Result<()>;
+    fn warn(&mut self, message: &str) -> io::Result<()>;
     /// Events have come between two looks (or the terminal was resized): show them.
-    fn refresh(&mut self, _tracker: &Tracker) -> std::io::Result<()> {
+    fn refresh(&mut self, _tracker: &Tracker) -> io::Result<()> {
         Ok(())
     }
 }
@@ -151,74 +371,185 @@ pub enum TrackError {
     #[error(transparent)]
     Query(#[from] QueryError),
     #[error(transparent)]
-    Diag(#[from] DiagError),
-    #[error("cannot decode a destroyed {table} socket from the kernel")]
-    Decode {
-        table: &'static str,
-        #[source]
-        source: DecodeError,
-    },
+    Event(#[from] EventError),
+    #[error("cannot find the processes that hold sockets")]
+    Processes(#[from] crate::procs::ScanError),
+    /// `-N all`: walking or entering the namespaces.
+    #[error(transparent)]
+    Netns(#[from] crate::netns::NetnsError),
     /// Kept apart, so that a closed standard output can be told from a failure.
     #[error(transparent)]
-    Output(#[from] std::io::Error),
+    Output(#[from] io::Error),
+}
+
+impl From<DiagError> for TrackError {
+    fn from(e: DiagError) -> TrackError {
+        TrackError::Event(EventError::Diag(e))
+    }
+}
+
+/// Sockets added and removed since the start, between-look ones included (a socket that came
+/// and went between two looks counts in both).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub added: u64,
+    pub removed: u64,
+}
+
+/// A destruction the next look will confirm.
+#[derive(Clone, Copy)]
+struct Held {
+    /// The socket as the destroy event gave it.
+    socket: Entry,
+    at: Stamp,
+    /// How many looks were done when it arrived.
+    after: u64,
+    /// Whether a look had listed it (an entry is closing), or not (it came and went).
+    listed: bool,
+}
+
+/// The rates' state of one socket (`-i`).
+#[derive(Clone, Copy, Default)]
+struct RateState {
+    /// tcp_info's `bytes_received` and `bytes_acked`, and when they were read.
+    counters: Option<(u64, u64, Instant)>,
+    rates: Option<Rates>,
+}
+
+/// Who holds sockets (`-p`, `-T`), scanned again when a look meets a socket it does not know.
+struct Owners {
+    scope: Scope,
+    table: Processes,
+    /// The look of the latest scan: at most one per look.
+    scanned_in: u64,
 }
 
 pub struct Tracker {
-    entries: HashMap<Key, Entry>,
-    /// Insertion order → key.
-    order: BTreeMap<u64, Key>,
-    next_order: u64,
+    /// Sorted by key; entries marked GONE are dropped at the end of each look.
+    entries: Vec<Entry>,
+    /// Added by the look under way, merged into `entries` when its dumps are done.
+    pending: Vec<Entry>,
+    /// The names of named unix sockets.
+    names: HashMap<Key, Box<[u8]>>,
+    /// With `-i`.
+    rates: Option<HashMap<Key, RateState>>,
+    /// What the latest look changed.
+    changes: HashMap<Key, Changes>,
     /// Looks done.
     looks: u64,
+    /// Sockets followed, those being destroyed left out.
+    live: usize,
     /// Keys removed lately, with the look that removed them: a destroy event that comes late
     /// for one of them is not news.
     recent: HashMap<Key, u64>,
-    /// TCP sockets destroyed before any look listed them, waiting for the next look.
-    unseen: HashMap<Key, Destroyed>,
-    /// Whether `-i` asked for byte rates.
-    rates: bool,
+    /// Destroy events waiting for the next look.
+    held: HashMap<Key, Held>,
     /// Whether a destroyed TCP socket may live on as a listed minisocket.
     defer_tcp: bool,
-    /// Entries whose destruction waits for the next look.
-    closing: usize,
+    totals: Totals,
+    /// With `-N all`, the namespaces' names, by index.
+    namespaces: Vec<String>,
+    owners: Option<Owners>,
     warned_inconsistent: bool,
-    warned_overrun: bool,
-    // Reused from one look to the next.
-    added: Vec<Key>,
-    changed: Vec<Key>,
-    gone: Vec<(u64, Key)>,
+    /// Reused from one look to the next.
+    gone: Vec<usize>,
+    held_gone: Vec<(u64, Key)>,
 }
+
+/// What a look dumps: calls its argument with each socket listed and the index of its
+/// namespace.
+pub type Dump<'d> = dyn FnMut(&mut dyn FnMut(u16, &Socket<'_>) -> io::Result<()>) -> Result<Warnings, TrackError>
+    + 'd;
 
 impl Tracker {
     pub fn new(query: &Query, rates: bool) -> Tracker {
         let defer_tcp =
             query.states.contains(TcpState::FinWait2) || query.states.contains(TcpState::TimeWait);
         Tracker {
-            entries: HashMap::new(),
-            order: BTreeMap::new(),
-            next_order: 0,
+            entries: Vec::new(),
+            pending: Vec::new(),
+            names: HashMap::new(),
+            rates: rates.then(HashMap::new),
+            changes: HashMap::new(),
             looks: 0,
+            live: 0,
             recent: HashMap::new(),
-            unseen: HashMap::new(),
-            rates,
+            held: HashMap::new(),
             defer_tcp,
-            closing: 0,
+            totals: Totals::default(),
+            namespaces: Vec::new(),
+            owners: None,
             warned_inconsistent: false,
-            warned_overrun: false,
-            added: Vec::new(),
-            changed: Vec::new(),
             gone: Vec::new(),
+            held_gone: Vec::new(),
         }
     }
 
-    /// The sockets followed, in the order they were first listed.
+    /// Names the namespaces an index in [`Dump`] stands for (`-N all`): the records then
+    /// carry them.
+    pub fn set_namespaces(&mut self, names: Vec<String>) {
+        self.namespaces = names;
+    }
+
+    /// Adds the owners of each socket (`-p`, `-T`): one scan now, another when a look meets
+    /// a socket it does not know.
+    pub fn with_processes(mut self, scope: Option<Scope>) -> Result<Tracker, TrackError> {
+        if let Some(scope) = scope {
+            self.owners = Some(Owners {
+                scope,
+                table: Processes::scan(scope)?,
+                scanned_in: 0,
+            });
+        }
+        Ok(self)
+    }
+
+    /// The process table, if `-p` or `-T` asked for one.
+    pub fn processes(&self) -> Option<&Processes> {
+        self.owners.as_ref().map(|o| &o.table)
+    }
+
+    /// The sockets followed, ordered by cookie (the order the kernel made them in).
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.order.values().map(|key| &self.entries[key])
+        self.entries.iter().filter(|e| e.flags & GONE == 0)
+    }
+
+    /// The socket an entry stands for, as last listed (without its details).
+    pub fn socket<'t>(&'t self, entry: &Entry) -> Socket<'t> {
+        let name = if entry.flags & NAMED != 0 {
+            self.names.get(&entry.key).map(|name| &name[..])
+        } else {
+            None
+        };
+        entry.socket(name)
+    }
+
+    /// What the latest look changed in `entry`.
+    pub fn changes(&self, entry: &Entry) -> Changes {
+        if entry.changed_now() {
+            self.changes.get(&entry.key).copied().unwrap_or_default()
+        } else {
+            Changes::default()
+        }
+    }
+
+    /// The byte rates of `entry`, with `-i`, once two looks have read its counters.
+    pub fn rates(&self, entry: &Entry) -> Option<Rates> {
+        self.rates.as_ref()?.get(&entry.key)?.rates
+    }
+
+    /// The namespace of `entry`, with `-N all`.
+    pub fn netns(&self, entry: &Entry) -> Option<&str> {
+        self.namespace(entry.ns)
+    }
+
+    fn namespace(&self, ns: u16) -> Option<&str> {
+        self.namespaces.get(usize::from(ns)).map(String::as_str)
     }
 
     /// How many sockets there are (those being destroyed left out).
     pub fn len(&self) -> usize {
-        self.entries.len() - self.closing
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
@@ -230,24 +561,47 @@ impl Tracker {
         self.looks
     }
 
-    /// One look at the table: the destroy events waiting, one dump, what it changed, and the
-    /// events that came during the dump. The first look reports a snapshot.
+    /// Sockets added and removed since the start.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// One look at the table: the destroy events waiting, the dumps (each socket reported as
+    /// listed), the events that came during them, and what the look no longer listed. The
+    /// first look is the snapshot. Returns whether the kernel dropped events.
     pub fn look(
         &mut self,
         query: &Query,
-        diag: &mut DiagSocket,
-        mut events: Option<&mut DestroyEvents>,
+        dump: &mut Dump<'_>,
+        mut events: Option<&mut EventQueue>,
         sink: &mut dyn Sink,
-    ) -> Result<(), TrackError> {
+    ) -> Result<bool, TrackError> {
+        let mut overrun = false;
         if let Some(events) = events.as_deref_mut() {
-            self.take_events(query, events, sink)?;
+            overrun |= self.take_events(query, events, sink)?;
         }
         let at = Stamp::now();
         let look = self.looks + 1;
-        let warnings = query::run(query, diag, &mut |socket| {
-            self.observe(socket, look, at.mono);
-            Ok(())
-        })?;
+        self.changes.clear();
+        let warnings = dump(&mut |ns, socket| self.observe(socket, ns, look, at, sink))?;
+        self.dumped(look, at, warnings, sink)?;
+        if let Some(events) = events {
+            overrun |= self.take_events(query, events, sink)?;
+        }
+        self.sweep(look, sink)?;
+        Ok(overrun)
+    }
+
+    /// Ends the dumps of look `look`.
+    fn dumped(
+        &mut self,
+        look: u64,
+        at: Stamp,
+        warnings: Warnings,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
+        self.merge();
+        self.looks = look;
         if warnings.inconsistent && !self.warned_inconsistent {
             self.warned_inconsistent = true;
             sink.warn(
@@ -255,148 +609,235 @@ impl Tracker {
                  socket, which then shows as removed and added again",
             )?;
         }
-        self.report(look, at, sink)?;
-        if let Some(events) = events {
-            self.take_events(query, events, sink)?;
-        }
-        self.sweep(look, at, sink)
-    }
-
-    /// Ends look `look`: reports what it added and changed (the first look, a snapshot).
-    fn report(&mut self, look: u64, at: Stamp, sink: &mut dyn Sink) -> Result<(), TrackError> {
-        self.looks = look;
         if look == 1 {
-            self.added.clear();
-            self.changed.clear();
             sink.snapshot(self, at)?;
-        } else {
-            for i in 0..self.added.len() {
-                sink.added(&self.entries[&self.added[i]], at)?;
-            }
-            for i in 0..self.changed.len() {
-                sink.changed(&self.entries[&self.changed[i]], at)?;
-            }
-            self.added.clear();
-            self.changed.clear();
         }
         Ok(())
     }
 
-    /// Compares one listed socket with what the last look saw.
-    fn observe(&mut self, socket: &Socket<'_>, look: u64, now: Instant) {
+    /// Compares one listed socket with what the last look saw, and reports it.
+    fn observe(
+        &mut self,
+        socket: &Socket<'_>,
+        ns: u16,
+        look: u64,
+        at: Stamp,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
         let key = key(socket);
-        let counters = if self.rates {
-            socket.details.tcp_info.map(|info| {
+        let counters = match &self.rates {
+            Some(_) => socket.details.tcp_info.map(|info| {
                 let info = info.get();
-                (info.bytes_received.get(), info.bytes_acked.get(), now)
-            })
-        } else {
-            None
+                (info.bytes_received.get(), info.bytes_acked.get(), at.mono)
+            }),
+            None => None,
         };
-        let Some(entry) = self.entries.get_mut(&key) else {
-            self.recent.remove(&key);
-            let order = self.next_order;
-            self.next_order += 1;
-            self.order.insert(order, key);
-            self.entries.insert(
-                key,
-                Entry {
-                    socket: OwnedSocket::new(socket),
-                    key,
-                    first_seen: now,
-                    rates: None,
-                    changes: Changes::default(),
-                    changed_in: 0,
-                    added_in: look,
-                    seen: look,
-                    order,
-                    counters,
-                    destroyed: None,
-                },
-            );
-            self.added.push(key);
-            return;
+        let found = self.entries.binary_search_by_key(&key, |e| e.key);
+        let index = match found {
+            Ok(i) if self.entries[i].flags & (GONE | SEEN) == 0 => i,
+            Ok(i) if self.entries[i].flags & SEEN != 0 => return Ok(()),
+            _ => return self.add(socket, key, ns, look, at, counters, found.ok(), sink),
         };
-        entry.seen = look;
-        if entry.destroyed.take().is_some() {
+        let entry = &mut self.entries[index];
+        entry.flags = (entry.flags & !(ADDED_NOW | CHANGED_NOW)) | SEEN;
+        if entry.flags & CLOSING != 0 {
             // Listed again after its destroy event: a minisocket took its place.
-            self.closing -= 1;
+            entry.flags &= !CLOSING;
+            self.held.remove(&key);
+            self.live += 1;
         }
-        let before = entry.socket.as_socket();
         let mut changes = Changes::default();
-        if before.state != socket.state {
-            changes.state = Some((before.state, socket.state));
+        if entry.state != socket.state {
+            changes.state = Some((entry.state, socket.state));
         }
-        if before.recv_q != socket.recv_q {
-            changes.recv_q = Some((before.recv_q, socket.recv_q));
+        if entry.recv_q != socket.recv_q {
+            changes.recv_q = Some((entry.recv_q, socket.recv_q));
         }
-        if before.send_q != socket.send_q {
-            changes.send_q = Some((before.send_q, socket.send_q));
+        if entry.send_q != socket.send_q {
+            changes.send_q = Some((entry.send_q, socket.send_q));
         }
-        let rates = match (entry.counters, counters) {
-            (Some((rx0, tx0, t0)), Some((rx1, tx1, t1))) if t1 > t0 => {
-                let per_second = |delta: u64| {
-                    let nanos = (t1 - t0).as_nanos().max(1);
-                    (u128::from(delta) * 1_000_000_000 / nanos) as u64
-                };
-                Some(Rates {
-                    bytes_in: per_second(rx1.saturating_sub(rx0)),
-                    bytes_out: per_second(tx1.saturating_sub(tx0)),
-                })
+        if let Some(rates) = &mut self.rates {
+            let state = rates.entry(key).or_default();
+            let new = match (state.counters, counters) {
+                (Some((rx0, tx0, t0)), Some((rx1, tx1, t1))) if t1 > t0 => {
+                    let per_second = |delta: u64| {
+                        let nanos = (t1 - t0).as_nanos().max(1);
+                        (u128::from(delta) * 1_000_000_000 / nanos) as u64
+                    };
+                    Some(Rates {
+                        bytes_in: per_second(rx1.saturating_sub(rx0)),
+                        bytes_out: per_second(tx1.saturating_sub(tx0)),
+                    })
+                }
+                _ => None,
+            };
+            state.counters = counters;
+            // A first rate of zero is no news; a socket that stops reporting keeps its last.
+            let news = match (state.rates, new) {
+                (old, Some(new)) if old != Some(new) => old.is_some() || new != Rates::default(),
+                _ => false,
+            };
+            if news {
+                changes.rates = Some((state.rates, new));
             }
-            _ => None,
-        };
-        entry.counters = counters;
-        // A first rate of zero is no news; a socket that stops reporting keeps its last.
-        let news = match (entry.rates, rates) {
-            (old, Some(new)) if old != Some(new) => old.is_some() || new != Rates::default(),
-            _ => false,
-        };
-        if news {
-            changes.rates = Some((entry.rates, rates));
+            if new.is_some() {
+                state.rates = new;
+            }
         }
-        if rates.is_some() {
-            entry.rates = rates;
+        if changes.is_empty() {
+            return Ok(());
         }
-        if !changes.is_empty() {
-            entry.socket = OwnedSocket::new(socket);
-            entry.changes = changes;
-            entry.changed_in = look;
-            self.changed.push(key);
+        entry.state = socket.state;
+        entry.recv_q = socket.recv_q;
+        entry.send_q = socket.send_q;
+        entry.flags |= CHANGED_NOW;
+        self.changes.insert(key, changes);
+        let entry = &self.entries[index];
+        let found = Found {
+            entry,
+            socket,
+            changes,
+            netns: self.namespaces.get(usize::from(ns)).map(String::as_str),
+            processes: self.owners.as_ref().map(|o| &o.table),
+        };
+        if look == 1 {
+            sink.snapshot_socket(&found, at)
+        } else {
+            sink.changed(&found, at)
         }
     }
 
-    /// Reads the destroy events waiting and reports or holds each.
+    /// A socket no look listed before (or one removed and listed again).
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        socket: &Socket<'_>,
+        key: Key,
+        ns: u16,
+        look: u64,
+        at: Stamp,
+        counters: Option<(u64, u64, Instant)>,
+        removed: Option<usize>,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
+        self.recent.remove(&key);
+        let mut entry = Entry::new(socket, key, ns, at.mono);
+        entry.flags |= SEEN | if look == 1 { BEFORE_START } else { ADDED_NOW };
+        if let Endpoints::Unix(UnixEndpoints {
+            name: UnixName::Path(name) | UnixName::Abstract(name),
+            ..
+        }) = socket.endpoints
+        {
+            self.names.insert(key, name.into());
+        }
+        if let Some(rates) = &mut self.rates {
+            rates.insert(
+                key,
+                RateState {
+                    counters,
+                    rates: None,
+                },
+            );
+        }
+        self.live += 1;
+        if look > 1 {
+            self.totals.added += 1;
+        }
+        if let Some(owners) = &mut self.owners {
+            let unknown = socket.inode != 0 && owners.table.owners(socket.inode).next().is_none();
+            if unknown && look > 1 && owners.scanned_in != look {
+                owners.scanned_in = look;
+                if let Ok(table) = Processes::scan(owners.scope) {
+                    owners.table = table;
+                }
+            }
+        }
+        // A socket removed earlier (still in the vector until the look ends) is revived in
+        // place; a new one waits in `pending` until the dumps are done.
+        let entry = match removed {
+            Some(i) => {
+                self.entries[i] = entry;
+                &self.entries[i]
+            }
+            None => {
+                self.pending.push(entry);
+                &self.pending[self.pending.len() - 1]
+            }
+        };
+        let found = Found {
+            entry,
+            socket,
+            changes: Changes::default(),
+            netns: self.namespaces.get(usize::from(ns)).map(String::as_str),
+            processes: self.owners.as_ref().map(|o| &o.table),
+        };
+        if look == 1 {
+            sink.snapshot_socket(&found, at)
+        } else {
+            sink.added(&found, at)
+        }
+    }
+
+    /// Moves the entries the look added into the sorted vector, in place.
+    fn merge(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.pending.sort_unstable_by_key(|e| e.key);
+        self.pending.dedup_by_key(|e| e.key);
+        if self.entries.is_empty() {
+            std::mem::swap(&mut self.entries, &mut self.pending);
+            self.pending = Vec::new();
+            return;
+        }
+        let (n, m) = (self.entries.len(), self.pending.len());
+        self.entries.reserve_exact(m);
+        self.entries.extend_from_slice(&self.pending);
+        let (mut i, mut j, mut k) = (n, m, n + m);
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.entries[i - 1].key > self.pending[j - 1].key {
+                self.entries[k] = self.entries[i - 1];
+                i -= 1;
+            } else {
+                self.entries[k] = self.pending[j - 1];
+                j -= 1;
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// Reads the destroy events queued and reports or holds each; returns whether the kernel
+    /// dropped some (then reported to the sink).
     pub fn take_events(
         &mut self,
         query: &Query,
-        events: &mut DestroyEvents,
+        events: &mut EventQueue,
         sink: &mut dyn Sink,
-    ) -> Result<(), TrackError> {
-        let drained: Drained =
-            events.drain(|group, payload| self.destroyed(query, group, payload, sink))?;
-        if drained.overrun && !self.warned_overrun {
-            self.warned_overrun = true;
-            sink.warn(
-                "the kernel dropped socket-destroy events (they came faster than they were \
-                 read); a socket that came and went between two looks may be missing",
-            )?;
-        }
-        Ok(())
-    }
-
-    fn destroyed(
-        &mut self,
-        query: &Query,
-        group: DestroyGroup,
-        payload: &[u8],
-        sink: &mut dyn Sink,
-    ) -> Result<(), TrackError> {
-        let socket = events::decode(group, payload).map_err(|source| TrackError::Decode {
-            table: events::netid(group).name(),
-            source,
+    ) -> Result<bool, TrackError> {
+        let mut overrun = false;
+        events.take(|event| -> Result<(), TrackError> {
+            match event {
+                Event::Destroyed {
+                    group,
+                    payload,
+                    at,
+                    source,
+                } => {
+                    let socket = events::decode(group, payload)?;
+                    self.destroyed_socket(query, socket, source, Stamp::at(at), sink)?;
+                }
+                Event::Overrun { at, .. } => {
+                    // One line per burst of overruns is enough.
+                    if !overrun {
+                        sink.overrun(Stamp::at(at))?;
+                    }
+                    overrun = true;
+                }
+            }
+            Ok(())
         })?;
-        self.destroyed_socket(query, socket, Stamp::now(), sink)
+        Ok(overrun)
     }
 
     /// A socket the kernel destroyed at `at`.
@@ -404,114 +845,171 @@ impl Tracker {
         &mut self,
         query: &Query,
         socket: Socket<'_>,
+        ns: u16,
         at: Stamp,
         sink: &mut dyn Sink,
     ) -> Result<(), TrackError> {
         let key = key(&socket);
-        if self.recent.contains_key(&key) || self.unseen.contains_key(&key) {
+        if self.recent.contains_key(&key) || self.held.contains_key(&key) {
             return Ok(());
         }
         let defer = self.defer_tcp && socket.netid == Netid::Tcp;
-        let held = Destroyed {
-            record: OwnedSocket::new(&socket),
-            at,
-            after: self.looks,
-        };
-        if let Some(entry) = self.entries.get_mut(&key) {
-            if entry.destroyed.is_some() {
+        let netns = self.namespaces.get(usize::from(ns)).map(String::as_str);
+        if let Ok(i) = self.entries.binary_search_by_key(&key, |e| e.key) {
+            let entry = self.entries[i];
+            if entry.flags & GONE != 0 {
                 return Ok(());
             }
             if defer {
-                entry.destroyed = Some(held);
-                self.closing += 1;
+                self.entries[i].flags |= CLOSING;
+                self.live -= 1;
+                self.held.insert(
+                    key,
+                    Held {
+                        socket: Entry::new(&socket, key, ns, entry.first_seen()),
+                        at,
+                        after: self.looks,
+                        listed: true,
+                    },
+                );
                 return Ok(());
             }
-            let entry = self.forget(key);
             sink.removed(&Removal {
                 socket,
                 at,
-                lifetime: Some(at.mono.saturating_duration_since(entry.first_seen)),
+                lifetime: Some(entry.lifetime(at.mono)),
+                seen_since_start: entry.seen_since_start(),
                 source: Source::Destroy,
+                netns,
             })?;
+            self.forget(i);
         } else if events::wanted(query, &socket) && might_be_listed(query, &socket) {
             if defer {
-                self.unseen.insert(key, held);
+                self.held.insert(
+                    key,
+                    Held {
+                        socket: Entry::new(&socket, key, ns, at.mono),
+                        at,
+                        after: self.looks,
+                        listed: false,
+                    },
+                );
                 return Ok(());
             }
             self.recent.insert(key, self.looks);
+            self.totals.added += 1;
+            self.totals.removed += 1;
             sink.removed(&Removal {
                 socket,
                 at,
                 lifetime: None,
+                seen_since_start: false,
                 source: Source::Destroy,
+                netns,
             })?;
         }
         Ok(())
     }
 
-    /// Removes what look `look` did not list, and settles the destructions held for it.
-    fn sweep(&mut self, look: u64, at: Stamp, sink: &mut dyn Sink) -> Result<(), TrackError> {
+    /// Removes what look `look` did not list, settles the destructions held for it, and drops
+    /// the removed entries.
+    fn sweep(&mut self, look: u64, sink: &mut dyn Sink) -> Result<(), TrackError> {
         self.gone.clear();
-        for (key, entry) in &self.entries {
-            let waiting = entry.destroyed.as_ref().is_some_and(|d| d.after >= look);
-            if entry.seen != look && !waiting {
-                self.gone.push((entry.order, *key));
+        for (i, entry) in self.entries.iter_mut().enumerate() {
+            if entry.flags & GONE != 0 {
+                continue;
+            }
+            if entry.flags & SEEN != 0 {
+                entry.flags &= !SEEN;
+                continue;
+            }
+            let waiting = entry.flags & CLOSING != 0
+                && self.held.get(&entry.key).is_some_and(|h| h.after >= look);
+            if !waiting {
+                self.gone.push(i);
             }
         }
-        self.gone.sort_unstable();
-        for i in 0..self.gone.len() {
-            let key = self.gone[i].1;
-            let entry = self.forget(key);
-            let removal = match &entry.destroyed {
-                Some(d) => Removal {
-                    socket: d.record.as_socket(),
-                    at: d.at,
-                    lifetime: Some(d.at.mono.saturating_duration_since(entry.first_seen)),
+        let now = Stamp::now();
+        for g in 0..self.gone.len() {
+            let i = self.gone[g];
+            let entry = self.entries[i];
+            let held = if entry.flags & CLOSING != 0 {
+                self.held.remove(&entry.key)
+            } else {
+                None
+            };
+            let removal = match &held {
+                Some(held) => Removal {
+                    socket: held.socket.socket(None),
+                    at: held.at,
+                    lifetime: Some(entry.lifetime(held.at.mono)),
+                    seen_since_start: entry.seen_since_start(),
                     source: Source::Destroy,
+                    netns: self.namespace(entry.ns),
                 },
                 None => Removal {
-                    socket: entry.socket.as_socket(),
-                    at,
-                    lifetime: Some(at.mono.saturating_duration_since(entry.first_seen)),
+                    socket: self.socket(&entry),
+                    at: now,
+                    lifetime: Some(entry.lifetime(now.mono)),
+                    seen_since_start: entry.seen_since_start(),
                     source: Source::Poll,
+                    netns: self.namespace(entry.ns),
                 },
             };
             sink.removed(&removal)?;
+            self.forget(i);
         }
-        self.gone.clear();
-        for (key, held) in &self.unseen {
-            if held.after < look {
-                self.gone.push((held.after, *key));
+        self.held_gone.clear();
+        for (key, held) in &self.held {
+            if !held.listed && held.after < look {
+                self.held_gone.push((held.after, *key));
             }
         }
-        self.gone.sort_unstable();
-        for i in 0..self.gone.len() {
-            let key = self.gone[i].1;
-            let held = self.unseen.remove(&key).expect("listed above");
+        self.held_gone.sort_unstable();
+        for g in 0..self.held_gone.len() {
+            let key = self.held_gone[g].1;
+            let held = self.held.remove(&key).expect("listed above");
             // Listed by this look (a minisocket), it was reported as added.
-            if !self.entries.contains_key(&key) {
+            let listed = self
+                .entries
+                .binary_search_by_key(&key, |e| e.key)
+                .is_ok_and(|i| self.entries[i].flags & GONE == 0);
+            if !listed {
                 self.recent.insert(key, look);
+                self.totals.added += 1;
+                self.totals.removed += 1;
                 sink.removed(&Removal {
-                    socket: held.record.as_socket(),
+                    socket: held.socket.socket(None),
                     at: held.at,
                     lifetime: None,
+                    seen_since_start: false,
                     source: Source::Destroy,
+                    netns: self.namespace(held.socket.ns),
                 })?;
             }
         }
+        self.entries.retain(|e| e.flags & GONE == 0);
         self.recent.retain(|_, removed| *removed + 2 >= look);
         Ok(())
     }
 
-    /// Drops an entry, remembering its key for a while.
-    fn forget(&mut self, key: Key) -> Entry {
-        let entry = self.entries.remove(&key).expect("a followed socket");
-        self.order.remove(&entry.order);
-        if entry.destroyed.is_some() {
-            self.closing -= 1;
+    /// Marks entry `i` removed (it leaves the vector at the end of the look), remembering its
+    /// key for a while.
+    fn forget(&mut self, i: usize) {
+        let entry = &mut self.entries[i];
+        if entry.flags & CLOSING == 0 {
+            self.live -= 1;
+        }
+        entry.flags = (entry.flags & !CLOSING) | GONE;
+        let key = entry.key;
+        self.totals.removed += 1;
+        if entry.flags & NAMED != 0 {
+            self.names.remove(&key);
+        }
+        if let Some(rates) = &mut self.rates {
+            rates.remove(&key);
         }
         self.recent.insert(key, self.looks);
-        entry
     }
 }
 
@@ -575,14 +1073,14 @@ mod tests {
             self.0.push(format!("snapshot {}", tracker.len()));
             Ok(())
         }
-        fn added(&mut self, entry: &Entry, _: Stamp) -> std::io::Result<()> {
-            let s = entry.socket.as_socket();
+        fn added(&mut self, found: &Found<'_>, _: Stamp) -> std::io::Result<()> {
+            let s = found.socket;
             self.0
                 .push(format!("added {} {}", s.cookie.unwrap(), s.state.name()));
             Ok(())
         }
-        fn changed(&mut self, entry: &Entry, _: Stamp) -> std::io::Result<()> {
-            let s = entry.socket.as_socket();
+        fn changed(&mut self, found: &Found<'_>, _: Stamp) -> std::io::Result<()> {
+            let s = found.socket;
             self.0
                 .push(format!("changed {} {}", s.cookie.unwrap(), s.state.name()));
             Ok(())
@@ -650,16 +1148,27 @@ mod tests {
     ) {
         let at = Stamp::now();
         let look = tracker.looks + 1;
+        tracker.changes.clear();
         for socket in sockets {
-            tracker.observe(socket, look, at.mono);
+            tracker.observe(socket, 0, look, at, sink).unwrap();
         }
-        tracker.report(look, at, sink).unwrap();
+        tracker.dumped(look, at, Warnings::default(), sink).unwrap();
         for socket in between {
             tracker
-                .destroyed_socket(query, *socket, Stamp::now(), sink)
+                .destroyed_socket(query, *socket, 0, Stamp::now(), sink)
                 .unwrap();
         }
-        tracker.sweep(look, at, sink).unwrap();
+        tracker.sweep(look, sink).unwrap();
+    }
+
+    /// What the memory target rests on: 80 bytes a socket.
+    #[test]
+    fn an_entry_is_small() {
+        assert!(
+            std::mem::size_of::<Entry>() <= 80,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
     }
 
     #[test]
@@ -728,11 +1237,11 @@ mod tests {
         look(&mut tracker, &q, &[a], &[], &mut sink);
         let closed = |cookie| socket(Netid::Tcp, cookie, TcpState::Close, 0);
         tracker
-            .destroyed_socket(&q, closed(1), Stamp::now(), &mut sink)
+            .destroyed_socket(&q, closed(1), 0, Stamp::now(), &mut sink)
             .unwrap();
         // Connected, never listed: reported.
         tracker
-            .destroyed_socket(&q, closed(3), Stamp::now(), &mut sink)
+            .destroyed_socket(&q, closed(3), 0, Stamp::now(), &mut sink)
             .unwrap();
         // A listener (no peer) is not in the states watched: not reported.
         let mut listener = closed(4);
@@ -740,12 +1249,12 @@ mod tests {
             ends.peer = "0.0.0.0:0".parse().unwrap();
         }
         tracker
-            .destroyed_socket(&q, listener, Stamp::now(), &mut sink)
+            .destroyed_socket(&q, listener, 0, Stamp::now(), &mut sink)
             .unwrap();
         // An unconnected UDP socket neither.
         let udp = socket(Netid::Udp, 5, TcpState::Close, 0);
         tracker
-            .destroyed_socket(&q, udp, Stamp::now(), &mut sink)
+            .destroyed_socket(&q, udp, 0, Stamp::now(), &mut sink)
             .unwrap();
         assert_eq!(
             sink.0,
@@ -778,13 +1287,16 @@ mod tests {
         look(&mut tracker, &q, &[a], &[], &mut sink);
         assert_eq!(sink.0, ["snapshot 1", "changed 1 ESTAB"]);
         let entry = tracker.entries().next().unwrap();
-        let rates = entry.rates.unwrap();
+        let rates = tracker.rates(entry).unwrap();
         // 50 000 bytes in a little over 20 ms.
         assert!(
             rates.bytes_in > 100_000 && rates.bytes_in < 2_500_000,
             "{rates:?}"
         );
         assert_eq!(rates.bytes_out, 0);
-        assert_eq!(entry.changes.rates.unwrap().0, Some(Rates::default()));
+        assert_eq!(
+            tracker.changes(entry).rates.unwrap().0,
+            Some(Rates::default())
+        );
     }
 }
