@@ -784,10 +784,7 @@ mod tests {
             ConfigError::RecordWithoutTcp
         );
         let recording = config(&["-D", "-", "-4"]).unwrap();
-        assert_eq!(
-            recording.record.as_deref(),
-            Some(std::path::Path::new("-"))
-        );
+        assert_eq!(recording.record.as_deref(), Some(std::path::Path::new("-")));
         assert!(recording.query.tables.contains(Netid::Tcp));
         assert_eq!(
             config(&["-x", "--from-dump", "x"]).unwrap_err(),
