@@ -6,7 +6,7 @@
 //! read from `/proc/net` instead; and the TCP table may come from a dump taken earlier.
 
 use std::fs::File;
-use std::io::{self, BufReader, Seek};
+use std::io::{self, BufReader, Seek, SeekFrom};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -553,21 +553,20 @@ fn replay(
         return Ok(());
     };
     let shown = || path.display().to_string();
-    let opened = open_dump(path).map_err(|source| QueryError::DumpOpen {
+    let unreadable = |source| QueryError::DumpOpen {
         path: shown(),
         source,
-    })?;
+    };
     let bad = |source| QueryError::Dump {
         path: shown(),
         source,
     };
-    let mut file = opened;
+    let mut file = open_dump(path).map_err(unreadable)?;
     if file.metadata().is_ok_and(|m| m.is_file()) {
+        // Standard input may have been read from already: back to where it was.
+        let start = file.stream_position().map_err(unreadable)?;
         dump::check(BufReader::new(&file)).map_err(bad)?;
-        file.rewind().map_err(|source| QueryError::DumpOpen {
-            path: shown(),
-            source,
-        })?;
+        file.seek(SeekFrom::Start(start)).map_err(unreadable)?;
     }
     let mut reader = DumpReader::new(BufReader::new(file));
     while let Some(socket) = reader.next_socket().map_err(bad)? {
