@@ -230,12 +230,15 @@ pub fn run(
                     }
                 }
             }
-            Netid::VsockStream | Netid::VsockDgram | Netid::Tipc | Netid::Xdp => {
-                let request = OtherDiagRequest::for_table(netid, query.states.bits());
-                if let Some(request) = request {
-                    count_only(netid, &request, diag, &mut warnings)?;
-                }
+            Netid::VsockStream | Netid::VsockDgram => {
+                let request = OtherDiagRequest::vsock(query.states.bits());
+                count_only(netid, &request, diag, &mut warnings)?;
             }
+            Netid::Tipc => {
+                let request = OtherDiagRequest::tipc(query.states.bits());
+                count_only(netid, &request, diag, &mut warnings)?;
+            }
+            Netid::Xdp => count_only(netid, &OtherDiagRequest::xdp(), diag, &mut warnings)?,
             _ => {}
         }
     }
