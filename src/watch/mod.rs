@@ -86,7 +86,8 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
             }
         }
     };
-    let live = !options.jsonl && io::stdout().is_terminal();
+    let live = !options.jsonl && io::stdout().is_terminal() && term::addressable();
+    let steering = live.then(|| live::Steering::new(&config.query));
     let out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut sink: Box<dyn Sink> = if live {
         // Said before the view takes the screen, where it stays readable.
@@ -101,6 +102,8 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                 numeric: config.output.numeric,
                 show_netid: config.output.show_netid,
                 rates: config.output.details.info,
+                processes: config.processes.is_some(),
+                steering: steering.clone().expect("made for the live view"),
             },
         )?)
     } else {
@@ -115,7 +118,7 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
         &mut diag,
         events.as_mut(),
         &mut *sink,
-        live,
+        steering.as_ref(),
     );
     // The terminal is put back before main reports an error.
     drop(sink);
@@ -133,9 +136,11 @@ fn watch(
     diag: &mut DiagSocket,
     mut events: Option<&mut DestroyEvents>,
     sink: &mut dyn Sink,
-    keys: bool,
+    steering: Option<&live::Steering>,
 ) -> Result<Ending, TrackError> {
-    let query = &config.query;
+    // The live view's `/` may change the filter for the looks that follow.
+    let mut query = config.query.clone();
+    let query = &mut query;
     let mut tracker = Tracker::new(query, config.output.details.info);
     tracker.look(query, diag, events.as_deref_mut(), sink)?;
     let start = Instant::now();
@@ -158,16 +163,22 @@ fn watch(
             if now >= next {
                 break;
             }
-            let ready = wait(events.as_deref(), keys, next - now).map_err(TrackError::Output)?;
-            if ready.events {
+            // The live view may hold a frame back (at most ten a second) until a moment.
+            let timeout = steering
+                .and_then(|s| s.frame_due(now))
+                .map_or(next - now, |due| due.min(next - now));
+            let keys = steering.is_some_and(live::Steering::keys);
+            let ready = wait(events.as_deref(), keys, timeout).map_err(TrackError::Output)?;
+            if ready {
                 if let Some(events) = events.as_deref_mut() {
                     tracker.take_events(query, events, sink)?;
                 }
             }
-            if ready.key == Some(b'q') {
-                return Ok(Ending::Stopped);
-            }
+            // The view reads the keys waiting; `q` stops as Ctrl-C does.
             sink.refresh(&tracker)?;
+            if let Some(steering) = steering {
+                steering.steer(query);
+            }
         }
         tracker.look(query, diag, events.as_deref_mut(), sink)?;
         intervals += 1;
@@ -178,15 +189,10 @@ fn watch(
     }
 }
 
-/// What [`wait`] found.
-struct Ready {
-    events: bool,
-    key: Option<u8>,
-}
-
 /// Waits until a destroy event or (on the live view) a key arrives, `timeout` passes, or a
-/// signal interrupts.
-fn wait(events: Option<&DestroyEvents>, keys: bool, timeout: Duration) -> io::Result<Ready> {
+/// signal interrupts; says whether destroy events are waiting. The keys are left for the view
+/// to read.
+fn wait(events: Option<&DestroyEvents>, keys: bool, timeout: Duration) -> io::Result<bool> {
     let mut fds = [
         libc::pollfd {
             fd: events.map_or(-1, |e| e.as_raw_fd()),
@@ -211,20 +217,9 @@ fn wait(events: Option<&DestroyEvents>, keys: bool, timeout: Duration) -> io::Re
     if n < 0 {
         let e = io::Error::last_os_error();
         if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(Ready {
-                events: false,
-                key: None,
-            });
+            return Ok(false);
         }
         return Err(e);
     }
-    let key = if fds[1].revents & libc::POLLIN != 0 {
-        term::read_byte()?
-    } else {
-        None
-    };
-    Ok(Ready {
-        events: fds[0].revents != 0,
-        key,
-    })
+    Ok(fds[0].revents != 0)
 }
