@@ -13,6 +13,7 @@ mod generated;
 mod json;
 mod kill;
 mod listing;
+mod live;
 mod netns_flag;
 mod processes;
 mod summary;

@@ -61,18 +61,18 @@ const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
 
 /// The keys of the live view, for its `?` overlay and the man page.
 pub const KEYS_HELP: &str = "\
-s, S            sort by the next (previous) column: first seen, state, Recv-Q,
-                Send-Q, rate in, rate out (-i), age, local, peer, process (-p)
-r               reverse the sort
-Up, Down        scroll a line
-PgUp, PgDn      scroll a page
-Home, End       go to the first (last) row
-space           pause the display (looks go on and are recorded); again to resume
-/               edit the filter, in the filter language of the command line:
-                Enter applies it to the next looks (an error keeps the old one),
-                an empty filter shows every socket, Esc cancels
-?               show or hide this help
-q, Ctrl-C       quit, leaving a summary on the screen";
+s, S        sort by the next (previous) column: first seen, state, Recv-Q,
+            Send-Q, rate in and out (-i), age, local, peer, process (-p)
+r           reverse the sort
+Up, Down    scroll a line
+PgUp, PgDn  scroll a page
+Home, End   go to the first (last) row
+space       pause the display; looks go on and are recorded
+/           edit the filter, in the language of the command line: Enter
+            applies it from the next look (an error keeps the old one),
+            an empty one shows every socket, Esc cancels
+?           show or hide this help
+q, Ctrl-C   quit, leaving a summary on the screen";
 
 /// How the view is set up.
 pub struct LiveOptions {
@@ -333,6 +333,9 @@ fn process(_entry: &Entry) -> Option<String> {
     None
 }
 
+/// A column of the table: its header, whether it is right-aligned, and its cells.
+type TableColumn = (String, bool, Vec<(String, Style)>);
+
 /// A row with its text, as drawn.
 struct Shown {
     row: Row,
@@ -557,12 +560,9 @@ impl<W: Write> LiveView<W> {
                 self.reversed = !self.reversed;
                 self.resort();
             }
-            Press::Char(' ') => {
-                if self.paused.take().is_none() {
-                    // Filled when the next frame is composed, from the rows then.
-                    self.paused = Some(Vec::new());
-                }
-            }
+            // Pausing leaves the rows to be filled by the next frame; resuming (the guard took
+            // the rows) falls through.
+            Press::Char(' ') if self.paused.take().is_none() => self.paused = Some(Vec::new()),
             Press::Char('/') => {
                 self.editor = Some(Editor {
                     text: self.filter.clone().unwrap_or_default(),
@@ -695,11 +695,9 @@ impl<W: Write> LiveView<W> {
         let (cols, rows) = self.size;
         // Title, totals, table header and status line; then the log's last lines.
         let fixed = 4;
-        let log_lines = if self.log.is_empty() {
-            0
-        } else {
-            self.log.len().min(3) + 1
-        };
+        // The log's three lines and its rule, kept even while empty so that pages do not
+        // change size; a small terminal has no log.
+        let log_lines = if rows >= 12 { 4 } else { 0 };
         let space = rows.saturating_sub(fixed + log_lines).max(1);
         self.page = space;
 
@@ -784,7 +782,11 @@ impl<W: Write> LiveView<W> {
             let mut rule = Line::default();
             rule.push(&"─".repeat(cols.min(100)), Style::Faint);
             lines.push(rule);
-            for text in self.log.iter().skip(self.log.len() + 1 - log_lines) {
+            for text in self
+                .log
+                .iter()
+                .skip((self.log.len() + 1).saturating_sub(log_lines))
+            {
                 lines.push(Line::plain(text));
             }
         }
@@ -897,7 +899,7 @@ impl<W: Write> LiveView<W> {
             format!("{name}{}", if down { "▼" } else { "▲" })
         };
         // Each column: its header, whether it is right-aligned, and per row a cell.
-        let mut columns: Vec<(String, bool, Vec<(String, Style)>)> = Vec::new();
+        let mut columns: Vec<TableColumn> = Vec::new();
         let mut add = |header: String, right: bool, cell: &dyn Fn(&Shown) -> (String, Style)| {
             columns.push((header, right, shown.iter().map(cell).collect()));
         };
@@ -1155,7 +1157,7 @@ impl<W: Write> LiveView<W> {
             let text = self.describe(&socket(entry));
             let busiest = &mut self.totals.busiest;
             busiest.push(Busy { key, score, text });
-            busiest.sort_by(|a, b| b.score.cmp(&a.score));
+            busiest.sort_by_key(|b| std::cmp::Reverse(b.score));
             busiest.truncate(BUSIEST);
         }
         self.dirty = true;
