@@ -569,9 +569,9 @@ impl<W: Write> LiveView<W> {
                 })
             }
             Press::Up => self.scroll = self.scroll.saturating_sub(1),
-            Press::Down => self.scroll += 1,
+            Press::Down => self.scroll = self.scroll.saturating_add(1),
             Press::PageUp => self.scroll = self.scroll.saturating_sub(page),
-            Press::PageDown => self.scroll += page,
+            Press::PageDown => self.scroll = self.scroll.saturating_add(page),
             Press::Home => self.scroll = 0,
             Press::End => self.scroll = usize::MAX,
             _ => {}
@@ -1110,7 +1110,7 @@ impl<W: Write> LiveView<W> {
         let totals = &mut self.totals;
         totals.looks = look;
         totals.peak_sockets = totals.peak_sockets.max(sockets);
-        let mut candidates: Vec<(Key, u64)> = Vec::new();
+        let mut candidates: Vec<(Key, u64, &Entry)> = Vec::new();
         for entry in tracker.entries().filter(|e| !e.closing()) {
             let row = row(entry, look);
             let history = self.histories.entry(row.key).or_default();
@@ -1142,21 +1142,21 @@ impl<W: Write> LiveView<W> {
                 totals.busiest.iter().map(|b| b.score).min().unwrap_or(0)
             };
             if score > least {
-                candidates.push((row.key, score));
+                candidates.push((row.key, score, entry));
             }
         }
         self.histories.retain(|_, h| h.look == look);
-        for (key, score) in candidates {
+        // Only the best few can enter the list: their text is made once each.
+        candidates.sort_unstable_by_key(|(_, score, _)| std::cmp::Reverse(*score));
+        candidates.truncate(BUSIEST);
+        for (key, score, entry) in candidates {
             if let Some(busy) = self.totals.busiest.iter_mut().find(|b| b.key == key) {
                 busy.score = score;
-                continue;
+            } else {
+                let text = self.describe(&socket(entry));
+                self.totals.busiest.push(Busy { key, score, text });
             }
-            let Some(entry) = tracker.entries().find(|e| e.key == key) else {
-                continue;
-            };
-            let text = self.describe(&socket(entry));
             let busiest = &mut self.totals.busiest;
-            busiest.push(Busy { key, score, text });
             busiest.sort_by_key(|b| std::cmp::Reverse(b.score));
             busiest.truncate(BUSIEST);
         }
