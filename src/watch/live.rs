@@ -1424,6 +1424,36 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(75)), "75");
     }
 
+    /// A typed filter replaces the query's expression (and its bytecode); its states narrow
+    /// the states watched, and states outside them are ignored.
+    #[test]
+    fn a_typed_filter_steers_the_query() {
+        use crate::socket::{FamilySet, NetidSet};
+        let states = StateSet::single(TcpState::Established).with(TcpState::Listen);
+        let mut query = Query::new(
+            NetidSet::EMPTY.with(Netid::Tcp),
+            FamilySet::single(Family::Inet),
+            states,
+        );
+        let steering = Steering::new(&query);
+        assert_eq!(steering.0.parse.default_family, Some(Family::Inet));
+        let typed = |text: &str| {
+            let words = text.split_whitespace().map(str::to_owned).collect();
+            filter::parse(&filter::Source::Args(words), &steering.0.parse).unwrap()
+        };
+        *steering.0.filter.borrow_mut() = Some(typed("state listening sport = :80"));
+        steering.steer(&mut query);
+        assert!(query.filter.is_some() && query.bytecode.is_some());
+        assert_eq!(query.states, StateSet::single(TcpState::Listen));
+        // Nothing new: nothing changes.
+        steering.steer(&mut query);
+        assert!(query.filter.is_some());
+        *steering.0.filter.borrow_mut() = Some(typed("state time-wait"));
+        steering.steer(&mut query);
+        assert!(query.filter.is_none() && query.bytecode.is_none());
+        assert_eq!(query.states, states);
+    }
+
     #[test]
     fn the_help_fits_an_80_column_terminal() {
         let widest = KEYS_HELP.lines().map(|l| l.chars().count()).max().unwrap();
