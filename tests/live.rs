@@ -493,7 +493,7 @@ fn churn_stays_under_the_byte_budget() {
     until(&view, size, "the view", |s| status(s).contains("q quits"));
     let (bytes_before, cpu_before, start) =
         (view.bytes().len(), cpu_time(view.pid()), Instant::now());
-    let seconds = 3u32;
+    let seconds = 2u32;
     const HOLD: Duration = Duration::from_millis(200);
     let made = ns.run(|| {
         // The server accepts and closes until the clients are done, never blocking for long.

@@ -491,9 +491,14 @@ impl<W: Write> LiveView<W> {
         self.dirty = true;
     }
 
+    /// The local and peer text of a socket: the one place that asks [`endpoints`].
+    fn ends(&mut self, socket: &Socket<'_>) -> (String, String) {
+        endpoints(socket, &mut self.names, self.options.numeric)
+    }
+
     /// `STATE local -> peer`.
     fn describe(&mut self, socket: &Socket<'_>) -> String {
-        let (local, peer) = endpoints(socket, &mut self.names, self.options.numeric);
+        let (local, peer) = self.ends(socket);
         format!("{} {local} -> {peer}", socket.state.name())
     }
 
@@ -803,7 +808,7 @@ impl<W: Write> LiveView<W> {
 
     /// A row with its text.
     fn shown(&mut self, row: Row, entry: &Entry) -> Shown {
-        let (local, peer) = endpoints(&socket(entry), &mut self.names, self.options.numeric);
+        let (local, peer) = self.ends(&socket(entry));
         Shown {
             row,
             local,
@@ -1282,7 +1287,7 @@ impl<W: Write> Sink for LiveView<W> {
     }
 
     fn removed(&mut self, removal: &Removal<'_>) -> io::Result<()> {
-        let (local, peer) = endpoints(&removal.socket, &mut self.names, self.options.numeric);
+        let (local, peer) = self.ends(&removal.socket);
         if self.refiltered && removal.source == Source::Poll {
             self.log(removal.at, format!("- {local} -> {peer} left the filter"));
             return Ok(());
