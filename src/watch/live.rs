@@ -241,6 +241,8 @@ struct Row {
     mark: char,
     /// Which cells the latest look changed.
     hot: Hot,
+    /// The state before the latest change of state.
+    was: Option<TcpState>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -291,12 +293,16 @@ impl Row {
 
 // The tracker's entries, read here only.
 
-/// The row of an entry; `latest` is the number of the latest look.
-fn row(entry: &Entry, latest: u64) -> Row {
+/// The row of an entry; `latest` is the number of the latest look. `None` for an entry the
+/// kernel destroyed and the next look has yet to settle (not shown, not counted).
+fn row(entry: &Entry, latest: u64) -> Option<Row> {
+    if entry.closing() {
+        return None;
+    }
     let socket = socket(entry);
     let fresh = entry.changed_in == latest;
     let c = &entry.changes;
-    Row {
+    Some(Row {
         key: entry.key,
         seen: 0,
         netid: socket.netid,
@@ -319,7 +325,8 @@ fn row(entry: &Entry, latest: u64) -> Row {
             send_q: fresh && c.send_q.is_some(),
             rates: fresh && c.rates.is_some(),
         },
-    }
+        was: c.state.map(|(before, _)| before),
+    })
 }
 
 /// The socket of an entry, as it last changed.
@@ -747,10 +754,9 @@ impl<W: Write> LiveView<W> {
             let latest = tracker.looks();
             let mut all: Vec<(Row, &Entry)> = tracker
                 .entries()
-                .filter(|e| !e.closing())
+                .filter_map(|entry| Some((row(entry, latest)?, entry)))
                 .enumerate()
-                .map(|(i, entry)| {
-                    let mut row = row(entry, latest);
+                .map(|(i, (mut row, entry))| {
                     row.seen = i;
                     (row, entry)
                 })
@@ -822,10 +828,9 @@ impl<W: Write> LiveView<W> {
         let latest = tracker.looks();
         tracker
             .entries()
-            .filter(|e| !e.closing())
+            .filter_map(|entry| Some((row(entry, latest)?, entry)))
             .enumerate()
-            .map(|(i, entry)| {
-                let mut row = row(entry, latest);
+            .map(|(i, (mut row, entry))| {
                 row.seen = i;
                 self.shown(row, entry)
             })
@@ -1116,8 +1121,10 @@ impl<W: Write> LiveView<W> {
         totals.looks = look;
         totals.peak_sockets = totals.peak_sockets.max(sockets);
         let mut candidates: Vec<(Key, u64, &Entry)> = Vec::new();
-        for entry in tracker.entries().filter(|e| !e.closing()) {
-            let row = row(entry, look);
+        for entry in tracker.entries() {
+            let Some(row) = row(entry, look) else {
+                continue;
+            };
             let history = self.histories.entry(row.key).or_default();
             push(&mut history.gauges, row.gauge(self.options.rates), HISTORY);
             history.look = look;
@@ -1279,7 +1286,7 @@ impl<W: Write> Sink for LiveView<W> {
         // Queues and rates move all the time; the table marks them. The log says when a
         // state changes.
         self.dirty = true;
-        if let Some((before, _)) = entry.changes.state {
+        if let Some(before) = row(entry, 0).and_then(|row| row.was) {
             let text = self.describe(&socket(entry));
             self.log(at, format!("~ {text} (was {})", before.name()));
         }
