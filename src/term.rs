@@ -134,6 +134,18 @@ fn addressable_term(term: &str) -> bool {
     })
 }
 
+/// Whether the locale's characters are UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, the
+/// first one set): the terminal then shows block elements and box drawing.
+pub fn utf8() -> bool {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|value| !value.is_empty())
+        .unwrap_or_default();
+    let locale = locale.to_string_lossy().to_ascii_lowercase();
+    locale.contains("utf-8") || locale.contains("utf8")
+}
+
 /// From now on a panic first writes `leave` to standard output (to leave the alternate
 /// screen and show the cursor), so that its message lands on the normal screen.
 pub fn leave_on_panic(leave: &'static [u8]) {

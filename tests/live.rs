@@ -13,10 +13,11 @@ use crate::util::{Netns, SOCKSCOPE};
 const ENTER: &str = "\x1b[?1049h";
 const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
 
-/// Starts `sockscope watch ARGS` on a `cols` x `rows` terminal in `ns`, with `TERM` as given.
+/// Starts `sockscope watch ARGS` on a `cols` x `rows` terminal in `ns`, with `TERM` as given,
+/// in a UTF-8 locale.
 fn watch(ns: &Netns, term: Option<&str>, args: &[&str], (cols, rows): (u16, u16)) -> Pty {
     let mut command = ns.command(SOCKSCOPE);
-    command.arg("watch").args(args);
+    command.env("LC_ALL", "C.UTF-8").arg("watch").args(args);
     if let Some(term) = term {
         command.env("TERM", term);
     }
@@ -401,6 +402,35 @@ fn no_cursor_addressing_without_a_capable_terminal() {
         assert!(output.starts_with("{\"type\":\"snapshot\""), "{output}");
         assert_eq!(output.lines().count(), 3, "{output}");
     }
+}
+
+/// In a locale that is not UTF-8 the view draws with ASCII alone: sparklines, the sort's
+/// arrow, the rules and the help's box.
+#[test]
+fn ascii_outside_a_utf8_locale() {
+    let ns = Netns::new();
+    let (_listener, _client, _server) = ns.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:55006").unwrap();
+        let mut client = TcpStream::connect("127.0.0.1:55006").unwrap();
+        let server = listener.accept().unwrap().0;
+        client.write_all(&[b'x'; 100]).unwrap();
+        (listener, client, server)
+    });
+    let mut command = ns.command(SOCKSCOPE);
+    command
+        .env("TERM", "xterm")
+        .args(["watch", "--interval", "0.05", "-tan", ":55006"]);
+    let mut view = Pty::spawn(&mut command, 100, 24);
+    let size = (100, 24);
+    until(&view, size, "a queue's sparkline", |s| s.contains(" ##"));
+    view.send(b"ss?");
+    until(&view, size, "the sort and the help", |s| {
+        status(s).contains("sort Recv-Qv") && s.contains("+-----") && s.contains("| r ")
+    });
+    view.send(b"q");
+    assert!(view.wait(Duration::from_secs(10)).success());
+    let output = view.bytes();
+    assert!(output.is_ascii(), "{}", String::from_utf8_lossy(&output));
 }
 
 /// A listener whose accept queue is full shows it as `N/backlog`, highlighted, and the

@@ -41,6 +41,7 @@ use crate::term::{self, RawKeys};
 use keys::Key as Press;
 use netstat::ListenCounters;
 use screen::{Line, Screen, Style};
+use units::Glyphs;
 
 /// The most frames drawn in a second.
 pub const FRAMES_PER_SECOND: u32 = 10;
@@ -434,6 +435,7 @@ pub struct LiveView<W: Write> {
     refiltered: bool,
     message: Option<(String, Style, Instant)>,
     pressed: Vec<Press>,
+    glyphs: &'static Glyphs,
     /// Single keys without echo, while the view lives (when standard input is a terminal).
     _keys: Option<RawKeys>,
 }
@@ -483,6 +485,11 @@ impl<W: Write> LiveView<W> {
             refiltered: false,
             message: None,
             pressed: Vec::new(),
+            glyphs: if term::utf8() {
+                &units::UNICODE
+            } else {
+                &units::ASCII
+            },
             _keys: keys,
         })
     }
@@ -791,7 +798,8 @@ impl<W: Write> LiveView<W> {
         }
         if log_lines > 0 {
             let mut rule = Line::default();
-            rule.push(&"─".repeat(cols.min(100)), Style::Faint);
+            let rule_text: String = std::iter::repeat_n(self.glyphs.rule, cols.min(100)).collect();
+            rule.push(&rule_text, Style::Faint);
             lines.push(rule);
             for text in self
                 .log
@@ -807,7 +815,7 @@ impl<W: Write> LiveView<W> {
         lines.truncate(rows.saturating_sub(1));
         lines.push(self.status(&counts, total, shown.len()));
         if self.help {
-            overlay(&mut lines, KEYS_HELP, cols);
+            overlay(&mut lines, KEYS_HELP, cols, self.glyphs);
         }
         lines
     }
@@ -870,17 +878,17 @@ impl<W: Write> LiveView<W> {
         let (new, closed) = self.per_second;
         line.push(&format!("sockets {sockets} "), Style::Bold);
         line.push(
-            &units::sparkline(self.counts.iter().copied(), width),
+            &units::sparkline(self.counts.iter().copied(), width, &self.glyphs.bars),
             Style::Plain,
         );
         line.push(&format!("  new {new:.1}/s "), Style::Bold);
         line.push(
-            &units::sparkline(self.news.iter().copied(), width),
+            &units::sparkline(self.news.iter().copied(), width, &self.glyphs.bars),
             Style::Plain,
         );
         line.push(&format!("  closed {closed:.1}/s "), Style::Bold);
         line.push(
-            &units::sparkline(self.closes.iter().copied(), width),
+            &units::sparkline(self.closes.iter().copied(), width, &self.glyphs.bars),
             Style::Plain,
         );
         let grew = self.listen_grew;
@@ -906,7 +914,8 @@ impl<W: Write> LiveView<W> {
                 return name.to_owned();
             }
             let down = self.reversed != column.descending();
-            format!("{name}{}", if down { "▼" } else { "▲" })
+            let g = self.glyphs;
+            format!("{name}{}", if down { g.down } else { g.up })
         };
         // Each column: its header, whether it is right-aligned, and per row a cell.
         let mut columns: Vec<TableColumn> = Vec::new();
@@ -971,7 +980,7 @@ impl<W: Write> LiveView<W> {
         };
         add(what.to_owned(), false, &|s| {
             let line = match self.histories.get(&s.row.key) {
-                Some(h) => units::sparkline(h.gauges.iter().copied(), HISTORY),
+                Some(h) => units::sparkline(h.gauges.iter().copied(), HISTORY, &self.glyphs.bars),
                 None => String::new(),
             };
             (line, Style::Plain)
@@ -1037,7 +1046,11 @@ impl<W: Write> LiveView<W> {
         }
         if self.sort != Column::Seen || self.reversed {
             let down = self.reversed != self.sort.descending();
-            let arrow = if down { "▼" } else { "▲" };
+            let arrow = if down {
+                self.glyphs.down
+            } else {
+                self.glyphs.up
+            };
             let _ = write!(text, " | sort {}{arrow}", self.sort.name());
         }
         if shown < total {
@@ -1229,17 +1242,19 @@ fn push(values: &mut VecDeque<u64>, value: u64, keep: usize) {
 }
 
 /// Draws `text` in a box over the middle of `lines`.
-fn overlay(lines: &mut [Line], text: &str, cols: usize) {
+fn overlay(lines: &mut [Line], text: &str, cols: usize, g: &Glyphs) {
     let width = text.lines().map(|l| l.chars().count()).max().unwrap_or(0) + 4;
     let height = text.lines().count() + 2;
     let top = 2.min(lines.len().saturating_sub(height));
     let left = cols.saturating_sub(width) / 2;
-    let mut boxed = vec![format!("┌{}┐", "─".repeat(width - 2))];
+    let rule: String = std::iter::repeat_n(g.rule, width - 2).collect();
+    let [top_left, top_right, bottom_left, bottom_right] = g.corners;
+    let mut boxed = vec![format!("{top_left}{rule}{top_right}")];
     for l in text.lines() {
         let pad = width - 4 - l.chars().count();
-        boxed.push(format!("│ {l}{} │", " ".repeat(pad)));
+        boxed.push(format!("{} {l}{} {}", g.side, " ".repeat(pad), g.side));
     }
-    boxed.push(format!("└{}┘", "─".repeat(width - 2)));
+    boxed.push(format!("{bottom_left}{rule}{bottom_right}"));
     for (i, b) in boxed.iter().enumerate() {
         if let Some(line) = lines.get_mut(top + i) {
             let under: String = line.text().chars().take(left).collect();
@@ -1471,7 +1486,7 @@ mod tests {
         let widest = KEYS_HELP.lines().map(|l| l.chars().count()).max().unwrap();
         assert!(widest + 4 <= 80, "{widest}");
         let mut lines = vec![Line::default(); 24];
-        overlay(&mut lines, KEYS_HELP, 80);
+        overlay(&mut lines, KEYS_HELP, 80, &units::UNICODE);
         assert!(lines.iter().all(|l| l.width() <= 80));
         assert!(lines.iter().any(|l| l.text().contains("reverse the sort")));
     }

@@ -48,12 +48,45 @@ pub fn span(duration: Duration) -> String {
     }
 }
 
-const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// The characters the view draws with: block elements and box drawing where the terminal
+/// takes UTF-8, their nearest ASCII otherwise.
+pub struct Glyphs {
+    /// A sparkline's eight heights, lowest first.
+    pub bars: [char; 8],
+    pub down: &'static str,
+    pub up: &'static str,
+    pub rule: char,
+    /// Corners (top left, top right, bottom left, bottom right) and the vertical side.
+    pub corners: [char; 4],
+    pub side: char,
+}
+
+pub const UNICODE: Glyphs = Glyphs {
+    bars: ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'],
+    down: "▼",
+    up: "▲",
+    rule: '─',
+    corners: ['┌', '┐', '└', '┘'],
+    side: '│',
+};
+
+pub const ASCII: Glyphs = Glyphs {
+    bars: ['_', '.', ',', '-', '=', '+', '*', '#'],
+    down: "v",
+    up: "^",
+    rule: '-',
+    corners: ['+', '+', '+', '+'],
+    side: '|',
+};
 
 /// The values as a sparkline, oldest first, scaled to their largest: a blank for zero, the
 /// lowest bar for the smallest non-zero step, the full block for the largest. Only the last
 /// `width` values are drawn, right-aligned.
-pub fn sparkline(values: impl ExactSizeIterator<Item = u64> + Clone, width: usize) -> String {
+pub fn sparkline(
+    values: impl ExactSizeIterator<Item = u64> + Clone,
+    width: usize,
+    bars: &[char; 8],
+) -> String {
     let skip = values.len().saturating_sub(width);
     let max = values.clone().skip(skip).max().unwrap_or(0);
     let mut text = String::with_capacity(width * 3);
@@ -65,7 +98,7 @@ pub fn sparkline(values: impl ExactSizeIterator<Item = u64> + Clone, width: usiz
             text.push(' ');
         } else {
             let step = (value as u128 * 8).div_ceil(max as u128) as usize;
-            text.push(BARS[step.clamp(1, 8) - 1]);
+            text.push(bars[step.clamp(1, 8) - 1]);
         }
     }
     text
@@ -97,10 +130,11 @@ mod tests {
 
     #[test]
     fn sparklines_scale_to_their_largest() {
-        let line = |v: &[u64], w| sparkline(v.iter().copied(), w);
+        let line = |v: &[u64], w| sparkline(v.iter().copied(), w, &UNICODE.bars);
         assert_eq!(line(&[0, 1, 2, 4, 8], 5), " ▁▂▄█");
         assert_eq!(line(&[5, 5], 4), "  ██");
         assert_eq!(line(&[0, 0], 2), "  ");
         assert_eq!(line(&[9, 1, 8], 2), "▁█");
+        assert_eq!(sparkline([1, 8].into_iter(), 2, &ASCII.bars), "_#");
     }
 }
