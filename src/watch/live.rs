@@ -724,7 +724,7 @@ impl<W: Write> LiveView<W> {
         let (total, shown) = if let Some(frozen) = self.paused.take() {
             let frozen = if frozen.is_empty() {
                 // Just paused: every row, with its text, as it is now.
-                let mut all = self.shown_all(tracker, now);
+                let mut all = self.shown_all(tracker);
                 self.sort_shown(&mut all, now);
                 all
             } else {
@@ -747,7 +747,7 @@ impl<W: Write> LiveView<W> {
             self.paused = Some(frozen);
             (total, window)
         } else if self.sort.by_text() {
-            let mut all = self.shown_all(tracker, now);
+            let mut all = self.shown_all(tracker);
             self.sort_shown(&mut all, now);
             for shown in &all {
                 counts[shown.row.state as usize] += 1;
@@ -832,7 +832,7 @@ impl<W: Write> LiveView<W> {
     }
 
     /// Every row, with its text, in the tracker's order.
-    fn shown_all(&mut self, tracker: &Tracker, _now: Instant) -> Vec<Shown> {
+    fn shown_all(&mut self, tracker: &Tracker) -> Vec<Shown> {
         let latest = tracker.looks();
         tracker
             .entries()
