@@ -16,6 +16,7 @@ mod hostile;
 mod json;
 mod kill;
 mod listing;
+mod live;
 mod netns_flag;
 mod processes;
 mod props;

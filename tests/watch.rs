@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use crate::events::wait_subscribed;
 use crate::util::netns::wait_bounded;
-use crate::util::pty::Pty;
 use crate::util::{Netns, SOCKSCOPE, text, unique};
 
 /// A running `sockscope watch --jsonl ...` and the events it printed so far.
@@ -434,115 +433,6 @@ fn bad_options() {
     let out = ns.output(SOCKSCOPE, &["watch", "sport", "=", ":x:y"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
-
-const ENTER: &str = "\x1b[?1049h";
-const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
-
-/// The live view: the table and the log on the alternate screen, redrawn for a resize; q ends
-/// it and puts the terminal back as it was.
-#[test]
-fn the_live_view_on_a_terminal() {
-    let ns = Netns::new();
-    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55000").unwrap());
-    let mut command = ns.command(SOCKSCOPE);
-    command
-        .arg("watch")
-        .args(listing_states(&["--interval", "0.1", "-tn"]));
-    let mut view = Pty::spawn(&mut command, 100, 20);
-    let before = view.initial_termios();
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains("0 sockets")),
-        "{}",
-        view.text()
-    );
-    let (client, server) = ns.run(|| {
-        let client = TcpStream::connect("127.0.0.1:55000").unwrap();
-        (client, listener.accept().unwrap().0)
-    });
-    let row = format!("127.0.0.1:55000   127.0.0.1:{}", port(&client));
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains(&row)
-            && t.contains("2 sockets: ESTAB 2")),
-        "{}",
-        view.text()
-    );
-    // Raw keys while the view runs: no echo, no line editing.
-    let during = view.termios();
-    assert_eq!(during.c_lflag & (libc::ECHO | libc::ICANON), 0);
-    drop((client, server));
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains("closed after")),
-        "{}",
-        view.text()
-    );
-    // A narrower terminal: the view is redrawn to fit it.
-    let drawn = view.bytes().len();
-    view.resize(40, 10);
-    assert!(
-        view.wait_for(Duration::from_secs(10), |_| {
-            let bytes = view.bytes();
-            let frame = String::from_utf8_lossy(&bytes[drawn..]).into_owned();
-            frame.contains("\x1b[H")
-                && frame
-                    .split("\x1b[H")
-                    .last()
-                    .unwrap()
-                    .split("\r\n")
-                    .all(|line| visible(line) <= 40)
-        }),
-        "{}",
-        view.text()
-    );
-    view.send(b"q");
-    let status = view.wait(Duration::from_secs(10));
-    assert!(status.success(), "{status:?}");
-    let output = view.text();
-    assert!(output.starts_with(ENTER), "{output:?}");
-    assert!(output.ends_with(LEAVE), "{output:?}");
-    let after = view.termios();
-    assert_eq!(after.c_lflag, before.c_lflag);
-}
-
-/// The number of characters a terminal line shows, escape sequences left out.
-fn visible(line: &str) -> usize {
-    let mut count = 0;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: parameters up to a final letter.
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else if !c.is_control() {
-            count += 1;
-        }
-    }
-    count
-}
-
-/// Ctrl-C typed on the terminal ends the view with status 0 and restores the terminal.
-#[test]
-fn ctrl_c_restores_the_terminal() {
-    let ns = Netns::new();
-    let mut command = ns.command(SOCKSCOPE);
-    command.args(["watch", "--interval", "0.05", "-t"]);
-    let mut view = Pty::spawn(&mut command, 80, 24);
-    let before = view.initial_termios();
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains("q quits")),
-        "{}",
-        view.text()
-    );
-    // The terminal's interrupt character: the kernel sends SIGINT to the view.
-    view.send(&[before.c_cc[libc::VINTR]]);
-    let status = view.wait(Duration::from_secs(10));
-    assert!(status.success(), "{status:?}");
-    assert!(view.text().ends_with(LEAVE), "{:?}", view.text());
-    assert_eq!(view.termios().c_lflag, before.c_lflag);
-}
-
 /// The client port of a connection to `port` a record is about (either end).
 fn client_port(record: &Value, port: u64) -> Option<u64> {
     if record["local_port"] == port {

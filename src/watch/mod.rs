@@ -77,7 +77,8 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
             }
         }
     }
-    let live = !options.jsonl && io::stdout().is_terminal();
+    let live = !options.jsonl && io::stdout().is_terminal() && term::addressable();
+    let steering = live.then(|| live::Steering::new(&config.query));
     let out = BufWriter::with_capacity(64 * 1024, Stdout);
     let mut sink: Box<dyn Sink> = if live {
         // Said before the view takes the screen, where it stays readable.
@@ -92,6 +93,8 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                 numeric: config.output.numeric,
                 show_netid: config.output.show_netid,
                 rates: config.output.details.info,
+                processes: config.processes.is_some(),
+                steering: steering.clone().expect("made for the live view"),
             },
         )?)
     } else {
@@ -104,12 +107,13 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
         .with_processes(config.processes)
         .and_then(|mut tracker| {
             let mut watch = Watch {
-                query: &config.query,
+                // The live view's `/` may change the filter for the looks that follow.
+                query: config.query.clone(),
                 options,
                 places: &mut places,
                 groups: &groups,
                 events: queue.as_mut(),
-                keys: live,
+                steering: steering.as_ref(),
             };
             watch.run(&mut tracker, &mut *sink)
         });
@@ -211,12 +215,13 @@ impl AllNamespaces {
 
 /// What one watch needs, borrowed for its run.
 struct Watch<'w> {
-    query: &'w Query,
+    query: Query,
     options: &'w WatchOptions,
     places: &'w mut Places,
     groups: &'w [DestroyGroup],
     events: Option<&'w mut EventQueue>,
-    keys: bool,
+    /// The live view's: frames it holds back, keys it reads, a filter typed in it.
+    steering: Option<&'w live::Steering>,
 }
 
 impl Watch<'_> {
@@ -249,19 +254,24 @@ impl Watch<'_> {
                     sink.refresh(tracker)?;
                     continue;
                 }
-                let ready = wait(self.events.as_deref(), self.keys, next - now)
-                    .map_err(TrackError::Output)?;
+                // The live view may hold a frame back (at most ten a second) until a moment.
+                let frame = self.steering.and_then(|s| s.frame_due(now));
+                let timeout = frame.map_or(next - now, |due| due.min(next - now));
+                let keys = self.steering.is_some_and(live::Steering::keys);
+                let ready =
+                    wait(self.events.as_deref(), keys, timeout).map_err(TrackError::Output)?;
                 if ready.events {
                     if let Some(events) = self.events.as_deref_mut() {
-                        overrun |= tracker.take_events(self.query, events, sink)?;
+                        overrun |= tracker.take_events(&self.query, events, sink)?;
                     }
                 }
-                if ready.key == Some(b'q') {
-                    return Ok(Ending::Stopped);
-                }
-                // The waits are short (see `wait`); the view is redrawn only for news.
-                if ready.woke {
+                // The waits are short (see `wait`); the view is redrawn only for news or for
+                // a frame it held back. It reads the keys itself; `q` stops as Ctrl-C does.
+                if ready.woke || frame.is_some() {
                     sink.refresh(tracker)?;
+                }
+                if let Some(steering) = self.steering {
+                    steering.steer(&mut self.query);
                 }
             }
             overrun |= self.look(tracker, sink)?;
@@ -275,7 +285,7 @@ impl Watch<'_> {
 
     /// One look, in every place watched; returns whether destroy events were lost.
     fn look(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<bool, TrackError> {
-        let query = self.query;
+        let query = &self.query;
         if let Some(all) = &mut self.places.all {
             all.refresh()?;
             tracker.set_namespaces(all.names.clone());
@@ -324,8 +334,8 @@ fn dump_places(
 /// What [`wait`] found.
 struct Ready {
     events: bool,
-    key: Option<u8>,
-    /// Something woke the wait before its timeout: a descriptor, or a signal (a resize).
+    /// Something woke the wait before its timeout: a descriptor (a key, left for the view to
+    /// read), or a signal (a resize).
     woke: bool,
 }
 
@@ -360,20 +370,13 @@ fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Resul
         if e.kind() == io::ErrorKind::Interrupted {
             return Ok(Ready {
                 events: false,
-                key: None,
                 woke: true,
             });
         }
         return Err(e);
     }
-    let key = if fds[1].revents & libc::POLLIN != 0 {
-        term::read_byte()?
-    } else {
-        None
-    };
     Ok(Ready {
         events: fds[0].revents != 0,
-        key,
         woke: n > 0,
     })
 }
