@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n a/all l/listening B/bound-inactive 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns p/processes T/threads n/numeric o/options e/extended m/memory i/info tos b/bpf cgroup inet-sockopt r/resolve H/no-header O/oneline Z/context z/contexts tipcinfo j/json E/events s/summary K/kill force D/diag= from-dump= h/help V/version
+    string join \n a/all l/listening B/bound-inactive 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns p/processes T/threads n/numeric r/resolve o/options e/extended m/memory i/info tos b/bpf cgroup inet-sockopt H/no-header O/oneline Z/context z/contexts tipcinfo j/json E/events s/summary K/kill force D/diag= from-dump= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -77,6 +77,7 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l all-netns -d 'List 
 complete -c sockscope -n "__fish_sockscope_needs_command" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s T -l threads -d 'Like -p, with each thread of a process listed as an owner of its own (tid=)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s o -l options -d 'Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s e -l extended -d 'Show details (and, as with -o, timers): owning uid (when not root), inode, socket cookie (sk:), fwmark, cgroup, v6only and which directions are shut down (<-> both open, --> no more receiving, <-- no more sending, --- neither); for unix sockets the file\'s inode and device and a listener\'s waiting peers'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s m -l memory -d 'Show memory use: skmem:(r,rb,t,tb,f,w,o,bl,d) = memory used and allowed for receiving, sending, forward allocation, queued for sending, options, backlog, and packets dropped'
@@ -85,7 +86,6 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l tos -d 'Show the IP
 complete -c sockscope -n "__fish_sockscope_needs_command" -s b -l bpf -d 'Show the classic BPF filter attached to each packet socket, one instruction at a time (code jt jf k)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l cgroup -d 'Show the cgroup v2 the socket belongs to'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
-complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s H -l no-header -d 'Do not print the header line'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s O -l oneline -d 'Print each socket\'s details on its line instead of on indented lines below it'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s Z -l context -d 'Show the SELinux security context of the processes (-p) holding each socket'
@@ -162,6 +162,7 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l all-netns 
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s T -l threads -d 'Like -p, with each thread of a process listed as an owner of its own (tid=)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
+complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s o -l options -d 'Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s e -l extended -d 'Show details (and, as with -o, timers): owning uid (when not root), inode, socket cookie (sk:), fwmark, cgroup, v6only and which directions are shut down (<-> both open, --> no more receiving, <-- no more sending, --- neither); for unix sockets the file\'s inode and device and a listener\'s waiting peers'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s m -l memory -d 'Show memory use: skmem:(r,rb,t,tb,f,w,o,bl,d) = memory used and allowed for receiving, sending, forward allocation, queued for sending, options, backlog, and packets dropped'

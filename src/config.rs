@@ -209,7 +209,7 @@ impl Config {
                 Format::Table
             },
             numeric: args.details.numeric,
-            resolve: cli.resolve,
+            resolve: args.details.resolve,
             header: !cli.no_header,
             show_netid: selection.tables.len() > 1,
             show_state: selection.states.len() != 1,
@@ -240,7 +240,7 @@ impl Config {
         let output = Output {
             format: Format::Table,
             numeric: args.details.numeric,
-            resolve: false,
+            resolve: args.details.resolve,
             header: true,
             show_netid: selection.tables.len() > 1,
             show_state: selection.states.len() != 1,

@@ -735,3 +735,30 @@ fn sigterm_leaves_the_summary() {
     assert!(term.main.text().contains("sockscope watch: watched"));
     assert_eq!(view.termios().c_lflag, before.c_lflag);
 }
+
+/// `-r` names hosts in the live view as it does in the table (one formatter for both).
+#[test]
+fn host_names_with_r_as_in_the_table() {
+    let ns = Netns::new();
+    let _listener = ns.run(|| TcpListener::bind("127.0.0.1:55007").unwrap());
+    let table = String::from_utf8_lossy(&ns.output(SOCKSCOPE, &["-tlHr"]).stdout).into_owned();
+    let local = table
+        .split_whitespace()
+        .nth(3)
+        .expect("a listener row")
+        .to_owned();
+    assert!(
+        local.ends_with(":55007") && !local.starts_with("127."),
+        "{table}"
+    );
+    let size = (120, 20);
+    let mut view = watch(
+        &ns,
+        Some("xterm"),
+        &["--interval", "0.1", "-tlr"],
+        (120, 20),
+    );
+    until(&view, size, "the listener by name", |s| s.contains(&local));
+    view.send(b"q");
+    assert!(view.wait(Duration::from_secs(10)).success());
+}

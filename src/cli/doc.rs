@@ -88,6 +88,33 @@ sockscope_tcp_retransmitted_segments{netid,port}; sockscope_folded_series_total{
 sockscope_scrape_duration_seconds and sockscope_scrape_sockets. Each family keeps at most \
 --max-series series per namespace and adds the rest up under port=\"other\".";
 
+/// The keys of watch's live view: its `?` overlay and the KEYS section of sockscope-watch(8).
+pub const LIVE_KEYS: &str = "\
+s, S        sort by the next (previous) column: first seen, state, Recv-Q,
+            Send-Q, rate in and out (-i), age, local, peer, process (-p)
+r           reverse the sort
+Up, Down    scroll a line
+PgUp, PgDn  scroll a page
+Home, End   go to the first (last) row
+space       pause the display; looks go on and are recorded
+/           edit the filter, in the language of the command line: Enter
+            applies it from the next look (an error keeps the old one),
+            an empty one shows every socket, Esc cancels
+?           show or hide this help
+q, Ctrl-C   quit, leaving a summary on the screen";
+
+/// The KEYS section of sockscope-watch(8), from [`LIVE_KEYS`].
+fn keys_section() -> String {
+    let mut section =
+        ".SH KEYS\nOn a terminal, the live view takes these keys:\n.PP\n.nf\n".to_owned();
+    for line in LIVE_KEYS.lines() {
+        section.push_str(&line.replace('\\', "\\e").replace('-', "\\-"));
+        section.push('\n');
+    }
+    section.push_str(".fi\n");
+    section
+}
+
 const MAN_DATE: &str = "2026-11-24";
 
 /// The man pages, by file name: sockscope(8) and one per subcommand, generated from the same
@@ -102,10 +129,10 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
             .display_name(name.clone())
             .bin_name(format!("sockscope {}", sub.get_name()));
         let extra = match sub.get_name() {
-            "watch" => WATCH_MAN_EXTRA,
-            _ => SUBCOMMAND_MAN_EXTRA,
+            "watch" => keys_section() + WATCH_MAN_EXTRA,
+            _ => SUBCOMMAND_MAN_EXTRA.to_owned(),
         };
-        pages.push((format!("{name}.8"), page_with(page, extra)));
+        pages.push((format!("{name}.8"), page_with(page, &extra)));
     }
     pages
 }

@@ -11,7 +11,7 @@ mod exporter;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-pub use doc::{completions, man_pages};
+pub use doc::{LIVE_KEYS, completions, man_pages};
 pub use exporter::{DEFAULT_LISTEN, ExporterArgs};
 
 /// The demo server's port when `--port` is not given.
@@ -35,10 +35,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub listing: ListingArgs,
-
-    /// Show host names instead of addresses, by reverse lookup
-    #[arg(short = 'r', long)]
-    pub resolve: bool,
 
     /// Do not print the header line
     #[arg(short = 'H', long = "no-header")]
@@ -297,6 +293,10 @@ pub struct DetailArgs {
     /// Show service ports as numbers instead of names from /etc/services
     #[arg(short = 'n', long)]
     pub numeric: bool,
+
+    /// Show host names instead of addresses, by reverse lookup
+    #[arg(short = 'r', long)]
+    pub resolve: bool,
 
     /// Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how
     /// many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)

@@ -6,9 +6,9 @@
 //! by the normal renderer, and every packet line is a packet captured on `lo`. The demo runs in
 //! a network namespace of its own where it can make one ([`sandbox`]), so that its tables and
 //! its capture hold only its own sockets and packets. The explanations are ours; the walk
-//! follows the server/client example of the article in `shared/seed-article.txt`, and adds
-//! what the article points at without showing: the backlog of `listen(fd, 5)`, a Send-Q that
-//! fills, and the handshake on the wire.
+//! follows the classic socket tutorial's server and client (127.0.0.1:55000, `listen(fd, 5)`,
+//! 50 bytes sent and left unread), and adds what such a tutorial points at without showing:
+//! the backlog of `listen(fd, 5)`, a Send-Q that fills, and the handshake on the wire.
 
 mod capture;
 mod layout;

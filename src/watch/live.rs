@@ -5,7 +5,7 @@
 //! changed at the latest look in reverse video, a `+` before a row the latest look added and
 //! a `*` before one it changed, a sparkline of each row's queue or rate over the last looks);
 //! a log of what happened, newest last; and a status line. Keys sort, scroll, pause, and edit
-//! the filter ([`KEYS_HELP`]).
+//! the filter ([`crate::cli::LIVE_KEYS`]).
 //!
 //! Frames are composed at most [`FRAMES_PER_SECOND`] times a second however fast events come,
 //! and only the screen lines that changed are written ([`screen`]). When the view ends, the
@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use super::clock;
 use super::tracker::{Changes, Entry, Found, Key, Rates, Removal, Sink, Source, Stamp, Tracker};
+use crate::cli::LIVE_KEYS;
 use crate::config;
 use crate::filter::{self, Filter, ParseOptions};
 use crate::names::Names;
@@ -60,27 +61,14 @@ const MESSAGE: Duration = Duration::from_secs(5);
 const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
 const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
 
-/// The keys of the live view, for its `?` overlay and the man page.
-pub const KEYS_HELP: &str = "\
-s, S        sort by the next (previous) column: first seen, state, Recv-Q,
-            Send-Q, rate in and out (-i), age, local, peer, process (-p)
-r           reverse the sort
-Up, Down    scroll a line
-PgUp, PgDn  scroll a page
-Home, End   go to the first (last) row
-space       pause the display; looks go on and are recorded
-/           edit the filter, in the language of the command line: Enter
-            applies it from the next look (an error keeps the old one),
-            an empty one shows every socket, Esc cancels
-?           show or hide this help
-q, Ctrl-C   quit, leaving a summary on the screen";
-
 /// How the view is set up.
 pub struct LiveOptions {
     /// What the title line says the view shows (the command line).
     pub title: String,
     pub interval: Duration,
     pub numeric: bool,
+    /// `-r`: host names instead of addresses.
+    pub resolve: bool,
     pub show_netid: bool,
     /// `-i`: rate columns, and sparklines of rates rather than queues.
     pub rates: bool,
@@ -515,7 +503,11 @@ impl<W: Write> LiveView<W> {
 
     /// The local and peer text of a socket: the one place that asks [`endpoints`].
     fn ends(&mut self, socket: &Socket<'_>) -> (String, String) {
-        endpoints(socket, &mut self.names, self.options.numeric)
+        let style = endpoint::Style {
+            numeric: self.options.numeric,
+            resolve: self.options.resolve,
+        };
+        endpoints(socket, &mut self.names, style)
     }
 
     /// `STATE local -> peer`.
@@ -823,7 +815,7 @@ impl<W: Write> LiveView<W> {
         lines.truncate(rows.saturating_sub(1));
         lines.push(self.status(&counts, total, shown.len()));
         if self.help {
-            overlay(&mut lines, KEYS_HELP, cols, self.glyphs);
+            overlay(&mut lines, LIVE_KEYS, cols, self.glyphs);
         }
         lines
     }
@@ -1355,11 +1347,7 @@ impl<W: Write> Sink for LiveView<W> {
 }
 
 /// The two ends of a socket, as the table writes them.
-fn endpoints(socket: &Socket<'_>, names: &mut Names, numeric: bool) -> (String, String) {
-    let style = endpoint::Style {
-        numeric,
-        resolve: false,
-    };
+fn endpoints(socket: &Socket<'_>, names: &mut Names, style: endpoint::Style) -> (String, String) {
     let (local, peer) = endpoint::pair(socket, names, style);
     (
         String::from_utf8_lossy(&local).into_owned(),
@@ -1424,10 +1412,10 @@ mod tests {
 
     #[test]
     fn the_help_fits_an_80_column_terminal() {
-        let widest = KEYS_HELP.lines().map(|l| l.chars().count()).max().unwrap();
+        let widest = LIVE_KEYS.lines().map(|l| l.chars().count()).max().unwrap();
         assert!(widest + 4 <= 80, "{widest}");
         let mut lines = vec![Line::default(); 24];
-        overlay(&mut lines, KEYS_HELP, 80, &units::UNICODE);
+        overlay(&mut lines, LIVE_KEYS, 80, &units::UNICODE);
         assert!(lines.iter().all(|l| l.width() <= 80));
         assert!(lines.iter().any(|l| l.text().contains("reverse the sort")));
     }

@@ -91,6 +91,7 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                 title: options.title.clone(),
                 interval: options.interval,
                 numeric: config.output.numeric,
+                resolve: config.output.resolve,
                 show_netid: config.output.show_netid,
                 rates: config.output.details.info,
                 processes: config.processes.is_some(),
