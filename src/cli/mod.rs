@@ -588,7 +588,7 @@ mod tests {
         );
         assert!(args.listing.processes);
         assert_eq!(args.listing.selection.expression, [":22"]);
-        for refused in [&["-s"][..], &["-j"], &["-K"], &["-D", "x"], &["-r"]] {
+        for refused in [&["-s"][..], &["-j"], &["-K"], &["-D", "x"]] {
             let args = ["sockscope", "watch"].iter().chain(refused);
             assert!(
                 Cli::command().try_get_matches_from(args).is_err(),
