@@ -438,6 +438,11 @@ array when there is none), each an object with \fBcomm\fR (the whole name), \fBp
 .TP
 \fBnetns\fR
 with \fB\-N all\fR only, first in each object: the namespace, named as in the Netns column.
+.TP
+\fBpath_bytes\fR, \fBcomm_bytes\fR, \fBinterface_bytes\fR
+only when the name beside it is not UTF\-8 (the string then shows U+FFFD for the bytes that
+are not): the exact bytes of the unix path, process name or interface name, as an array of
+integers.
 .PP
 The detail options add fields, each present (null when the kernel did not say) as soon as its
 option is given:
