@@ -5,6 +5,7 @@ mod util;
 
 mod args;
 mod bytecode;
+mod captures;
 mod demo;
 mod details;
 mod dump;
