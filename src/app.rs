@@ -25,7 +25,7 @@ use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
 use crate::socket::{Netid, OwnedSocket};
 use crate::summary::{self, Counters, Summary};
-use crate::term;
+use crate::sys::term;
 use crate::watch::{self, WatchOptions};
 use crate::wire::netlink::{DiagError, DiagSocket};
 

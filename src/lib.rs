@@ -25,6 +25,6 @@ pub mod query;
 pub mod render;
 pub mod socket;
 pub mod summary;
-pub mod term;
+pub mod sys;
 pub mod watch;
 pub mod wire;

@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 use netlink_packet_core::{Emitable, Nla};
 use zerocopy::IntoBytes;
 
+use sockscope::decode;
+use sockscope::socket::Netid;
 use sockscope::wire::inet::{self, InetDiagMsg};
 use sockscope::wire::netlink::{SOCK_DIAG_BY_FAMILY, messages};
 use sockscope::wire::netlink_diag::{self, NetlinkDiagMsg};
 use sockscope::wire::packet::{self, PacketDiagMsg};
 use sockscope::wire::unix::{self, UnixDiagMsg};
-use sockscope::decode;
-use sockscope::socket::Netid;
 
 /// Parses and re-emits every sock_diag message of `$capture` as a `$msg`, checking each comes
 /// out as it went in, and runs `$check` on it; gives the attribute kinds seen and how many

@@ -33,7 +33,7 @@ use crate::render::json::Record;
 use crate::render::options::{DetailFlags, Format, Output};
 use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
-use crate::term;
+use crate::sys::term;
 use crate::wire::netlink::DiagSocket;
 use capture::{Capture, Packet};
 use records::{CounterRecord, Labelled, PacketRecord, StageRecord, packet_words};

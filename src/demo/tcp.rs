@@ -295,7 +295,9 @@ impl<W: Write> Walk<'_, W> {
         };
         server.set_nonblocking(true)?;
         let deadline = Instant::now() + retry;
-        while connections.len() < CROWD && Instant::now() < deadline && !crate::term::interrupted()
+        while connections.len() < CROWD
+            && Instant::now() < deadline
+            && !crate::sys::term::interrupted()
         {
             match server.accept() {
                 Ok((connection, _)) => {
@@ -386,7 +388,7 @@ impl<W: Write> Walk<'_, W> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
             }
-            if crate::term::interrupted() {
+            if crate::sys::term::interrupted() {
                 return Ok(None);
             }
         }
@@ -460,7 +462,7 @@ impl<W: Write> Walk<'_, W> {
         let deadline = Instant::now() + SETTLE * 2;
         let mut last = (0, Instant::now());
         while Instant::now() < deadline {
-            if crate::term::interrupted() {
+            if crate::sys::term::interrupted() {
                 return Ok(None);
             }
             if self.capture.is_some() {
@@ -509,7 +511,7 @@ impl<W: Write> Walk<'_, W> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
             }
-            if crate::term::interrupted() {
+            if crate::sys::term::interrupted() {
                 return Ok(None);
             }
         }

@@ -23,7 +23,6 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::clock;
 use super::tracker::{Changes, Found, Removal, Sink, Source, Stamp, Tracker};
 use crate::config::DetailFlags;
 use crate::events::Keyed;
@@ -31,6 +30,7 @@ use crate::names::Names;
 use crate::procs::Processes;
 use crate::render::json::Record;
 use crate::socket::Socket;
+use crate::sys::clock;
 
 pub struct JsonLines<W: Write> {
     out: W,

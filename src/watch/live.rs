@@ -29,7 +29,6 @@ use std::io::{self, Write};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::clock;
 use super::tracker::{Changes, Entry, Found, Key, Rates, Removal, Sink, Source, Stamp, Tracker};
 use crate::cli::LIVE_KEYS;
 use crate::config;
@@ -38,7 +37,8 @@ use crate::names::Names;
 use crate::query::Query;
 use crate::render::endpoint;
 use crate::socket::{Family, Netid, Socket, StateSet, TcpState};
-use crate::term::{self, RawKeys};
+use crate::sys::clock;
+use crate::sys::term::{self, RawKeys};
 use keys::Key as Press;
 use netstat::ListenCounters;
 use screen::{Line, Screen, Style};

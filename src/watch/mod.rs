@@ -6,10 +6,8 @@
 //! two looks is still seen. What is found goes to a [`tracker::Sink`]: the live view on a
 //! terminal, JSON lines otherwise.
 
-pub mod clock;
 pub mod jsonl;
 pub mod live;
-pub mod output;
 pub mod tracker;
 
 use std::collections::HashMap;
@@ -22,12 +20,12 @@ use crate::events;
 use crate::filter;
 use crate::netns::{self, Home, NsId, Visit};
 use crate::query::{self, Query, Warnings};
-use crate::term;
+use crate::sys::output::{self, Stdout};
+use crate::sys::term;
 use crate::wire::events::{DestroyEvents, DestroyGroup, EventQueue};
 use crate::wire::netlink::DiagSocket;
 use jsonl::JsonLines;
 use live::{LiveOptions, LiveView};
-use output::Stdout;
 use tracker::{Sink, Stamp, TrackError, Tracker};
 
 /// How to watch.
@@ -52,7 +50,7 @@ pub enum Ending {
 }
 
 /// Watches until `--count` intervals have passed, `q` is pressed on the live view, or Ctrl-C
-/// or SIGTERM arrives (also while the output is blocked: see [`output`]).
+/// or SIGTERM arrives (also while the output is blocked: see [`crate::sys::output`]).
 pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
     term::catch_interrupts();
     let groups = events::groups(&config.query);

@@ -25,7 +25,6 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::clock;
 use crate::events::{self, EventError};
 use crate::procs::{Processes, Scope};
 use crate::query::{Query, QueryError, Warnings};
@@ -33,6 +32,7 @@ use crate::socket::{
     Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, StateSet,
     TcpState, UnixEndpoints, UnixName,
 };
+use crate::sys::clock;
 use crate::wire::events::{Event, EventQueue};
 use crate::wire::netlink::DiagError;
 

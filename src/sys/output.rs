@@ -10,7 +10,7 @@
 
 use std::io::{self, Write};
 
-use crate::term;
+use super::term;
 
 /// A pipe with room (POLLOUT) takes this much without blocking.
 const CHUNK: usize = 4096;
