@@ -699,7 +699,20 @@ fn an_overrun_is_a_line_and_not_the_end() {
     );
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:55008").unwrap());
     for args in [
-        &["watch", "--jsonl", "--interval", "0.2", "-t", ":55008"][..],
+        // Connected sockets only: with watch's every-state default, the burst's TIME-WAIT
+        // entries would flood the stream after SIGCONT.
+        &[
+            "watch",
+            "--jsonl",
+            "--interval",
+            "0.2",
+            "-t",
+            "state",
+            "connected",
+            "exclude",
+            "time-wait",
+            "( sport = :55008 or dport = :55008 )",
+        ][..],
         &["-E", "-t", "--json"],
     ] {
         let mut command = ns.command(SOCKSCOPE);
