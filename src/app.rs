@@ -11,22 +11,22 @@ use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::{self, Cli, Command, DemoArgs, ExporterArgs, SelectionArgs, WatchArgs};
+use crate::cmd::demo::{self, DemoOptions, Ending};
+use crate::cmd::events;
+use crate::cmd::exporter::{self, ExporterOptions};
+use crate::cmd::summary::{self, Counters, Summary};
+use crate::cmd::watch::{self, WatchOptions};
 use crate::config::{Config, ConfigError, Format, Inputs, Mode, Namespaces, SummaryMode};
-use crate::demo::{self, DemoOptions, Ending};
-use crate::events;
-use crate::exporter::{self, ExporterOptions};
 use crate::filter;
 use crate::netns::{self, Home, Visit};
-use crate::procnet::ProcError;
 use crate::procs::Processes;
-use crate::query::{self, Warnings};
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
 use crate::socket::{Netid, OwnedSocket};
-use crate::summary::{self, Counters, Summary};
+use crate::source::procnet::ProcError;
+use crate::source::query::{self, Warnings};
 use crate::sys::term;
-use crate::watch::{self, WatchOptions};
 use crate::wire::netlink::{DiagError, DiagSocket};
 
 /// Output is written in blocks of this size.

@@ -18,8 +18,8 @@ use clap::parser::ValueSource;
 use crate::cli::{Cli, ExporterArgs, FamilyArg, ListingArgs, SelectionArgs, TABLES, WatchArgs};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
-use crate::query::Query;
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
+use crate::source::query::Query;
 
 /// A problem with the options, reported as one line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

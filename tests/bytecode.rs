@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 
 use sockscope::filter::{self, Expr, ParseOptions, Source};
-use sockscope::query::{self, Query};
 use sockscope::socket::{Family, FamilySet, Netid, NetidSet, StateSet};
+use sockscope::source::query::{self, Query};
 use sockscope::wire::bytecode::Bytecode;
 use sockscope::wire::netlink::DiagSocket;
 

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use netlink_packet_core::{Emitable, Nla};
 use zerocopy::IntoBytes;
 
-use sockscope::decode;
 use sockscope::socket::Netid;
+use sockscope::source::decode;
 use sockscope::wire::inet::{self, InetDiagMsg};
 use sockscope::wire::netlink::{SOCK_DIAG_BY_FAMILY, messages};
 use sockscope::wire::netlink_diag::{self, NetlinkDiagMsg};

@@ -24,8 +24,8 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::tracker::{Changes, Found, Removal, Sink, Source, Stamp, Tracker};
+use crate::cmd::events::Keyed;
 use crate::config::DetailFlags;
-use crate::events::Keyed;
 use crate::names::Names;
 use crate::procs::Processes;
 use crate::render::json::Record;

@@ -25,13 +25,13 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::events::{self, EventError};
+use crate::cmd::events::{self, EventError};
 use crate::procs::{Processes, Scope};
-use crate::query::{Query, QueryError, Warnings};
 use crate::socket::{
     Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, StateSet,
     TcpState, UnixEndpoints, UnixName,
 };
+use crate::source::query::{Query, QueryError, Warnings};
 use crate::sys::clock;
 use crate::wire::events::{Event, EventQueue};
 use crate::wire::netlink::DiagError;

@@ -17,13 +17,13 @@ use netlink_packet_core::DecodeError;
 use serde::{Serialize, Serializer};
 
 use crate::config::{Config, DetailFlags, Format};
-use crate::decode;
 use crate::names::Names;
-use crate::query::Query;
 use crate::render::Renderer;
 use crate::render::json::Record;
 use crate::render::table::TableRenderer;
 use crate::socket::{Family, Netid, Socket};
+use crate::source::decode;
+use crate::source::query::Query;
 use crate::sys::clock;
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;

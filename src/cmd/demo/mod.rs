@@ -27,12 +27,12 @@ use socket2::{SockAddr, Socket as Sock};
 
 use crate::filter::{self, ParseOptions, Source};
 use crate::names::Names;
-use crate::query::{self, Query};
 use crate::render::Renderer;
 use crate::render::json::Record;
 use crate::render::options::{DetailFlags, Format, Output};
 use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
+use crate::source::query::{self, Query};
 use crate::sys::term;
 use crate::wire::netlink::DiagSocket;
 use capture::{Capture, Packet};
@@ -802,7 +802,7 @@ macro_rules! settle {
         }
     };
     ($walk:expr, $test:expr) => {
-        settle!($walk, false, $crate::demo::SETTLE, $test)
+        settle!($walk, false, $crate::cmd::demo::SETTLE, $test)
     };
 }
 use settle;

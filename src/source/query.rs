@@ -14,11 +14,11 @@ use netlink_packet_core::{DecodeError, Emitable};
 use zerocopy::byteorder::U16;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
-use crate::decode;
-use crate::dump::{self, DumpError, DumpReader};
 use crate::filter::{Context, End, Expr};
-use crate::procnet::{self, ProcError, Skipped};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
+use crate::source::decode;
+use crate::source::dump::{self, DumpError, DumpReader};
+use crate::source::procnet::{self, ProcError, Skipped};
 use crate::wire::DiagMsg;
 use crate::wire::bytecode::Bytecode;
 use crate::wire::inet::{

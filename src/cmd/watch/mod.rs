@@ -15,11 +15,11 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use crate::cmd::events;
 use crate::config::{Config, Namespaces};
-use crate::events;
 use crate::filter;
 use crate::netns::{self, Home, NsId, Visit};
-use crate::query::{self, Query, Warnings};
+use crate::source::query::{self, Query, Warnings};
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;
 use crate::wire::events::{DestroyEvents, DestroyGroup, EventQueue};
@@ -124,10 +124,14 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
         Err(TrackError::Output(e)) if output::is_stopped(&e) => Ok(Ending::Stopped),
         // Kept as an io::Error, so that main sees a closed standard output.
         Err(TrackError::Output(e)) => Err(anyhow::Error::from(e)),
-        Err(TrackError::Query(crate::query::QueryError::Output(e))) if output::is_stopped(&e) => {
+        Err(TrackError::Query(crate::source::query::QueryError::Output(e)))
+            if output::is_stopped(&e) =>
+        {
             Ok(Ending::Stopped)
         }
-        Err(TrackError::Query(crate::query::QueryError::Output(e))) => Err(anyhow::Error::from(e)),
+        Err(TrackError::Query(crate::source::query::QueryError::Output(e))) => {
+            Err(anyhow::Error::from(e))
+        }
         Err(other) => Err(anyhow::Error::from(other).context("watching sockets")),
     }
 }

@@ -9,8 +9,8 @@ use socket2::{Domain, Protocol, SockAddr, Socket as Sock, Type};
 use super::{
     Ending, SETTLE, Stage, Walk, count, find, has, local, local_port, loopback, settle, show,
 };
-use crate::demo::capture::Segment;
-use crate::demo::sandbox::ListenCounters;
+use crate::cmd::demo::capture::Segment;
+use crate::cmd::demo::sandbox::ListenCounters;
 use crate::socket::TcpState;
 
 /// The backlog given to listen(), as in the article.

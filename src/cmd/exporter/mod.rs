@@ -21,9 +21,9 @@ use anyhow::Context as _;
 use crate::config::{Config, Namespaces};
 use crate::filter;
 use crate::netns::{self, Home, Visit};
-use crate::procnet;
-use crate::query::{self, Query, Warnings};
 use crate::socket::{Netid, NetidSet, StateSet, TcpState};
+use crate::source::procnet;
+use crate::source::query::{self, Query, Warnings};
 use crate::wire::netlink::DiagSocket;
 
 use metrics::{CAPPED, Format, Namespace, Report, Tally};
