@@ -32,12 +32,13 @@ use crate::render::json::Record;
 use crate::render::options::{DetailFlags, Format, Output};
 use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
+use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query};
 use crate::sys::term;
 use crate::wire::netlink::DiagSocket;
 use capture::{Capture, Packet};
 use records::{CounterRecord, Labelled, PacketRecord, StageRecord, packet_words};
-use sandbox::{ListenCounters, Place};
+use sandbox::Place;
 
 /// How long to wait for the kernel to reach a stage's state before showing what it has.
 const SETTLE: Duration = Duration::from_secs(2);

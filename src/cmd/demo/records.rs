@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::capture::{Packet, Segment};
-use super::sandbox::ListenCounters;
 use super::segment;
 use crate::render::json::Record;
+use crate::source::procnet::ListenCounters;
 
 /// One stage as JSON.
 #[derive(Serialize)]

@@ -10,8 +10,8 @@ use super::{
     Ending, SETTLE, Stage, Walk, count, find, has, local, local_port, loopback, settle, show,
 };
 use crate::cmd::demo::capture::Segment;
-use crate::cmd::demo::sandbox::ListenCounters;
 use crate::socket::TcpState;
+use crate::source::procnet::ListenCounters;
 
 /// The backlog given to listen(), as in the article.
 const BACKLOG: i32 = 5;

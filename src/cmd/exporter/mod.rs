@@ -10,7 +10,7 @@ pub mod http;
 pub mod metrics;
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -22,7 +22,7 @@ use crate::config::{Config, Namespaces};
 use crate::filter;
 use crate::netns::{self, Home, Visit};
 use crate::socket::{Netid, NetidSet, StateSet, TcpState};
-use crate::source::procnet;
+use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query, Warnings};
 use crate::wire::netlink::DiagSocket;
 
@@ -224,33 +224,12 @@ fn look(query: &Query, tally: &mut Tally) -> Result<Warnings, query::QueryError>
 }
 
 /// TcpExt's ListenOverflows and ListenDrops from this namespace's `/proc/net/netstat`, `None`
-/// for a counter that cannot be read.
+/// when they cannot be read.
 fn listen_counters() -> (Option<u64>, Option<u64>) {
-    let mut text = String::with_capacity(8192);
-    let read =
-        File::open(procnet::proc_path("netstat")).and_then(|mut f| f.read_to_string(&mut text));
-    if read.is_err() {
-        return (None, None);
+    match ListenCounters::read() {
+        Ok(counters) => (Some(counters.overflows), Some(counters.drops)),
+        Err(_) => (None, None),
     }
-    (
-        paired_counter(&text, "TcpExt:", "ListenOverflows"),
-        paired_counter(&text, "TcpExt:", "ListenDrops"),
-    )
-}
-
-/// A counter of a `/proc/net/netstat`-style file, where a line of names and a line of values
-/// follow each other, both starting with `label`.
-pub fn paired_counter(text: &str, label: &str, name: &str) -> Option<u64> {
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some(names) = line.strip_prefix(label) else {
-            continue;
-        };
-        let values = lines.next()?.strip_prefix(label)?;
-        let position = names.split_ascii_whitespace().position(|n| n == name)?;
-        return values.split_ascii_whitespace().nth(position)?.parse().ok();
-    }
-    None
 }
 
 /// The warnings of a listing, on stderr.
@@ -309,21 +288,5 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
             let _ = std::fs::remove_file(&temporary);
             Err(e)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::paired_counter;
-
-    #[test]
-    fn reads_tcpext_counters() {
-        let text = "TcpExt: SyncookiesSent ListenOverflows ListenDrops\n\
-                    TcpExt: 0 7 9\n\
-                    IpExt: InNoRoutes\nIpExt: 1\n";
-        assert_eq!(paired_counter(text, "TcpExt:", "ListenOverflows"), Some(7));
-        assert_eq!(paired_counter(text, "TcpExt:", "ListenDrops"), Some(9));
-        assert_eq!(paired_counter(text, "TcpExt:", "Nothing"), None);
-        assert_eq!(paired_counter("TcpExt: A\n", "TcpExt:", "A"), None);
     }
 }

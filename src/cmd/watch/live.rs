@@ -17,7 +17,6 @@
 //! view does not depend on how the tracker stores a socket.
 
 mod keys;
-mod netstat;
 mod screen;
 mod units;
 
@@ -36,11 +35,11 @@ use crate::filter::{self, Filter, ParseOptions};
 use crate::names::Names;
 use crate::render::endpoint;
 use crate::socket::{Family, Netid, Socket, StateSet, TcpState};
+use crate::source::procnet::ListenCounters;
 use crate::source::query::Query;
 use crate::sys::clock;
 use crate::sys::term::{self, RawKeys};
 use keys::Key as Press;
-use netstat::ListenCounters;
 use screen::{Line, Screen, Style};
 use units::Glyphs;
 
@@ -468,7 +467,7 @@ impl<W: Write> LiveView<W> {
             closes: VecDeque::new(),
             histories: HashMap::new(),
             totals: Totals::default(),
-            listen: ListenCounters::read(),
+            listen: ListenCounters::read().ok(),
             listen_grew: ListenCounters::default(),
             sort: Column::Seen,
             reversed: false,
@@ -1112,7 +1111,7 @@ impl<W: Write> LiveView<W> {
             HEADER_HISTORY,
         );
 
-        if let (Some(before), Some(now)) = (self.listen, ListenCounters::read()) {
+        if let (Some(before), Some(now)) = (self.listen, ListenCounters::read().ok()) {
             let grew = now.since(before);
             self.listen = Some(now);
             self.listen_grew = grew;
