@@ -400,6 +400,33 @@ impl<'o, W: Write> Walk<'o, W> {
         Ok(())
     }
 
+    /// The first stage's common part: binds `server` to 127.0.0.1 and the demo's port,
+    /// follows that port and labels the socket. Gives the port, the calls shown so far
+    /// (`socket_call` first) and, with `--port 0`, the sentence saying which port the kernel
+    /// chose.
+    fn bind_server(
+        &mut self,
+        server: &Sock,
+        socket_call: &str,
+    ) -> anyhow::Result<(u16, Vec<String>, String)> {
+        let port = bind(server, self.options.port)?;
+        self.watch_port(port)?;
+        self.name(server, "server")?;
+        let mut calls = vec![
+            socket_call.to_owned(),
+            format!("bind(server, 127.0.0.1:{});", self.options.port),
+        ];
+        let mut explanation = String::new();
+        if self.options.port == 0 {
+            calls.push(format!("getsockname(server);  // 127.0.0.1:{port}"));
+            explanation.push_str(&format!(
+                "Port 0 asks the kernel to choose: it gave the server {port}, a free port, \
+                 which getsockname() reports. "
+            ));
+        }
+        Ok((port, calls, explanation))
+    }
+
     /// From now on, follow the server on `port`: its packets, and (outside a private
     /// namespace) a listing filter for the port, which the cookies then narrow down.
     fn watch_port(&mut self, port: u16) -> anyhow::Result<()> {

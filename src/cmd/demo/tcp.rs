@@ -37,21 +37,8 @@ impl<W: Write> Walk<'_, W> {
     pub(super) fn tcp(&mut self) -> anyhow::Result<Ending> {
         self.begin()?;
         let server = stream()?;
-        let port = super::bind(&server, self.options.port)?;
-        self.watch_port(port)?;
-        self.name(&server, "server")?;
-        let mut calls = vec![
-            "server = socket(AF_INET, SOCK_STREAM, 0);".to_owned(),
-            format!("bind(server, 127.0.0.1:{});", self.options.port),
-        ];
-        let mut explanation = String::new();
-        if self.options.port == 0 {
-            calls.push(format!("getsockname(server);  // 127.0.0.1:{port}"));
-            explanation.push_str(&format!(
-                "Port 0 asks the kernel to choose: it gave the server {port}, a free port, \
-                 which getsockname() reports. "
-            ));
-        }
+        let (port, calls, mut explanation) =
+            self.bind_server(&server, "server = socket(AF_INET, SOCK_STREAM, 0);")?;
         explanation.push_str(
             "The server owns a TCP socket tied to 127.0.0.1 and a port, and nothing more: it \
              is not listening, it has no peer, its queues are empty, and nothing went on the \

@@ -11,21 +11,8 @@ impl<W: Write> Walk<'_, W> {
     pub(super) fn udp(&mut self) -> anyhow::Result<Ending> {
         self.begin()?;
         let server = Sock::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-        let port = super::bind(&server, self.options.port)?;
-        self.watch_port(port)?;
-        self.name(&server, "server")?;
-        let mut calls = vec![
-            "server = socket(AF_INET, SOCK_DGRAM, 0);".to_owned(),
-            format!("bind(server, 127.0.0.1:{});", self.options.port),
-        ];
-        let mut explanation = String::new();
-        if self.options.port == 0 {
-            calls.push(format!("getsockname(server);  // 127.0.0.1:{port}"));
-            explanation.push_str(&format!(
-                "Port 0 asks the kernel to choose: it gave the server {port}, a free port, \
-                 which getsockname() reports. "
-            ));
-        }
+        let (port, calls, mut explanation) =
+            self.bind_server(&server, "server = socket(AF_INET, SOCK_DGRAM, 0);")?;
         explanation.push_str(
             "A UDP socket needs no listen() and no accept(): once bound it receives datagrams \
              from anyone who sends to its address. With no fixed peer it is listed as UNCONN.",
