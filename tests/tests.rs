@@ -10,6 +10,7 @@ mod details;
 mod dump;
 mod events;
 mod filter;
+mod filter_parity;
 mod generated;
 mod hostile;
 mod json;

@@ -19,6 +19,8 @@ use crate::socket::{Family, StateSet, TcpState};
 pub enum Source {
     /// Words from the command line; positions are columns of the words joined by spaces.
     Args(Vec<String>),
+    /// The lines of a `-F` file (or standard input) alone; positions are line and column.
+    Lines(Vec<String>),
     /// A `-F` file (or standard input), whose positions are line and column, after the words
     /// of the command line, which may only name states (`-F FILE state established`).
     File {
@@ -114,6 +116,7 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
     let mut words = Vec::new();
     let (args, lines, args_line) = match source {
         Source::Args(args) => (args, &[][..], 1),
+        Source::Lines(lines) => (&Vec::new(), &lines[..], 0),
         Source::File { args, lines } => (args, &lines[..], 0),
     };
     lex_args(args, args_line, &mut words);
@@ -139,7 +142,7 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
         family: None,
     };
     let states = parser.states()?;
-    if matches!(source, Source::File { .. }) && parser.next < from_args {
+    if !matches!(source, Source::Args(_)) && parser.next < from_args {
         return Err(FilterError {
             kind: FilterErrorKind::Syntax(
                 "give the filter either with -F or on the command line, not both".into(),
