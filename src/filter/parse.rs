@@ -892,11 +892,11 @@ mod tests {
     fn words_the_lexer_cannot_read_exit_with_one() {
         // Where a keyword is expected, a word is read as a value of the last keyword's kind.
         for text in [
-            "xyz",
+            "bad.invalid",
             "sport = :1 xyz",
             "dev lo or 1.2.3.4",
-            "SPORT = :1",
-            "(sport",
+            "SPORT.invalid = :1",
+            "src 127.0.0.1 bad.invalid",
         ] {
             assert_eq!(error(text).exit_status(), 1, "{text}");
         }
