@@ -7,6 +7,7 @@
 //! precedence between `and` and `or`; a chain is folded from the left, `not` binds to the term
 //! after it, and two terms side by side are joined by `and`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Not;
 
@@ -105,8 +106,9 @@ struct Token<'a> {
 }
 
 /// A token as the lexer read it, escapes resolved.
-struct Word {
-    text: String,
+struct Word<'a> {
+    /// Borrowed from the source unless a backslash had to be taken out.
+    text: Cow<'a, str>,
     line: usize,
     column: usize,
 }
@@ -167,7 +169,7 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
 }
 
 /// The words of the command line, each lexed on its own, placed as if joined by spaces.
-fn lex_args(args: &[String], line: usize, words: &mut Vec<Word>) {
+fn lex_args<'a>(args: &'a [String], line: usize, words: &mut Vec<Word<'a>>) {
     let mut column = 0;
     for arg in args {
         lex(arg, line, column, words);
@@ -176,26 +178,46 @@ fn lex_args(args: &[String], line: usize, words: &mut Vec<Word>) {
 }
 
 /// The tokens of one line (or command-line word) whose first byte is at `column_base`.
-fn lex(text: &str, line: usize, column_base: usize, words: &mut Vec<Word>) {
-    let mut current: Option<Word> = None;
-    let mut chars = text.char_indices();
-    while let Some((at, c)) = chars.next() {
-        if matches!(c, ' ' | '\t' | '\n') {
-            words.extend(current.take());
+fn lex<'a>(text: &'a str, line: usize, column_base: usize, words: &mut Vec<Word<'a>>) {
+    let separator = |c: char| matches!(c, ' ' | '\t' | '\n');
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| !separator(c)) {
+        let after = &rest[start..];
+        let len = after.find(separator).unwrap_or(after.len());
+        let raw = &after[..len];
+        rest = &after[len..];
+        let column = column_base + (text.len() - after.len()) + 1;
+        if !raw.contains('\\') {
+            words.push(Word {
+                text: Cow::Borrowed(raw),
+                line,
+                column,
+            });
             continue;
         }
-        let word = current.get_or_insert_with(|| Word {
-            text: String::new(),
-            line,
-            column: column_base + at + 1,
-        });
-        if c == '\\' {
-            word.text.extend(chars.next().map(|(_, escaped)| escaped));
-        } else {
-            word.text.push(c);
+        // An escaped separator joins the words around it: read on to the first separator
+        // that is not escaped.
+        let mut unescaped = String::new();
+        let mut chars = after.char_indices();
+        let mut end = after.len();
+        while let Some((at, c)) = chars.next() {
+            if separator(c) {
+                end = at;
+                break;
+            }
+            if c == '\\' {
+                unescaped.extend(chars.next().map(|(_, escaped)| escaped));
+            } else {
+                unescaped.push(c);
+            }
         }
+        rest = &after[end..];
+        words.push(Word {
+            text: Cow::Owned(unescaped),
+            line,
+            column,
+        });
     }
-    words.extend(current);
 }
 
 /// What the lexer reads a word as: ss checks each word that is not a keyword as a value of
