@@ -217,6 +217,10 @@ fn ipv6_prefixes_without_brackets() {
             "src 2001:db8::1/64:",
             "src :::",
             "src :::8081",
+            "src []",
+            "src [*]",
+            "src [*]:22",
+            "src [::]:*",
             "src 2001:db8:::7000",
             // Mistakes: an address cut at its last colon, a port that is an address.
             "src 2001:db8::1",

@@ -111,7 +111,8 @@ pub fn hosts(
             mapped_too: named.is_none() && family == Some(IpFamily::V4),
         })
     };
-    if address.is_empty() || address == "*" {
+    // `[]` and `[*]` are any address too, of either family, as in ss.
+    if matches!(address, "" | "*" | "[]" | "[*]") {
         return Ok(vec![host(family, None)]);
     }
     // As in ss, an address of the other family than the one named (`inet6:`) or implied
