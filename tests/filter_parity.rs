@@ -427,6 +427,8 @@ fn family_prefixes_switch_the_families_listed() {
             "src link:*",
             "sport = :22 or src unix:*",
             "src inet6:* or src unix:*",
+            "src vsock:*",
+            "! src vsock:*",
         ],
         None,
     );

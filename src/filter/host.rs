@@ -93,6 +93,15 @@ pub fn hosts(
         Some(Family::Netlink) => return Ok(vec![Host::Netlink(netlink_host(rest)?)]),
         _ => {}
     }
+    // Any vsock address: a condition every socket of the family listed (vsock) meets.
+    if explicit == Some(Family::Vsock) && matches!(rest, "" | "*" | "*:*") {
+        return Ok(vec![Host::Inet(InetHost {
+            family: None,
+            prefix: None,
+            port: None,
+            mapped_too: false,
+        })]);
+    }
     let named = ip_family(explicit)?;
     let family = match named {
         Some(family) => Some(family),
