@@ -589,6 +589,12 @@ fn where_sockscope_reads_differently() {
     let va = table.va;
     assert_eq!(rows(SOCKSCOPE, &format!("dev if{va}x")).1, Some(1));
     assert!(rows("ss", &format!("dev if{va}x")).0.contains(":7002"));
+    // Families mixed in one filter: the last one is listed; ss crashes.
+    let mixed = ["-Han", "src", "unix:*", "or", "src", "inet:*"];
+    let ours = table.run(SOCKSCOPE, &mixed, None);
+    assert_eq!(ours.status.code(), Some(0), "{}", text(&ours.stderr));
+    assert!(text(&ours.stdout).contains("0.0.0.0:22"));
+    assert_ne!(table.run("ss", &mixed, None).status.code(), Some(0));
     // A state inside a filter file.
     let file = table.path("states");
     std::fs::write(&file, "state listening\nsport = :22\n").unwrap();
