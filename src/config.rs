@@ -378,14 +378,19 @@ fn parse_filter(
     inputs: &Inputs,
 ) -> Result<Filter, ConfigError> {
     let source = match (&args.filter_file, &inputs.filter_file) {
-        (Some(_), _) if !args.expression.is_empty() => return Err(ConfigError::TwoFilters),
+        // As in ss, the command line may add states to a filter read from a file.
+        (Some(_), _) if !filter::only_states(&args.expression) => {
+            return Err(ConfigError::TwoFilters);
+        }
         (Some(path), Some(text)) => {
             let text = text.as_ref().map_err(|message| ConfigError::FilterFile {
                 path: path.display().to_string(),
                 message: message.clone(),
             })?;
-            let without_comments = |line: &str| line.split('#').next().unwrap_or("").to_owned();
-            Source::Lines(text.lines().map(without_comments).collect())
+            Source::File {
+                args: args.expression.clone(),
+                lines: text.lines().map(str::to_owned).collect(),
+            }
         }
         _ => Source::Args(expand_shorthand(&args.expression)),
     };
@@ -400,6 +405,10 @@ fn parse_filter(
         Some(named) if named.is_empty() => selection.states = selection.default_states,
         Some(named) => selection.states = named,
         None => {}
+    }
+    // A family named in the filter (`src inet6:*`) is the family listed, as in ss.
+    if let Some(family) = filter.family {
+        selection.families = FamilySet::EMPTY.with(family);
     }
     Ok(filter)
 }
@@ -542,8 +551,13 @@ fn processes(args: &ListingArgs) -> Option<Scope> {
 
 fn query(selection: &Selection, filter: Filter, output: &Output, inputs: &Inputs) -> Query {
     let bytecode = filter.expr.as_ref().and_then(filter::compile);
+    // The family a filter names is listed alone, from its own tables.
+    let tables = match filter.family {
+        Some(family) => selection.tables.intersection(family.tables()),
+        None => selection.tables,
+    };
     Query {
-        tables: selection.tables,
+        tables,
         families: selection.families,
         states: selection.states,
         inet_extensions: output.details.inet_extensions(),

@@ -12,6 +12,7 @@ mod dump;
 mod events;
 mod exporter;
 mod filter;
+mod filter_parity;
 mod generated;
 mod hostile;
 mod json;
