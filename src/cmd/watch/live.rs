@@ -34,7 +34,7 @@ use crate::config;
 use crate::filter::{self, Filter, ParseOptions};
 use crate::names::Names;
 use crate::render::endpoint;
-use crate::socket::{Family, Netid, Socket, StateSet, TcpState};
+use crate::socket::{Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::source::procnet::ListenCounters;
 use crate::source::query::Query;
 use crate::sys::clock;
@@ -85,6 +85,10 @@ pub struct Steering(Rc<Shared>);
 struct Shared {
     /// The states the command line asked for: a typed filter's states narrow them.
     states: StateSet,
+    /// The tables and families the command line asked for: a typed filter's family prefix
+    /// (`src inet6:*`) lists that family alone, as on the command line.
+    tables: NetidSet,
+    families: FamilySet,
     parse: ParseOptions,
     filter: RefCell<Option<Filter>>,
     due: Cell<Option<Instant>>,
@@ -112,6 +116,8 @@ impl Steering {
         };
         Steering(Rc::new(Shared {
             states: query.states,
+            tables: query.tables,
+            families: query.families,
             parse: ParseOptions {
                 default_family: family,
                 service_protocol,
@@ -149,6 +155,13 @@ impl Steering {
                 named.intersection(self.0.states)
             }
             _ => self.0.states,
+        };
+        (query.tables, query.families) = match filter.family {
+            Some(family) => (
+                self.0.tables.intersection(family.tables()),
+                FamilySet::EMPTY.with(family),
+            ),
+            None => (self.0.tables, self.0.families),
         };
     }
 }
@@ -1383,7 +1396,6 @@ mod tests {
     /// the states watched, and states outside them are ignored.
     #[test]
     fn a_typed_filter_steers_the_query() {
-        use crate::socket::{FamilySet, NetidSet};
         let states = StateSet::single(TcpState::Established).with(TcpState::Listen);
         let mut query = Query::new(
             NetidSet::EMPTY.with(Netid::Tcp),
@@ -1407,6 +1419,21 @@ mod tests {
         steering.steer(&mut query);
         assert!(query.filter.is_none() && query.bytecode.is_none());
         assert_eq!(query.states, states);
+        // A family prefix lists that family alone, as on the command line; the next filter
+        // without one gives the command line's back.
+        let both = Query::new(
+            NetidSet::EMPTY.with(Netid::Tcp).with(Netid::Udp),
+            FamilySet::single(Family::Inet).with(Family::Inet6),
+            states,
+        );
+        let mut query = both.clone();
+        let steering = Steering::new(&query);
+        *steering.0.filter.borrow_mut() = Some(typed("src inet6:*"));
+        steering.steer(&mut query);
+        assert_eq!(query.families, FamilySet::single(Family::Inet6));
+        *steering.0.filter.borrow_mut() = Some(typed("sport = :80"));
+        steering.steer(&mut query);
+        assert_eq!((query.tables, query.families), (both.tables, both.families));
     }
 
     #[test]
