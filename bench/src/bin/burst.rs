@@ -22,7 +22,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("--count") if args.len() == 4 => count(&args[1], &args[2], &args[3]),
         _ if args.len() == 4 => burst(&args[0], &args[1], &args[2], &args[3]),
-        _ => Err("usage: burst PORT N BURSTS PORTS_FILE | burst --count PORT PORTS_FILE OUTPUT".into()),
+        _ => Err(
+            "usage: burst PORT N BURSTS PORTS_FILE | burst --count PORT PORTS_FILE OUTPUT".into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,7 +36,8 @@ fn main() -> ExitCode {
 }
 
 fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
-    text.parse().map_err(|_| format!("{what} must be a number, not {text:?}"))
+    text.parse()
+        .map_err(|_| format!("{what} must be a number, not {text:?}"))
 }
 
 fn burst(port: &str, n: &str, bursts: &str, ports_file: &str) -> Result<(), String> {
@@ -47,7 +50,9 @@ fn burst(port: &str, n: &str, bursts: &str, ports_file: &str) -> Result<(), Stri
         let socket = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| e.to_string())?;
         socket.set_reuse_address(true).map_err(|e| e.to_string())?;
         let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-        socket.bind(&addr.into()).map_err(|e| format!("bind: {e}"))?;
+        socket
+            .bind(&addr.into())
+            .map_err(|e| format!("bind: {e}"))?;
         socket.listen(4096).map_err(|e| format!("listen: {e}"))?;
         TcpListener::from(socket)
     };
