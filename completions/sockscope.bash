@@ -19,6 +19,9 @@ _sockscope() {
             sockscope,demo)
                 cmd="sockscope__subcmd__demo"
                 ;;
+            sockscope,exporter)
+                cmd="sockscope__subcmd__exporter"
+                ;;
             sockscope,watch)
                 cmd="sockscope__subcmd__watch"
                 ;;
@@ -29,7 +32,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -o -e -m -i -b -r -H -Q -O -Z -z -j -E -s -K -D -h -V --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --resolve --no-header --no-queues --oneline --context --contexts --tipcinfo --json --events --summary --kill --force --diag --from-dump --help --version established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not demo watch"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -H -Q -O -Z -z -j -E -s -K -D -h -V --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --no-header --no-queues --oneline --context --contexts --tipcinfo --json --events --summary --kill --force --diag --from-dump --help --version established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not demo watch exporter"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -91,7 +94,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__demo)
-            opts="-j -h --port --udp --netns --json --no-pause --pause --help"
+            opts="-j -h --port --udp --netns --no-netns --json --no-pause --pause --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,8 +111,70 @@ _sockscope() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sockscope__subcmd__exporter)
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -i -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --info --listen --once --textfile --max-series --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --family)
+                    COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "unix inet inet6 link netlink vsock tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -W "all inet tcp udp raw unix unix_stream unix_dgram unix_seqpacket packet packet_raw packet_dgram netlink mptcp dccp sctp vsock vsock_stream vsock_dgram tipc xdp" -- "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --net)
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -N)
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sockscope__subcmd__watch)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockscope_global_optspecs
-    string join \n a/all l/listening B/bound-inactive 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns p/processes T/threads n/numeric o/options e/extended m/memory i/info tos b/bpf cgroup inet-sockopt r/resolve H/no-header Q/no-queues O/oneline Z/context z/contexts tipcinfo j/json E/events s/summary K/kill force D/diag= from-dump= h/help V/version
+    string join \n a/all l/listening B/bound-inactive 4/ipv4 6/ipv6 t/tcp u/udp w/raw M/mptcp S/sctp d/dccp x/unix 0/packet vsock tipc xdp f/family= A/query= F/filter= N/net= all-netns p/processes T/threads n/numeric r/resolve o/options e/extended m/memory i/info tos b/bpf cgroup inet-sockopt H/no-header Q/no-queues O/oneline Z/context z/contexts tipcinfo j/json E/events s/summary K/kill force D/diag= from-dump= h/help V/version
 end
 
 function __fish_sockscope_needs_command
@@ -77,6 +77,7 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l all-netns -d 'List 
 complete -c sockscope -n "__fish_sockscope_needs_command" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s T -l threads -d 'Like -p, with each thread of a process listed as an owner of its own (tid=)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
+complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s o -l options -d 'Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s e -l extended -d 'Show details (and, as with -o, timers): owning uid (when not root), inode, socket cookie (sk:), fwmark, cgroup, v6only and which directions are shut down (<-> both open, --> no more receiving, <-- no more sending, --- neither); for unix sockets the file\'s inode and device and a listener\'s waiting peers'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s m -l memory -d 'Show memory use: skmem:(r,rb,t,tb,f,w,o,bl,d) = memory used and allowed for receiving, sending, forward allocation, queued for sending, options, backlog, and packets dropped'
@@ -85,7 +86,6 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -l tos -d 'Show the IP
 complete -c sockscope -n "__fish_sockscope_needs_command" -s b -l bpf -d 'Show the classic BPF filter attached to each packet socket, one instruction at a time (code jt jf k)'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l cgroup -d 'Show the cgroup v2 the socket belongs to'
 complete -c sockscope -n "__fish_sockscope_needs_command" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
-complete -c sockscope -n "__fish_sockscope_needs_command" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s H -l no-header -d 'Do not print the header line'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s Q -l no-queues -d 'Do not print the Recv-Q and Send-Q columns'
 complete -c sockscope -n "__fish_sockscope_needs_command" -s O -l oneline -d 'Print each socket\'s details on its line instead of on indented lines below it'
@@ -101,9 +101,11 @@ complete -c sockscope -n "__fish_sockscope_needs_command" -s h -l help -d 'Print
 complete -c sockscope -n "__fish_sockscope_needs_command" -s V -l version -d 'Print version'
 complete -c sockscope -n "__fish_sockscope_needs_command" -a "demo" -d 'Build a TCP connection one system call at a time and show the kernel\'s view after each'
 complete -c sockscope -n "__fish_sockscope_needs_command" -a "watch" -d 'Follow sockets over time: see them arrive, change state, fill their queues and go away'
+complete -c sockscope -n "__fish_sockscope_needs_command" -a "exporter" -d 'Answer Prometheus scrapes with socket metrics: counts per table and state, listeners\' accept queues against their backlogs, connections per port'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l port -d 'The server\'s port (0 lets the kernel pick a free one)' -r
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l udp -d 'Walk through a UDP exchange instead: bound, connected, a datagram waiting'
-complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l netns -d 'Run in a private network namespace, so nothing else appears (needs root)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l netns -d 'Insist on a private network namespace (the default wherever one can be made)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l no-netns -d 'Run in this network namespace: only the demo\'s sockets listed, packets only as root'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -s j -l json -d 'Print each stage as one JSON object per line, with the same socket records as --json'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l no-pause -d 'Do not wait between stages (the default when not on a terminal)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand demo" -l pause -d 'Wait between stages even when not on a terminal, for a line on standard input (q quits)'
@@ -161,6 +163,7 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l all-netns 
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s p -l processes -d 'Show the processes that hold each socket: name, pid and file descriptor'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s T -l threads -d 'Like -p, with each thread of a process listed as an owner of its own (tid=)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s n -l numeric -d 'Show service ports as numbers instead of names from /etc/services'
+complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s r -l resolve -d 'Show host names instead of addresses, by reverse lookup'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s o -l options -d 'Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s e -l extended -d 'Show details (and, as with -o, timers): owning uid (when not root), inode, socket cookie (sk:), fwmark, cgroup, v6only and which directions are shut down (<-> both open, --> no more receiving, <-- no more sending, --- neither); for unix sockets the file\'s inode and device and a listener\'s waiting peers'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s m -l memory -d 'Show memory use: skmem:(r,rb,t,tb,f,w,o,bl,d) = memory used and allowed for receiving, sending, forward allocation, queued for sending, options, backlog, and packets dropped'
@@ -171,3 +174,57 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l cgroup -d 
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l inet-sockopt -d 'Show the inet socket options the kernel reports (recverr, freebind, transparent, ...)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l jsonl -d 'Print JSON lines even on a terminal (the default elsewhere)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s f -l family -d 'Show sockets of an address family; may be repeated' -r -f -a "unix\t'Unix domain sockets'
+inet\t'IPv4 sockets'
+inet6\t'IPv6 sockets'
+link\t'Packet sockets (AF_PACKET)'
+netlink\t'Netlink sockets'
+vsock\t'Virtual machine sockets (AF_VSOCK)'
+tipc\t'TIPC sockets'
+xdp\t'XDP sockets'"
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s A -l query -l socket -d 'The socket tables to list, separated by commas; a leading ! removes a table' -r -f -a "all\t''
+inet\t''
+tcp\t''
+udp\t''
+raw\t''
+unix\t''
+unix_stream\t''
+unix_dgram\t''
+unix_seqpacket\t''
+packet\t''
+packet_raw\t''
+packet_dgram\t''
+netlink\t''
+mptcp\t''
+dccp\t''
+sctp\t''
+vsock\t''
+vsock_stream\t''
+vsock_dgram\t''
+tipc\t''
+xdp\t''"
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s F -l filter -d 'Read the filter from FILE (- for standard input), one or more words per line' -r -F
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s N -l net -d 'Run in network namespace NAME: one under /run/netns (as ip netns add makes them), or, when NAME holds a /, any namespace file, such as /proc/PID/ns/net' -r -a '(printf "%s\n" all; ls /run/netns 2>/dev/null)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l listen -d 'The address and port to answer scrapes on' -r
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l textfile -d 'Write the metrics once to PATH for node_exporter\'s textfile collector, and exit' -r -F
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l max-series -d 'The most series one metric family shows per namespace; the rest are added up in series labelled port="other"' -r
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s a -l all -d 'Show sockets in every state, listening ones included'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s 4 -l ipv4 -d 'Show only IPv4 sockets (the same as -f inet)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s 6 -l ipv6 -d 'Show only IPv6 sockets (the same as -f inet6)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s t -l tcp -d 'Show TCP sockets'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s u -l udp -d 'Show UDP sockets'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s w -l raw -d 'Show raw sockets'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s M -l mptcp -d 'Show MPTCP sockets'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s S -l sctp -d 'Show SCTP sockets (the kernel lists them only with its sctp_diag module)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s d -l dccp -d 'Show DCCP sockets (the kernel lists them only with its dccp_diag module)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s x -l unix -d 'Show unix domain sockets (the same as -f unix)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s 0 -l packet -d 'Show packet sockets (the same as -f link)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l vsock -d 'Show vsock sockets (the same as -f vsock)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l tipc -d 'Show TIPC sockets (the same as -f tipc)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l xdp -d 'Show XDP sockets (the same as -f xdp)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l all-netns -d 'List the sockets of every network namespace, with a Netns column (a netns field in JSON)'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s i -l info -d 'Add per port a histogram of round-trip times and the retransmitted segments of the live TCP connections'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l once -d 'Print the metrics once on standard output, in the Prometheus text format, and exit'
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s h -l help -d 'Print help (see more with \'--help\')'

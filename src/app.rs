@@ -10,22 +10,23 @@ use std::rc::Rc;
 use anyhow::{Context, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use crate::cli::{self, Cli, Command, DemoArgs, ListingArgs, WatchArgs};
+use crate::cli::{self, Cli, Command, DemoArgs, ExporterArgs, SelectionArgs, WatchArgs};
+use crate::cmd::demo::{self, DemoOptions, Ending};
+use crate::cmd::events;
+use crate::cmd::exporter::{self, ExporterOptions};
+use crate::cmd::summary::{self, Counters, Summary};
+use crate::cmd::watch::{self, WatchOptions};
 use crate::config::{Config, ConfigError, Format, Inputs, Mode, Namespaces, SummaryMode};
-use crate::demo::{self, DemoOptions, Ending};
-use crate::events;
 use crate::filter;
 use crate::netns::{self, Home, Visit};
-use crate::procnet::ProcError;
 use crate::procs::Processes;
-use crate::query::{self, Warnings};
 use crate::render::Renderer;
 use crate::render::json::JsonRenderer;
 use crate::render::table::TableRenderer;
 use crate::socket::{Netid, OwnedSocket};
-use crate::summary::{self, Counters, Summary};
-use crate::term;
-use crate::watch::{self, WatchOptions};
+use crate::source::procnet::ProcError;
+use crate::source::query::{self, Warnings};
+use crate::sys::term;
 use crate::wire::netlink::{DiagError, DiagSocket};
 
 /// Output is written in blocks of this size.
@@ -50,15 +51,21 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 .expect("parsed as watch");
             watch(args, matches)
         }
+        Some(Command::Exporter(args)) => {
+            let matches = matches
+                .subcommand_matches("exporter")
+                .expect("parsed as exporter");
+            exporter(args, matches)
+        }
         None => {
             // First of all, as in ss: everything after runs inside the namespace.
-            if let Namespaces::Named(name) = Namespaces::of(&cli.listing) {
+            if let Namespaces::Named(name) = Namespaces::of(&cli.listing.selection) {
                 netns::enter_named(&name)?;
             }
             // Total counts every socket of the namespace, so the counters are read before
             // sockscope opens one of its own (to list, or to look up a host in a filter).
             let counters = cli.summary.then(summary::read_counters);
-            let config = Config::new(&cli, &matches, &inputs(&cli.listing))?;
+            let config = Config::new(&cli, &matches, &inputs(&cli.listing.selection))?;
             if let (Some(counters), Some(mode)) = (counters, config.summary) {
                 show_summary(counters, config.output.format)?;
                 if mode == SummaryMode::Alone {
@@ -81,7 +88,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 struct ArgumentError(String);
 
 /// What the configuration needs from files, the environment and the system.
-fn inputs(args: &ListingArgs) -> Inputs {
+fn inputs(args: &SelectionArgs) -> Inputs {
     Inputs {
         filter_file: args.filter_file.as_deref().map(|path| {
             if path.as_os_str() == "-" {
@@ -104,7 +111,7 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let options = DemoOptions {
         port: args.port,
         udp: args.udp,
-        netns: args.netns,
+        namespace: DemoOptions::namespace_for(args.netns, args.no_netns),
         json: args.json,
         pause: DemoOptions::pause_for(args.pause, args.no_pause, args.json),
     };
@@ -117,10 +124,10 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// `watch`, with `matches` its own arguments.
 fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
-    if let Namespaces::Named(name) = Namespaces::of(&args.listing) {
+    if let Namespaces::Named(name) = Namespaces::of(&args.listing.selection) {
         netns::enter_named(&name)?;
     }
-    let config = Config::watch(args, matches, &inputs(&args.listing))?;
+    let config = Config::watch(args, matches, &inputs(&args.listing.selection))?;
     let options = WatchOptions {
         interval: args.interval,
         count: args.count,
@@ -128,6 +135,26 @@ fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         title: title(),
     };
     watch::run(&config, &options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exporter(args: &ExporterArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+    // As for a listing, everything after runs inside the namespace, the server included.
+    if let Namespaces::Named(name) = Namespaces::of(&args.selection) {
+        netns::enter_named(&name)?;
+    }
+    let config = Config::exporter(args, matches, &inputs(&args.selection))?;
+    let mode = match (&args.textfile, args.once) {
+        (Some(path), _) => exporter::Mode::Textfile(path.clone()),
+        (None, true) => exporter::Mode::Once,
+        (None, false) => exporter::Mode::Serve(args.listen),
+    };
+    let options = ExporterOptions {
+        mode,
+        max_series: args.max_series as usize,
+        info: args.info,
+    };
+    exporter::run(config, &options)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,11 +15,11 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
-use crate::cli::{Cli, FamilyArg, ListingArgs, TABLES, WatchArgs};
+use crate::cli::{Cli, ExporterArgs, FamilyArg, ListingArgs, SelectionArgs, TABLES, WatchArgs};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
-use crate::query::Query;
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
+use crate::source::query::Query;
 
 /// A problem with the options, reported as one line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -118,7 +118,7 @@ pub enum Namespaces {
 }
 
 impl Namespaces {
-    pub fn of(args: &ListingArgs) -> Namespaces {
+    pub fn of(args: &SelectionArgs) -> Namespaces {
         match &args.net {
             _ if args.all_netns => Namespaces::All,
             Some(name) if name == "all" => Namespaces::All,
@@ -186,13 +186,13 @@ impl Config {
     /// The configuration of a listing (and of `-s`, `-E`, `-K`, `-D`).
     pub fn new(cli: &Cli, matches: &ArgMatches, inputs: &Inputs) -> Result<Config, ConfigError> {
         let args = &cli.listing;
-        let mut selection = select(args, matches, Defaults::Listing)?;
+        let mut selection = select(&args.selection, matches, Defaults::Listing)?;
         let dump = dump_path(cli, &selection, inputs);
         tables_for_dumps(cli, &mut selection)?;
-        let filter = parse_filter(args, &mut selection, inputs)?;
+        let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let summary = summary_mode(cli, &selection)?;
         let mode = mode(cli);
-        let namespaces = Namespaces::of(args);
+        let namespaces = Namespaces::of(&args.selection);
         check_combination(&mode, &namespaces, dump.is_some(), cli.summary)?;
         if cli.context || cli.contexts {
             return Err(if inputs.selinux {
@@ -209,7 +209,7 @@ impl Config {
                 Format::Table
             },
             numeric: args.details.numeric,
-            resolve: cli.resolve,
+            resolve: args.details.resolve,
             header: !cli.no_header,
             show_netid: selection.tables.len() > 1,
             show_state: selection.states.len() != 1,
@@ -238,12 +238,12 @@ impl Config {
         inputs: &Inputs,
     ) -> Result<Config, ConfigError> {
         let args = &args.listing;
-        let mut selection = select(args, matches, Defaults::Every)?;
-        let filter = parse_filter(args, &mut selection, inputs)?;
+        let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let output = Output {
             format: Format::Table,
             numeric: args.details.numeric,
-            resolve: false,
+            resolve: args.details.resolve,
             header: true,
             show_netid: selection.tables.len() > 1,
             show_state: selection.states.len() != 1,
@@ -255,14 +255,46 @@ impl Config {
             summary: None,
             processes: processes(args),
             mode: Mode::List,
-            namespaces: Namespaces::of(args),
+            namespaces: Namespaces::of(&args.selection),
+        })
+    }
+
+    /// The configuration of `exporter`: a listing's selection, every state unless one is asked
+    /// for, and with `-i` the TCP information its round-trip times come from. `matches` are
+    /// the exporter's own.
+    pub fn exporter(
+        args: &ExporterArgs,
+        matches: &ArgMatches,
+        inputs: &Inputs,
+    ) -> Result<Config, ConfigError> {
+        let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let filter = parse_filter(&args.selection, &mut selection, inputs)?;
+        let output = Output {
+            format: Format::Table,
+            numeric: true,
+            resolve: false,
+            header: false,
+            show_netid: selection.tables.len() > 1,
+            show_state: selection.states.len() != 1,
+            details: DetailFlags {
+                info: args.info,
+                ..DetailFlags::default()
+            },
+        };
+        Ok(Config {
+            query: query(&selection, filter, &output, inputs),
+            output,
+            summary: None,
+            processes: None,
+            mode: Mode::List,
+            namespaces: Namespaces::of(&args.selection),
         })
     }
 }
 
 /// The tables, families and states the options name.
 fn select(
-    args: &ListingArgs,
+    args: &SelectionArgs,
     matches: &ArgMatches,
     defaults: Defaults,
 ) -> Result<Selection, ConfigError> {
@@ -346,19 +378,24 @@ fn select(
 /// The filter from the command line or from `-F`; its states, if it names any, replace the
 /// selection's (and if they cancel out, the tables' defaults apply).
 fn parse_filter(
-    args: &ListingArgs,
+    args: &SelectionArgs,
     selection: &mut Selection,
     inputs: &Inputs,
 ) -> Result<Filter, ConfigError> {
     let source = match (&args.filter_file, &inputs.filter_file) {
-        (Some(_), _) if !args.expression.is_empty() => return Err(ConfigError::TwoFilters),
+        // As in ss, the command line may add states to a filter read from a file.
+        (Some(_), _) if !filter::only_states(&args.expression) => {
+            return Err(ConfigError::TwoFilters);
+        }
         (Some(path), Some(text)) => {
             let text = text.as_ref().map_err(|message| ConfigError::FilterFile {
                 path: path.display().to_string(),
                 message: message.clone(),
             })?;
-            let without_comments = |line: &str| line.split('#').next().unwrap_or("").to_owned();
-            Source::Lines(text.lines().map(without_comments).collect())
+            Source::File {
+                args: args.expression.clone(),
+                lines: text.lines().map(str::to_owned).collect(),
+            }
         }
         _ => Source::Args(expand_shorthand(&args.expression)),
     };
@@ -373,6 +410,10 @@ fn parse_filter(
         Some(named) if named.is_empty() => selection.states = selection.default_states,
         Some(named) => selection.states = named,
         None => {}
+    }
+    // A family named in the filter (`src inet6:*`) is the family listed, as in ss.
+    if let Some(family) = filter.family {
+        selection.families = FamilySet::EMPTY.with(family);
     }
     Ok(filter)
 }
@@ -423,7 +464,7 @@ fn dump_path(cli: &Cli, selection: &Selection, inputs: &Inputs) -> Option<PathBu
 
 /// Whether `-s` would show the summary alone: no table, family or filter named.
 fn summary_alone(cli: &Cli, selection: &Selection) -> bool {
-    !selection.named_something && cli.listing.expression.is_empty()
+    !selection.named_something && cli.listing.selection.expression.is_empty()
 }
 
 fn summary_mode(cli: &Cli, selection: &Selection) -> Result<Option<SummaryMode>, ConfigError> {
@@ -517,8 +558,13 @@ fn processes(args: &ListingArgs) -> Option<Scope> {
 
 fn query(selection: &Selection, filter: Filter, output: &Output, inputs: &Inputs) -> Query {
     let bytecode = filter.expr.as_ref().and_then(filter::compile);
+    // The family a filter names is listed alone, from its own tables.
+    let tables = match filter.family {
+        Some(family) => selection.tables.intersection(family.tables()),
+        None => selection.tables,
+    };
     Query {
-        tables: selection.tables,
+        tables,
         families: selection.families,
         states: selection.states,
         inet_extensions: output.details.inet_extensions(),
@@ -551,7 +597,7 @@ fn default_states(family: Family) -> StateSet {
 }
 
 /// `-a`, `-l` or `-B`, whichever came last.
-fn explicit_states(args: &ListingArgs, matches: &ArgMatches) -> Option<StateSet> {
+fn explicit_states(args: &SelectionArgs, matches: &ArgMatches) -> Option<StateSet> {
     [
         (args.all, "all", StateSet::ALL),
         (args.listening, "listening", listening_states()),
@@ -592,7 +638,7 @@ fn last_index(matches: &ArgMatches, id: &str) -> usize {
 }
 
 /// Every family option, with where it stood on the command line.
-fn family_choices(args: &ListingArgs, matches: &ArgMatches) -> Vec<FamilyChoice> {
+fn family_choices(args: &SelectionArgs, matches: &ArgMatches) -> Vec<FamilyChoice> {
     let mut choices = Vec::new();
     for (flag, id, family) in [
         (args.ipv4, "ipv4", Family::Inet),
@@ -913,7 +959,7 @@ mod tests {
                 .try_get_matches_from(std::iter::once("sockscope").chain(args.iter().copied()))
                 .unwrap();
             let cli = Cli::from_arg_matches(&matches).unwrap();
-            assert_eq!(Namespaces::of(&cli.listing), expected, "{args:?}");
+            assert_eq!(Namespaces::of(&cli.listing.selection), expected, "{args:?}");
         };
         of(&[], Namespaces::Current);
         of(&["-N", "web"], Namespaces::Named("web".into()));

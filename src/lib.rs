@@ -1,29 +1,25 @@
 //! sockscope: the kernel's socket tables, shown the way ss(8) shows them.
 //!
-//! The data flows one way: a [`config::Config`] decides what to ask; [`query`] sends sock_diag
-//! requests through [`wire`] and [`decode`]s each reply into a [`socket::Socket`]; a
-//! [`render::Renderer`] writes it out. [`app`] ties them together for the binary. [`netns`]
-//! moves the query into other network namespaces, and [`dump`] keeps the kernel's replies for
-//! later.
+//! The data flows one way: [`cli`] is what the user typed; a [`config::Config`] decides what
+//! to ask; [`source::query`] sends sock_diag requests through [`wire`] and
+//! [`source::decode`]s each reply into a [`socket::Socket`], which [`filter`] may keep or
+//! drop; a [`render::Renderer`] writes it out, naming ports and hosts through [`names`]. The
+//! modes beyond a listing are in [`cmd`]; [`app`] ties them together for the binary. Below
+//! them all: [`netns`] moves a look into other network namespaces, [`procs`] finds who holds
+//! a socket, and [`sys`] holds the terminal, the clock and a signal-aware standard output.
 
 pub mod app;
 pub mod cli;
+pub mod cmd;
 pub mod config;
-pub mod decode;
-pub mod demo;
-pub mod dump;
-pub mod events;
 pub mod filter;
 pub mod linknames;
 pub mod names;
 pub mod netdb;
 pub mod netns;
-pub mod procnet;
 pub mod procs;
-pub mod query;
 pub mod render;
 pub mod socket;
-pub mod summary;
-pub mod term;
-pub mod watch;
+pub mod source;
+pub mod sys;
 pub mod wire;

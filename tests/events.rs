@@ -202,6 +202,8 @@ fn json_lines() {
     assert_eq!(record["recv_q"], 10, "{line}");
     assert_eq!(record["local_port"], 55000, "{line}");
     assert_eq!(record["inode"], 0, "{line}");
+    // The cookie always, without -e: the key that joins a socket's lines.
+    assert!(record["cookie"].as_str().is_some(), "{line}");
     // SAFETY: kill(2) on the pid of the child this test started.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     let status = wait_bounded(&mut child, Duration::from_secs(5));
@@ -253,4 +255,80 @@ fn tables_without_events_are_an_error() {
              others\n"
         );
     }
+}
+
+/// A burst of short connections: -E reports both ends of every one (its buffer and its
+/// reader thread keep up), each end once.
+#[test]
+fn a_burst_loses_nothing() {
+    const CONNECTIONS: usize = 3000;
+    let ns = Netns::new();
+    ns.output(
+        "sysctl",
+        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
+    );
+    let mut child = ns
+        .command(SOCKSCOPE)
+        .args(["-E", "-t", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = collect(&mut child);
+    wait_subscribed(&ns, 1);
+    let ports: Vec<u16> = ns.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:55006").unwrap();
+        let ports = (0..CONNECTIONS)
+            .map(|_| {
+                let client = TcpStream::connect("127.0.0.1:55006").unwrap();
+                let port = client.local_addr().unwrap().port();
+                drop(listener.accept().unwrap());
+                drop(client);
+                port
+            })
+            .collect();
+        drop(listener);
+        ports
+    });
+    let expected = 2 * CONNECTIONS + 1;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let count = || out.lock().unwrap().iter().filter(|&&b| b == b'\n').count();
+    while count() < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the pid of the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = wait_bounded(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+    let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!records.iter().any(|r| r["type"] == "overrun"), "overrun");
+    let mut cookies = std::collections::HashSet::new();
+    for record in &records {
+        assert!(
+            cookies.insert(record["cookie"].to_string()),
+            "twice: {record}"
+        );
+    }
+    // The server ends, by their peer (the client's port).
+    let servers: std::collections::HashSet<u64> = records
+        .iter()
+        .filter(|r| r["local_port"] == 55006)
+        .filter_map(|r| r["peer_port"].as_u64())
+        .collect();
+    let lost: Vec<u16> = ports
+        .iter()
+        .copied()
+        .filter(|p| !servers.contains(&u64::from(*p)))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} server ends lost: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(10)]
+    );
+    assert_eq!(records.len(), expected, "socket ends reported");
 }

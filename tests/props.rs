@@ -17,11 +17,11 @@ use std::rc::Rc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use sockscope::decode;
-use sockscope::dump::{self, DumpReader};
 use sockscope::filter::{self, Context, Expr, ParseOptions, Source};
-use sockscope::procnet::{self, ProcError};
 use sockscope::socket::{Endpoints, Netid, NetidSet, StateSet};
+use sockscope::source::decode;
+use sockscope::source::dump::{self, DumpReader};
+use sockscope::source::procnet::{self, ProcError};
 use sockscope::wire::inet::{InetDiagMsg, InetDiagRequest};
 use sockscope::wire::netlink::{DiagError, DiagSocket, SOCK_DIAG_BY_FAMILY};
 

@@ -11,8 +11,7 @@ use serde_json::Value;
 
 use crate::events::wait_subscribed;
 use crate::util::netns::wait_bounded;
-use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, text};
+use crate::util::{Netns, SOCKSCOPE, text, unique};
 
 /// A running `sockscope watch --jsonl ...` and the events it printed so far.
 struct Stream {
@@ -98,6 +97,13 @@ impl Stream {
             .read_to_string(&mut stderr);
         assert!(status.success(), "{status:?} {stderr}");
         assert!(stderr.is_empty(), "{stderr}");
+        // Whatever was left unread when it ended.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            let event = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            self.seen.push(event);
+        }
+        well_formed(&self.seen);
         self.seen
     }
 }
@@ -115,6 +121,37 @@ fn listing_states<'a>(args: &[&'a str]) -> Vec<&'a str> {
         "( sport = :55000 or dport = :55000 )",
     ];
     args.iter().copied().chain(filter).collect()
+}
+
+/// What every stream must be: `time` never goes backwards from one line to the next, a
+/// `happened_at` is never after its line's `time`, and every socket record has its cookie.
+fn well_formed(events: &[Value]) {
+    let mut last = String::new();
+    for event in events {
+        let time = event["time"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no time: {event}"));
+        // RFC 3339 in UTC with milliseconds: the text orders as the time does.
+        assert!(
+            time >= last.as_str(),
+            "time went back from {last} to {event}"
+        );
+        if let Some(happened) = event["happened_at"].as_str() {
+            assert!(happened < time, "{event}");
+        }
+        last = time.to_owned();
+        let records = match event["type"].as_str() {
+            Some("snapshot") => event["sockets"].as_array().unwrap().iter().collect(),
+            Some("added" | "changed" | "removed") => vec![&event["socket"]],
+            _ => vec![],
+        };
+        for record in records {
+            let cookie = record["cookie"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{event}"));
+            assert!(u64::from_str_radix(cookie, 16).is_ok(), "{event}");
+        }
+    }
 }
 
 /// Whether an event is about the socket with these ports.
@@ -396,111 +433,433 @@ fn bad_options() {
     let out = ns.output(SOCKSCOPE, &["watch", "sport", "=", ":x:y"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
-
-const ENTER: &str = "\x1b[?1049h";
-const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
-
-/// The live view: the table and the log on the alternate screen, redrawn for a resize; q ends
-/// it and puts the terminal back as it was.
-#[test]
-fn the_live_view_on_a_terminal() {
-    let ns = Netns::new();
-    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55000").unwrap());
-    let mut command = ns.command(SOCKSCOPE);
-    command
-        .arg("watch")
-        .args(listing_states(&["--interval", "0.1", "-tn"]));
-    let mut view = Pty::spawn(&mut command, 100, 20);
-    let before = view.initial_termios();
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains("0 sockets")),
-        "{}",
-        view.text()
-    );
-    let (client, server) = ns.run(|| {
-        let client = TcpStream::connect("127.0.0.1:55000").unwrap();
-        (client, listener.accept().unwrap().0)
-    });
-    let row = format!("127.0.0.1:55000   127.0.0.1:{}", port(&client));
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains(&row)
-            && t.contains("2 sockets: ESTAB 2")),
-        "{}",
-        view.text()
-    );
-    // Raw keys while the view runs: no echo, no line editing.
-    let during = view.termios();
-    assert_eq!(during.c_lflag & (libc::ECHO | libc::ICANON), 0);
-    drop((client, server));
-    assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains("closed after")),
-        "{}",
-        view.text()
-    );
-    // A narrower terminal: the view is redrawn to fit it.
-    let drawn = view.bytes().len();
-    view.resize(40, 10);
-    assert!(
-        view.wait_for(Duration::from_secs(10), |_| {
-            let bytes = view.bytes();
-            let frame = String::from_utf8_lossy(&bytes[drawn..]).into_owned();
-            frame.contains("\x1b[H")
-                && frame
-                    .split("\x1b[H")
-                    .last()
-                    .unwrap()
-                    .split("\r\n")
-                    .all(|line| visible(line) <= 40)
-        }),
-        "{}",
-        view.text()
-    );
-    view.send(b"q");
-    let status = view.wait(Duration::from_secs(10));
-    assert!(status.success(), "{status:?}");
-    let output = view.text();
-    assert!(output.starts_with(ENTER), "{output:?}");
-    assert!(output.ends_with(LEAVE), "{output:?}");
-    let after = view.termios();
-    assert_eq!(after.c_lflag, before.c_lflag);
+/// The client port of a connection to `port` a record is about (either end).
+fn client_port(record: &Value, port: u64) -> Option<u64> {
+    if record["local_port"] == port {
+        record["peer_port"].as_u64()
+    } else if record["peer_port"] == port {
+        record["local_port"].as_u64()
+    } else {
+        None
+    }
 }
 
-/// The number of characters a terminal line shows, escape sequences left out.
-fn visible(line: &str) -> usize {
-    let mut count = 0;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: parameters up to a final letter.
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
+/// A burst of short connections to a watched port: every one shows in the stream (each end
+/// reported added, or removed with `source: destroy`), told apart by its client port.
+#[test]
+fn a_burst_is_accounted_for() {
+    const CONNECTIONS: usize = 3000;
+    let ns = Netns::new();
+    // Deterministic: enough ports, and no TIME-WAIT table to run out of.
+    ns.output(
+        "sysctl",
+        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
+    );
+    ns.output("sysctl", &["-qw", "net.ipv4.tcp_max_tw_buckets=262144"]);
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55001").unwrap());
+    let mut watch = Stream::start(&ns, &["--interval", "0.2", "-t", ":55001"]);
+    wait_subscribed(&ns, 1);
+    let made: Vec<u64> = ns.run(move || {
+        let accepter = std::thread::spawn(move || {
+            for _ in 0..CONNECTIONS {
+                let Ok((server, _)) = listener.accept() else {
                     break;
-                }
+                };
+                drop(server);
             }
-        } else if !c.is_control() {
-            count += 1;
+        });
+        let ports = (0..CONNECTIONS)
+            .map(|_| {
+                let client = TcpStream::connect("127.0.0.1:55001").unwrap();
+                port(&client)
+            })
+            .collect();
+        accepter.join().unwrap();
+        ports
+    });
+    let mut missing: std::collections::BTreeSet<u64> = made.iter().copied().collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut read = 0;
+    while !missing.is_empty() && Instant::now() < deadline {
+        let event = watch.until("more lines", |e| e["type"] != "tick");
+        read += 1;
+        let counts = event["type"] == "added"
+            || (event["type"] == "removed" && event["source"] == "destroy")
+            || event["type"] == "changed";
+        if let Some(client) = client_port(&event["socket"], 55001).filter(|_| counts) {
+            missing.remove(&client);
         }
     }
-    count
+    assert!(
+        missing.is_empty(),
+        "{} of {CONNECTIONS} connections never showed in {read} lines: {:?}...",
+        missing.len(),
+        missing.iter().take(10).collect::<Vec<_>>()
+    );
+    let events = watch.stop();
+    assert!(!events.iter().any(|e| e["type"] == "overrun"));
 }
 
-/// Ctrl-C typed on the terminal ends the view with status 0 and restores the terminal.
+/// A connection that was open before watch started says so when it goes: its lifetime is a
+/// lower bound. One made while watching does not.
 #[test]
-fn ctrl_c_restores_the_terminal() {
+fn a_socket_from_before_watch_is_marked() {
     let ns = Netns::new();
-    let mut command = ns.command(SOCKSCOPE);
-    command.args(["watch", "--interval", "0.05", "-t"]);
-    let mut view = Pty::spawn(&mut command, 80, 24);
-    let before = view.initial_termios();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55002").unwrap());
+    let (old_client, old_server) = ns.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55002").unwrap();
+        (client, listener.accept().unwrap().0)
+    });
+    let old = port(&old_client);
+    let mut watch = Stream::start(&ns, &["--interval", "0.05", "-t", ":55002"]);
+    let snapshot = watch.seen[0].clone();
+    let listed = snapshot["sockets"].as_array().unwrap();
     assert!(
-        view.wait_for(Duration::from_secs(10), |t| t.contains("q quits")),
-        "{}",
-        view.text()
+        listed.iter().any(|s| client_port(s, 55002) == Some(old)),
+        "{snapshot}"
     );
-    // The terminal's interrupt character: the kernel sends SIGINT to the view.
-    view.send(&[before.c_cc[libc::VINTR]]);
-    let status = view.wait(Duration::from_secs(10));
-    assert!(status.success(), "{status:?}");
-    assert!(view.text().ends_with(LEAVE), "{:?}", view.text());
-    assert_eq!(view.termios().c_lflag, before.c_lflag);
+    let (new_client, new_server) = ns.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55002").unwrap();
+        (client, listener.accept().unwrap().0)
+    });
+    let new = port(&new_client);
+    watch.until("the new one added", |e| about(e, "added", 55002, new));
+    drop((old_client, old_server, new_client, new_server));
+    let gone = watch.until("the old one removed", |e| about(e, "removed", 55002, old));
+    assert_eq!(gone["seen_since_start"], true, "{gone}");
+    assert!(gone["lifetime_ms"].as_u64().is_some(), "{gone}");
+    let gone = watch.until("the new one removed", |e| about(e, "removed", 55002, new));
+    assert!(gone.get("seen_since_start").is_none(), "{gone}");
+    watch.stop();
+}
+
+/// Connections made and closed between two looks count as new and as closed in the ticks'
+/// totals.
+#[test]
+fn totals_count_between_look_sockets() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55003").unwrap());
+    // Established only: with every state (watch's default) each connection's TIME-WAIT
+    // entry, a socket of its own, would be added at the next look too.
+    let mut watch = Stream::start(
+        &ns,
+        &[
+            "--interval",
+            "1",
+            "-t",
+            "state",
+            "established",
+            "( sport = :55003 or dport = :55003 )",
+        ],
+    );
+    wait_subscribed(&ns, 1);
+    ns.run(|| {
+        for _ in 0..10 {
+            let client = TcpStream::connect("127.0.0.1:55003").unwrap();
+            let (server, _) = listener.accept().unwrap();
+            drop((client, server));
+        }
+    });
+    let tick = watch.until("a tick counting them", |e| {
+        e["type"] == "tick" && e["removed"].as_u64().unwrap_or(0) >= 20
+    });
+    assert_eq!(tick["added"], tick["removed"], "{tick}");
+    watch.stop();
+}
+
+/// `-N NAME` watches the sockets of a named namespace; `-p` adds who holds them.
+#[test]
+fn in_a_named_namespace_with_processes() {
+    let name = format!("sockscope-watch-{}-{}", std::process::id(), unique());
+    let out = std::process::Command::new("ip")
+        .args(["netns", "add", &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ip netns add failed ({}); this test needs root",
+        text(&out.stderr)
+    );
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .output();
+        }
+    }
+    let _remove = Remove(name.clone());
+    let named = Netns::open(&format!("/run/netns/{name}"));
+    let listener = named.run(|| TcpListener::bind("127.0.0.1:55004").unwrap());
+    // Started outside the namespace: -N takes it there.
+    let elsewhere = Netns::new();
+    let mut watch = Stream::start(
+        &elsewhere,
+        &["-N", &name, "-p", "--interval", "0.05", "-ta", ":55004"],
+    );
+    let snapshot = watch.seen[0].clone();
+    let sockets = snapshot["sockets"].as_array().unwrap();
+    let found = sockets
+        .iter()
+        .find(|s| s["local_port"] == 55004 && s["state"] == "LISTEN")
+        .unwrap_or_else(|| panic!("no listener in {snapshot}"));
+    let pid = u64::from(std::process::id());
+    assert!(
+        found["processes"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|o| o["pid"] == pid)),
+        "{found}"
+    );
+    // A socket made later: its owner comes from a second scan.
+    let client = named.run(|| TcpStream::connect("127.0.0.1:55004").unwrap());
+    let added = watch.until("the client added", |e| {
+        about(e, "added", port(&client), 55004)
+    });
+    assert!(
+        added["socket"]["processes"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|o| o["pid"] == pid)),
+        "{added}"
+    );
+    watch.stop();
+    drop(listener);
+}
+
+/// `-N all` looks in every namespace and says which each socket is in; a connection made in a
+/// namespace while watching is reported there too.
+#[test]
+fn in_every_namespace() {
+    let name = format!("sockscope-watchall-{}-{}", std::process::id(), unique());
+    let out = std::process::Command::new("ip")
+        .args(["netns", "add", &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ip netns add failed ({}); this test needs root",
+        text(&out.stderr)
+    );
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .output();
+        }
+    }
+    let _remove = Remove(name.clone());
+    let named = Netns::open(&format!("/run/netns/{name}"));
+    let listener = named.run(|| TcpListener::bind("127.0.0.1:55007").unwrap());
+    let elsewhere = Netns::new();
+    let mut watch = Stream::start(
+        &elsewhere,
+        &["-N", "all", "--interval", "0.1", "-ta", "sport = :55007"],
+    );
+    let snapshot = watch.seen[0].clone();
+    let ours: Vec<&Value> = snapshot["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["state"] == "LISTEN")
+        .collect();
+    assert!(
+        ours.iter().any(|s| s["netns"] == name.as_str()),
+        "{snapshot}"
+    );
+    let (client, _server) = named.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55007").unwrap();
+        (client, listener.accept().unwrap().0)
+    });
+    let added = watch.until("the server end added", |e| {
+        about(e, "added", 55007, port(&client))
+    });
+    assert_eq!(added["socket"]["netns"], name.as_str(), "{added}");
+    watch.stop();
+}
+
+/// Where the kernel drops destroy events (here: watch and -E stopped with SIGSTOP while a
+/// burst overruns the buffer an unprivileged process may have), they go on and say where the
+/// hole is, with an `overrun` line; watch looks again at once.
+#[test]
+fn an_overrun_is_a_line_and_not_the_end() {
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if rmem_max > 16 << 20 {
+        eprintln!("skipped: net.core.rmem_max is {rmem_max}, too large to overrun in a test");
+        return;
+    }
+    // What the test counts on: unprivileged, the buffer is what rmem_max allows.
+    let ns = Netns::new();
+    ns.output(
+        "sysctl",
+        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
+    );
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55008").unwrap());
+    for args in [
+        // Connected sockets only: with watch's every-state default, the burst's TIME-WAIT
+        // entries would flood the stream after SIGCONT.
+        &[
+            "watch",
+            "--jsonl",
+            "--interval",
+            "0.2",
+            "-t",
+            "state",
+            "connected",
+            "exclude",
+            "time-wait",
+            "( sport = :55008 or dport = :55008 )",
+        ][..],
+        &["-E", "-t", "--json"],
+    ] {
+        let mut command = ns.command(SOCKSCOPE);
+        command
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Unprivileged, so that the buffer is what rmem_max allows.
+        // SAFETY: the closure runs in the child between fork and exec and only calls
+        // setgroups, setgid and setuid, which are async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(65534) != 0
+                    || libc::setuid(65534) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            })
+        };
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        wait_subscribed(&ns, 1);
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = child.id() as libc::pid_t;
+        // SAFETY: kill(2) on the pid of the child this test started.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        // Short connections until the kernel drops events for the stopped subscriber, as
+        // /proc/net/netlink counts them (bounded).
+        let dropped = ns.run(|| {
+            let drops = || -> u64 {
+                let table = std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap();
+                table
+                    .lines()
+                    .skip(1)
+                    .map(|line| line.split_whitespace().collect::<Vec<_>>())
+                    .filter(|f| f.get(1) == Some(&"4") && f.get(3) != Some(&"00000000"))
+                    .filter_map(|f| f.get(8)?.parse::<u64>().ok())
+                    .sum()
+            };
+            // The kernel sends the events from a work queue: they may come after the burst.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut made = 0;
+            while drops() == 0 && Instant::now() < deadline {
+                if made < 60_000 {
+                    for _ in 0..1000 {
+                        drop(TcpStream::connect("127.0.0.1:55008").unwrap());
+                        drop(listener.accept().unwrap());
+                    }
+                    made += 1000;
+                } else {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            if drops() > 0 {
+                Ok(())
+            } else {
+                Err(std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap())
+            }
+        });
+        if let Err(table) = dropped {
+            panic!("{args:?}: the kernel dropped no event in 60,000 connections:\n{table}");
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut overrun = None;
+        let mut after = 0;
+        while after == 0 && Instant::now() < deadline {
+            let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) else {
+                if overrun.is_some() {
+                    // The line comes after the events the buffer held; more follow it.
+                    ns.run(|| {
+                        drop(TcpStream::connect("127.0.0.1:55008").unwrap());
+                        drop(listener.accept().unwrap());
+                    });
+                }
+                continue;
+            };
+            let event: Value = serde_json::from_str(&line).unwrap();
+            if event["type"] == "overrun" {
+                overrun.get_or_insert(event);
+            } else if overrun.is_some() {
+                after += 1;
+            }
+        }
+        let overrun = overrun.unwrap_or_else(|| panic!("{args:?}: no overrun line"));
+        assert!(overrun["time"].as_str().is_some(), "{overrun}");
+        assert!(after > 0, "{args:?}: nothing after the overrun line");
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = wait_bounded(&mut child, Duration::from_secs(5));
+        assert!(status.success(), "{args:?} {status:?}");
+    }
+}
+
+/// SIGTERM ends watch within two seconds even when its standard output is a full pipe that
+/// nobody reads.
+#[test]
+fn sigterm_wins_over_a_full_pipe() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55005").unwrap());
+    // Enough sockets for a snapshot far larger than a pipe holds.
+    let _held: Vec<_> = ns.run(|| {
+        (0..1500)
+            .map(|_| {
+                let client = TcpStream::connect("127.0.0.1:55005").unwrap();
+                (client, listener.accept().unwrap().0)
+            })
+            .collect()
+    });
+    for args in [
+        &["watch", "--jsonl", "--interval", "0.05", "-t"][..],
+        &["-E", "--json"],
+    ] {
+        let mut child = ns
+            .command(SOCKSCOPE)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let _unread = child.stdout.take();
+        if args[0] == "-E" {
+            wait_subscribed(&ns, 1);
+            ns.run(|| {
+                for _ in 0..1500 {
+                    drop(TcpStream::connect("127.0.0.1:55005").unwrap());
+                    drop(listener.accept().unwrap());
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(child.try_wait().unwrap().is_none(), "{args:?} ended early");
+        let sent = Instant::now();
+        // SAFETY: kill(2) on the pid of the child this test started.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let status = wait_bounded(&mut child, Duration::from_secs(10));
+        let took = sent.elapsed();
+        assert!(took < Duration::from_secs(2), "{args:?} took {took:?}");
+        assert!(status.success(), "{args:?} {status:?}");
+    }
 }

@@ -63,6 +63,58 @@ socket tutorial: socket and bind, listen, connect, accept, data left unread, and
 closing. After each step it lists its own sockets through sock_diag, as sockscope always \
 does, and says in a few words what changed and why.";
 
+pub(super) const EXPORTER_ABOUT: &str = "Answer Prometheus scrapes with socket metrics: counts per table \
+and state, listeners' accept queues against their backlogs, connections per port";
+
+pub(super) const EXPORTER_LONG_ABOUT: &str = "\
+Answer Prometheus scrapes with socket metrics: counts per table and state, listeners' accept \
+queues against their backlogs, connections per port.
+
+Takes the table, family and state options and a filter, as a listing does; without a state \
+option it looks at sockets in every state (as with -a). Each GET /metrics looks at the \
+kernel's tables once through sock_diag (no polling in between) and answers in the Prometheus \
+text format, or in OpenMetrics when the scraper asks for it; any other path is 404. --once \
+prints the metrics and exits; --textfile writes them for node_exporter's textfile collector. \
+-N NAME answers from that namespace (and listens there); -N all adds a netns label to every \
+series. -i adds a histogram of round-trip times and the retransmitted segments per port.
+
+The metrics: sockscope_sockets{netid,state}; sockscope_listen_queue_length and \
+sockscope_listen_backlog{netid,local_address,port} (Recv-Q and Send-Q of a listener); \
+sockscope_connections{netid,port,direction,state} (inbound per local listening port, outbound \
+per remote port); sockscope_queue_bytes{netid,port,queue}; the counters \
+sockscope_tcp_listen_overflows_total and sockscope_tcp_listen_drops_total (TcpExt in \
+/proc/net/netstat); with -i, the histogram sockscope_tcp_rtt_seconds{netid,port} and \
+sockscope_tcp_retransmitted_segments{netid,port}; sockscope_folded_series_total{family}, \
+sockscope_scrape_duration_seconds and sockscope_scrape_sockets. Each family keeps at most \
+--max-series series per namespace and adds the rest up under port=\"other\".";
+
+/// The keys of watch's live view: its `?` overlay and the KEYS section of sockscope-watch(8).
+pub const LIVE_KEYS: &str = "\
+s, S        sort by the next (previous) column: first seen, state, Recv-Q,
+            Send-Q, rate in and out (-i), age, local, peer, process (-p)
+r           reverse the sort
+Up, Down    scroll a line
+PgUp, PgDn  scroll a page
+Home, End   go to the first (last) row
+space       pause the display; looks go on and are recorded
+/           edit the filter, in the language of the command line: Enter
+            applies it from the next look (an error keeps the old one),
+            an empty one shows every socket, Esc cancels
+?           show or hide this help
+q, Ctrl-C   quit, leaving a summary on the screen";
+
+/// The KEYS section of sockscope-watch(8), from [`LIVE_KEYS`].
+fn keys_section() -> String {
+    let mut section =
+        ".SH KEYS\nOn a terminal, the live view takes these keys:\n.PP\n.nf\n".to_owned();
+    for line in LIVE_KEYS.lines() {
+        section.push_str(&line.replace('\\', "\\e").replace('-', "\\-"));
+        section.push('\n');
+    }
+    section.push_str(".fi\n");
+    section
+}
+
 const MAN_DATE: &str = "2026-11-24";
 
 /// The man pages, by file name: sockscope(8) and one per subcommand, generated from the same
@@ -77,10 +129,10 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
             .display_name(name.clone())
             .bin_name(format!("sockscope {}", sub.get_name()));
         let extra = match sub.get_name() {
-            "watch" => WATCH_MAN_EXTRA,
-            _ => SUBCOMMAND_MAN_EXTRA,
+            "watch" => keys_section() + WATCH_MAN_EXTRA,
+            _ => SUBCOMMAND_MAN_EXTRA.to_owned(),
         };
-        pages.push((format!("{name}.8"), page_with(page, extra)));
+        pages.push((format!("{name}.8"), page_with(page, &extra)));
     }
     pages
 }
@@ -386,6 +438,11 @@ array when there is none), each an object with \fBcomm\fR (the whole name), \fBp
 .TP
 \fBnetns\fR
 with \fB\-N all\fR only, first in each object: the namespace, named as in the Netns column.
+.TP
+\fBpath_bytes\fR, \fBcomm_bytes\fR, \fBinterface_bytes\fR
+only when the name beside it is not UTF\-8 (the string then shows U+FFFD for the bytes that
+are not): the exact bytes of the unix path, process name or interface name, as an array of
+integers.
 .PP
 The detail options add fields, each present (null when the kernel did not say) as soon as its
 option is given:

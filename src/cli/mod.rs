@@ -6,11 +6,13 @@
 //! exactly the options it supports and clap refuses the rest.
 
 mod doc;
+mod exporter;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-pub use doc::{completions, man_pages};
+pub use doc::{LIVE_KEYS, completions, man_pages};
+pub use exporter::{DEFAULT_LISTEN, ExporterArgs};
 
 /// The demo server's port when `--port` is not given.
 pub const DEMO_PORT: u16 = 55000;
@@ -33,10 +35,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub listing: ListingArgs,
-
-    /// Show host names instead of addresses, by reverse lookup
-    #[arg(short = 'r', long)]
-    pub resolve: bool,
 
     /// Do not print the header line
     #[arg(short = 'H', long = "no-header")]
@@ -132,6 +130,29 @@ pub struct Cli {
 /// of their details.
 #[derive(Debug, Args)]
 pub struct ListingArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// Show the processes that hold each socket: name, pid and file descriptor
+    ///
+    /// Every descriptor of every process is read from /proc once, before the sockets are
+    /// listed. Without root, other users' processes cannot be read: their sockets show no
+    /// process, and a warning says so.
+    #[arg(short = 'p', long)]
+    pub processes: bool,
+
+    /// Like -p, with each thread of a process listed as an owner of its own (tid=)
+    #[arg(short = 'T', long)]
+    pub threads: bool,
+
+    #[command(flatten)]
+    pub details: DetailArgs,
+}
+
+/// Which sockets: the tables, families and states, the namespace, and the filter. Every
+/// command that looks at sockets takes these (`exporter` no more than these and its own).
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
     /// Show sockets in every state, listening ones included
     ///
     /// When both -a and -l are given, the one given last wins, as in ss.
@@ -256,21 +277,6 @@ pub struct ListingArgs {
     #[arg(long = "all-netns", conflicts_with = "net")]
     pub all_netns: bool,
 
-    /// Show the processes that hold each socket: name, pid and file descriptor
-    ///
-    /// Every descriptor of every process is read from /proc once, before the sockets are
-    /// listed. Without root, other users' processes cannot be read: their sockets show no
-    /// process, and a warning says so.
-    #[arg(short = 'p', long)]
-    pub processes: bool,
-
-    /// Like -p, with each thread of a process listed as an owner of its own (tid=)
-    #[arg(short = 'T', long)]
-    pub threads: bool,
-
-    #[command(flatten)]
-    pub details: DetailArgs,
-
     /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
     ///
     /// Its grammar is in the FILTER section of sockscope(8); `:PORT` alone is short for `(
@@ -291,6 +297,10 @@ pub struct DetailArgs {
     /// Show service ports as numbers instead of names from /etc/services
     #[arg(short = 'n', long)]
     pub numeric: bool,
+
+    /// Show host names instead of addresses, by reverse lookup
+    #[arg(short = 'r', long)]
+    pub resolve: bool,
 
     /// Show timers: which one runs (on, keepalive, timewait, persist), when it fires, and how
     /// many retransmissions it has seen; with -i also the TCP options in use (ts, sack, ecn)
@@ -345,6 +355,13 @@ pub enum Command {
         args_override_self = true
     )]
     Watch(WatchArgs),
+
+    #[command(
+        about = doc::EXPORTER_ABOUT,
+        long_about = doc::EXPORTER_LONG_ABOUT,
+        args_override_self = true
+    )]
+    Exporter(ExporterArgs),
 }
 
 #[derive(Debug, Args)]
@@ -357,9 +374,13 @@ pub struct DemoArgs {
     #[arg(long)]
     pub udp: bool,
 
-    /// Run in a private network namespace, so nothing else appears (needs root)
+    /// Insist on a private network namespace (the default wherever one can be made)
     #[arg(long)]
     pub netns: bool,
+
+    /// Run in this network namespace: only the demo's sockets listed, packets only as root
+    #[arg(long, conflicts_with = "netns")]
+    pub no_netns: bool,
 
     /// Print each stage as one JSON object per line, with the same socket records as --json
     #[arg(short = 'j', long)]
@@ -564,10 +585,14 @@ mod tests {
             panic!("not watch: {cli:?}")
         };
         assert_eq!(args.interval, std::time::Duration::from_millis(500));
-        assert!(args.listing.tcp && args.listing.details.numeric && !args.listing.udp);
+        assert!(
+            args.listing.selection.tcp
+                && args.listing.details.numeric
+                && !args.listing.selection.udp
+        );
         assert!(args.listing.processes);
-        assert_eq!(args.listing.expression, [":22"]);
-        for refused in [&["-s"][..], &["-j"], &["-K"], &["-D", "x"], &["-r"]] {
+        assert_eq!(args.listing.selection.expression, [":22"]);
+        for refused in [&["-s"][..], &["-j"], &["-K"], &["-D", "x"]] {
             let args = ["sockscope", "watch"].iter().chain(refused);
             assert!(
                 Cli::command().try_get_matches_from(args).is_err(),

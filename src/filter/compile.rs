@@ -9,8 +9,7 @@
 //! Some conditions the kernel tests more widely than user space: ss sends `inet6:*` as "any
 //! family", and the kernel matches an IPv4 condition against IPv4-mapped sockets even when the
 //! user named the family. Those may only stand where widening is safe; under a `not` they
-//! would narrow the selection, which is why ss shows nothing for `! src inet6:*`. There they
-//! become "reject" and the result stays right. We also compile `dev`, which the kernel can test
+//! would narrow the selection wrongly. There they become "reject" and the result stays right. We also compile `dev`, which the kernel can test
 //! and ss leaves to user space.
 
 use std::net::IpAddr;
@@ -331,7 +330,7 @@ mod tests {
     }
 
     /// `inet6:*` is sent as "any family", as ss sends it; under `not` it must not become
-    /// "no family" (ss then lists nothing for `! src inet6:*`).
+    /// "no family".
     #[test]
     fn wider_tests_are_not_negated() {
         let source = |text: &str| Source::Args(vec![text.to_owned()]);

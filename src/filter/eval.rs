@@ -24,14 +24,9 @@ pub struct Context {
 impl Context {
     /// The context of the network namespace this process is in.
     pub fn from_system() -> Context {
-        let text =
-            std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
-        let mut numbers = text.split_ascii_whitespace().map(str::parse::<u16>);
-        let ephemeral = match (numbers.next(), numbers.next()) {
-            (Some(Ok(low)), Some(Ok(high))) => (low, high),
-            _ => (32768, 60999),
-        };
-        Context { ephemeral }
+        Context {
+            ephemeral: crate::names::ephemeral_port_range(),
+        }
     }
 }
 

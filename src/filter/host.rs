@@ -1,7 +1,7 @@
 //! The values predicates take: HOST (`[FAMILY:]ADDRESS[/PREFIX][:PORT]`), ports, devices,
 //! marks and cgroup paths.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
@@ -51,6 +51,13 @@ impl PortSpec {
     }
 }
 
+/// The family a `FAMILY:` prefix of a `src`, `dst`, `sport` or `dport` operand names, if it
+/// has one. As in ss, such a prefix also becomes the family of the operands after it, and the
+/// family listed.
+pub fn explicit_family(text: &str) -> Option<Family> {
+    split_family(text).0
+}
+
 /// A leading `FAMILY:`, if the text has one.
 fn split_family(text: &str) -> (Option<Family>, &str) {
     if let Some((word, rest)) = text.split_once(':') {
@@ -86,6 +93,15 @@ pub fn hosts(
         Some(Family::Netlink) => return Ok(vec![Host::Netlink(netlink_host(rest)?)]),
         _ => {}
     }
+    // Any vsock address: a condition every socket of the family listed (vsock) meets.
+    if explicit == Some(Family::Vsock) && matches!(rest, "" | "*" | "*:*") {
+        return Ok(vec![Host::Inet(InetHost {
+            family: None,
+            prefix: None,
+            port: None,
+            mapped_too: false,
+        })]);
+    }
     let named = ip_family(explicit)?;
     let family = match named {
         Some(family) => Some(family),
@@ -104,7 +120,8 @@ pub fn hosts(
             mapped_too: named.is_none() && family == Some(IpFamily::V4),
         })
     };
-    if address.is_empty() || address == "*" {
+    // `[]` and `[*]` are any address too, of either family, as in ss.
+    if matches!(address, "" | "*" | "[]" | "[*]") {
         return Ok(vec![host(family, None)]);
     }
     // As in ss, an address of the other family than the one named (`inet6:`) or implied
@@ -124,29 +141,38 @@ pub fn hosts(
         literal_of(IpFamily::V6)?;
         return Ok(vec![host(Some(IpFamily::V6), Some((IpAddr::V6(ip), len)))]);
     }
+    // Without brackets, as in ss, everything up to the last colon is the address, unless a
+    // prefix length follows that colon: `2001:db8::/64`, `::1:22` (port 22 of ::1).
+    if address.contains(':') {
+        let (ip, len) =
+            with_prefix_len(address, 128, |a| a.parse::<Ipv6Addr>().ok()).ok_or_else(|| {
+                HostError(format!(
+                    "\"{address}\" is not an IPv6 address (without brackets, the part after \
+                     the last \":\" is the port; write [{rest}] for the address alone)"
+                ))
+            })?;
+        literal_of(IpFamily::V6)?;
+        return Ok(vec![host(Some(IpFamily::V6), Some((IpAddr::V6(ip), len)))]);
+    }
     if address.starts_with(|c: char| c.is_ascii_digit()) {
         let (ip, len) = with_prefix_len(address, 32, parse_ipv4)
             .ok_or_else(|| HostError(format!("\"{address}\" is not an IPv4 address")))?;
         literal_of(IpFamily::V4)?;
         return Ok(vec![host(Some(IpFamily::V4), Some((IpAddr::V4(ip), len)))]);
     }
-    // A host name: ss looks up IPv4 addresses unless told otherwise.
-    let wanted = family.unwrap_or(IpFamily::V4);
-    let mut addresses: Vec<IpAddr> = (address, 0)
-        .to_socket_addrs()
-        .map_err(|e| HostError(format!("cannot resolve \"{address}\": {e}")))?
-        .map(|a| a.ip())
-        .filter(|ip| {
-            matches!(
-                (ip, wanted),
-                (IpAddr::V4(_), IpFamily::V4) | (IpAddr::V6(_), IpFamily::V6)
-            )
-        })
-        .collect();
-    addresses.dedup();
-    if addresses.is_empty() {
-        return error(format!("\"{address}\" has no {} address", wanted.name()));
-    }
+    // A host name: as ss does, look up its IPv4 addresses, and its IPv6 ones when it has
+    // none, unless a family is named or implied.
+    let addresses = match family {
+        Some(family) => resolve(address, family).map_err(|why| {
+            HostError(format!(
+                "\"{address}\" has no {} address ({why})",
+                family.name()
+            ))
+        })?,
+        None => resolve(address, IpFamily::V4)
+            .or_else(|_| resolve(address, IpFamily::V6))
+            .map_err(|why| HostError(format!("cannot resolve \"{address}\": {why}")))?,
+    };
     Ok(addresses
         .into_iter()
         .map(|ip| {
@@ -159,6 +185,59 @@ pub fn hosts(
             host(Some(family), Some((ip, len)))
         })
         .collect())
+}
+
+/// The addresses of `family` that the resolver (`/etc/hosts`, DNS, as nsswitch.conf says)
+/// gives for `name`, in its order, each once; the resolver's reason when there are none.
+fn resolve(name: &str, family: IpFamily) -> Result<Vec<IpAddr>, String> {
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        return Err("a name holds no NUL".into());
+    };
+    // SAFETY: an all-zero addrinfo is a valid hints value (no flags, any protocol).
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = match family {
+        IpFamily::V4 => libc::AF_INET,
+        IpFamily::V6 => libc::AF_INET6,
+    };
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: valid NUL-terminated name, valid hints, and an out pointer getaddrinfo fills.
+    let status = unsafe { libc::getaddrinfo(c_name.as_ptr(), std::ptr::null(), &hints, &mut list) };
+    if status != 0 {
+        // SAFETY: gai_strerror returns a static NUL-terminated message for any status.
+        let reason = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(status)) };
+        return Err(reason.to_string_lossy().into_owned());
+    }
+    let mut addresses: Vec<IpAddr> = Vec::new();
+    let mut node = list;
+    while !node.is_null() {
+        // SAFETY: node is an element of the list getaddrinfo returned, not yet freed; its
+        // ai_addr points to a sockaddr of the family it names.
+        let entry = unsafe { &*node };
+        let ip = match entry.ai_family {
+            libc::AF_INET => {
+                let sin = unsafe { &*(entry.ai_addr as *const libc::sockaddr_in) };
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    sin.sin_addr.s_addr,
+                ))))
+            }
+            libc::AF_INET6 => {
+                let sin6 = unsafe { &*(entry.ai_addr as *const libc::sockaddr_in6) };
+                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+            }
+            _ => None,
+        };
+        if let Some(ip) = ip.filter(|ip| !addresses.contains(ip)) {
+            addresses.push(ip);
+        }
+        node = entry.ai_next;
+    }
+    // SAFETY: list came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(list) };
+    if addresses.is_empty() {
+        return Err("no address".into());
+    }
+    Ok(addresses)
 }
 
 /// Splits `ADDRESS[:PORT]`, where an IPv6 address is in brackets.
@@ -176,15 +255,12 @@ fn split_port(text: &str) -> Result<(&str, Option<&str>), HostError> {
             },
         };
     }
-    match text.matches(':').count() {
-        0 => Ok((text, None)),
-        1 => {
-            let (address, port) = text.split_once(':').expect("one colon");
-            Ok((address, Some(port)))
+    // The port follows the last colon, unless a prefix length does (`2001:db8::/64`).
+    match text.rfind(':') {
+        Some(colon) if !text[colon..].contains('/') => {
+            Ok((&text[..colon], Some(&text[colon + 1..])))
         }
-        _ => error(format!(
-            "\"{text}\" has too many colons; write IPv6 addresses in brackets, as in [::1]:22"
-        )),
+        _ => Ok((text, None)),
     }
 }
 
@@ -226,6 +302,11 @@ fn parse_port(text: &str, service_protocol: Option<u8>) -> Result<Option<u16>, H
             Err(_) => error(format!("port {text} is out of range (0 to 65535)")),
         };
     }
+    // ss reads -1 as any port, and other negative ports differently in the kernel and in user
+    // space; a port is never negative.
+    if text.strip_prefix('-').and_then(parse_number).is_some() {
+        return error(format!("port {text} is out of range (0 to 65535)"));
+    }
     match netdb::service_port(text, service_protocol) {
         Some(port) => Ok(Some(port)),
         None => error(format!("\"{text}\" is not a port number or a service name")),
@@ -242,8 +323,9 @@ fn parse_number(text: &str) -> Option<u64> {
     } else {
         (text, 10)
     };
-    if digits.is_empty() && radix == 16 {
-        return Some(0);
+    // from_str_radix takes a sign of its own.
+    if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return None;
     }
     u64::from_str_radix(digits, radix).ok()
 }
@@ -255,7 +337,12 @@ pub fn port_spec(
     service_protocol: Option<u8>,
 ) -> Result<PortSpec, HostError> {
     let (explicit, rest) = split_family(text);
-    let port = rest.strip_prefix(':').unwrap_or(rest);
+    // `:PORT`, `PORT`, or `*:PORT` as in a HOST (ss drops the port of that last form and
+    // matches every port).
+    let port = rest
+        .strip_prefix(':')
+        .or_else(|| rest.strip_prefix("*:"))
+        .unwrap_or(rest);
     match explicit.or(default_family) {
         Some(Family::Unix) => return Ok(PortSpec::Unix(rest.as_bytes().to_vec())),
         Some(Family::Packet) => {
@@ -357,24 +444,37 @@ fn netlink_portid(text: &str) -> Result<Option<i32>, HostError> {
     }
 }
 
-/// A device by name or index.
+/// A device by name; failing that, `ifN` (how ss prints the index of a device that is gone)
+/// or an index as a number (decimal, `0x` hex or `0` octal).
 pub fn device(name: &str) -> Result<u32, HostError> {
-    if let Ok(index) = name.parse::<u32>() {
+    let by_name = std::ffi::CString::new(name)
+        .ok()
+        // SAFETY: a valid NUL-terminated string; if_nametoindex only reads it.
+        .map(|c_name| unsafe { libc::if_nametoindex(c_name.as_ptr()) })
+        .filter(|&index| index != 0);
+    if let Some(index) = by_name {
         return Ok(index);
     }
-    let Ok(c_name) = std::ffi::CString::new(name) else {
-        return error(format!("no network device \"{name}\""));
+    let number = match name.strip_prefix("if") {
+        // Decimal digits only, and never 0, which is no device.
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits.parse::<u32>().ok().filter(|&index| index != 0)
+        }
+        Some(_) => None,
+        None => parse_number(name).and_then(|n| u32::try_from(n).ok()),
     };
-    // SAFETY: a valid NUL-terminated string; if_nametoindex only reads it.
-    match unsafe { libc::if_nametoindex(c_name.as_ptr()) } {
-        0 => error(format!("no network device \"{name}\"")),
-        index => Ok(index),
-    }
+    number.ok_or_else(|| HostError(format!("no network device \"{name}\"")))
 }
 
-/// `MARK[/MASK]`; without a mask every bit counts.
+/// `MARK[/MASK]`; without a mask every bit counts. Each is a 32-bit number, which may be
+/// written negative (`-1` is every bit), as ss reads it.
 pub fn mark(text: &str) -> Result<(u32, u32), HostError> {
-    let number = |part: &str| parse_number(part).and_then(|n| u32::try_from(n).ok());
+    let number = |part: &str| match part.strip_prefix('-') {
+        Some(magnitude) => parse_number(magnitude)
+            .filter(|&n| n <= 1 << 31)
+            .map(|n| (n as u32).wrapping_neg()),
+        None => parse_number(part).and_then(|n| u32::try_from(n).ok()),
+    };
     let bad = || HostError(format!("\"{text}\" is not a mark (MARK or MARK/MASK)"));
     match text.split_once('/') {
         Some((mark, mask)) => Ok((number(mark).ok_or_else(bad)?, number(mask).ok_or_else(bad)?)),
@@ -435,6 +535,54 @@ mod tests {
         assert_eq!(h.port, Some(22));
         let h = inet("127.0.0.1:");
         assert_eq!(h.port, None);
+        // Without brackets the port follows the last colon, unless a prefix length does.
+        let h = inet("2001:db8::/64");
+        assert_eq!(h.prefix, Some(("2001:db8::".parse().unwrap(), 64)));
+        assert_eq!((h.family, h.port), (Some(IpFamily::V6), None));
+        let h = inet("::1:22");
+        assert_eq!(
+            (h.prefix, h.port),
+            (Some(("::1".parse().unwrap(), 128)), Some(22))
+        );
+        let h = inet("2001:db8::/64:");
+        assert_eq!(h.port, None);
+    }
+
+    #[test]
+    fn port_operands() {
+        let port = |text: &str| match port_spec(text, None, None) {
+            Ok(PortSpec::Host(host)) => Ok(host.port),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(port(":22"), Ok(Some(22)));
+        assert_eq!(port("*:22"), Ok(Some(22)));
+        assert_eq!(port("inet:*:22"), Ok(Some(22)));
+        assert_eq!(port(":"), Ok(None));
+        assert_eq!(port("*"), Ok(None));
+        assert!(port(":-1").is_err());
+        assert!(port(":0x").is_err());
+    }
+
+    #[test]
+    fn devices() {
+        assert_eq!(device("lo"), Ok(1));
+        assert_eq!(device("if7"), Ok(7));
+        assert_eq!(device("010"), Ok(8));
+        assert_eq!(device("0x10"), Ok(16));
+        for bad in [
+            "if0",
+            "if",
+            "if0x3",
+            "if3x",
+            "ifx",
+            "0x",
+            "3x",
+            "-1",
+            "4294967296",
+        ] {
+            assert!(device(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -443,6 +591,8 @@ mod tests {
             "1.2.3.4.5",
             "127.0.0.1/33",
             "::1",
+            "2001:db8::",
+            "::ffff:127.0.0.1",
             "[::1",
             "[::1]x",
             "[zz]",
@@ -483,5 +633,9 @@ mod tests {
         assert!(mark("zz").is_err());
         assert!(mark("0x10/").is_err());
         assert!(mark("4294967296").is_err());
+        assert_eq!(mark("-1"), Ok((u32::MAX, u32::MAX)));
+        assert_eq!(mark("0x10/-16"), Ok((0x10, 0xffff_fff0)));
+        assert!(mark("16x").is_err());
+        assert!(mark("1/2/3").is_err());
     }
 }

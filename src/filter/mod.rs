@@ -16,9 +16,9 @@ use std::net::IpAddr;
 
 pub use compile::compile;
 pub use eval::Context;
-pub use parse::{FilterError, FilterErrorKind, ParseOptions, Source, parse};
+pub use parse::{FilterError, FilterErrorKind, ParseOptions, Source, only_states, parse};
 
-use crate::socket::StateSet;
+use crate::socket::{Family, StateSet};
 
 /// A parsed filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,6 +27,9 @@ pub struct Filter {
     /// after `state listening exclude listening`) means the tables' default states, as in ss.
     pub states: Option<StateSet>,
     pub expr: Option<Expr>,
+    /// The family of the filter's last `FAMILY:` prefix (`src inet6:*`), if it has one: as in
+    /// ss, it replaces the families the options list.
+    pub family: Option<Family>,
 }
 
 /// An expression. `and` and `or` have no precedence between them: as in ss, a chain of them is

@@ -1,10 +1,13 @@
 //! Reading a filter: words into tokens, tokens into a [`Filter`].
 //!
-//! As in ss, tokens are separated by white space: `( sport = :22 )` is five tokens and
-//! `(sport` is one, read as an address. The grammar has no precedence between `and` and `or`;
-//! a chain is folded from the left, `not` binds to the term after it, and two terms side by
-//! side are joined by `and`.
+//! As in ss, tokens are separated by spaces, tabs and line ends: `( sport = :22 )` is five
+//! tokens and `(sport` is one, read as an address. A backslash makes the character after it
+//! part of a token (`\ ` is a space in one, `\\` a backslash); at the end of a line it adds
+//! nothing. In a `-F` file a line that starts with `#` is a comment. The grammar has no
+//! precedence between `and` and `or`; a chain is folded from the left, `not` binds to the term
+//! after it, and two terms side by side are joined by `and`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Not;
 
@@ -17,8 +20,25 @@ use crate::socket::{Family, StateSet, TcpState};
 pub enum Source {
     /// Words from the command line; positions are columns of the words joined by spaces.
     Args(Vec<String>),
-    /// The lines of a `-F` file (or standard input); positions are line and column.
+    /// The lines of a `-F` file (or standard input) alone; positions are line and column.
     Lines(Vec<String>),
+    /// A `-F` file (or standard input), whose positions are line and column, after the words
+    /// of the command line, which may only name states (`-F FILE state established`).
+    File {
+        args: Vec<String>,
+        lines: Vec<String>,
+    },
+}
+
+/// Whether the command line's words only name states (`state NAME`, `exclude NAME`): all a
+/// command line may add to a filter read from a file.
+pub fn only_states(words: &[String]) -> bool {
+    let mut lexed = Vec::new();
+    lex_args(words, 1, &mut lexed);
+    lexed
+        .iter()
+        .step_by(2)
+        .all(|word| is_state_keyword(&word.text))
 }
 
 /// What the rest of the command line tells the parser.
@@ -80,27 +100,58 @@ impl std::error::Error for FilterError {}
 #[derive(Clone, Copy, Debug)]
 struct Token<'a> {
     text: &'a str,
+    /// From 1; 0 for the command line's words before a `-F` file, which have no place.
+    line: usize,
+    column: usize,
+}
+
+/// A token as the lexer read it, escapes resolved.
+struct Word<'a> {
+    /// Borrowed from the source unless a backslash had to be taken out.
+    text: Cow<'a, str>,
     line: usize,
     column: usize,
 }
 
 /// Parses a filter.
 pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterError> {
-    let joined;
-    let lines: Vec<&str> = match source {
-        Source::Args(words) => {
-            joined = words.join(" ");
-            vec![&joined]
-        }
-        Source::Lines(lines) => lines.iter().map(String::as_str).collect(),
+    let mut words = Vec::new();
+    let (args, lines, args_line) = match source {
+        Source::Args(args) => (args, &[][..], 1),
+        Source::Lines(lines) => (&Vec::new(), &lines[..], 0),
+        Source::File { args, lines } => (args, &lines[..], 0),
     };
-    let tokens = tokenize(&lines);
+    lex_args(args, args_line, &mut words);
+    let from_args = words.len();
+    for (index, line) in lines.iter().enumerate() {
+        if !line.starts_with('#') {
+            lex(line, index + 1, 0, &mut words);
+        }
+    }
+    let tokens = words
+        .iter()
+        .map(|word| Token {
+            text: &word.text,
+            line: word.line,
+            column: word.column,
+        })
+        .collect();
     let mut parser = Parser {
         tokens,
         next: 0,
         options: *options,
+        context: Value::Host,
+        family: None,
     };
     let states = parser.states()?;
+    if !matches!(source, Source::Args(_)) && parser.next < from_args {
+        return Err(FilterError {
+            kind: FilterErrorKind::Syntax(
+                "give the filter either with -F or on the command line, not both".into(),
+            ),
+            at: None,
+        });
+    }
     let expr = if parser.peek().is_some() {
         let expr = parser.list()?;
         if let Some(token) = parser.peek() {
@@ -110,31 +161,98 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
     } else {
         None
     };
-    Ok(Filter { states, expr })
+    Ok(Filter {
+        states,
+        expr,
+        family: parser.family,
+    })
 }
 
-fn tokenize<'a>(lines: &[&'a str]) -> Vec<Token<'a>> {
-    let mut tokens = Vec::new();
-    for (index, line) in lines.iter().enumerate() {
-        let mut rest = *line;
-        while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
-            let after = &rest[start..];
-            let len = after.find(char::is_whitespace).unwrap_or(after.len());
-            tokens.push(Token {
-                text: &after[..len],
-                line: index + 1,
-                column: line.len() - after.len() + 1,
+/// The words of the command line, each lexed on its own, placed as if joined by spaces.
+fn lex_args<'a>(args: &'a [String], line: usize, words: &mut Vec<Word<'a>>) {
+    let mut column = 0;
+    for arg in args {
+        lex(arg, line, column, words);
+        column += arg.len() + 1;
+    }
+}
+
+/// The tokens of one line (or command-line word) whose first byte is at `column_base`.
+fn lex<'a>(text: &'a str, line: usize, column_base: usize, words: &mut Vec<Word<'a>>) {
+    let separator = |c: char| matches!(c, ' ' | '\t' | '\n');
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| !separator(c)) {
+        let after = &rest[start..];
+        let len = after.find(separator).unwrap_or(after.len());
+        let raw = &after[..len];
+        rest = &after[len..];
+        let column = column_base + (text.len() - after.len()) + 1;
+        if !raw.contains('\\') {
+            words.push(Word {
+                text: Cow::Borrowed(raw),
+                line,
+                column,
             });
-            rest = &after[len..];
+            continue;
+        }
+        // An escaped separator joins the words around it: read on to the first separator
+        // that is not escaped.
+        let mut unescaped = String::new();
+        let mut chars = after.char_indices();
+        let mut end = after.len();
+        while let Some((at, c)) = chars.next() {
+            if separator(c) {
+                end = at;
+                break;
+            }
+            if c == '\\' {
+                unescaped.extend(chars.next().map(|(_, escaped)| escaped));
+            } else {
+                unescaped.push(c);
+            }
+        }
+        rest = &after[end..];
+        words.push(Word {
+            text: Cow::Owned(unescaped),
+            line,
+            column,
+        });
+    }
+}
+
+/// What the lexer reads a word as: ss checks each word that is not a keyword as a value of
+/// the kind the last keyword takes (an address before any), so a word it cannot read as one
+/// is a mistake in a value (status 1) even where no value may stand (status 255 otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Value {
+    Host,
+    Port,
+    Device,
+    Mark,
+    Cgroup,
+}
+
+impl Value {
+    fn name(self) -> &'static str {
+        match self {
+            Value::Host => "an address",
+            Value::Port => "a port",
+            Value::Device => "a device",
+            Value::Mark => "a mark",
+            Value::Cgroup => "a cgroup path",
         }
     }
-    tokens
 }
 
 struct Parser<'a> {
     tokens: Vec<Token<'a>>,
     next: usize,
+    /// The default family changes as `FAMILY:` prefixes are read.
     options: ParseOptions,
+    /// The kind of value the last keyword takes.
+    context: Value,
+    /// The family of the last `FAMILY:` prefix.
+    family: Option<Family>,
 }
 
 impl<'a> Parser<'a> {
@@ -151,7 +269,7 @@ impl<'a> Parser<'a> {
     fn error_at(token: Option<Token<'_>>, kind: FilterErrorKind) -> FilterError {
         FilterError {
             kind,
-            at: token.map(|t| (t.line, t.column)),
+            at: token.filter(|t| t.line > 0).map(|t| (t.line, t.column)),
         }
     }
 
@@ -176,13 +294,18 @@ impl<'a> Parser<'a> {
         while let Some(keyword) = self.peek() {
             let include = match keyword.text {
                 "state" => true,
-                "exclude" => false,
+                text if is_state_keyword(text) => false,
                 _ => break,
             };
             self.advance();
-            let Some(name) = self.advance() else {
+            // A state named on the command line before a `-F` file is named there too.
+            let Some(name) = self
+                .peek()
+                .filter(|name| keyword.line > 0 || name.line == 0)
+            else {
                 return Err(self.missing("a state name", keyword.text));
             };
+            self.advance();
             let named = state_set(name.text).ok_or_else(|| {
                 Parser::error_at(
                     Some(name),
@@ -289,6 +412,7 @@ impl<'a> Parser<'a> {
                 } else {
                     End::Peer
                 };
+                self.context = Value::Host;
                 self.skip_equals();
                 let address = self.operand("an address", token.text)?;
                 self.host(end, address)
@@ -299,44 +423,82 @@ impl<'a> Parser<'a> {
                 } else {
                     End::Peer
                 };
+                self.context = Value::Port;
                 let op = self.comparison();
                 let after = format!("{} {}", token.text, op.map_or("", |o| o.text));
                 let port = self.operand("a port", after.trim_end())?;
                 self.port(end, op.map(|o| o.text), port)
             }
             "dev" => {
+                self.context = Value::Device;
                 let negate = self.equality();
                 let name = self.operand("a device", "dev")?;
                 let index = host::device(name.text).map_err(|e| self.value(name, e))?;
                 Ok(negated(Expr::Cond(Cond::Device(index)), negate))
             }
             "fwmark" => {
+                self.context = Value::Mark;
                 let negate = self.equality();
                 let text = self.operand("a mark", "fwmark")?;
                 let (mark, mask) = host::mark(text.text).map_err(|e| self.value(text, e))?;
                 Ok(negated(Expr::Cond(Cond::Mark { mark, mask }), negate))
             }
             "cgroup" => {
+                self.context = Value::Cgroup;
                 let negate = self.equality();
                 let path = self.operand("a cgroup path", "cgroup")?;
                 let id = host::cgroup(path.text).map_err(|e| self.value(path, e))?;
                 Ok(negated(Expr::Cond(Cond::Cgroup(id)), negate))
             }
             "autobound" => Ok(Expr::Cond(Cond::Autobound)),
-            other => Err(self.syntax(
-                token,
-                format!(
-                    "unexpected \"{other}\": expected src, dst, sport, dport, dev, fwmark, \
-                     cgroup, autobound, \"!\" or \"(\""
-                ),
-            )),
+            other => {
+                if !is_keyword(other) {
+                    if let Err(HostError(why)) = self.lexed_value(other) {
+                        let what = self.context.name();
+                        return Err(Parser::error_at(
+                            Some(token),
+                            FilterErrorKind::Value(format!(
+                                "\"{other}\" is not a keyword, nor {what} ({why})"
+                            )),
+                        ));
+                    }
+                }
+                Err(self.syntax(
+                    token,
+                    format!(
+                        "unexpected \"{other}\": expected src, dst, sport, dport, dev, fwmark, \
+                         cgroup, autobound, \"!\" or \"(\""
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Reads `text` as the lexer does: as a value of the kind the last keyword takes.
+    fn lexed_value(&self, text: &str) -> Result<(), HostError> {
+        let (family, protocol) = (self.options.default_family, self.options.service_protocol);
+        match self.context {
+            Value::Host => host::hosts(text, family, protocol).map(drop),
+            Value::Port => host::port_spec(text, family, protocol).map(drop),
+            Value::Device => host::device(text).map(drop),
+            Value::Mark => host::mark(text).map(drop),
+            Value::Cgroup => host::cgroup(text).map(drop),
+        }
+    }
+
+    /// After an operand that names its family (`inet6:*`), that family is the default of the
+    /// operands after it and the family listed, as in ss.
+    fn note_family(&mut self, text: &str) {
+        if let Some(family) = host::explicit_family(text) {
+            self.options.default_family = Some(family);
+            self.family = Some(family);
         }
     }
 
     /// The value after a keyword; operators and parentheses are not values.
     fn operand(&mut self, what: &str, after: &str) -> Result<Token<'a>, FilterError> {
         match self.peek() {
-            Some(token) if !is_punctuation(token.text) => {
+            Some(token) if !is_keyword(token.text) => {
                 self.advance();
                 Ok(token)
             }
@@ -397,25 +559,27 @@ impl<'a> Parser<'a> {
         Parser::error_at(Some(token), FilterErrorKind::Value(error.0))
     }
 
-    fn host(&self, end: End, token: Token<'_>) -> Result<Expr, FilterError> {
+    fn host(&mut self, end: End, token: Token<'_>) -> Result<Expr, FilterError> {
         let hosts = host::hosts(
             token.text,
             self.options.default_family,
             self.options.service_protocol,
         )
         .map_err(|e| self.value(token, e))?;
+        self.note_family(token.text);
         Ok(any_of(
             hosts.into_iter().map(|h| Expr::Cond(Cond::Host(end, h))),
         ))
     }
 
-    fn port(&self, end: End, op: Option<&str>, token: Token<'_>) -> Result<Expr, FilterError> {
+    fn port(&mut self, end: End, op: Option<&str>, token: Token<'_>) -> Result<Expr, FilterError> {
         let spec = host::port_spec(
             token.text,
             self.options.default_family,
             self.options.service_protocol,
         )
         .map_err(|e| self.value(token, e))?;
+        self.note_family(token.text);
         let cond = |c| Expr::Cond(c);
         let number = PortSpec::number;
         Ok(match op.unwrap_or("=") {
@@ -483,11 +647,50 @@ fn any_of(mut exprs: impl Iterator<Item = Expr>) -> Expr {
     exprs.fold(first, Expr::or)
 }
 
-fn is_punctuation(text: &str) -> bool {
+/// The words ss's lexer reads as keywords, never as values: `src or` is a syntax error, not
+/// the address "or".
+fn is_keyword(text: &str) -> bool {
     matches!(
         text,
-        "(" | ")" | "!" | "&" | "&&" | "|" | "||" | "=" | "==" | "!=" | ">" | "<" | ">=" | "<="
+        "(" | ")"
+            | "!"
+            | "not"
+            | "&"
+            | "&&"
+            | "and"
+            | "|"
+            | "||"
+            | "or"
+            | "="
+            | "=="
+            | "eq"
+            | "!="
+            | "ne"
+            | "neq"
+            | ">"
+            | "gt"
+            | "<"
+            | "lt"
+            | ">="
+            | "ge"
+            | "geq"
+            | "<="
+            | "le"
+            | "leq"
+            | "src"
+            | "dst"
+            | "sport"
+            | "dport"
+            | "dev"
+            | "fwmark"
+            | "cgroup"
+            | "autobound"
     )
+}
+
+/// `state`, `exclude` and its short form `excl`.
+fn is_state_keyword(text: &str) -> bool {
+    matches!(text, "state" | "exclude" | "excl")
 }
 
 /// The states a name stands for: a TCP state, an alias, or one of ss's groups.
@@ -499,7 +702,7 @@ pub fn state_set(name: &str) -> Option<StateSet> {
     match name.to_ascii_lowercase().as_str() {
         "established" => one(TcpState::Established),
         "syn-sent" => one(TcpState::SynSent),
-        "syn-recv" => one(TcpState::SynRecv),
+        "syn-recv" | "syn-rcv" => one(TcpState::SynRecv),
         "fin-wait-1" => one(TcpState::FinWait1),
         "fin-wait-2" => one(TcpState::FinWait2),
         "time-wait" => one(TcpState::TimeWait),
@@ -509,6 +712,8 @@ pub fn state_set(name: &str) -> Option<StateSet> {
         "listening" => one(TcpState::Listen),
         "closing" => one(TcpState::Closing),
         "bound-inactive" => one(TcpState::BoundInactive),
+        // The kernel's state 0, which no socket is in.
+        "unknown" => one(TcpState::Unknown),
         "all" => Some(StateSet::ALL),
         "connected" => Some(connected),
         "synchronized" => Some(connected.without(TcpState::SynSent)),
@@ -639,12 +844,101 @@ mod tests {
 
     #[test]
     fn files_report_lines() {
-        let source = Source::Lines(vec!["sport = :22".into(), "  or".into(), "".into()]);
+        let file = |args: &[&str], lines: &[&str]| Source::File {
+            args: args.iter().map(|w| w.to_string()).collect(),
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+        };
+        let source = file(&[], &["sport = :22", "  or", ""]);
         let err = parse(&source, &ParseOptions::default()).unwrap_err();
         assert_eq!(err.at, None);
-        let source = Source::Lines(vec!["sport = :22 or".into(), "   )".into()]);
+        let source = file(&[], &["sport = :22 or", "   )"]);
         let err = parse(&source, &ParseOptions::default()).unwrap_err();
         assert_eq!(err.at, Some((2, 4)));
+        // The command line's states apply to the file's expression.
+        let filter = parse(
+            &file(&["state", "listening"], &["# ports", "sport = :1"]),
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(filter.states, Some(StateSet::single(TcpState::Listen)));
+        assert_eq!(filter.expr, Some(sport(1)));
+        let err = parse(&file(&["state"], &["sport = :1"]), &ParseOptions::default());
+        assert_eq!(err.unwrap_err().exit_status(), 255);
+        assert!(only_states(&[
+            "state".into(),
+            "listening".into(),
+            "excl".into()
+        ]));
+        assert!(!only_states(&["sport = :1".into()]));
+    }
+
+    #[test]
+    fn backslashes_and_comments() {
+        let file = |lines: &[&str]| Source::File {
+            args: Vec::new(),
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+        };
+        let parsed = |lines: &[&str]| parse(&file(lines), &ParseOptions::default());
+        assert_eq!(parsed(&[r"sport = \:1"]).unwrap().expr, Some(sport(1)));
+        assert_eq!(parsed(&[r"sport = :\1\"]).unwrap().expr, Some(sport(1)));
+        // A backslash at the end of a line ends the token there: `:2` and `2` are two.
+        assert_eq!(
+            parsed(&[r"sport = :2\", "2"]).unwrap_err().exit_status(),
+            255
+        );
+        assert_eq!(
+            parsed(&["#sport = :2", "sport = :1"]).unwrap().expr,
+            Some(sport(1))
+        );
+        // Only a line that starts with `#` is a comment.
+        assert_eq!(parsed(&["sport = :1 # x"]).unwrap_err().exit_status(), 1);
+        assert_eq!(parsed(&[r"sport\ = :1"]).unwrap_err().exit_status(), 1);
+    }
+
+    #[test]
+    fn a_family_prefix_is_the_default_after_it() {
+        let filter = parse_words(&["src inet6:* or sport = :1"]).unwrap();
+        assert_eq!(filter.family, Some(Family::Inet6));
+        assert_eq!(
+            parse_words(&["src inet6:* or src 127.0.0.1"])
+                .unwrap_err()
+                .exit_status(),
+            1
+        );
+        let filter = parse_words(&["dst inet6:* or dst inet:*"]).unwrap();
+        assert_eq!(filter.family, Some(Family::Inet));
+        assert_eq!(parse_words(&["src 127.0.0.1"]).unwrap().family, None);
+    }
+
+    #[test]
+    fn words_the_lexer_cannot_read_exit_with_one() {
+        // Where a keyword is expected, a word is read as a value of the last keyword's kind.
+        for text in [
+            "bad.invalid",
+            "sport = :1 xyz",
+            "dev lo or 1.2.3.4",
+            "SPORT.invalid = :1",
+            "src 127.0.0.1 bad.invalid",
+        ] {
+            assert_eq!(error(text).exit_status(), 1, "{text}");
+        }
+        // A word that is such a value, and a keyword where a value should be, are syntax.
+        for text in [
+            "1.2.3.4",
+            "sport = :1 2",
+            "src or",
+            "sport = dport",
+            "dev src",
+        ] {
+            assert_eq!(error(text).exit_status(), 255, "{text}");
+        }
+        assert_eq!(state_set("syn-rcv"), state_set("syn-recv"));
+        assert_eq!(
+            state_set("unknown"),
+            Some(StateSet::single(TcpState::Unknown))
+        );
+        let filter = parse_words(&["excl", "listening"]).unwrap();
+        assert_eq!(filter.states, Some(StateSet::ALL.without(TcpState::Listen)));
     }
 
     #[test]
@@ -701,12 +995,12 @@ mod tests {
                 "filter: unexpected \"127.0.0.1\": expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, \"!\" or \"(\" at 1:1",
             ),
             (
-                "dst != 1.2.3.4",
-                "filter: expected an address after \"dst\", got \"!=\" at 1:5",
+                "src sport",
+                "filter: expected an address after \"src\", got \"sport\" at 1:5",
             ),
             (
-                "((",
-                "filter: unexpected \"((\": expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, \"!\" or \"(\" at 1:1",
+                "dst != 1.2.3.4",
+                "filter: expected an address after \"dst\", got \"!=\" at 1:5",
             ),
         ];
         for (text, message) in cases {
@@ -725,8 +1019,12 @@ mod tests {
             ),
             ("dst [zz]", "filter: \"[zz]\" is not an IPv6 address at 1:5"),
             (
-                "src ::1",
-                "filter: \"::1\" has too many colons; write IPv6 addresses in brackets, as in [::1]:22 at 1:5",
+                "src 2001:db8::",
+                "filter: \"2001:db8:\" is not an IPv6 address (without brackets, the part after the last \":\" is the port; write [2001:db8::] for the address alone) at 1:5",
+            ),
+            (
+                "sport = :-1",
+                "filter: port -1 is out of range (0 to 65535) at 1:9",
             ),
             (
                 "sport = :99999",

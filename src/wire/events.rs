@@ -9,10 +9,18 @@
 //!
 //! Reads never block: the caller waits for the descriptor to become readable (it may have other
 //! things to wait for), then [`DestroyEvents::drain`] walks every waiting datagram in place.
+//!
+//! A burst of short connections makes tens of thousands of events a second, more than a
+//! thread that also writes output keeps up with: [`EventQueue`] reads each subscription on a
+//! thread of its own that does nothing else, into a large receive buffer, and queues the
+//! datagrams for the consumer with the moment they were read.
 
+use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
-use std::time::Duration;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
@@ -25,8 +33,14 @@ pub const SKNLGRP_INET_UDP_DESTROY: u32 = 2;
 pub const SKNLGRP_INET6_TCP_DESTROY: u32 = 3;
 pub const SKNLGRP_INET6_UDP_DESTROY: u32 = 4;
 
-/// ss asks for this much receive buffer, enough for a few thousand events between two reads.
-const RECEIVE_BUFFER: usize = 1024 * 1024;
+/// The receive buffer asked for: ss asks for 1 MiB, which a burst of short connections fills
+/// in a tenth of a second. As root `SO_RCVBUFFORCE` gets it whole (the kernel doubles it for
+/// its bookkeeping); without privilege the kernel caps it at `net.core.rmem_max`.
+const RECEIVE_BUFFER: usize = 32 * 1024 * 1024;
+
+/// The most [`EventQueue`] holds for its consumer; beyond it the readers wait, and the kernel's
+/// buffer takes the rest (or overruns, which is then reported).
+const QUEUE_LIMIT: usize = 64 * 1024 * 1024;
 
 /// A destroy group: which protocol of which IP version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,8 +111,7 @@ impl DestroyEvents {
     /// Opens a socket and joins `groups`.
     pub fn subscribe(groups: &[DestroyGroup]) -> Result<DestroyEvents, DiagError> {
         let mut socket = Socket::new(NETLINK_SOCK_DIAG).map_err(DiagError::Open)?;
-        // As ss does; the kernel caps it at rmem_max, which is no reason to fail.
-        let _ = socket.set_rx_buf_sz(RECEIVE_BUFFER as libc::c_int);
+        size_receive_buffer(&socket);
         let mask = groups.iter().fold(0, |mask, group| mask | group.mask());
         socket
             .bind(&SocketAddr::new(0, mask))
@@ -193,6 +206,29 @@ impl DestroyEvents {
     }
 }
 
+/// Asks for [`RECEIVE_BUFFER`]: forced past `rmem_max` where the process may (CAP_NET_ADMIN),
+/// else as much as `rmem_max` allows. A smaller buffer is no reason to fail.
+fn size_receive_buffer(socket: &Socket) {
+    let size = RECEIVE_BUFFER as libc::c_int;
+    // SAFETY: setsockopt reads one c_int from a live local for the length given.
+    let forced = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    } == 0;
+    if !forced {
+        let allowed = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|text| text.trim().parse::<libc::c_int>().ok())
+            .unwrap_or(size);
+        let _ = socket.set_rx_buf_sz(allowed.clamp(1024 * 1024, size));
+    }
+}
+
 impl AsRawFd for DestroyEvents {
     fn as_raw_fd(&self) -> RawFd {
         self.socket.as_raw_fd()
@@ -205,6 +241,231 @@ fn retry(mut f: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
         }
+    }
+}
+
+/// One thing an [`EventQueue`] read.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A destroy message: its group and payload (an `inet_diag_msg` and its attributes).
+    Destroyed {
+        group: DestroyGroup,
+        payload: &'a [u8],
+        /// When it was read.
+        at: Instant,
+        /// The subscription it came through ([`EventQueue::add`]).
+        source: u16,
+    },
+    /// The kernel's buffer overflowed (`ENOBUFS`): events were lost just before `at`.
+    Overrun { at: Instant, source: u16 },
+}
+
+/// What a reader thread queued: datagrams' payloads back to back, and where each is.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
+
+#[derive(Clone, Copy)]
+struct Item {
+    at: Instant,
+    source: u16,
+    /// `None`: an overrun.
+    group: Option<DestroyGroup>,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Default)]
+struct Queue {
+    full: VecDeque<Batch>,
+    /// Batches handed back by the consumer, to be filled again.
+    free: Vec<Batch>,
+    bytes: usize,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled when the consumer took what was queued.
+    room: Condvar,
+    stop: AtomicBool,
+    /// An eventfd, readable while something is queued.
+    wake: OwnedFd,
+}
+
+/// Destroy events read on threads of their own, one per subscription, and queued.
+pub struct EventQueue {
+    shared: Arc<Shared>,
+    /// Reused by [`EventQueue::take`].
+    taken: VecDeque<Batch>,
+}
+
+impl EventQueue {
+    pub fn new() -> io::Result<EventQueue> {
+        // SAFETY: eventfd takes no pointers; a valid descriptor it returns is ours alone.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        let wake = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(EventQueue {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Queue::default()),
+                room: Condvar::new(),
+                stop: AtomicBool::new(false),
+                wake,
+            }),
+            taken: VecDeque::new(),
+        })
+    }
+
+    /// Reads `events` from now on, on a thread of its own; its events carry `source`.
+    pub fn add(&mut self, events: DestroyEvents, source: u16) -> io::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        std::thread::Builder::new()
+            .name("destroy-events".into())
+            .spawn(move || read_events(events, source, &shared))?;
+        Ok(())
+    }
+
+    /// Calls `on_event` for everything queued, in the order read (per subscription).
+    pub fn take<E>(
+        &mut self,
+        mut on_event: impl FnMut(Event<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut counter = 0u64;
+        // SAFETY: reads 8 bytes into a live u64 from our eventfd; it is non-blocking.
+        unsafe {
+            libc::read(
+                self.shared.wake.as_raw_fd(),
+                (&mut counter as *mut u64).cast(),
+                8,
+            )
+        };
+        {
+            let mut queue = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::swap(&mut queue.full, &mut self.taken);
+            queue.bytes = 0;
+        }
+        self.shared.room.notify_all();
+        let mut result = Ok(());
+        for batch in &self.taken {
+            if result.is_err() {
+                break;
+            }
+            for item in &batch.items {
+                let event = match item.group {
+                    Some(group) => Event::Destroyed {
+                        group,
+                        payload: &batch.bytes[item.start..item.end],
+                        at: item.at,
+                        source: item.source,
+                    },
+                    None => Event::Overrun {
+                        at: item.at,
+                        source: item.source,
+                    },
+                };
+                if let Err(e) = on_event(event) {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        let mut queue = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+        for mut batch in self.taken.drain(..) {
+            batch.bytes.clear();
+            batch.items.clear();
+            if queue.free.len() < 8 {
+                queue.free.push(batch);
+            }
+        }
+        result
+    }
+}
+
+impl AsRawFd for EventQueue {
+    /// Readable while events are queued.
+    fn as_raw_fd(&self) -> RawFd {
+        self.shared.wake.as_raw_fd()
+    }
+}
+
+impl Drop for EventQueue {
+    fn drop(&mut self) {
+        // The readers see it within their poll timeout and end; nobody waits for them.
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.room.notify_all();
+    }
+}
+
+/// A reader thread: waits for datagrams, reads every one waiting into a batch, queues it.
+fn read_events(mut events: DestroyEvents, source: u16, shared: &Shared) {
+    let mut batch = Batch::default();
+    while !shared.stop.load(Ordering::SeqCst) {
+        match events.wait(Some(Duration::from_millis(100))) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        }
+        let drained = events.drain(|group, payload| {
+            let start = batch.bytes.len();
+            batch.bytes.extend_from_slice(payload);
+            batch.items.push(Item {
+                at: Instant::now(),
+                source,
+                group: Some(group),
+                start,
+                end: batch.bytes.len(),
+            });
+            // A burst that never lets the socket run dry is handed over in pieces.
+            if batch.bytes.len() >= BATCH_BYTES {
+                push(shared, &mut batch);
+            }
+            Ok::<(), DiagError>(())
+        });
+        match drained {
+            Ok(drained) if drained.overrun => batch.items.push(Item {
+                at: Instant::now(),
+                source,
+                group: None,
+                start: 0,
+                end: 0,
+            }),
+            Ok(_) => {}
+            Err(_) => return,
+        }
+        if !batch.items.is_empty() {
+            push(shared, &mut batch);
+        }
+    }
+}
+
+/// A batch is handed to the consumer when it holds this much, or when the socket is empty.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Queues `batch` for the consumer (waiting while the queue is full) and wakes it.
+fn push(shared: &Shared, batch: &mut Batch) {
+    let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+    while queue.bytes > QUEUE_LIMIT && !shared.stop.load(Ordering::SeqCst) {
+        queue = shared
+            .room
+            .wait_timeout(queue, Duration::from_millis(100))
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    let was_empty = queue.full.is_empty();
+    queue.bytes += batch.bytes.len();
+    let next = queue.free.pop().unwrap_or_default();
+    queue.full.push_back(std::mem::replace(batch, next));
+    drop(queue);
+    if was_empty {
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from a live u64 to the eventfd.
+        unsafe { libc::write(shared.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
     }
 }
 

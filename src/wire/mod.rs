@@ -10,7 +10,7 @@
 //! with `parse` and `emit` (`sock_diag`: memory and shutdown; `tcp`: tcp_info, congestion
 //! controls, sockopt; `packet`: fanout and BPF programs; `netlink_diag`: groups; `unix`: icons
 //! and vfs), and each family's attribute enum is a `netlink_packet_core::Nla`, so a reply
-//! re-emits byte for byte (`captures`, on replies of a real kernel). Renderers never read
+//! re-emits byte for byte (tests/captures.rs, on replies of a real kernel). Renderers never read
 //! attribute bytes.
 
 use std::mem::size_of;
@@ -19,8 +19,6 @@ use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator}
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub mod bytecode;
-#[cfg(test)]
-mod captures;
 pub mod events;
 pub mod inet;
 pub mod mptcp;

@@ -5,8 +5,6 @@
 
 use netlink_packet_core::Emitable;
 
-use crate::socket::Netid;
-
 const AF_TIPC: u8 = 30;
 const AF_VSOCK: u8 = 40;
 const AF_XDP: u8 = 44;
@@ -22,37 +20,41 @@ pub struct OtherDiagRequest {
 }
 
 impl OtherDiagRequest {
-    /// A dump of every socket of `netid`'s family in `states`, or `None` for a table that is
-    /// not one of these.
-    pub fn for_table(netid: Netid, states: u32) -> Option<OtherDiagRequest> {
+    /// `struct vsock_diag_req`: family, protocol, pad, states, ino, show, cookie[2]; a dump
+    /// of every vsock socket in `states`.
+    pub fn vsock(states: u32) -> OtherDiagRequest {
+        let mut request = OtherDiagRequest::new(AF_VSOCK, 24);
+        request.put(4, states);
+        request.put(16, u32::MAX);
+        request.put(20, u32::MAX);
+        request
+    }
+
+    /// `struct tipc_sock_diag_req`: family, protocol, pad, states.
+    pub fn tipc(states: u32) -> OtherDiagRequest {
+        let mut request = OtherDiagRequest::new(AF_TIPC, 8);
+        request.put(4, states);
+        request
+    }
+
+    /// `struct xdp_diag_req`: family, protocol, pad, ino, show, cookie[2]; XDP sockets have
+    /// no states.
+    pub fn xdp() -> OtherDiagRequest {
+        let mut request = OtherDiagRequest::new(AF_XDP, 20);
+        request.put(8, XDP_SHOW_INFO);
+        request.put(12, u32::MAX);
+        request.put(16, u32::MAX);
+        request
+    }
+
+    fn new(family: u8, len: usize) -> OtherDiagRequest {
         let mut bytes = [0u8; 24];
-        let mut put = |offset: usize, value: u32| {
-            bytes[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
-        };
-        let (family, len) = match netid {
-            // struct vsock_diag_req: family, protocol, pad, states, ino, show, cookie[2].
-            Netid::VsockStream | Netid::VsockDgram => {
-                put(4, states);
-                put(16, u32::MAX);
-                put(20, u32::MAX);
-                (AF_VSOCK, 24)
-            }
-            // struct tipc_sock_diag_req: family, protocol, pad, states.
-            Netid::Tipc => {
-                put(4, states);
-                (AF_TIPC, 8)
-            }
-            // struct xdp_diag_req: family, protocol, pad, ino, show, cookie[2].
-            Netid::Xdp => {
-                put(8, XDP_SHOW_INFO);
-                put(12, u32::MAX);
-                put(16, u32::MAX);
-                (AF_XDP, 20)
-            }
-            _ => return None,
-        };
         bytes[0] = family;
-        Some(OtherDiagRequest { bytes, len })
+        OtherDiagRequest { bytes, len }
+    }
+
+    fn put(&mut self, offset: usize, value: u32) {
+        self.bytes[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
     }
 }
 
@@ -72,10 +74,12 @@ mod tests {
 
     #[test]
     fn requests_have_the_kernels_sizes() {
-        let len = |netid| OtherDiagRequest::for_table(netid, 0).unwrap().buffer_len();
-        assert_eq!(len(Netid::VsockStream), 24);
-        assert_eq!(len(Netid::Tipc), 8);
-        assert_eq!(len(Netid::Xdp), 20);
-        assert!(OtherDiagRequest::for_table(Netid::Tcp, 0).is_none());
+        assert_eq!(OtherDiagRequest::vsock(0).buffer_len(), 24);
+        assert_eq!(OtherDiagRequest::tipc(0).buffer_len(), 8);
+        assert_eq!(OtherDiagRequest::xdp().buffer_len(), 20);
+        let mut bytes = [0u8; 24];
+        OtherDiagRequest::vsock(0xfff).emit(&mut bytes);
+        assert_eq!(bytes[0], AF_VSOCK);
+        assert_eq!(bytes[4..8], 0xfffu32.to_ne_bytes());
     }
 }

@@ -99,6 +99,11 @@ impl Pty {
         }
     }
 
+    /// The child's process id, for the tests that read its CPU time.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the child has written so far, with the terminal's `\r\n` made `\n`.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).replace("\r\n", "\n")

@@ -5,7 +5,7 @@ Run as root; it makes its own network namespace (unshare), builds sockets there 
 each family's dump replies, the datagrams end to end as the kernel sent them, to
 `<family>.bin` in the directory given (default: this script's).
 
-    sudo python3 src/wire/testdata/capture.py
+    sudo python3 tests/data/captures/capture.py
 """
 import ctypes
 import os

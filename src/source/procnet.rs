@@ -61,6 +61,80 @@ pub(crate) fn proc_path(name: &str) -> PathBuf {
     PathBuf::from(root).join("net").join(name)
 }
 
+/// The namespace's counters of connections its listeners turned away, from the `TcpExt`
+/// lines of `/proc/net/netstat`: the demo's backlog stage, the live view's listener health and
+/// the exporter all read them here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ListenCounters {
+    /// ListenOverflows: a handshake completed, or a SYN came, while a listener's accept
+    /// queue was full.
+    #[serde(rename = "ListenOverflows")]
+    pub overflows: u64,
+    /// ListenDrops: every SYN or ACK a listener dropped, for that or any other reason.
+    #[serde(rename = "ListenDrops")]
+    pub drops: u64,
+}
+
+impl ListenCounters {
+    /// The counters of the calling thread's network namespace now (of the file ss's
+    /// `PROC_ROOT` or `PROC_NET_NETSTAT` names, when set).
+    pub fn read() -> io::Result<ListenCounters> {
+        let path = if std::env::var_os("PROC_ROOT").is_some()
+            || std::env::var_os("PROC_NET_NETSTAT").is_some()
+        {
+            proc_path("netstat")
+        } else {
+            // Not /proc/net, which is the namespace of the process's first thread.
+            PathBuf::from("/proc/thread-self/net/netstat")
+        };
+        let text = std::fs::read_to_string(&path)?;
+        ListenCounters::parse(&text).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} has no TcpExt ListenOverflows and ListenDrops",
+                    path.display()
+                ),
+            )
+        })
+    }
+
+    /// The counters in the text of `/proc/net/netstat`: a `TcpExt:` line of names, then a
+    /// `TcpExt:` line of values in the same order.
+    pub fn parse(text: &str) -> Option<ListenCounters> {
+        let mut lines = text.lines().filter(|line| line.starts_with("TcpExt:"));
+        let (names, values) = (lines.next()?, lines.next()?);
+        let (mut overflows, mut drops) = (None, None);
+        for (name, value) in names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .skip(1)
+        {
+            match name {
+                "ListenOverflows" => overflows = value.parse().ok(),
+                "ListenDrops" => drops = value.parse().ok(),
+                _ => {}
+            }
+        }
+        Some(ListenCounters {
+            overflows: overflows?,
+            drops: drops?,
+        })
+    }
+
+    /// How much each grew since `before`.
+    pub fn since(self, before: ListenCounters) -> ListenCounters {
+        ListenCounters {
+            overflows: self.overflows.saturating_sub(before.overflows),
+            drops: self.drops.saturating_sub(before.drops),
+        }
+    }
+
+    pub fn is_zero(self) -> bool {
+        self == ListenCounters::default()
+    }
+}
+
 /// The file name of an inet table in `/proc/net`.
 fn inet_file(netid: Netid, v6: bool) -> Option<&'static str> {
     Some(match (netid, v6) {
@@ -503,6 +577,21 @@ fn parse_unix_line(line: &[u8]) -> Option<Option<ProcUnix>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listen_counters_from_tcpext_lines() {
+        let text = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPHPHits\n\
+                    TcpExt: 0 7 9 100\n\
+                    IpExt: InNoRoutes\nIpExt: 0\n";
+        let counters = ListenCounters::parse(text).unwrap();
+        assert_eq!((counters.overflows, counters.drops), (7, 9));
+        assert_eq!(ListenCounters::parse("IpExt: A\nIpExt: 1\n"), None);
+        assert_eq!(
+            ListenCounters::parse("TcpExt: ListenDrops\nTcpExt: 1\n"),
+            None
+        );
+        assert!(ListenCounters::read().is_ok());
+    }
 
     #[test]
     fn parses_proc_net_tcp_lines() {

@@ -6,7 +6,7 @@
 //! read from `/proc/net` instead; and the TCP table may come from a dump taken earlier.
 
 use std::fs::File;
-use std::io::{self, BufReader, Seek};
+use std::io::{self, BufReader, Seek, SeekFrom};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -14,11 +14,11 @@ use netlink_packet_core::{DecodeError, Emitable};
 use zerocopy::byteorder::U16;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
-use crate::decode;
-use crate::dump::{self, DumpError, DumpReader};
 use crate::filter::{Context, End, Expr};
-use crate::procnet::{self, ProcError, Skipped};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
+use crate::source::decode;
+use crate::source::dump::{self, DumpError, DumpReader};
+use crate::source::procnet::{self, ProcError, Skipped};
 use crate::wire::DiagMsg;
 use crate::wire::bytecode::Bytecode;
 use crate::wire::inet::{
@@ -230,12 +230,15 @@ pub fn run(
                     }
                 }
             }
-            Netid::VsockStream | Netid::VsockDgram | Netid::Tipc | Netid::Xdp => {
-                let request = OtherDiagRequest::for_table(netid, query.states.bits());
-                if let Some(request) = request {
-                    count_only(netid, &request, diag, &mut warnings)?;
-                }
+            Netid::VsockStream | Netid::VsockDgram => {
+                let request = OtherDiagRequest::vsock(query.states.bits());
+                count_only(netid, &request, diag, &mut warnings)?;
             }
+            Netid::Tipc => {
+                let request = OtherDiagRequest::tipc(query.states.bits());
+                count_only(netid, &request, diag, &mut warnings)?;
+            }
+            Netid::Xdp => count_only(netid, &OtherDiagRequest::xdp(), diag, &mut warnings)?,
             _ => {}
         }
     }
@@ -553,21 +556,20 @@ fn replay(
         return Ok(());
     };
     let shown = || path.display().to_string();
-    let opened = open_dump(path).map_err(|source| QueryError::DumpOpen {
+    let unreadable = |source| QueryError::DumpOpen {
         path: shown(),
         source,
-    })?;
+    };
     let bad = |source| QueryError::Dump {
         path: shown(),
         source,
     };
-    let mut file = opened;
+    let mut file = open_dump(path).map_err(unreadable)?;
     if file.metadata().is_ok_and(|m| m.is_file()) {
+        // Standard input may have been read from already: back to where it was.
+        let start = file.stream_position().map_err(unreadable)?;
         dump::check(BufReader::new(&file)).map_err(bad)?;
-        file.rewind().map_err(|source| QueryError::DumpOpen {
-            path: shown(),
-            source,
-        })?;
+        file.seek(SeekFrom::Start(start)).map_err(unreadable)?;
     }
     let mut reader = DumpReader::new(BufReader::new(file));
     while let Some(socket) = reader.next_socket().map_err(bad)? {

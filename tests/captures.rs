@@ -1,5 +1,5 @@
 //! Round trips on replies this kernel really sent: every message of each capture under
-//! `testdata/` (made by `testdata/capture.py` in a private network namespace) is parsed into
+//! `data/captures/` (made by `data/captures/capture.py` in a private network namespace) is parsed into
 //! its typed header and attributes, emitted again, and must come out byte for byte; and each
 //! decodes into a socket.
 
@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 use netlink_packet_core::{Emitable, Nla};
 use zerocopy::IntoBytes;
 
-use super::inet::{self, InetDiagMsg};
-use super::netlink::{SOCK_DIAG_BY_FAMILY, messages};
-use super::netlink_diag::{self, NetlinkDiagMsg};
-use super::packet::{self, PacketDiagMsg};
-use super::unix::{self, UnixDiagMsg};
-use crate::decode;
-use crate::socket::Netid;
+use sockscope::socket::Netid;
+use sockscope::source::decode;
+use sockscope::wire::inet::{self, InetDiagMsg};
+use sockscope::wire::netlink::{SOCK_DIAG_BY_FAMILY, messages};
+use sockscope::wire::netlink_diag::{self, NetlinkDiagMsg};
+use sockscope::wire::packet::{self, PacketDiagMsg};
+use sockscope::wire::unix::{self, UnixDiagMsg};
 
 /// Parses and re-emits every sock_diag message of `$capture` as a `$msg`, checking each comes
 /// out as it went in, and runs `$check` on it; gives the attribute kinds seen and how many
@@ -50,13 +50,13 @@ macro_rules! round_trip {
 
 #[test]
 fn inet_replies_round_trip() {
-    let tcp = include_bytes!("testdata/inet_tcp.bin");
+    let tcp = include_bytes!("data/captures/inet_tcp.bin");
     let (kinds, count) = round_trip!(tcp, InetDiagMsg, |msg: &_| {
         let socket = decode::inet_socket(Netid::Tcp, msg).expect("a TCP socket");
         if let Some(ulp) = socket.details.ulp {
             assert_eq!(ulp.name, b"mptcp");
             // A listening subflow has no MPTCP state to report; a connected one has.
-            let listening = socket.state == crate::socket::TcpState::Listen;
+            let listening = socket.state == sockscope::socket::TcpState::Listen;
             assert_eq!(ulp.subflow.is_some(), !listening, "{socket:?}");
         }
     },);
@@ -77,13 +77,13 @@ fn inet_replies_round_trip() {
     ] {
         assert!(kinds.contains(&kind), "no attribute {kind} in {kinds:?}");
     }
-    let tcp6 = include_bytes!("testdata/inet6_tcp.bin");
+    let tcp6 = include_bytes!("data/captures/inet6_tcp.bin");
     let (kinds, _) = round_trip!(tcp6, InetDiagMsg, |msg: &_| {
         decode::inet_socket(Netid::Tcp, msg).expect("a TCP socket");
     },);
     assert!(kinds.contains(&inet::INET_DIAG_TCLASS), "{kinds:?}");
     assert!(kinds.contains(&inet::INET_DIAG_SKV6ONLY), "{kinds:?}");
-    let udp = include_bytes!("testdata/inet_udp.bin");
+    let udp = include_bytes!("data/captures/inet_udp.bin");
     round_trip!(udp, InetDiagMsg, |msg: &_| {
         decode::inet_socket(Netid::Udp, msg).expect("a UDP socket");
     },);
@@ -91,7 +91,7 @@ fn inet_replies_round_trip() {
 
 #[test]
 fn mptcp_replies_round_trip() {
-    let mptcp = include_bytes!("testdata/mptcp.bin");
+    let mptcp = include_bytes!("data/captures/mptcp.bin");
     let (kinds, count) = round_trip!(mptcp, InetDiagMsg, |msg: &_| {
         let socket = decode::inet_socket(Netid::Mptcp, msg).expect("an MPTCP socket");
         if let Some(info) = socket.details.mptcp_info {
@@ -104,7 +104,7 @@ fn mptcp_replies_round_trip() {
 
 #[test]
 fn unix_replies_round_trip() {
-    let capture = include_bytes!("testdata/unix.bin");
+    let capture = include_bytes!("data/captures/unix.bin");
     let (kinds, count) = round_trip!(capture, UnixDiagMsg, |msg: &_| {
         decode::unix_socket(msg).expect("a unix socket");
     },);
@@ -125,7 +125,7 @@ fn unix_replies_round_trip() {
 
 #[test]
 fn packet_replies_round_trip() {
-    let capture = include_bytes!("testdata/packet.bin");
+    let capture = include_bytes!("data/captures/packet.bin");
     let (kinds, count) = round_trip!(capture, PacketDiagMsg, |msg: &_| {
         decode::packet_socket(msg).expect("a packet socket");
     },);
@@ -142,7 +142,7 @@ fn packet_replies_round_trip() {
 
 #[test]
 fn netlink_replies_round_trip() {
-    let capture = include_bytes!("testdata/netlink.bin");
+    let capture = include_bytes!("data/captures/netlink.bin");
     let (kinds, count) = round_trip!(capture, NetlinkDiagMsg, |msg: &_| {
         decode::netlink_socket(msg).expect("a netlink socket");
     },);

@@ -1,8 +1,33 @@
 //! Times as watch prints them: RFC 3339 in UTC with milliseconds for JSON, the local time of
 //! day for the terminal.
+//!
+//! Every moment is read on the monotonic clock and turned into a wall-clock time from one
+//! anchor taken at the start ([`wall`]), so that the times printed never go backwards, even
+//! when the system clock is set back.
 
 use std::fmt::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// The wall-clock time and the monotonic one at the first call.
+fn anchor() -> (SystemTime, Instant) {
+    static ANCHOR: OnceLock<(SystemTime, Instant)> = OnceLock::new();
+    *ANCHOR.get_or_init(|| (SystemTime::now(), Instant::now()))
+}
+
+/// The monotonic moment of the anchor.
+pub fn anchor_mono() -> Instant {
+    anchor().1
+}
+
+/// The wall-clock time of a monotonic moment, from the anchor.
+pub fn wall(mono: Instant) -> SystemTime {
+    let (wall, at) = anchor();
+    match mono.checked_duration_since(at) {
+        Some(after) => wall + after,
+        None => wall - at.duration_since(mono),
+    }
+}
 
 /// `2026-11-24T17:32:01.250Z`.
 pub fn rfc3339(time: SystemTime) -> String {

@@ -16,8 +16,8 @@
 
 use std::io::{self, Read};
 
-use crate::decode;
 use crate::socket::{Netid, Socket};
+use crate::source::decode;
 use crate::wire::inet::{InetDiagMsg, TCPDIAG_GETSOCK};
 use crate::wire::netlink::{
     self, FrameError, NETLINK_HEADER_LEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, SOCK_DIAG_BY_FAMILY,

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::procnet::{self, ProcError};
+use crate::source::procnet::{self, ProcError};
 
 /// The kernel's counters, as its files name them.
 ///

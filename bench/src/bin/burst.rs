@@ -1,0 +1,140 @@
+//! `burst PORT N BURSTS PORTS_FILE`: bursts of short loopback TCP connections, for measuring
+//! whether `sockscope watch` and `sockscope -E` see every one.
+//!
+//! Listens on 127.0.0.1:PORT (accepting and closing every connection on a thread of its
+//! own), then makes BURSTS bursts of N connections each, as fast as two threads can, one
+//! second apart; each connection is closed as soon as it is made. Writes the client port of
+//! every connection to PORTS_FILE, one a line, and prints `made N in MS ms (R/s)` per burst.
+//!
+//! `burst --count PORT PORTS_FILE OUTPUT`: how many of the connections in PORTS_FILE a JSON
+//! output (watch's JSON lines or `-E --json`) mentions, by either end: a record with
+//! `local_port` PORT and `peer_port` the client's, or the other way round. Prints `seen S of
+//! M`. It reads the records by their field names only; it needs no JSON library.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("--count") if args.len() == 4 => count(&args[1], &args[2], &args[3]),
+        _ if args.len() == 4 => burst(&args[0], &args[1], &args[2], &args[3]),
+        _ => Err(
+            "usage: burst PORT N BURSTS PORTS_FILE | burst --count PORT PORTS_FILE OUTPUT".into(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("burst: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{what} must be a number, not {text:?}"))
+}
+
+fn burst(port: &str, n: &str, bursts: &str, ports_file: &str) -> Result<(), String> {
+    let port: u16 = number(port, "PORT")?;
+    let n: usize = number(n, "N")?;
+    let bursts: usize = number(bursts, "BURSTS")?;
+    // A deep accept queue: with std's 128 a burst overflows it and waits for SYN retries.
+    let listener = {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| e.to_string())?;
+        socket.set_reuse_address(true).map_err(|e| e.to_string())?;
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        socket
+            .bind(&addr.into())
+            .map_err(|e| format!("bind: {e}"))?;
+        socket.listen(4096).map_err(|e| format!("listen: {e}"))?;
+        TcpListener::from(socket)
+    };
+    std::thread::spawn(move || {
+        while let Ok((server, _)) = listener.accept() {
+            drop(server);
+        }
+    });
+    // Let the watchers take their first look.
+    std::thread::sleep(Duration::from_secs(1));
+    let mut ports = Vec::with_capacity(n * bursts);
+    for b in 0..bursts {
+        let started = Instant::now();
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let share = n / 2 + if t == 0 { n % 2 } else { 0 };
+                std::thread::spawn(move || -> io::Result<Vec<u16>> {
+                    (0..share)
+                        .map(|_| {
+                            let client = TcpStream::connect(("127.0.0.1", port))?;
+                            Ok(client.local_addr()?.port())
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        for thread in threads {
+            let made = thread
+                .join()
+                .map_err(|_| "a connecting thread panicked".to_owned())?
+                .map_err(|e| format!("connect: {e}"))?;
+            ports.extend(made);
+        }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "burst {}: made {n} in {ms:.0} ms ({:.0}/s)",
+            b + 1,
+            n as f64 / (ms / 1000.0)
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let mut out = io::BufWriter::new(
+        std::fs::File::create(ports_file).map_err(|e| format!("{ports_file}: {e}"))?,
+    );
+    for port in &ports {
+        writeln!(out, "{port}").map_err(|e| format!("{ports_file}: {e}"))?;
+    }
+    out.flush().map_err(|e| format!("{ports_file}: {e}"))?;
+    // The last destroy events and looks.
+    std::thread::sleep(Duration::from_secs(2));
+    Ok(())
+}
+
+/// The number after `"FIELD":` at or after `from`, and where it ends.
+fn field(text: &str, name: &str, from: usize) -> Option<(u64, usize)> {
+    let at = from + text[from..].find(name)? + name.len();
+    let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+    Some((text[at..at + digits].parse().ok()?, at + digits))
+}
+
+fn count(port: &str, ports_file: &str, output: &str) -> Result<(), String> {
+    let port: u64 = number(port, "PORT")?;
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let made: Vec<u64> = read(ports_file)?
+        .lines()
+        .map(|line| number(line, "a port"))
+        .collect::<Result<_, _>>()?;
+    let text = read(output)?;
+    let mut seen = HashSet::new();
+    let mut at = 0;
+    while let Some((local, end)) = field(&text, "\"local_port\":", at) {
+        let Some((peer, next)) = field(&text, "\"peer_port\":", end) else {
+            break;
+        };
+        if local == port {
+            seen.insert(peer);
+        } else if peer == port {
+            seen.insert(local);
+        }
+        at = next;
+    }
+    let found = made.iter().filter(|p| seen.contains(p)).count();
+    println!("seen {found} of {}", made.len());
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The HTTP side of the exporter: `GET /metrics` and nothing else, one request per connection.
+//!
+//! Each connection gets a thread of its own and deadlines: its request head must arrive
+//! within [`HEAD_TIMEOUT`] and fit in [`MAX_HEAD`] bytes, and the answer must be taken within
+//! [`WRITE_TIMEOUT`]. So a client that is slow, stuck, or never reads holds only its own
+//! thread, for a bounded time, and the next scrape is answered meanwhile. Scrapes themselves
+//! run one at a time (see [`Exporter::scrape`]), never while waiting on a client.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::Exporter;
+use super::metrics::Format;
+
+/// The most bytes a request head (request line and headers) may take.
+pub const MAX_HEAD: usize = 8 * 1024;
+/// How long a client has to send its request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client has to take the whole answer.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more are closed at once, unanswered.
+pub const MAX_CONNECTIONS: usize = 32;
+
+/// Answers scrapes on `listener` until the process is ended.
+pub fn serve(listener: TcpListener, exporter: &Exporter) -> anyhow::Result<()> {
+    let active = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        loop {
+            let stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                // The client gave up before it was accepted, or a signal came.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
+                // Out of descriptors or memory: wait for connections to end.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                    ) =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context("accepting a connection")),
+            };
+            if active.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+                continue;
+            }
+            active.fetch_add(1, Ordering::Relaxed);
+            let active = &active;
+            let spawned = std::thread::Builder::new()
+                .name("http".to_owned())
+                .spawn_scoped(scope, move || {
+                    answer(stream, exporter);
+                    active.fetch_sub(1, Ordering::Relaxed);
+                });
+            if spawned.is_err() {
+                active.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    })
+}
+
+/// An answer: status, extra header, content type and body.
+struct Answer {
+    status: u16,
+    allow: bool,
+    content_type: &'static str,
+    body: Vec<u8>,
+    /// `HEAD`: the headers only.
+    head_only: bool,
+}
+
+impl Answer {
+    fn error(status: u16) -> Answer {
+        let mut body = reason(status).as_bytes().to_vec();
+        body.push(b'\n');
+        Answer {
+            status,
+            allow: status == 405,
+            content_type: "text/plain; charset=utf-8",
+            body,
+            head_only: false,
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        431 => "Request Header Fields Too Large",
+        505 => "HTTP Version Not Supported",
+        _ => "Internal Server Error",
+    }
+}
+
+/// Reads one request from `stream` and answers it.
+fn answer(mut stream: TcpStream, exporter: &Exporter) {
+    let Some(answer) = read_and_decide(&mut stream, exporter) else {
+        return;
+    };
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        answer.status,
+        reason(answer.status),
+        answer.content_type,
+        answer.body.len()
+    );
+    if answer.allow {
+        head.push_str("Allow: GET, HEAD\r\n");
+    }
+    head.push_str("\r\n");
+    let deadline = Instant::now() + WRITE_TIMEOUT;
+    let body: &[u8] = if answer.head_only { &[] } else { &answer.body };
+    let written = write_by(&mut stream, head.as_bytes(), deadline)
+        .and_then(|()| write_by(&mut stream, body, deadline));
+    if written.is_ok() {
+        let _ = stream.shutdown(Shutdown::Write);
+    }
+}
+
+/// Writes all of `bytes` before `deadline`, or fails: a client that reads a byte now and then
+/// cannot keep the connection for longer.
+fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The answer to the request on `stream`; `None` when the client went away.
+fn read_and_decide(stream: &mut TcpStream, exporter: &Exporter) -> Option<Answer> {
+    let deadline = Instant::now() + HEAD_TIMEOUT;
+    let mut buffer = vec![0u8; MAX_HEAD];
+    let mut len = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Some(Answer::error(408));
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
+        match stream.read(&mut buffer[len..]) {
+            Ok(0) => return None,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Some(Answer::error(408));
+            }
+            Err(_) => return None,
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(&buffer[..len]) {
+            Ok(httparse::Status::Complete(_)) => return Some(decide(&request, exporter)),
+            Ok(httparse::Status::Partial) if len == MAX_HEAD => return Some(Answer::error(431)),
+            Ok(httparse::Status::Partial) => {}
+            Err(httparse::Error::TooManyHeaders) => return Some(Answer::error(431)),
+            Err(httparse::Error::Version) => return Some(Answer::error(505)),
+            Err(_) => return Some(Answer::error(400)),
+        }
+    }
+}
+
+/// What a complete request gets.
+fn decide(request: &httparse::Request<'_, '_>, exporter: &Exporter) -> Answer {
+    let head_only = match request.method {
+        Some("GET") => false,
+        Some("HEAD") => true,
+        _ => return Answer::error(405),
+    };
+    let path = request.path.unwrap_or("");
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    if path != "/metrics" {
+        return Answer::error(404);
+    }
+    let format = if request.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("accept")
+            && String::from_utf8_lossy(h.value).contains("application/openmetrics-text")
+    }) {
+        Format::OpenMetrics
+    } else {
+        Format::Text
+    };
+    match exporter.scrape(format) {
+        Ok(text) => Answer {
+            status: 200,
+            allow: false,
+            content_type: format.content_type(),
+            body: text.into_bytes(),
+            head_only,
+        },
+        Err(e) => {
+            let message = format!("{e:#}");
+            let _ = writeln!(
+                io::stderr(),
+                "sockscope: warning: a scrape failed: {message}"
+            );
+            Answer {
+                body: format!("{message}\n").into_bytes(),
+                head_only,
+                ..Answer::error(500)
+            }
+        }
+    }
+}

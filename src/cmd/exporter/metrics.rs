@@ -1,0 +1,771 @@
+//! What one scrape saw, added up into a bounded number of series, and written out through
+//! prometheus-client in either text format.
+//!
+//! A [`Tally`] takes the decoded sockets of one namespace and keeps only sums: per table and
+//! state, per listening address, and per service port (the local port a connection was
+//! accepted on, else the remote port it goes to). Nothing is kept per socket, so a scrape of
+//! half a million sockets holds a few thousand sums at most. [`Report::new`] then caps each
+//! family at `--max-series` series, folding the smallest into `port="other"`.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::net::IpAddr;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabel as _, EncodeLabelSet, EncodeLabelValue, EncodeMetric,
+    LabelSetEncoder, LabelValueEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::socket::{Endpoints, Netid, NetidSet, Socket, StateSet, TcpState};
+
+/// The tables whose sockets have ports that name a service.
+pub const PORT_TABLES: NetidSet = NetidSet::EMPTY
+    .with(Netid::Tcp)
+    .with(Netid::Udp)
+    .with(Netid::Mptcp)
+    .with(Netid::Dccp)
+    .with(Netid::Sctp);
+
+/// The upper bounds of the round-trip time buckets, in seconds: from 100 µs (loopback, one
+/// rack) to 2.5 s (a congested path across the world).
+pub const RTT_BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// A port label: a number, or the series folded together past the cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Port {
+    Number(u16),
+    Other,
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Port::Number(port) => write!(f, "{port}"),
+            Port::Other => f.write_str("other"),
+        }
+    }
+}
+
+/// A listener's address label, `other` once folded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Address {
+    Ip(IpAddr),
+    Other,
+}
+
+/// Whether a connection was accepted on a local listening port or made to a remote one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    fn name(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// A histogram of round-trip times.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Rtt {
+    /// Observations per bucket (not cumulative), the last one above every bound.
+    pub buckets: [u64; RTT_BUCKETS.len() + 1],
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl Rtt {
+    fn observe(&mut self, seconds: f64) {
+        let bucket = RTT_BUCKETS
+            .iter()
+            .position(|&bound| seconds <= bound)
+            .unwrap_or(RTT_BUCKETS.len());
+        self.buckets[bucket] += 1;
+        self.sum += seconds;
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: &Rtt) {
+        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
+            *mine += theirs;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+}
+
+/// What the sockets of one service port add up to.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct PortSums {
+    /// Connections by state.
+    by_state: [u64; TcpState::ALL.len()],
+    recv_q: u64,
+    send_q: u64,
+    /// With `-i`: the live TCP connections' round-trip times and retransmitted segments.
+    rtt: Rtt,
+    retransmitted: u64,
+}
+
+/// A listener's accept queue and backlog, summed over the sockets that share its address and
+/// port (`SO_REUSEPORT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Queue {
+    pub length: u64,
+    pub backlog: u64,
+}
+
+/// The ports a table serves on: 65536 bits.
+struct PortSet(Box<[u64; 1024]>);
+
+impl PortSet {
+    fn new() -> PortSet {
+        PortSet(Box::new([0; 1024]))
+    }
+
+    fn insert(&mut self, port: u16) {
+        self.0[usize::from(port / 64)] |= 1 << (port % 64);
+    }
+
+    fn contains(&self, port: u16) -> bool {
+        self.0[usize::from(port / 64)] & (1 << (port % 64)) != 0
+    }
+}
+
+/// The sums of one namespace's sockets.
+pub struct Tally {
+    sockets: [[u64; TcpState::ALL.len()]; Netid::ALL.len()],
+    seen: u64,
+    /// Per table of [`PORT_TABLES`], the local ports of its listeners and unconnected sockets.
+    served: [Option<PortSet>; Netid::ALL.len()],
+    listeners: HashMap<(Netid, IpAddr, u16), Queue>,
+    ports: HashMap<(Netid, u16, Direction), PortSums>,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            sockets: [[0; TcpState::ALL.len()]; Netid::ALL.len()],
+            seen: 0,
+            served: Default::default(),
+            listeners: HashMap::new(),
+            ports: HashMap::new(),
+        }
+    }
+}
+
+impl Tally {
+    /// Notes the port a listener, or an unconnected socket, serves on. Every one must be seen
+    /// before the first connection is [added](Tally::add), so that connections to it count as
+    /// inbound.
+    pub fn serve(&mut self, socket: &Socket<'_>) {
+        let Endpoints::Inet(inet) = socket.endpoints else {
+            return;
+        };
+        if PORT_TABLES.contains(socket.netid)
+            && matches!(socket.state, TcpState::Listen | TcpState::Close)
+        {
+            self.served[socket.netid as usize]
+                .get_or_insert_with(PortSet::new)
+                .insert(inet.local.port());
+        }
+    }
+
+    /// Counts one socket the query selected.
+    pub fn add(&mut self, socket: &Socket<'_>) {
+        self.seen += 1;
+        self.sockets[socket.netid as usize][socket.state as usize] += 1;
+        let Endpoints::Inet(inet) = socket.endpoints else {
+            return;
+        };
+        if !PORT_TABLES.contains(socket.netid) {
+            return;
+        }
+        let local = inet.local.port();
+        if socket.state == TcpState::Listen {
+            // As ss -l shows: Recv-Q is the accept queue, Send-Q the backlog.
+            let queue = self
+                .listeners
+                .entry((socket.netid, inet.local.ip(), local))
+                .or_default();
+            queue.length += u64::from(socket.recv_q);
+            queue.backlog += u64::from(socket.send_q);
+            return;
+        }
+        let inbound = socket.state == TcpState::Close
+            || self.served[socket.netid as usize]
+                .as_ref()
+                .is_some_and(|served| served.contains(local));
+        let key = if inbound {
+            (socket.netid, local, Direction::Inbound)
+        } else {
+            (socket.netid, inet.peer.port(), Direction::Outbound)
+        };
+        let sums = self.ports.entry(key).or_default();
+        sums.recv_q += u64::from(socket.recv_q);
+        sums.send_q += u64::from(socket.send_q);
+        // An unconnected socket is no connection; its queues count all the same.
+        if socket.state == TcpState::Close {
+            return;
+        }
+        sums.by_state[socket.state as usize] += 1;
+        if let Some(bytes) = socket.details.tcp_info {
+            let info = bytes.get();
+            sums.rtt.observe(f64::from(info.rtt.get()) / 1e6);
+            sums.retransmitted += u64::from(info.total_retrans.get());
+        }
+    }
+
+    /// Counts `socket` when it is in `states`: for the first look, which asks for every
+    /// listener whatever the user asked, to know which ports are served.
+    pub fn add_if(&mut self, socket: &Socket<'_>, states: StateSet, selected: bool) {
+        if selected && states.contains(socket.state) {
+            self.add(socket);
+        }
+    }
+
+    /// How many sockets were counted.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+}
+
+/// Keeps the `max` largest series by `weight`, and adds the others up by their `folded` key.
+/// Returns the series, the folded ones last, and how many were folded.
+fn cap<K: Ord + Copy, V: Copy>(
+    mut series: Vec<(K, V)>,
+    max: usize,
+    weight: impl Fn(&V) -> u64,
+    folded: impl Fn(K) -> K,
+    merge: impl Fn(&mut V, &V),
+) -> (Vec<(K, V)>, u64) {
+    if series.len() <= max {
+        series.sort_by_key(|(key, _)| *key);
+        return (series, 0);
+    }
+    // Largest first, ties by key, so that the same table gives the same series every time.
+    series.sort_by(|(ka, va), (kb, vb)| weight(vb).cmp(&weight(va)).then(ka.cmp(kb)));
+    let rest = series.split_off(max);
+    let count = rest.len() as u64;
+    series.sort_by_key(|(key, _)| *key);
+    let mut others: Vec<(K, V)> = Vec::new();
+    for (key, value) in rest {
+        let key = folded(key);
+        match others.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, sum)) => merge(sum, &value),
+            None => others.push((key, value)),
+        }
+    }
+    others.sort_by_key(|(key, _)| *key);
+    series.extend(others);
+    (series, count)
+}
+
+/// The metric families whose series are capped, as the folded counter labels them.
+pub const CAPPED: [&str; 5] = [
+    "listen_queue_length",
+    "connections",
+    "queue_bytes",
+    "tcp_rtt_seconds",
+    "tcp_retransmitted_segments",
+];
+
+/// One namespace's series, capped.
+#[derive(Debug, Default)]
+pub struct Namespace {
+    /// The `netns` label, with `-N all`.
+    pub name: Option<String>,
+    pub sockets: Vec<((Netid, u8), u64)>,
+    pub listeners: Vec<((Netid, Address, Port), Queue)>,
+    pub connections: Vec<((Netid, Port, Direction, u8), u64)>,
+    pub queues: Vec<((Netid, Port), (u64, u64))>,
+    /// With `-i`.
+    pub rtt: Option<Vec<((Netid, Port), Rtt)>>,
+    pub retransmitted: Option<Vec<((Netid, Port), u64)>>,
+    /// TcpExt's ListenOverflows and ListenDrops, when /proc/net/netstat could be read.
+    pub listen_overflows: Option<u64>,
+    pub listen_drops: Option<u64>,
+    pub duration_seconds: f64,
+    pub scraped: u64,
+    /// Series folded in this scrape, by family in [`CAPPED`] order.
+    pub folded: [u64; CAPPED.len()],
+    /// Series folded in every scrape so far, this one included (the counter).
+    pub folded_total: [u64; CAPPED.len()],
+}
+
+impl Namespace {
+    /// Caps the series of `tally` at `max` per family.
+    pub fn new(name: Option<String>, tally: &Tally, max: usize, info: bool) -> Namespace {
+        let mut ns = Namespace {
+            name,
+            scraped: tally.seen,
+            ..Namespace::default()
+        };
+        for netid in Netid::ALL {
+            for state in TcpState::ALL {
+                let count = tally.sockets[netid as usize][state as usize];
+                if count > 0 {
+                    ns.sockets.push(((netid, state as u8), count));
+                }
+            }
+        }
+
+        let listeners = tally
+            .listeners
+            .iter()
+            .map(|(&(netid, ip, port), &queue)| {
+                ((netid, Address::Ip(ip), Port::Number(port)), queue)
+            })
+            .collect();
+        (ns.listeners, ns.folded[0]) = cap(
+            listeners,
+            max,
+            |q| q.length.max(q.backlog),
+            |(netid, _, _)| (netid, Address::Other, Port::Other),
+            |a, b| {
+                a.length += b.length;
+                a.backlog += b.backlog;
+            },
+        );
+
+        let mut connections = Vec::new();
+        let mut queues: HashMap<(Netid, Port), (u64, u64)> = HashMap::new();
+        let mut rtt: HashMap<(Netid, Port), Rtt> = HashMap::new();
+        let mut retransmitted: HashMap<(Netid, Port), u64> = HashMap::new();
+        for (&(netid, port, direction), sums) in &tally.ports {
+            let port = Port::Number(port);
+            for state in TcpState::ALL {
+                let count = sums.by_state[state as usize];
+                if count > 0 {
+                    connections.push(((netid, port, direction, state as u8), count));
+                }
+            }
+            let queue = queues.entry((netid, port)).or_default();
+            queue.0 += sums.recv_q;
+            queue.1 += sums.send_q;
+            if sums.rtt.count > 0 {
+                rtt.entry((netid, port)).or_default().merge(&sums.rtt);
+                *retransmitted.entry((netid, port)).or_default() += sums.retransmitted;
+            }
+        }
+        (ns.connections, ns.folded[1]) = cap(
+            connections,
+            max,
+            |&count| count,
+            |(netid, _, direction, state)| (netid, Port::Other, direction, state),
+            |a, b| *a += b,
+        );
+        (ns.queues, ns.folded[2]) = cap(
+            queues.into_iter().collect(),
+            max,
+            |&(recv, send)| recv + send,
+            |(netid, _)| (netid, Port::Other),
+            |a, b| {
+                a.0 += b.0;
+                a.1 += b.1;
+            },
+        );
+        if info {
+            let (series, folded) = cap(
+                rtt.into_iter().collect(),
+                max,
+                |r| r.count,
+                |(netid, _)| (netid, Port::Other),
+                Rtt::merge,
+            );
+            ns.rtt = Some(series);
+            ns.folded[3] = folded;
+            let (series, folded) = cap(
+                retransmitted.into_iter().collect(),
+                max,
+                |&count| count,
+                |(netid, _)| (netid, Port::Other),
+                |a, b| *a += b,
+            );
+            ns.retransmitted = Some(series);
+            ns.folded[4] = folded;
+        }
+        ns
+    }
+}
+
+/// Every namespace a scrape looked at, ready to be written.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub namespaces: Vec<Namespace>,
+}
+
+/// The two text formats a scraper may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The Prometheus text format, version 0.0.4: for curl, promtool and node_exporter's
+    /// textfile collector.
+    Text,
+    OpenMetrics,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+impl Report {
+    /// The report in `format`.
+    pub fn encode(self, format: Format) -> String {
+        let mut registry = Registry::with_prefix("sockscope");
+        registry.register_collector(Box::new(self));
+        let mut out = String::with_capacity(16 * 1024);
+        // Writing into a String fails only if a collector does, and ours do not.
+        let written = match format {
+            Format::Text => {
+                prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+            }
+            Format::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, &registry),
+        };
+        debug_assert!(written.is_ok());
+        out
+    }
+}
+
+/// A label value.
+#[derive(Clone, Copy, Debug)]
+enum Value<'a> {
+    Str(&'a str),
+    Port(Port),
+    Address(Address),
+}
+
+impl EncodeLabelValue for Value<'_> {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> fmt::Result {
+        match self {
+            Value::Str(text) => encoder.write_str(text),
+            Value::Port(port) => write!(encoder, "{port}"),
+            Value::Address(Address::Ip(ip)) => write!(encoder, "{ip}"),
+            Value::Address(Address::Other) => encoder.write_str("other"),
+        }
+    }
+}
+
+/// A series' labels: `netns` first when there is one.
+struct Labels<'a, const N: usize> {
+    netns: Option<&'a str>,
+    pairs: [(&'static str, Value<'a>); N],
+}
+
+impl<const N: usize> EncodeLabelSet for Labels<'_, N> {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        if let Some(netns) = self.netns {
+            ("netns", Value::Str(netns)).encode(encoder.encode_label())?;
+        }
+        for pair in &self.pairs {
+            pair.encode(encoder.encode_label())?;
+        }
+        Ok(())
+    }
+}
+
+fn state_name(state: u8) -> &'static str {
+    TcpState::from_kernel(state).name()
+}
+
+/// Writes one family: its descriptor, then a series for each item of each namespace. A
+/// family no namespace has a series of is left out.
+fn family<'n, T: 'n, const N: usize>(
+    encoder: &mut DescriptorEncoder,
+    namespaces: &'n [Namespace],
+    (name, help, unit, kind): (&str, &str, Option<&Unit>, MetricType),
+    items: impl Fn(&'n Namespace) -> &'n [T],
+    labels: impl Fn(&'n T) -> [(&'static str, Value<'n>); N],
+    write: impl Fn(&T, prometheus_client::encoding::MetricEncoder) -> fmt::Result,
+) -> fmt::Result {
+    if namespaces.iter().all(|ns| items(ns).is_empty()) {
+        return Ok(());
+    }
+    let mut metric = encoder.encode_descriptor(name, help, unit, kind)?;
+    for ns in namespaces {
+        for item in items(ns) {
+            let set = Labels {
+                netns: ns.name.as_deref(),
+                pairs: labels(item),
+            };
+            write(item, metric.encode_family(&set)?)?;
+        }
+    }
+    Ok(())
+}
+
+fn gauge(value: u64, metric: prometheus_client::encoding::MetricEncoder) -> fmt::Result {
+    ConstGauge::new(value as i64).encode(metric)
+}
+
+fn counter(value: u64, metric: prometheus_client::encoding::MetricEncoder) -> fmt::Result {
+    ConstCounter::new(value).encode(metric)
+}
+
+impl Collector for Report {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let ns = &self.namespaces[..];
+        let e = &mut encoder;
+        let netid = |n: Netid| ("netid", Value::Str(n.name()));
+        let port = |p: Port| ("port", Value::Port(p));
+        family(
+            e,
+            ns,
+            (
+                "sockets",
+                "Sockets by table and state",
+                None,
+                MetricType::Gauge,
+            ),
+            |n| &n.sockets,
+            |&((id, state), _)| [netid(id), ("state", Value::Str(state_name(state)))],
+            |&(_, count), m| gauge(count, m),
+        )?;
+        let listener = |&((id, address, p), _): &((Netid, Address, Port), Queue)| {
+            [
+                netid(id),
+                ("local_address", Value::Address(address)),
+                port(p),
+            ]
+        };
+        family(
+            e,
+            ns,
+            (
+                "listen_queue_length",
+                "Connections waiting in a listener's accept queue (Recv-Q of ss -l)",
+                None,
+                MetricType::Gauge,
+            ),
+            |n| &n.listeners,
+            listener,
+            |(_, queue), m| gauge(queue.length, m),
+        )?;
+        family(
+            e,
+            ns,
+            (
+                "listen_backlog",
+                "The most connections a listener's accept queue holds (Send-Q of ss -l)",
+                None,
+                MetricType::Gauge,
+            ),
+            |n| &n.listeners,
+            listener,
+            |(_, queue), m| gauge(queue.backlog, m),
+        )?;
+        family(
+            e,
+            ns,
+            (
+                "connections",
+                "Connections by local listening port (inbound) or remote port (outbound), \
+                 and state",
+                None,
+                MetricType::Gauge,
+            ),
+            |n| &n.connections,
+            |&((id, p, direction, state), _)| {
+                [
+                    netid(id),
+                    port(p),
+                    ("direction", Value::Str(direction.name())),
+                    ("state", Value::Str(state_name(state))),
+                ]
+            },
+            |&(_, count), m| gauge(count, m),
+        )?;
+        let queue_labels = |queue: &'static str| {
+            move |&((id, p), _): &((Netid, Port), (u64, u64))| {
+                [netid(id), port(p), ("queue", Value::Str(queue))]
+            }
+        };
+        let help = "Bytes in the receive queue (recv) and send queue (send) of the sockets of a \
+                    port, listeners left out";
+        if ns.iter().any(|n| !n.queues.is_empty()) {
+            // Two series per port, one family.
+            let mut metric =
+                e.encode_descriptor("queue", help, Some(&Unit::Bytes), MetricType::Gauge)?;
+            for n in ns {
+                for item in &n.queues {
+                    for (queue, bytes) in [("recv", item.1.0), ("send", item.1.1)] {
+                        let set = Labels {
+                            netns: n.name.as_deref(),
+                            pairs: queue_labels(queue)(item),
+                        };
+                        gauge(bytes, metric.encode_family(&set)?)?;
+                    }
+                }
+            }
+        }
+        let empty_rtt: &[((Netid, Port), Rtt)] = &[];
+        family(
+            e,
+            ns,
+            (
+                "tcp_rtt",
+                "Smoothed round-trip times of the live TCP connections of a port",
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            ),
+            |n| n.rtt.as_deref().unwrap_or(empty_rtt),
+            |&((id, p), _)| [netid(id), port(p)],
+            |(_, rtt), mut m| {
+                let mut buckets = [(0.0, 0); RTT_BUCKETS.len() + 1];
+                for (i, slot) in buckets.iter_mut().enumerate() {
+                    let bound = RTT_BUCKETS.get(i).copied().unwrap_or(f64::INFINITY);
+                    *slot = (bound, rtt.buckets[i]);
+                }
+                m.encode_histogram::<NoLabelSet>(rtt.sum, rtt.count, &buckets, None)
+            },
+        )?;
+        let empty: &[((Netid, Port), u64)] = &[];
+        family(
+            e,
+            ns,
+            (
+                "tcp_retransmitted_segments",
+                "Segments retransmitted over the lifetime of the live TCP connections of a port",
+                None,
+                MetricType::Gauge,
+            ),
+            |n| n.retransmitted.as_deref().unwrap_or(empty),
+            |&((id, p), _)| [netid(id), port(p)],
+            |&(_, count), m| gauge(count, m),
+        )?;
+        // The kernel's counters, one series per namespace that could read them.
+        type Read = fn(&Namespace) -> Option<u64>;
+        let kernel: [(&str, &str, Read); 2] = [
+            (
+                "tcp_listen_overflows",
+                "Times a listener's accept queue was full (TcpExt ListenOverflows)",
+                |n| n.listen_overflows,
+            ),
+            (
+                "tcp_listen_drops",
+                "Connection requests a listener dropped (TcpExt ListenDrops)",
+                |n| n.listen_drops,
+            ),
+        ];
+        for (name, help, value) in kernel {
+            if ns.iter().all(|n| value(n).is_none()) {
+                continue;
+            }
+            let mut metric = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for n in ns {
+                if let Some(value) = value(n) {
+                    let set = Labels::<0> {
+                        netns: n.name.as_deref(),
+                        pairs: [],
+                    };
+                    counter(value, metric.encode_family(&set)?)?;
+                }
+            }
+        }
+        let mut metric = e.encode_descriptor(
+            "folded_series",
+            "Series added up into port=\"other\" past --max-series, by metric family",
+            None,
+            MetricType::Counter,
+        )?;
+        for n in ns {
+            // The -i families only where -i asked for them.
+            let shown = if n.rtt.is_some() { CAPPED.len() } else { 3 };
+            for (family, &count) in CAPPED.iter().zip(&n.folded_total).take(shown) {
+                let set = Labels {
+                    netns: n.name.as_deref(),
+                    pairs: [("family", Value::Str(family))],
+                };
+                counter(count, metric.encode_family(&set)?)?;
+            }
+        }
+        let mut metric = e.encode_descriptor(
+            "scrape_duration",
+            "How long looking at the socket tables took",
+            Some(&Unit::Seconds),
+            MetricType::Gauge,
+        )?;
+        for n in ns {
+            let set = Labels::<0> {
+                netns: n.name.as_deref(),
+                pairs: [],
+            };
+            ConstGauge::new(n.duration_seconds).encode(metric.encode_family(&set)?)?;
+        }
+        let mut metric = e.encode_descriptor(
+            "scrape_sockets",
+            "Sockets the scrape counted",
+            None,
+            MetricType::Gauge,
+        )?;
+        for n in ns {
+            let set = Labels::<0> {
+                netns: n.name.as_deref(),
+                pairs: [],
+            };
+            gauge(n.scraped, metric.encode_family(&set)?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_keeps_the_largest_and_folds_the_rest() {
+        let series = vec![
+            ((1, Port::Number(80)), 5u64),
+            ((1, Port::Number(443)), 50),
+            ((1, Port::Number(22)), 1),
+            ((2, Port::Number(53)), 2),
+            ((2, Port::Number(25)), 3),
+        ];
+        let (kept, folded) = cap(series, 2, |&v| v, |(t, _)| (t, Port::Other), |a, b| *a += b);
+        assert_eq!(folded, 3);
+        assert_eq!(
+            kept,
+            [
+                ((1, Port::Number(80)), 5),
+                ((1, Port::Number(443)), 50),
+                ((1, Port::Other), 1),
+                ((2, Port::Other), 5),
+            ]
+        );
+        let (kept, folded) = cap(
+            vec![((1, Port::Number(1)), 1u64)],
+            2,
+            |&v| v,
+            |k| k,
+            |a, b| *a += b,
+        );
+        assert_eq!((kept.len(), folded), (1, 0));
+    }
+
+    #[test]
+    fn rtt_buckets() {
+        let mut rtt = Rtt::default();
+        for seconds in [0.00005, 0.0001, 0.003, 10.0] {
+            rtt.observe(seconds);
+        }
+        assert_eq!(rtt.buckets[0], 2);
+        assert_eq!(rtt.buckets[5], 1);
+        assert_eq!(rtt.buckets[RTT_BUCKETS.len()], 1);
+        assert_eq!(rtt.count, 4);
+    }
+}

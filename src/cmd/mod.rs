@@ -1,0 +1,9 @@
+//! The modes that are more than one listing: following destroyed sockets (`-E`, [`events`]),
+//! the usage summary (`-s`, [`summary`]), and the subcommands [`demo`], [`watch`] and
+//! [`exporter`]. Each takes a configuration and the layers below; none knows another.
+
+pub mod demo;
+pub mod events;
+pub mod exporter;
+pub mod summary;
+pub mod watch;

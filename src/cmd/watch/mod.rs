@@ -1,0 +1,385 @@
+//! `sockscope watch`: the sockets a listing selects, followed over time.
+//!
+//! Every interval one look at the table ([`tracker::Tracker::look`]: one sock_diag dump per
+//! table and family, filtered by the kernel), compared with the last look by socket cookie;
+//! between looks the kernel's destroy events, so that a socket that opens and closes between
+//! two looks is still seen. What is found goes to a [`tracker::Sink`]: the live view on a
+//! terminal, JSON lines otherwise.
+
+pub mod jsonl;
+pub mod live;
+pub mod tracker;
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use crate::cmd::events;
+use crate::config::{Config, Namespaces};
+use crate::filter;
+use crate::netns::{self, Home, NsId, Visit};
+use crate::source::query::{self, Query, Warnings};
+use crate::sys::output::{self, Stdout};
+use crate::sys::term;
+use crate::wire::events::{DestroyEvents, DestroyGroup, EventQueue};
+use crate::wire::netlink::DiagSocket;
+use jsonl::JsonLines;
+use live::{LiveOptions, LiveView};
+use tracker::{Sink, Stamp, TrackError, Tracker};
+
+/// How to watch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchOptions {
+    pub interval: Duration,
+    /// Stop after this many intervals.
+    pub count: Option<u64>,
+    /// JSON lines even on a terminal.
+    pub jsonl: bool,
+    /// The command line, for the live view's title.
+    pub title: String,
+}
+
+/// How the watch ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `--count` intervals went by.
+    Counted,
+    /// `q`, Ctrl-C or SIGTERM.
+    Stopped,
+}
+
+/// Watches until `--count` intervals have passed, `q` is pressed on the live view, or Ctrl-C
+/// or SIGTERM arrives (also while the output is blocked: see [`crate::sys::output`]).
+pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
+    term::catch_interrupts();
+    let groups = events::groups(&config.query);
+    let mut places = Places::new(config.namespaces == Namespaces::All)?;
+    let mut warning = None;
+    let mut queue = None;
+    if !groups.is_empty() {
+        let subscribed = EventQueue::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut events| {
+                places.subscribe(&groups, &mut events)?;
+                Ok(events)
+            });
+        match subscribed {
+            Ok(events) => queue = Some(events),
+            Err(e) => {
+                warning = Some(format!(
+                    "cannot subscribe to the kernel's socket-destroy events ({e:#}); watching \
+                     by looking only, so a socket that opens and closes between two looks is \
+                     missed"
+                ))
+            }
+        }
+    }
+    let live = !options.jsonl && io::stdout().is_terminal() && term::addressable();
+    let steering = live.then(|| live::Steering::new(&config.query));
+    let out = BufWriter::with_capacity(64 * 1024, Stdout);
+    let mut sink: Box<dyn Sink> = if live {
+        // Said before the view takes the screen, where it stays readable.
+        if let Some(warning) = warning.take() {
+            let _ = writeln!(io::stderr(), "sockscope: warning: {warning}");
+        }
+        Box::new(LiveView::start(
+            out,
+            LiveOptions {
+                title: options.title.clone(),
+                interval: options.interval,
+                numeric: config.output.numeric,
+                resolve: config.output.resolve,
+                show_netid: config.output.show_netid,
+                rates: config.output.details.info,
+                processes: config.processes.is_some(),
+                steering: steering.clone().expect("made for the live view"),
+            },
+        )?)
+    } else {
+        Box::new(JsonLines::new(out, config.output.details))
+    };
+    if let Some(warning) = warning {
+        sink.warn(&warning)?;
+    }
+    let result = Tracker::new(&config.query, config.output.details.info)
+        .with_processes(config.processes)
+        .and_then(|mut tracker| {
+            let mut watch = Watch {
+                // The live view's `/` may change the filter for the looks that follow.
+                query: config.query.clone(),
+                options,
+                places: &mut places,
+                groups: &groups,
+                events: queue.as_mut(),
+                steering: steering.as_ref(),
+            };
+            watch.run(&mut tracker, &mut *sink)
+        });
+    // The terminal is put back before main reports an error.
+    drop(sink);
+    match result {
+        Ok(ending) => Ok(ending),
+        // A signal while the output was blocked: the end asked for.
+        Err(TrackError::Output(e)) if output::is_stopped(&e) => Ok(Ending::Stopped),
+        // Kept as an io::Error, so that main sees a closed standard output.
+        Err(TrackError::Output(e)) => Err(anyhow::Error::from(e)),
+        Err(TrackError::Query(crate::source::query::QueryError::Output(e)))
+            if output::is_stopped(&e) =>
+        {
+            Ok(Ending::Stopped)
+        }
+        Err(TrackError::Query(crate::source::query::QueryError::Output(e))) => {
+            Err(anyhow::Error::from(e))
+        }
+        Err(other) => Err(anyhow::Error::from(other).context("watching sockets")),
+    }
+}
+
+/// Where a look looks: this namespace, or with `-N all` every one, found again at each look.
+struct Places {
+    /// `-N all`: the namespaces met so far, by identity, with their index in the tracker.
+    all: Option<AllNamespaces>,
+    diag: Option<DiagSocket>,
+}
+
+struct AllNamespaces {
+    home: Home,
+    known: HashMap<NsId, u16>,
+    names: Vec<String>,
+    /// The namespaces of the latest walk, with their indices.
+    walk: Vec<(netns::Namespace, u16)>,
+    subscribed: HashMap<NsId, bool>,
+}
+
+impl Places {
+    fn new(all: bool) -> anyhow::Result<Places> {
+        Ok(if all {
+            Places {
+                all: Some(AllNamespaces {
+                    home: Home::open()?,
+                    known: HashMap::new(),
+                    names: Vec::new(),
+                    walk: Vec::new(),
+                    subscribed: HashMap::new(),
+                }),
+                diag: None,
+            }
+        } else {
+            Places {
+                all: None,
+                diag: Some(DiagSocket::open()?),
+            }
+        })
+    }
+
+    /// Subscribes to the destroy events of this namespace (with `-N all`, of each namespace
+    /// found by the latest walk and not yet subscribed).
+    fn subscribe(&mut self, groups: &[DestroyGroup], queue: &mut EventQueue) -> anyhow::Result<()> {
+        let Some(all) = &mut self.all else {
+            queue.add(DestroyEvents::subscribe(groups)?, 0)?;
+            return Ok(());
+        };
+        if all.walk.is_empty() {
+            all.refresh()?;
+        }
+        for (ns, index) in &all.walk {
+            if all.subscribed.contains_key(&ns.id) {
+                continue;
+            }
+            all.subscribed.insert(ns.id, true);
+            if !matches!(all.home.visit(ns), Ok(Visit::Entered)) {
+                continue;
+            }
+            if let Ok(events) = DestroyEvents::subscribe(groups) {
+                queue.add(events, *index)?;
+            }
+        }
+        all.home.go_back()?;
+        Ok(())
+    }
+}
+
+impl AllNamespaces {
+    /// Walks the namespaces again, giving the new ones an index.
+    fn refresh(&mut self) -> Result<(), netns::NetnsError> {
+        let walk = netns::all()?;
+        self.walk.clear();
+        for ns in walk.namespaces {
+            let index = *self.known.entry(ns.id).or_insert_with(|| {
+                self.names.push(ns.name.clone());
+                (self.names.len() - 1).min(usize::from(u16::MAX)) as u16
+            });
+            self.walk.push((ns, index));
+        }
+        Ok(())
+    }
+}
+
+/// What one watch needs, borrowed for its run.
+struct Watch<'w> {
+    query: Query,
+    options: &'w WatchOptions,
+    places: &'w mut Places,
+    groups: &'w [DestroyGroup],
+    events: Option<&'w mut EventQueue>,
+    /// The live view's: frames it holds back, keys it reads, a filter typed in it.
+    steering: Option<&'w live::Steering>,
+}
+
+impl Watch<'_> {
+    fn run(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<Ending, TrackError> {
+        let mut overrun = self.look(tracker, sink)?;
+        let start = Instant::now();
+        let mut intervals = 0u64;
+        loop {
+            let interval = self.options.interval.as_nanos().max(1);
+            let after = |n: u64| start + Duration::from_nanos((interval * u128::from(n)) as u64);
+            let mut next = after(intervals + 1);
+            let now = Instant::now();
+            if next < now {
+                // A look took longer than the interval: the looks that are late are skipped
+                // rather than made up.
+                next = after(((now - start).as_nanos() / interval) as u64 + 1);
+            }
+            loop {
+                if term::interrupted() {
+                    return Ok(Ending::Stopped);
+                }
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                if overrun {
+                    // Events were lost: a look now finds what they would have said, as far
+                    // as it can.
+                    overrun = self.look(tracker, sink)?;
+                    sink.refresh(tracker)?;
+                    continue;
+                }
+                // The live view may hold a frame back (at most ten a second) until a moment.
+                let frame = self.steering.and_then(|s| s.frame_due(now));
+                let timeout = frame.map_or(next - now, |due| due.min(next - now));
+                let keys = self.steering.is_some_and(live::Steering::keys);
+                let ready =
+                    wait(self.events.as_deref(), keys, timeout).map_err(TrackError::Output)?;
+                if ready.events {
+                    if let Some(events) = self.events.as_deref_mut() {
+                        overrun |= tracker.take_events(&self.query, events, sink)?;
+                    }
+                }
+                // The waits are short (see `wait`); the view is redrawn only for news or for
+                // a frame it held back. It reads the keys itself; `q` stops as Ctrl-C does.
+                if ready.woke || frame.is_some() {
+                    sink.refresh(tracker)?;
+                }
+                if let Some(steering) = self.steering {
+                    steering.steer(&mut self.query);
+                }
+            }
+            overrun |= self.look(tracker, sink)?;
+            intervals += 1;
+            sink.tick(tracker, Stamp::now())?;
+            if self.options.count.is_some_and(|count| intervals >= count) {
+                return Ok(Ending::Counted);
+            }
+        }
+    }
+
+    /// One look, in every place watched; returns whether destroy events were lost.
+    fn look(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<bool, TrackError> {
+        let query = &self.query;
+        if let Some(all) = &mut self.places.all {
+            all.refresh()?;
+            tracker.set_namespaces(all.names.clone());
+            if let Some(events) = self.events.as_deref_mut() {
+                // New namespaces' events from now on; one that cannot be joined is only
+                // looked at.
+                let _ = self.places.subscribe(self.groups, events);
+            }
+        }
+        let places = &mut *self.places;
+        let mut dump =
+            |observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>| {
+                dump_places(query, places, observe)
+            };
+        tracker.look(query, &mut dump, self.events.as_deref_mut(), sink)
+    }
+}
+
+/// Dumps the table in each place, handing every socket to `observe` with its namespace.
+fn dump_places(
+    query: &Query,
+    places: &mut Places,
+    observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>,
+) -> Result<Warnings, TrackError> {
+    if let Some(diag) = &mut places.diag {
+        return Ok(query::run(query, diag, &mut |s| observe(0, s))?);
+    }
+    let all = places.all.as_mut().expect("one of the two");
+    let mut warnings = Warnings::default();
+    let mut query = query.clone();
+    for (ns, index) in &all.walk {
+        match all.home.visit(ns) {
+            Ok(Visit::Entered) => {}
+            Ok(Visit::Gone) | Err(_) => continue,
+        }
+        // The ephemeral port range is the namespace's own.
+        query.context = filter::Context::from_system();
+        let mut diag = DiagSocket::open()?;
+        let index = *index;
+        warnings.absorb(query::run(&query, &mut diag, &mut |s| observe(index, s))?);
+    }
+    all.home.go_back()?;
+    Ok(warnings)
+}
+
+/// What [`wait`] found.
+struct Ready {
+    events: bool,
+    /// Something woke the wait before its timeout: a descriptor (a key, left for the view to
+    /// read), or a signal (a resize).
+    woke: bool,
+}
+
+/// Waits until a destroy event or (on the live view) a key arrives, `timeout` passes, or a
+/// signal interrupts; a tenth of a second at most, so that a signal that came just before
+/// the wait is not missed for long.
+fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Result<Ready> {
+    let timeout = timeout.min(Duration::from_millis(100));
+    let mut fds = [
+        libc::pollfd {
+            fd: events.map_or(-1, |e| e.as_raw_fd()),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: if keys && io::stdin().is_terminal() {
+                libc::STDIN_FILENO
+            } else {
+                -1
+            },
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    // Round up, so that the wait does not end just before the deadline and spin.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `fds` is a live array of two initialised pollfds for the whole call; poll
+    // ignores entries whose descriptor is negative.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(Ready {
+                events: false,
+                woke: true,
+            });
+        }
+        return Err(e);
+    }
+    Ok(Ready {
+        events: fds[0].revents != 0,
+        woke: n > 0,
+    })
+}
