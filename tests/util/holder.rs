@@ -3,9 +3,9 @@
 //! A holder is the helper program `examples/holder.rs`, which `cargo test` builds with the
 //! tests (and `cargo install` leaves out). Started inside a namespace, it makes its sockets
 //! there, gives itself a name, forks a child or starts threads that share them, prints one
-//! `holder ready ...` line on stdout and waits until its standard input closes (or a minute
-//! has passed). The test process itself holds none of these sockets, so the owners ss and
-//! sockscope see are exactly the holders, and they stay put between the two runs.
+//! `holder ready ...` line on stdout and waits until its standard input closes (or ten
+//! minutes have passed). The test process itself holds none of these sockets, so the owners
+//! ss and sockscope see are exactly the holders, and they stay put between the two runs.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
