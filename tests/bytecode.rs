@@ -6,10 +6,10 @@
 //! in ss: the kernel is sent `inet:*` as "any family" and matches IPv4-mapped sockets for any
 //! IPv4 condition, and user space then narrows the result.)
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sockscope::filter::{self, Expr, ParseOptions, Source};
-use sockscope::socket::{Family, FamilySet, Netid, NetidSet, StateSet};
+use sockscope::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
 use sockscope::source::query::{self, Query};
 use sockscope::wire::bytecode::Bytecode;
 use sockscope::wire::netlink::DiagSocket;
@@ -107,6 +107,15 @@ fn selected(
     filter: Option<&Expr>,
     bytecode: Option<&Bytecode>,
 ) -> BTreeSet<(Netid, u64)> {
+    listed(diag, filter, bytecode).into_keys().collect()
+}
+
+/// The sockets a query selects, by table and cookie, with their states.
+fn listed(
+    diag: &mut DiagSocket,
+    filter: Option<&Expr>,
+    bytecode: Option<&Bytecode>,
+) -> BTreeMap<(Netid, u64), TcpState> {
     let query = Query {
         filter: filter.cloned(),
         bytecode: bytecode.cloned(),
@@ -116,13 +125,38 @@ fn selected(
             StateSet::ALL,
         )
     };
-    let mut sockets = BTreeSet::new();
+    let mut sockets = BTreeMap::new();
     query::run(&query, diag, &mut |s| {
-        sockets.insert((s.netid, s.cookie.expect("sock_diag reports cookies")));
+        let cookie = s.cookie.expect("sock_diag reports cookies");
+        sockets.insert((s.netid, cookie), s.state);
         Ok(())
     })
     .expect("listing the table");
     sockets
+}
+
+/// The sockets of `before` still listed in `after`: all of them, unless the kernel's
+/// minisockets timed out in between. A TIME-WAIT entry and an orphan's FIN-WAIT-2 live 60 s
+/// (no sysctl lengthens either: TIME-WAIT's length is fixed and a `tcp_fin_timeout` above it
+/// makes the FIN-WAIT-2 a full socket instead), and on a loaded machine the test may outlast
+/// them. Anything else leaving, or anything appearing, is a failure.
+fn still_there(
+    before: &BTreeMap<(Netid, u64), TcpState>,
+    after: &BTreeMap<(Netid, u64), TcpState>,
+) -> BTreeSet<(Netid, u64)> {
+    let appeared: Vec<_> = after.keys().filter(|k| !before.contains_key(k)).collect();
+    let changed: Vec<_> = before
+        .iter()
+        .filter(|(k, state)| match after.get(k) {
+            Some(now) => now != *state,
+            None => !matches!(state, TcpState::TimeWait | TcpState::FinWait2),
+        })
+        .collect();
+    assert!(
+        appeared.is_empty() && changed.is_empty(),
+        "the table changed under the test: new {appeared:?}, changed or gone {changed:?}"
+    );
+    after.keys().copied().collect()
 }
 
 #[test]
@@ -136,8 +170,8 @@ fn kernel_and_user_space_select_the_same_sockets() {
     let mut random = Random(seed);
     let failures = table.ns.run(|| {
         let mut diag = DiagSocket::open().expect("a sock_diag socket");
-        let everything = selected(&mut diag, None, None);
-        assert!(everything.len() > 20, "the table is too small: {everything:?}");
+        let mut table = listed(&mut diag, None, None);
+        assert!(table.len() > 20, "the table is too small: {table:?}");
         let mut failures = Vec::new();
         let mut compiled = 0;
         for _ in 0..300 {
@@ -158,9 +192,14 @@ fn kernel_and_user_space_select_the_same_sockets() {
             let user = selected(&mut diag, Some(&expr), None);
             let kernel = match &bytecode {
                 Some(code) => selected(&mut diag, None, Some(code)),
-                None => everything.clone(),
+                None => table.keys().copied().collect(),
             };
             let both = selected(&mut diag, Some(&expr), bytecode.as_ref());
+            // Only the sockets that were there for all three runs count.
+            let now = listed(&mut diag, None, None);
+            let stable = still_there(&table, &now);
+            table = now;
+            let [user, kernel, both] = [user, kernel, both].map(|set| &set & &stable);
             let names_family = text.contains("inet:") || text.contains("inet6:");
             if !kernel.is_superset(&user) || both != user || (kernel != user && !names_family) {
                 failures.push(format!(

@@ -118,7 +118,7 @@ impl RichTable {
         let va = ns.run(|| interface_index("va"));
         let sockets = ns.run(|| {
             let sockets = build(&dir, va);
-            settle();
+            settle(true);
             sockets
         });
         RichTable { ns, dir, sockets }
@@ -130,27 +130,61 @@ impl RichTable {
     }
 }
 
-/// Waits (bounded) until no TCP socket of this thread's namespace is between states: until
-/// every FIN has been acknowledged, so that ss and sockscope see the same table.
-fn settle() {
-    let deadline = Instant::now() + SETTLE_LIMIT;
-    let moving = |state: &str| matches!(state, "04" | "09" | "0B");
-    loop {
-        let busy = ["tcp", "tcp6"].iter().any(|file| {
+/// What a table's TCP sockets are doing, from this thread's namespace's /proc/net/tcp{,6}:
+/// each one's addresses, state and queues, without its timers.
+fn tcp_rows() -> Vec<String> {
+    let mut rows: Vec<String> = ["tcp", "tcp6"]
+        .iter()
+        .flat_map(|file| {
             std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))
                 .unwrap_or_default()
                 .lines()
                 .skip(1)
-                .any(|line| line.split_whitespace().nth(3).is_some_and(moving))
+                .map(|line| {
+                    line.split_whitespace()
+                        .skip(1)
+                        .take(4)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Waits (bounded) until no TCP socket of this thread's namespace is between states: until
+/// every FIN has been acknowledged, so that ss and sockscope see the same table. With
+/// `acked`, also until every connection's data has been acknowledged (a delayed ACK, late on
+/// a loaded machine, would otherwise move a Send-Q between two listings), and until the table
+/// read twice, 50 ms apart, is the same (a handshake's last ACK may still be on its way to a
+/// listener's accept queue).
+fn settle(acked: bool) {
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    // FIN-WAIT-1, LAST-ACK, CLOSING.
+    let closing = |state: &str| matches!(state, "04" | "09" | "0B");
+    // ESTABLISHED, FIN-WAIT-2, CLOSE-WAIT with bytes sent but not yet acknowledged.
+    let unacked = |state: &str, queues: &str| {
+        matches!(state, "01" | "05" | "08") && !queues.starts_with("00000000:")
+    };
+    let mut last = Vec::new();
+    loop {
+        let rows = tcp_rows();
+        let busy = rows.iter().any(|row| {
+            let fields: Vec<&str> = row.split(' ').collect();
+            closing(fields[2]) || (acked && unacked(fields[2], fields[3]))
         });
-        if !busy {
+        if !busy && (!acked || rows == last) {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "TCP sockets still closing after {SETTLE_LIMIT:?}"
+            "TCP sockets still moving after {SETTLE_LIMIT:?}:\n{}",
+            rows.join("\n")
         );
-        std::thread::sleep(Duration::from_millis(5));
+        last = rows;
+        std::thread::sleep(Duration::from_millis(if acked { 50 } else { 5 }));
     }
 }
 
@@ -395,7 +429,7 @@ impl DetailTable {
         std::fs::create_dir_all(&dir).unwrap();
         let sockets = ns.run(|| {
             let sockets = build_details(&dir);
-            settle();
+            settle(false);
             sockets
         });
         DetailTable { ns, dir, sockets }

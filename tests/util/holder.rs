@@ -3,9 +3,9 @@
 //! A holder is this test binary run again as the single test [`hold`], which does its work
 //! only when the environment asks for it. Started inside a namespace, it makes its sockets
 //! there, gives itself a name, forks a child or starts threads that share them, prints one
-//! `holder ready ...` line on stdout and waits until its standard input closes (or a minute
-//! has passed). The test process itself holds none of these sockets, so the owners ss and
-//! sockscope see are exactly the holders, and they stay put between the two runs.
+//! `holder ready ...` line on stdout and waits until its standard input closes (or ten
+//! minutes have passed). The test process itself holds none of these sockets, so the owners
+//! ss and sockscope see are exactly the holders, and they stay put between the two runs.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -19,8 +19,10 @@ use super::netns::{Netns, wait_bounded};
 /// The variable that carries a holder's [`Spec`] to the re-run test binary.
 const SPEC_VAR: &str = "SOCKSCOPE_TEST_HOLDER";
 
-/// How long a holder lives at most, should the test that started it never close its stdin.
-const LIFETIME: Duration = Duration::from_secs(60);
+/// How long a holder lives at most, should the test that started it never close its stdin:
+/// far longer than any test takes on a loaded machine (its sockets must outlive the test),
+/// and still bounded.
+const LIFETIME: Duration = Duration::from_secs(600);
 
 /// What a holder makes and how it shares it.
 #[derive(Clone, Debug, Default)]
