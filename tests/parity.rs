@@ -346,10 +346,17 @@ fn process_names_are_escaped_as_ss_71_escapes_them() {
         let fd = listener.as_raw_fd();
         let mut command = std::process::Command::new(&link);
         command.arg("30");
-        // SAFETY: dup2 is async-signal-safe; it gives the child the listener as fd 3.
+        // SAFETY: dup2 and fcntl are async-signal-safe; they give the child the listener as
+        // fd 3, open across exec. When the listener already is fd 3, dup2 does nothing and
+        // would leave it close-on-exec: its flag is cleared instead.
         unsafe {
             command.pre_exec(move || {
-                if libc::dup2(fd, 3) < 0 {
+                let kept = if fd == 3 {
+                    libc::fcntl(3, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(fd, 3)
+                };
+                if kept < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
