@@ -533,26 +533,7 @@ impl<'a> Parser<'a> {
 
     fn comparison(&mut self) -> Option<Token<'a>> {
         let token = self.peek()?;
-        matches!(
-            token.text,
-            "=" | "=="
-                | "eq"
-                | "!="
-                | "ne"
-                | "neq"
-                | ">"
-                | "gt"
-                | "<"
-                | "lt"
-                | ">="
-                | "ge"
-                | "geq"
-                | "<="
-                | "le"
-                | "leq"
-        )
-        .then(|| self.advance())
-        .flatten()
+        is_comparison(token.text).then(|| self.advance()).flatten()
     }
 
     fn value(&self, token: Token<'_>, error: HostError) -> FilterError {
@@ -650,19 +631,34 @@ fn any_of(mut exprs: impl Iterator<Item = Expr>) -> Expr {
 /// The words ss's lexer reads as keywords, never as values: `src or` is a syntax error, not
 /// the address "or".
 fn is_keyword(text: &str) -> bool {
+    is_comparison(text)
+        || matches!(
+            text,
+            "(" | ")"
+                | "!"
+                | "not"
+                | "&"
+                | "&&"
+                | "and"
+                | "|"
+                | "||"
+                | "or"
+                | "src"
+                | "dst"
+                | "sport"
+                | "dport"
+                | "dev"
+                | "fwmark"
+                | "cgroup"
+                | "autobound"
+        )
+}
+
+/// The comparison operators of ports and marks, in ss's spellings.
+fn is_comparison(text: &str) -> bool {
     matches!(
         text,
-        "(" | ")"
-            | "!"
-            | "not"
-            | "&"
-            | "&&"
-            | "and"
-            | "|"
-            | "||"
-            | "or"
-            | "="
-            | "=="
+        "=" | "=="
             | "eq"
             | "!="
             | "ne"
@@ -677,14 +673,6 @@ fn is_keyword(text: &str) -> bool {
             | "<="
             | "le"
             | "leq"
-            | "src"
-            | "dst"
-            | "sport"
-            | "dport"
-            | "dev"
-            | "fwmark"
-            | "cgroup"
-            | "autobound"
     )
 }
 
