@@ -5,53 +5,13 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::util::netns::{RUN_LIMIT, run_bounded};
 use crate::util::{
-    Holder, Netns, RichTable, SOCKSCOPE, Spec, fold, reference::comparable, text, unique,
+    Holder, Named, Netns, RichTable, SOCKSCOPE, Spec, fold, reference::comparable, text, unique,
 };
-
-/// A namespace made with `ip netns add`; dropping it runs `ip netns del` with its name.
-struct Named {
-    name: String,
-}
-
-impl Named {
-    fn new(tag: &str) -> Named {
-        let name = format!("sockscope-{tag}-{}-{}", std::process::id(), unique());
-        // The first `ip netns add` on a machine makes /run/netns a mount point of its own;
-        // two at once may each mount it. One at a time, then.
-        static ADDING: Mutex<()> = Mutex::new(());
-        let adding = ADDING
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let out = run(plain("ip").args(["netns", "add", &name]));
-        drop(adding);
-        assert!(
-            out.status.success(),
-            "ip netns add {name} failed ({}); these tests need root",
-            text(&out.stderr)
-        );
-        Named { name }
-    }
-
-    fn path(&self) -> String {
-        format!("/run/netns/{}", self.name)
-    }
-
-    fn netns(&self) -> Netns {
-        Netns::open(&self.path())
-    }
-}
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        let _ = run(plain("ip").args(["netns", "del", &self.name]));
-    }
-}
 
 /// A command run where the test runs (not in a namespace of its own), with a clean
 /// environment.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::events::wait_subscribed;
 use crate::util::netns::wait_bounded;
-use crate::util::{Netns, SOCKSCOPE, text, unique};
+use crate::util::{Named, Netns, SOCKSCOPE, text};
 
 /// A running `sockscope watch --jsonl ...` and the events it printed so far.
 struct Stream {
@@ -570,26 +570,9 @@ fn totals_count_between_look_sockets() {
 /// `-N NAME` watches the sockets of a named namespace; `-p` adds who holds them.
 #[test]
 fn in_a_named_namespace_with_processes() {
-    let name = format!("sockscope-watch-{}-{}", std::process::id(), unique());
-    let out = std::process::Command::new("ip")
-        .args(["netns", "add", &name])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ip netns add failed ({}); this test needs root",
-        text(&out.stderr)
-    );
-    struct Remove(String);
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("ip")
-                .args(["netns", "del", &self.0])
-                .output();
-        }
-    }
-    let _remove = Remove(name.clone());
-    let named = Netns::open(&format!("/run/netns/{name}"));
+    let made = Named::new("watch");
+    let name = made.name.clone();
+    let named = made.netns();
     let listener = named.run(|| TcpListener::bind("127.0.0.1:55004").unwrap());
     // Started outside the namespace: -N takes it there.
     let elsewhere = Netns::new();
@@ -629,26 +612,9 @@ fn in_a_named_namespace_with_processes() {
 /// namespace while watching is reported there too.
 #[test]
 fn in_every_namespace() {
-    let name = format!("sockscope-watchall-{}-{}", std::process::id(), unique());
-    let out = std::process::Command::new("ip")
-        .args(["netns", "add", &name])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ip netns add failed ({}); this test needs root",
-        text(&out.stderr)
-    );
-    struct Remove(String);
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("ip")
-                .args(["netns", "del", &self.0])
-                .output();
-        }
-    }
-    let _remove = Remove(name.clone());
-    let named = Netns::open(&format!("/run/netns/{name}"));
+    let made = Named::new("watchall");
+    let name = made.name.clone();
+    let named = made.netns();
     let listener = named.run(|| TcpListener::bind("127.0.0.1:55007").unwrap());
     let elsewhere = Netns::new();
     let mut watch = Stream::start(

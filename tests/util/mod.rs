@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use fixture::RichTable;
 pub use holder::{Holder, Spec};
-pub use netns::Netns;
+pub use netns::{Named, Netns};
 
 /// The binary under test.
 pub const SOCKSCOPE: &str = env!("CARGO_BIN_EXE_sockscope");

@@ -191,3 +191,50 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
     );
     out
 }
+
+/// A namespace made with `ip netns add` under a name no other test uses; dropping it runs
+/// `ip netns del` with that name, also when the test fails.
+pub struct Named {
+    pub name: String,
+}
+
+impl Named {
+    pub fn new(tag: &str) -> Named {
+        let name = format!(
+            "sockscope-{tag}-{}-{}",
+            std::process::id(),
+            crate::util::unique()
+        );
+        // The first `ip netns add` on a machine makes /run/netns a mount point of its own;
+        // two at once may each mount it. One at a time, then, for every test.
+        static ADDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let adding = ADDING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let out = run_bounded(Command::new("ip").args(["netns", "add", &name]), RUN_LIMIT);
+        drop(adding);
+        assert!(
+            out.status.success(),
+            "ip netns add {name} failed ({}); these tests need root",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Named { name }
+    }
+
+    pub fn path(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+
+    pub fn netns(&self) -> Netns {
+        Netns::open(&self.path())
+    }
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        let _ = run_bounded(
+            Command::new("ip").args(["netns", "del", &self.name]),
+            RUN_LIMIT,
+        );
+    }
+}
