@@ -15,10 +15,10 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::cmd::events;
 use crate::config::{Config, Namespaces};
 use crate::filter;
 use crate::netns::{self, Home, NsId, Visit};
+use crate::source::destroyed;
 use crate::source::query::{self, Query, Warnings};
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;
@@ -53,7 +53,7 @@ pub enum Ending {
 /// or SIGTERM arrives (also while the output is blocked: see [`crate::sys::output`]).
 pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
     term::catch_interrupts();
-    let groups = events::groups(&config.query);
+    let groups = destroyed::groups(&config.query);
     let mut places = Places::new(config.namespaces == Namespaces::All)?;
     let mut warning = None;
     let mut queue = None;
