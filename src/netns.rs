@@ -403,4 +403,40 @@ mod tests {
         let ids: std::collections::HashSet<NsId> = walk.namespaces.iter().map(|n| n.id).collect();
         assert_eq!(ids.len(), walk.namespaces.len(), "each namespace once");
     }
+
+    /// A walk enters what it can, comes home at the end, and says once, over any number of
+    /// walks, that a namespace cannot be entered.
+    #[test]
+    fn what_cannot_be_entered_is_said_once() {
+        // A file that is no namespace: open, the same file as when found, refused by setns.
+        let path = std::env::current_exe().unwrap();
+        let bogus = Namespace {
+            name: "bogus".into(),
+            id: NsId::of(&path).unwrap(),
+            own: false,
+            path,
+        };
+        let home = NsId::of(Path::new(OWN)).unwrap();
+        let mut walker = Walker::new().unwrap();
+        let mut looked = Vec::new();
+        for _ in 0..3 {
+            let own = all().unwrap().namespaces.swap_remove(0);
+            walker
+                .visit([&own, &bogus], |ns| -> Result<(), NetnsError> {
+                    looked.push(ns.name.clone());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(NsId::of(Path::new(OWN)).unwrap(), home);
+        }
+        assert_eq!(looked.len(), 3, "{looked:?}");
+        assert!(!looked.contains(&"bogus".to_owned()));
+        let said: Vec<String> = walker.unsaid().iter().map(|u| u.to_string()).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with("cannot enter network namespace \"bogus\""),
+            "{said:?}"
+        );
+        assert!(walker.unsaid().is_empty());
+    }
 }
