@@ -4,9 +4,10 @@
 //! to ask; [`source::query`] sends sock_diag requests through [`wire`] and
 //! [`source::decode`]s each reply into a [`socket::Socket`], which [`filter`] may keep or
 //! drop; a [`render::Renderer`] writes it out, naming ports and hosts through [`names`]. The
-//! modes beyond a listing are in [`cmd`]; [`app`] ties them together for the binary. Below
-//! them all: [`netns`] moves a look into other network namespaces, [`procs`] finds who holds
-//! a socket, and [`sys`] holds the terminal, the clock and a signal-aware standard output.
+//! modes, the listing among them, are in [`cmd`], none knowing another; [`app`] picks one for
+//! the binary. Below them all: [`netns`] moves a look into other network namespaces (one
+//! [`netns::Walker`] for `-N all`), [`procs`] finds who holds a socket, and [`sys`] holds the
+//! terminal, the clock and a signal-aware standard output.
 
 pub mod app;
 pub mod cli;

@@ -1,5 +1,5 @@
 //! Network namespaces: running in a private one (the demo), switching to the one `-N` names,
-//! and finding every one on the machine (`-N all`).
+//! finding every one on the machine, and walking them all (`-N all`).
 //!
 //! A socket belongs to the namespace its creator was in, and sock_diag lists the sockets of the
 //! namespace the asking netlink socket was made in; `/proc/net` and the sysctls under
@@ -7,7 +7,7 @@
 //! only takes `setns(CLONE_NEWNET)` on the calling thread before those are opened. sockscope
 //! does this on its main thread while it is the only one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
@@ -229,14 +229,14 @@ pub fn all() -> Result<Walk, NetnsError> {
 
 /// The calling thread's original namespace, kept open so that it can go back after visiting
 /// others.
-pub struct Home {
+struct Home {
     file: File,
     away: bool,
 }
 
 /// Whether [`Home::visit`] got in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Visit {
+enum Visit {
     Entered,
     /// The namespace is gone: its last process ended or its name was removed (or now leads to
     /// another namespace) since the walk.
@@ -244,7 +244,7 @@ pub enum Visit {
 }
 
 impl Home {
-    pub fn open() -> Result<Home, NetnsError> {
+    fn open() -> Result<Home, NetnsError> {
         Ok(Home {
             file: File::open(OWN).map_err(NetnsError::Own)?,
             away: false,
@@ -252,7 +252,7 @@ impl Home {
     }
 
     /// Moves the calling thread into `ns`.
-    pub fn visit(&mut self, ns: &Namespace) -> Result<Visit, NetnsError> {
+    fn visit(&mut self, ns: &Namespace) -> Result<Visit, NetnsError> {
         if ns.own {
             self.go_back()?;
             return Ok(Visit::Entered);
@@ -282,12 +282,71 @@ impl Home {
     }
 
     /// Moves the calling thread back to where it was when [`Home::open`] ran.
-    pub fn go_back(&mut self) -> Result<(), NetnsError> {
+    fn go_back(&mut self) -> Result<(), NetnsError> {
         if self.away {
             setns(&self.file).map_err(NetnsError::Return)?;
             self.away = false;
         }
         Ok(())
+    }
+}
+
+/// `-N all` for every mode (listing, watch, exporter): the namespaces [`all`] finds, this
+/// thread moved into each in turn and home again after, with one policy for those out of
+/// reach: a namespace gone since it was found is passed over quietly; one that cannot be
+/// entered is passed over and said once, the first time ([`Walker::unsaid`]).
+pub struct Walker {
+    home: Home,
+    /// The namespaces already said to be out of reach.
+    said: HashSet<NsId>,
+    /// Those out of reach and not yet said.
+    unsaid: Vec<Unentered>,
+}
+
+/// A namespace a [`Walker`] could not enter, as a line to say after `sockscope: warning: `.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}; its sockets are not listed")]
+pub struct Unentered(NetnsError);
+
+impl Walker {
+    /// Starts from the calling thread's namespace, the home every walk returns to.
+    pub fn new() -> Result<Walker, NetnsError> {
+        Ok(Walker {
+            home: Home::open()?,
+            said: HashSet::new(),
+            unsaid: Vec::new(),
+        })
+    }
+
+    /// Runs `look` inside each of `namespaces` in turn, passing over those out of reach, and
+    /// goes home at the end, also when a look fails.
+    pub fn visit<'n, E: From<NetnsError>>(
+        &mut self,
+        namespaces: impl IntoIterator<Item = &'n Namespace>,
+        mut look: impl FnMut(&'n Namespace) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let visit_all = || -> Result<(), E> {
+            for ns in namespaces {
+                match self.home.visit(ns) {
+                    Ok(Visit::Entered) => look(ns)?,
+                    Ok(Visit::Gone) => {}
+                    Err(e) => {
+                        if self.said.insert(ns.id) {
+                            self.unsaid.push(Unentered(e));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        let visited = visit_all();
+        self.home.go_back()?;
+        visited
+    }
+
+    /// What was out of reach and is not yet said; each is given once.
+    pub fn unsaid(&mut self) -> Vec<Unentered> {
+        std::mem::take(&mut self.unsaid)
     }
 }
 
@@ -343,5 +402,41 @@ mod tests {
         assert!(walk.namespaces[1..].iter().all(|ns| !ns.own));
         let ids: std::collections::HashSet<NsId> = walk.namespaces.iter().map(|n| n.id).collect();
         assert_eq!(ids.len(), walk.namespaces.len(), "each namespace once");
+    }
+
+    /// A walk enters what it can, comes home at the end, and says once, over any number of
+    /// walks, that a namespace cannot be entered.
+    #[test]
+    fn what_cannot_be_entered_is_said_once() {
+        // A file that is no namespace: open, the same file as when found, refused by setns.
+        let path = std::env::current_exe().unwrap();
+        let bogus = Namespace {
+            name: "bogus".into(),
+            id: NsId::of(&path).unwrap(),
+            own: false,
+            path,
+        };
+        let home = NsId::of(Path::new(OWN)).unwrap();
+        let mut walker = Walker::new().unwrap();
+        let mut looked = Vec::new();
+        for _ in 0..3 {
+            let own = all().unwrap().namespaces.swap_remove(0);
+            walker
+                .visit([&own, &bogus], |ns| -> Result<(), NetnsError> {
+                    looked.push(ns.name.clone());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(NsId::of(Path::new(OWN)).unwrap(), home);
+        }
+        assert_eq!(looked.len(), 3, "{looked:?}");
+        assert!(!looked.contains(&"bogus".to_owned()));
+        let said: Vec<String> = walker.unsaid().iter().map(|u| u.to_string()).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with("cannot enter network namespace \"bogus\""),
+            "{said:?}"
+        );
+        assert!(walker.unsaid().is_empty());
     }
 }

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::config::Format;
 use crate::source::procnet::{self, ProcError};
 
 /// The kernel's counters, as its files name them.
@@ -289,6 +290,24 @@ pub fn write_json<W: Write>(summary: &Summary, out: &mut W) -> io::Result<()> {
     serde_json::to_writer(&mut *out, summary).map_err(io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()
+}
+
+/// Prints the summary of `counters` on standard output, after a warning for each counters file
+/// that could not be read (its figures are zero, as in ss).
+pub fn show((counters, problems): (Counters, Vec<ProcError>), format: Format) -> io::Result<()> {
+    for problem in problems {
+        let _ = writeln!(
+            io::stderr(),
+            "sockscope: warning: {:#}",
+            anyhow::Error::new(problem)
+        );
+    }
+    let summary = Summary::from_counters(&counters);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match format {
+        Format::Table => write_text(&summary, &mut out),
+        Format::Json => write_json(&summary, &mut out),
+    }
 }
 
 #[cfg(test)]

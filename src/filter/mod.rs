@@ -18,7 +18,7 @@ pub use compile::compile;
 pub use eval::Context;
 pub use parse::{FilterError, FilterErrorKind, ParseOptions, Source, only_states, parse};
 
-use crate::socket::{Family, StateSet};
+use crate::socket::{Family, Socket, StateSet};
 
 /// A parsed filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,6 +122,13 @@ impl IpFamily {
             IpFamily::V6 => "IPv6",
         }
     }
+}
+
+/// Whether `socket` passes the expression (every socket passes when there is none). Only the
+/// expression decides, not the states: a socket the kernel announces as destroyed is always
+/// closed, whatever state it was listed in.
+pub fn wanted(expr: Option<&Expr>, socket: &Socket<'_>, context: &Context) -> bool {
+    expr.is_none_or(|expr| expr.matches(socket, context))
 }
 
 /// One node of an expression as [`Expr::fold`] presents it: a condition, or an operator with the

@@ -68,6 +68,10 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         serde_json::to_writer(&mut self.out, &record).map_err(io::Error::from)
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.out
             .write_all(if self.records == 0 { b"[]\n" } else { b"\n]\n" })?;
@@ -718,7 +722,7 @@ fn serialize_name<M: SerializeMap>(
 }
 
 /// A number as a hexadecimal string (the socket cookie, as ss's `sk:` shows it).
-struct Hex(u64);
+pub(super) struct Hex(pub(super) u64);
 
 impl Serialize for Hex {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -333,6 +333,14 @@ impl<W: Write> Renderer for TableRenderer<W> {
         Ok(())
     }
 
+    fn show_held(&mut self) -> io::Result<()> {
+        self.print_held()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.print_held()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.print_rows()?;
         self.out.flush()

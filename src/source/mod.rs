@@ -1,8 +1,10 @@
 //! Where sockets come from: sock_diag requests and the kernel's replies decoded into the
-//! model ([`query`], [`decode`]), the /proc/net files for tables the kernel has no diag module
+//! model ([`query`], [`decode`]), the sockets the kernel announces as destroyed
+//! ([`destroyed`]), the /proc/net files for tables the kernel has no diag module
 //! for ([`procnet`]), and dumps of the TCP table's raw replies ([`dump`]).
 
 pub mod decode;
+pub mod destroyed;
 pub mod dump;
 pub mod procnet;
 pub mod query;

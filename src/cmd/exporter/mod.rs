@@ -20,7 +20,7 @@ use anyhow::Context as _;
 
 use crate::config::{Config, Namespaces};
 use crate::filter;
-use crate::netns::{self, Home, Visit};
+use crate::netns::{self, Walker};
 use crate::socket::{Netid, NetidSet, StateSet, TcpState};
 use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query, Warnings};
@@ -70,6 +70,8 @@ struct State {
     folded: Vec<(Option<String>, [u64; CAPPED.len()])>,
     /// Whether the warnings of a scrape were printed already: once is enough.
     warned: bool,
+    /// `-N all`: the walk through the namespaces, from the first scrape on.
+    walker: Option<Walker>,
 }
 
 impl Exporter {
@@ -85,7 +87,11 @@ impl Exporter {
     pub fn scrape(&self, format: Format) -> anyhow::Result<String> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (mut namespaces, warnings) = if self.config.namespaces == Namespaces::All {
-            self.every_namespace()?
+            let walker = match &mut state.walker {
+                Some(walker) => walker,
+                walker => walker.insert(Walker::new()?),
+            };
+            self.every_namespace(walker)?
         } else {
             let (ns, warnings) = self.one_namespace(None, &self.config.query)?;
             (vec![ns], warnings)
@@ -129,31 +135,24 @@ impl Exporter {
     }
 
     /// `-N all`: one look in each namespace, this thread moving into each in turn and back.
-    fn every_namespace(&self) -> anyhow::Result<(Vec<Namespace>, Warnings)> {
-        let walk = netns::all()?;
-        let mut home = Home::open()?;
+    fn every_namespace(&self, walker: &mut Walker) -> anyhow::Result<(Vec<Namespace>, Warnings)> {
+        let found = netns::all()?.namespaces;
         let mut query = self.config.query.clone();
         let mut warnings = Warnings::default();
         let mut namespaces = Vec::new();
-        let mut visit_all = || -> anyhow::Result<()> {
-            for ns in &walk.namespaces {
-                match home.visit(ns) {
-                    Ok(Visit::Entered) => {}
-                    // Gone since the walk, or not ours to enter: not in this scrape.
-                    Ok(Visit::Gone) | Err(_) => continue,
-                }
-                query.context = filter::Context::from_system();
-                let (found, seen) = self
-                    .one_namespace(Some(ns.name.clone()), &query)
-                    .with_context(|| format!("in network namespace {}", ns.name))?;
-                warnings.absorb(seen);
-                namespaces.push(found);
-            }
+        let visited = walker.visit(&found, |ns| -> anyhow::Result<()> {
+            // The ephemeral port range is the namespace's own.
+            query.context = filter::Context::from_system();
+            let (look, seen) = self
+                .one_namespace(Some(ns.name.clone()), &query)
+                .with_context(|| format!("in network namespace {}", ns.name))?;
+            warnings.absorb(seen);
+            namespaces.push(look);
             Ok(())
-        };
-        let visited = visit_all();
-        // Home again even when a look failed: the next scrape may run on this thread.
-        home.go_back()?;
+        });
+        for unreached in walker.unsaid() {
+            let _ = writeln!(io::stderr(), "sockscope: warning: {unreached}");
+        }
         visited?;
         Ok((namespaces, warnings))
     }

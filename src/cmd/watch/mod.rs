@@ -10,15 +10,15 @@ pub mod jsonl;
 pub mod live;
 pub mod tracker;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::cmd::events;
 use crate::config::{Config, Namespaces};
 use crate::filter;
-use crate::netns::{self, Home, NsId, Visit};
+use crate::netns::{self, NsId, Walker};
+use crate::source::destroyed;
 use crate::source::query::{self, Query, Warnings};
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;
@@ -53,7 +53,7 @@ pub enum Ending {
 /// or SIGTERM arrives (also while the output is blocked: see [`crate::sys::output`]).
 pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
     term::catch_interrupts();
-    let groups = events::groups(&config.query);
+    let groups = destroyed::groups(&config.query);
     let mut places = Places::new(config.namespaces == Namespaces::All)?;
     let mut warning = None;
     let mut queue = None;
@@ -138,18 +138,18 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
 
 /// Where a look looks: this namespace, or with `-N all` every one, found again at each look.
 struct Places {
-    /// `-N all`: the namespaces met so far, by identity, with their index in the tracker.
     all: Option<AllNamespaces>,
     diag: Option<DiagSocket>,
 }
 
+/// `-N all`: the namespaces met so far, by identity, with their index in the tracker.
 struct AllNamespaces {
-    home: Home,
+    walker: Walker,
     known: HashMap<NsId, u16>,
     names: Vec<String>,
-    /// The namespaces of the latest walk, with their indices.
-    walk: Vec<(netns::Namespace, u16)>,
-    subscribed: HashMap<NsId, bool>,
+    /// The namespaces of the latest walk.
+    walk: Vec<netns::Namespace>,
+    subscribed: HashSet<NsId>,
 }
 
 impl Places {
@@ -157,11 +157,11 @@ impl Places {
         Ok(if all {
             Places {
                 all: Some(AllNamespaces {
-                    home: Home::open()?,
+                    walker: Walker::new()?,
                     known: HashMap::new(),
                     names: Vec::new(),
                     walk: Vec::new(),
-                    subscribed: HashMap::new(),
+                    subscribed: HashSet::new(),
                 }),
                 diag: None,
             }
@@ -183,34 +183,25 @@ impl Places {
         if all.walk.is_empty() {
             all.refresh()?;
         }
-        for (ns, index) in &all.walk {
-            if all.subscribed.contains_key(&ns.id) {
-                continue;
-            }
-            all.subscribed.insert(ns.id, true);
-            if !matches!(all.home.visit(ns), Ok(Visit::Entered)) {
-                continue;
-            }
+        let fresh = all.walk.iter().filter(|ns| all.subscribed.insert(ns.id));
+        all.walker.visit(fresh, |ns| -> anyhow::Result<()> {
             if let Ok(events) = DestroyEvents::subscribe(groups) {
-                queue.add(events, *index)?;
+                queue.add(events, all.known[&ns.id])?;
             }
-        }
-        all.home.go_back()?;
-        Ok(())
+            Ok(())
+        })
     }
 }
 
 impl AllNamespaces {
     /// Walks the namespaces again, giving the new ones an index.
     fn refresh(&mut self) -> Result<(), netns::NetnsError> {
-        let walk = netns::all()?;
-        self.walk.clear();
-        for ns in walk.namespaces {
-            let index = *self.known.entry(ns.id).or_insert_with(|| {
+        self.walk = netns::all()?.namespaces;
+        for ns in &self.walk {
+            self.known.entry(ns.id).or_insert_with(|| {
                 self.names.push(ns.name.clone());
                 (self.names.len() - 1).min(usize::from(u16::MAX)) as u16
             });
-            self.walk.push((ns, index));
         }
         Ok(())
     }
@@ -303,7 +294,14 @@ impl Watch<'_> {
             |observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>| {
                 dump_places(query, places, observe)
             };
-        tracker.look(query, &mut dump, self.events.as_deref_mut(), sink)
+        let overrun = tracker.look(query, &mut dump, self.events.as_deref_mut(), sink)?;
+        // What could not be looked into, said once, where the watch says things.
+        if let Some(all) = &mut self.places.all {
+            for unreached in all.walker.unsaid() {
+                sink.warn(&unreached.to_string())?;
+            }
+        }
+        Ok(overrun)
     }
 }
 
@@ -319,18 +317,15 @@ fn dump_places(
     let all = places.all.as_mut().expect("one of the two");
     let mut warnings = Warnings::default();
     let mut query = query.clone();
-    for (ns, index) in &all.walk {
-        match all.home.visit(ns) {
-            Ok(Visit::Entered) => {}
-            Ok(Visit::Gone) | Err(_) => continue,
-        }
-        // The ephemeral port range is the namespace's own.
-        query.context = filter::Context::from_system();
-        let mut diag = DiagSocket::open()?;
-        let index = *index;
-        warnings.absorb(query::run(&query, &mut diag, &mut |s| observe(index, s))?);
-    }
-    all.home.go_back()?;
+    all.walker
+        .visit(&all.walk, |ns| -> Result<(), TrackError> {
+            // The ephemeral port range is the namespace's own.
+            query.context = filter::Context::from_system();
+            let mut diag = DiagSocket::open()?;
+            let index = all.known[&ns.id];
+            warnings.absorb(query::run(&query, &mut diag, &mut |s| observe(index, s))?);
+            Ok(())
+        })?;
     Ok(warnings)
 }
 

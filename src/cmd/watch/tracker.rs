@@ -25,12 +25,13 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cmd::events::{self, EventError};
+use crate::filter;
 use crate::procs::{Processes, Scope};
 use crate::socket::{
     Details, Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, StateSet,
     TcpState, UnixEndpoints, UnixName,
 };
+use crate::source::destroyed::{self, EventError};
 use crate::source::query::{Query, QueryError, Warnings};
 use crate::sys::clock;
 use crate::wire::events::{Event, EventQueue};
@@ -824,7 +825,7 @@ impl Tracker {
                     at,
                     source,
                 } => {
-                    let socket = events::decode(group, payload)?;
+                    let socket = destroyed::decode(group, payload)?;
                     self.destroyed_socket(query, socket, source, Stamp::at(at), sink)?;
                 }
                 Event::Overrun { at, .. } => {
@@ -883,7 +884,9 @@ impl Tracker {
                 netns,
             })?;
             self.forget(i);
-        } else if events::wanted(query, &socket) && might_be_listed(query, &socket) {
+        } else if filter::wanted(query.filter.as_ref(), &socket, &query.context)
+            && might_be_listed(query, &socket)
+        {
             if defer {
                 self.held.insert(
                     key,
