@@ -204,6 +204,19 @@ fn status(shown: &str) -> &str {
     shown.lines().last().unwrap_or("")
 }
 
+/// The number of the latest look, from the title line (`... look 12  every 0.1s ...`).
+fn look(shown: &str) -> u64 {
+    let title = shown.lines().next().unwrap_or("");
+    let Some((_, after)) = title.split_once(" look ") else {
+        return 0;
+    };
+    after
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Sorting, scrolling, pausing, a bad and a good filter, the help, and q, each seen on the
 /// screen.
 #[test]
@@ -284,8 +297,12 @@ fn keys_sort_scroll_pause_filter_and_quit() {
         let client = TcpStream::connect("127.0.0.1:55000").unwrap();
         (client, listener.accept().unwrap().0)
     });
-    std::thread::sleep(Duration::from_millis(500));
-    let shown = screen(&view, size);
+    // A look has found both ends of it: the log says so, under the table held still.
+    let port = late_client.local_addr().unwrap().port();
+    let shown = until(&view, size, "the new connection in the log", |s| {
+        s.contains(&format!("+ ESTAB 127.0.0.1:55000 -> 127.0.0.1:{port}"))
+            && s.contains(&format!("+ ESTAB 127.0.0.1:{port} -> 127.0.0.1:55000"))
+    });
     assert!(status(&shown).starts_with("51 sockets"), "{shown}");
     view.send(b" ");
     until(&view, size, "the new connection", |s| {
@@ -298,8 +315,10 @@ fn keys_sort_scroll_pause_filter_and_quit() {
         status(s).contains("unchanged")
     });
     assert!(status(&shown).contains("nosuchservice"), "{shown}");
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(status(&screen(&view, size)).contains("53 sockets"));
+    // Two looks later (so one began after the error), the old filter still holds.
+    let refused = look(&shown);
+    let shown = until(&view, size, "two more looks", |s| look(s) >= refused + 2);
+    assert!(status(&shown).contains("53 sockets"), "{shown}");
     // A good one applies to the next looks: the server side only (listener and 26).
     view.send(b"/\x15sport = :55000\r");
     let shown = until(&view, size, "the new filter", |s| {
