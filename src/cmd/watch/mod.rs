@@ -234,6 +234,15 @@ impl<W: Write> Report<W> {
             Report::Lines(lines) => &mut **lines,
         }
     }
+
+    /// Hands the live view this namespace's listen counters, read at `at`.
+    fn listen_counters(&mut self, at: Stamp) {
+        if let Report::Live(view, _) = self {
+            if let Ok(counters) = ListenCounters::read() {
+                view.listen_counters(counters, at);
+            }
+        }
+    }
 }
 
 /// What one watch needs, borrowed for its run.
@@ -255,12 +264,8 @@ impl Watch<'_> {
         tracker: &mut Tracker,
         report: &mut Report<W>,
     ) -> Result<Ending, TrackError> {
-        if let Report::Live(view, _) = report {
-            // The base the listen counters grow from.
-            if let Ok(counters) = ListenCounters::read() {
-                view.listen_counters(counters, Stamp::now());
-            }
-        }
+        // The base the listen counters grow from.
+        report.listen_counters(Stamp::now());
         let mut overrun = self.look(tracker, report.sink())?;
         self.draw(tracker, report)?;
         let start = Instant::now();
@@ -315,11 +320,7 @@ impl Watch<'_> {
             overrun |= self.look(tracker, report.sink())?;
             intervals += 1;
             let at = Stamp::now();
-            if let Report::Live(view, _) = report {
-                if let Ok(counters) = ListenCounters::read() {
-                    view.listen_counters(counters, at);
-                }
-            }
+            report.listen_counters(at);
             report.sink().tick(tracker, at)?;
             self.draw(tracker, report)?;
             if self.options.count.is_some_and(|count| intervals >= count) {
