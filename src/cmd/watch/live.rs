@@ -120,7 +120,11 @@ impl<W: Write> LiveView<W> {
         term::leave_on_panic(LEAVE);
         out.write_all(ENTER)?;
         out.flush()?;
-        Ok(LiveView {
+        Ok(LiveView::new(out, options))
+    }
+
+    fn new(out: W, options: LiveOptions) -> LiveView<W> {
+        LiveView {
             out,
             names: Names::new(),
             glyphs: if term::utf8() {
@@ -141,7 +145,7 @@ impl<W: Write> LiveView<W> {
             last_frame: None,
             due: None,
             options,
-        })
+        }
     }
 
     /// A key the loop read.
@@ -518,5 +522,68 @@ impl<W: Write> Sink for LiveView<W> {
     fn warn(&mut self, message: &str) -> io::Result<()> {
         self.log(Stamp::now(), format!("! {message}"));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> LiveView<Vec<u8>> {
+        LiveView::new(
+            Vec::new(),
+            LiveOptions {
+                title: "sockscope watch".to_owned(),
+                interval: Duration::from_secs(1),
+                numeric: true,
+                resolve: false,
+                show_netid: false,
+                rates: false,
+                processes: false,
+                size: (80, 24),
+            },
+        )
+    }
+
+    fn keys(view: &mut LiveView<Vec<u8>>, text: &str) -> Vec<Reply> {
+        text.chars().map(|c| view.key(Key::Char(c))).collect()
+    }
+
+    /// Keys get answers, not effects: the loop quits, pauses and applies filters.
+    #[test]
+    fn keys_are_answered_with_what_to_do() {
+        let mut view = view();
+        assert_eq!(view.key(Key::Char(' ')), Reply::Pause);
+        assert_eq!(view.key(Key::Char('s')), Reply::Nothing);
+        assert_eq!(view.table.sort, Column::State);
+        // The help takes the next key, unless it quits.
+        view.key(Key::Char('?'));
+        assert!(view.help);
+        assert_eq!(view.key(Key::Char(' ')), Reply::Nothing);
+        assert!(!view.help);
+        // While the filter is edited, q is a letter; Enter hands its words over.
+        view.key(Key::Char('/'));
+        assert!(
+            keys(&mut view, "sport = :q")
+                .iter()
+                .all(|r| *r == Reply::Nothing)
+        );
+        let words = ["sport", "=", ":q"].map(str::to_owned).to_vec();
+        assert_eq!(view.key(Key::Enter), Reply::Filter(words));
+        view.filtered(Err("no such service".to_owned()));
+        assert_eq!(view.steering.applied(), None);
+        view.key(Key::Char('/'));
+        keys(&mut view, ":80");
+        view.key(Key::Enter);
+        view.filtered(Ok(()));
+        assert_eq!(view.steering.applied(), Some(":80"));
+        assert!(
+            view.log
+                .back()
+                .unwrap()
+                .ends_with("filter: :80 (from the next look)")
+        );
+        assert_eq!(view.key(Key::Char('q')), Reply::Quit);
+        assert_eq!(view.key(Key::Interrupt), Reply::Quit);
     }
 }

@@ -268,3 +268,69 @@ fn push(values: &mut VecDeque<u64>, value: u64, keep: usize) {
     }
     values.push_back(value);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use super::super::table::Hot;
+    use crate::socket::{Netid, TcpState};
+
+    fn row(key: Key, state: TcpState, recv_q: u32, send_q: u32, at: Instant) -> Row {
+        Row {
+            key,
+            seen: 0,
+            netid: Netid::Tcp,
+            state,
+            recv_q,
+            send_q,
+            rates: None,
+            first_seen: at,
+            before_start: true,
+            mark: ' ',
+            hot: Hot::default(),
+        }
+    }
+
+    /// What the loop hands over adds up to the header's rates and the summary's lines.
+    #[test]
+    fn counts_add_up_to_the_summary() {
+        let mut stats = Stats::new(false);
+        let at = Instant::now();
+        let counters = |overflows, drops| ListenCounters { overflows, drops };
+        assert_eq!(stats.listen_counters(counters(5, 7)), None);
+        let rows = |at| {
+            [
+                (row(1, TcpState::Listen, 3, 2, at), "LISTEN"),
+                (row(2, TcpState::Established, 1500, 0, at), "ESTAB a -> b"),
+            ]
+        };
+        stats.snapshot(2);
+        stats.record(at, 1, 2, rows(at).into_iter(), |text| text.to_string());
+        stats.added();
+        stats.removed(false);
+        stats.removed(true);
+        assert_eq!(stats.listen_counters(counters(6, 9)), Some(counters(1, 2)));
+        let later = at + Duration::from_secs(1);
+        stats.record(later, 2, 2, rows(later).into_iter(), |text| {
+            text.to_string()
+        });
+        assert_eq!(stats.per_second, (1.0, 2.0));
+        assert_eq!(Vec::from(stats.counts.clone()), [2, 2]);
+        assert_eq!(Vec::from(stats.histories[&2].gauges.clone()), [1500, 1500]);
+        let summary = stats.summary();
+        let lines: Vec<&str> = summary.lines().collect();
+        assert!(
+            lines[0].ends_with("(2 looks): 4 sockets seen, 2 opened, 2 closed"),
+            "{summary}"
+        );
+        assert_eq!(
+            lines[1],
+            "  peaks: 2 sockets at once, Recv-Q 1.5 kB, Send-Q 0 B, accept queue 3/2"
+        );
+        assert_eq!(
+            lines[2],
+            "  listen queue overflows: ListenOverflows 1, ListenDrops 2"
+        );
+        assert_eq!(lines[3], "  busiest: ESTAB a -> b (queues up to 1.5 kB)");
+    }
+}
