@@ -256,37 +256,20 @@ fn keys_sort_scroll_pause_filter_and_quit() {
         status(s).contains("sort Recv-Q▼")
     });
     assert!(first_row(&shown).contains(" 241 "), "{shown}");
-    view.send(b"r");
-    until(&view, size, "the reversed sort", |s| {
-        status(s).contains("sort Recv-Q▲")
-    });
-    // S goes back to state.
-    view.send(b"S");
-    until(&view, size, "the sort by state", |s| {
-        status(s).contains("sort state▲")
-    });
-
-    // The table has room for 8 rows of 51.
-    view.send(b"\x1b[F");
-    until(&view, size, "the last rows", |s| {
-        status(s).contains("rows 44-51 of 51")
-    });
-    view.send(b"\x1b[H");
-    until(&view, size, "the first rows", |s| {
-        status(s).contains("rows 1-8 of 51")
-    });
-    view.send(b"\x1b[6~");
-    until(&view, size, "the second page", |s| {
-        status(s).contains("rows 9-16 of 51")
-    });
-    view.send(b"\x1b[B");
-    until(&view, size, "one row down", |s| {
-        status(s).contains("rows 10-17 of 51")
-    });
-    view.send(b"\x1b[5~\x1b[A");
-    until(&view, size, "back at the top", |s| {
-        status(s).contains("rows 1-8 of 51")
-    });
+    // r reverses; S goes back to state. The table has room for 8 rows of 51: End, Home,
+    // PgDn, Down, then PgUp and Up.
+    for (keys, shows) in [
+        (&b"r"[..], "sort Recv-Q▲"),
+        (b"S", "sort state▲"),
+        (b"\x1b[F", "rows 44-51 of 51"),
+        (b"\x1b[H", "rows 1-8 of 51"),
+        (b"\x1b[6~", "rows 9-16 of 51"),
+        (b"\x1b[B", "rows 10-17 of 51"),
+        (b"\x1b[5~\x1b[A", "rows 1-8 of 51"),
+    ] {
+        view.send(keys);
+        until(&view, size, shows, |s| status(s).contains(shows));
+    }
 
     // Paused, a new connection does not show; the looks go on, and it shows on resuming.
     view.send(b" ");

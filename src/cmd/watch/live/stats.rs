@@ -271,8 +271,8 @@ fn push(values: &mut VecDeque<u64>, value: u64, keep: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::table::Hot;
+    use super::*;
     use crate::socket::{Netid, TcpState};
 
     fn row(key: Key, state: TcpState, recv_q: u32, send_q: u32, at: Instant) -> Row {
