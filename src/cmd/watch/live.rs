@@ -15,7 +15,8 @@
 //!
 //! Frames are composed at most [`FRAMES_PER_SECOND`] times a second however fast events come,
 //! and only the screen lines that changed are written. When the view ends, the terminal is
-//! put back (main screen, cursor) and a few lines on the normal screen say what was seen; that
+//! put back (main screen, cursor; the loop's [`keys::Keyboard`] puts back the input modes)
+//! and a few lines on the normal screen say what was seen; that
 //! happens on `q`, Ctrl-C, SIGTERM, `--count` and errors alike, and a panic leaves the
 //! alternate screen before its message.
 //!
