@@ -91,6 +91,8 @@ pub struct Config {
     /// Which network namespaces (`-N`): a named one is entered before the configuration is
     /// built, every one is visited in turn.
     pub namespaces: Namespaces,
+    /// What the options selected before the filter narrowed it, for [`Config::refilter`].
+    selection: Selection,
 }
 
 /// What sockscope does with the sockets it selects; the modes exclude each other.
@@ -170,6 +172,7 @@ enum Defaults {
 }
 
 /// The tables, families and states the options select, before the filter's states.
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Selection {
     tables: NetidSet,
     families: FamilySet,
@@ -189,6 +192,7 @@ impl Config {
         let mut selection = select(&args.selection, matches, Defaults::Listing)?;
         let dump = dump_path(cli, &selection, inputs);
         tables_for_dumps(cli, &mut selection)?;
+        let unfiltered = selection.clone();
         let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let summary = summary_mode(cli, &selection)?;
         let mode = mode(cli);
@@ -227,6 +231,7 @@ impl Config {
             processes: processes(args),
             mode,
             namespaces,
+            selection: unfiltered,
         })
     }
 
@@ -239,6 +244,7 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let args = &args.listing;
         let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let unfiltered = selection.clone();
         let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let output = Output {
             format: Format::Table,
@@ -256,6 +262,7 @@ impl Config {
             processes: processes(args),
             mode: Mode::List,
             namespaces: Namespaces::of(&args.selection),
+            selection: unfiltered,
         })
     }
 
@@ -268,6 +275,7 @@ impl Config {
         inputs: &Inputs,
     ) -> Result<Config, ConfigError> {
         let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let unfiltered = selection.clone();
         let filter = parse_filter(&args.selection, &mut selection, inputs)?;
         let output = Output {
             format: Format::Table,
@@ -288,6 +296,27 @@ impl Config {
             processes: None,
             mode: Mode::List,
             namespaces: Namespaces::of(&args.selection),
+            selection: unfiltered,
+        })
+    }
+}
+
+impl Config {
+    /// The query the command line would have made with `words` as its filter expression: a
+    /// filter typed into watch's live view means what it means there (its states replace the
+    /// options', a family it names is listed alone), and replaces the command line's whole.
+    pub fn refilter(&self, words: &[String]) -> Result<Query, ConfigError> {
+        let mut selection = self.selection.clone();
+        let filter = narrow(&mut selection, &Source::Args(expand_shorthand(words)))?;
+        let inputs = Inputs {
+            filter_file: None,
+            tcpdiag_file: None,
+            selinux: false,
+            context: self.query.context,
+        };
+        Ok(Query {
+            tcp_dump: self.query.tcp_dump.clone(),
+            ..query(&selection, filter, &self.output, &inputs)
         })
     }
 }
@@ -399,8 +428,14 @@ fn parse_filter(
         }
         _ => Source::Args(expand_shorthand(&args.expression)),
     };
+    narrow(selection, &source)
+}
+
+/// Reads the filter in `source`; its states, if it names any, replace the selection's (and if
+/// they cancel out, the tables' defaults apply), and a family it names is the family listed.
+fn narrow(selection: &mut Selection, source: &Source) -> Result<Filter, ConfigError> {
     let filter = filter::parse(
-        &source,
+        source,
         &ParseOptions {
             default_family: selection.last_family,
             service_protocol: service_protocol(selection.tables),
@@ -797,6 +832,43 @@ mod tests {
         let watch = watch_config(&["-tp", "-N", "web"]).unwrap();
         assert_eq!(watch.processes, Some(Scope::Processes));
         assert_eq!(watch.namespaces, Namespaces::Named("web".into()));
+    }
+
+    /// A filter typed into watch's live view means what it means on the command line: the
+    /// query is the one the command line would have made with it instead of its own filter.
+    #[test]
+    fn a_typed_filter_is_read_as_on_the_command_line() {
+        let words =
+            |text: &str| -> Vec<String> { text.split_whitespace().map(str::to_owned).collect() };
+        for options in [
+            &["-t"][..],
+            &["-4", "-t"],
+            &["-tl"],
+            &["-tu", "-6"],
+            &["-x"],
+        ] {
+            let mut given = options.to_vec();
+            given.extend(["state", "established", "dport", "=", ":22"]);
+            let config = watch_config(&given).unwrap();
+            for typed in [
+                "",
+                ":80",
+                "state listening sport = :80",
+                "state time-wait",
+                "src inet6:*",
+                "sport = :domain",
+            ] {
+                let mut line = options.to_vec();
+                line.extend(typed.split_whitespace());
+                assert_eq!(
+                    config.refilter(&words(typed)),
+                    watch_config(&line).map(|c| c.query),
+                    "{options:?} then {typed:?}"
+                );
+            }
+        }
+        let config = watch_config(&["-t"]).unwrap();
+        assert!(config.refilter(&words("sport = :nosuchservice")).is_err());
     }
 
     #[test]

@@ -204,6 +204,19 @@ fn status(shown: &str) -> &str {
     shown.lines().last().unwrap_or("")
 }
 
+/// The number of the latest look, from the title line (`... look 12  every 0.1s ...`).
+fn look(shown: &str) -> u64 {
+    let title = shown.lines().next().unwrap_or("");
+    let Some((_, after)) = title.split_once(" look ") else {
+        return 0;
+    };
+    after
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Sorting, scrolling, pausing, a bad and a good filter, the help, and q, each seen on the
 /// screen.
 #[test]
@@ -243,37 +256,20 @@ fn keys_sort_scroll_pause_filter_and_quit() {
         status(s).contains("sort Recv-Q▼")
     });
     assert!(first_row(&shown).contains(" 241 "), "{shown}");
-    view.send(b"r");
-    until(&view, size, "the reversed sort", |s| {
-        status(s).contains("sort Recv-Q▲")
-    });
-    // S goes back to state.
-    view.send(b"S");
-    until(&view, size, "the sort by state", |s| {
-        status(s).contains("sort state▲")
-    });
-
-    // The table has room for 8 rows of 51.
-    view.send(b"\x1b[F");
-    until(&view, size, "the last rows", |s| {
-        status(s).contains("rows 44-51 of 51")
-    });
-    view.send(b"\x1b[H");
-    until(&view, size, "the first rows", |s| {
-        status(s).contains("rows 1-8 of 51")
-    });
-    view.send(b"\x1b[6~");
-    until(&view, size, "the second page", |s| {
-        status(s).contains("rows 9-16 of 51")
-    });
-    view.send(b"\x1b[B");
-    until(&view, size, "one row down", |s| {
-        status(s).contains("rows 10-17 of 51")
-    });
-    view.send(b"\x1b[5~\x1b[A");
-    until(&view, size, "back at the top", |s| {
-        status(s).contains("rows 1-8 of 51")
-    });
+    // r reverses; S goes back to state. The table has room for 8 rows of 51: End, Home,
+    // PgDn, Down, then PgUp and Up.
+    for (keys, shows) in [
+        (&b"r"[..], "sort Recv-Q▲"),
+        (b"S", "sort state▲"),
+        (b"\x1b[F", "rows 44-51 of 51"),
+        (b"\x1b[H", "rows 1-8 of 51"),
+        (b"\x1b[6~", "rows 9-16 of 51"),
+        (b"\x1b[B", "rows 10-17 of 51"),
+        (b"\x1b[5~\x1b[A", "rows 1-8 of 51"),
+    ] {
+        view.send(keys);
+        until(&view, size, shows, |s| status(s).contains(shows));
+    }
 
     // Paused, a new connection does not show; the looks go on, and it shows on resuming.
     view.send(b" ");
@@ -284,8 +280,12 @@ fn keys_sort_scroll_pause_filter_and_quit() {
         let client = TcpStream::connect("127.0.0.1:55000").unwrap();
         (client, listener.accept().unwrap().0)
     });
-    std::thread::sleep(Duration::from_millis(500));
-    let shown = screen(&view, size);
+    // A look has found both ends of it: the log says so, under the table held still.
+    let port = late_client.local_addr().unwrap().port();
+    let shown = until(&view, size, "the new connection in the log", |s| {
+        s.contains(&format!("+ ESTAB 127.0.0.1:55000 -> 127.0.0.1:{port}"))
+            && s.contains(&format!("+ ESTAB 127.0.0.1:{port} -> 127.0.0.1:55000"))
+    });
     assert!(status(&shown).starts_with("51 sockets"), "{shown}");
     view.send(b" ");
     until(&view, size, "the new connection", |s| {
@@ -298,8 +298,10 @@ fn keys_sort_scroll_pause_filter_and_quit() {
         status(s).contains("unchanged")
     });
     assert!(status(&shown).contains("nosuchservice"), "{shown}");
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(status(&screen(&view, size)).contains("53 sockets"));
+    // Two looks later (so one began after the error), the old filter still holds.
+    let refused = look(&shown);
+    let shown = until(&view, size, "two more looks", |s| look(s) >= refused + 2);
+    assert!(status(&shown).contains("53 sockets"), "{shown}");
     // A good one applies to the next looks: the server side only (listener and 26).
     view.send(b"/\x15sport = :55000\r");
     let shown = until(&view, size, "the new filter", |s| {

@@ -72,15 +72,9 @@ pub fn catch_interrupts() {
     }
 }
 
-/// Whether Ctrl-C (or SIGTERM) arrived since [`catch_interrupts`], or [`stop`] was called.
+/// Whether Ctrl-C (or SIGTERM) arrived since [`catch_interrupts`].
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
-}
-
-/// Asks the program to end as Ctrl-C does: a key that quits (the live view's `q`) goes the
-/// same way out.
-pub fn stop() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
 /// Whether the terminal named by `TERM` can move its cursor: not when `TERM` is unset, empty,

@@ -19,13 +19,15 @@ use crate::config::{Config, Namespaces};
 use crate::filter;
 use crate::netns::{self, NsId, Walker};
 use crate::source::destroyed;
+use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query, Warnings};
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;
 use crate::wire::events::{DestroyEvents, DestroyGroup, EventQueue};
 use crate::wire::netlink::DiagSocket;
 use jsonl::JsonLines;
-use live::{LiveOptions, LiveView};
+use live::keys::Keyboard;
+use live::{LiveOptions, LiveView, Reply};
 use tracker::{Sink, Stamp, TrackError, Tracker};
 
 /// How to watch.
@@ -76,31 +78,33 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
         }
     }
     let live = !options.jsonl && io::stdout().is_terminal() && term::addressable();
-    let steering = live.then(|| live::Steering::new(&config.query));
     let out = BufWriter::with_capacity(64 * 1024, Stdout);
-    let mut sink: Box<dyn Sink> = if live {
+    let mut report = if live {
         // Said before the view takes the screen, where it stays readable.
         if let Some(warning) = warning.take() {
             let _ = writeln!(io::stderr(), "sockscope: warning: {warning}");
         }
-        Box::new(LiveView::start(
-            out,
-            LiveOptions {
-                title: options.title.clone(),
-                interval: options.interval,
-                numeric: config.output.numeric,
-                resolve: config.output.resolve,
-                show_netid: config.output.show_netid,
-                rates: config.output.details.info,
-                processes: config.processes.is_some(),
-                steering: steering.clone().expect("made for the live view"),
-            },
-        )?)
+        Report::Live(
+            Box::new(LiveView::start(
+                out,
+                LiveOptions {
+                    title: options.title.clone(),
+                    interval: options.interval,
+                    numeric: config.output.numeric,
+                    resolve: config.output.resolve,
+                    show_netid: config.output.show_netid,
+                    rates: config.output.details.info,
+                    processes: config.processes.is_some(),
+                    size: term::size().unwrap_or((80, 24)),
+                },
+            )?),
+            Keyboard::stdin(),
+        )
     } else {
-        Box::new(JsonLines::new(out, config.output.details))
+        Report::Lines(Box::new(JsonLines::new(out, config.output.details)))
     };
     if let Some(warning) = warning {
-        sink.warn(&warning)?;
+        report.sink().warn(&warning)?;
     }
     let result = Tracker::new(&config.query, config.output.details.info)
         .with_processes(config.processes)
@@ -108,16 +112,17 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
             let mut watch = Watch {
                 // The live view's `/` may change the filter for the looks that follow.
                 query: config.query.clone(),
+                config,
                 options,
                 places: &mut places,
                 groups: &groups,
                 events: queue.as_mut(),
-                steering: steering.as_ref(),
+                paused: false,
             };
-            watch.run(&mut tracker, &mut *sink)
+            watch.run(&mut tracker, &mut report)
         });
     // The terminal is put back before main reports an error.
-    drop(sink);
+    drop(report);
     match result {
         Ok(ending) => Ok(ending),
         // A signal while the output was blocked: the end asked for.
@@ -207,20 +212,53 @@ impl AllNamespaces {
     }
 }
 
+/// Where a watch's findings go: the live view, with the keys typed at it, or JSON lines.
+enum Report<W: Write> {
+    Live(Box<LiveView<W>>, Keyboard),
+    Lines(Box<JsonLines<W>>),
+}
+
+impl<W: Write> Report<W> {
+    fn sink(&mut self) -> &mut dyn Sink {
+        match self {
+            Report::Live(view, _) => &mut **view,
+            Report::Lines(lines) => &mut **lines,
+        }
+    }
+
+    /// Hands the live view this namespace's listen counters, read at `at`.
+    fn listen_counters(&mut self, at: Stamp) {
+        if let Report::Live(view, _) = self {
+            if let Ok(counters) = ListenCounters::read() {
+                view.listen_counters(counters, at);
+            }
+        }
+    }
+}
+
 /// What one watch needs, borrowed for its run.
 struct Watch<'w> {
     query: Query,
+    /// For a filter typed in the live view, read as the command line's was.
+    config: &'w Config,
     options: &'w WatchOptions,
     places: &'w mut Places,
     groups: &'w [DestroyGroup],
     events: Option<&'w mut EventQueue>,
-    /// The live view's: frames it holds back, keys it reads, a filter typed in it.
-    steering: Option<&'w live::Steering>,
+    /// The live view's table holds still (space); the looks go on.
+    paused: bool,
 }
 
 impl Watch<'_> {
-    fn run(&mut self, tracker: &mut Tracker, sink: &mut dyn Sink) -> Result<Ending, TrackError> {
-        let mut overrun = self.look(tracker, sink)?;
+    fn run<W: Write>(
+        &mut self,
+        tracker: &mut Tracker,
+        report: &mut Report<W>,
+    ) -> Result<Ending, TrackError> {
+        // The base the listen counters grow from.
+        report.listen_counters(Stamp::now());
+        let mut overrun = self.look(tracker, report.sink())?;
+        self.draw(tracker, report)?;
         let start = Instant::now();
         let mut intervals = 0u64;
         loop {
@@ -244,37 +282,79 @@ impl Watch<'_> {
                 if overrun {
                     // Events were lost: a look now finds what they would have said, as far
                     // as it can.
-                    overrun = self.look(tracker, sink)?;
-                    sink.refresh(tracker)?;
+                    overrun = self.look(tracker, report.sink())?;
+                    self.draw(tracker, report)?;
                     continue;
                 }
                 // The live view may hold a frame back (at most ten a second) until a moment.
-                let frame = self.steering.and_then(|s| s.frame_due(now));
+                let (frame, keys) = match report {
+                    Report::Live(view, keyboard) => (view.frame_due(now), keyboard.open()),
+                    Report::Lines(_) => (None, false),
+                };
                 let timeout = frame.map_or(next - now, |due| due.min(next - now));
-                let keys = self.steering.is_some_and(live::Steering::keys);
                 let ready =
                     wait(self.events.as_deref(), keys, timeout).map_err(TrackError::Output)?;
                 if ready.events {
                     if let Some(events) = self.events.as_deref_mut() {
-                        overrun |= tracker.take_events(&self.query, events, sink)?;
+                        overrun |= tracker.take_events(&self.query, events, report.sink())?;
                     }
                 }
-                // The waits are short (see `wait`); the view is redrawn only for news or for
-                // a frame it held back. It reads the keys itself; `q` stops as Ctrl-C does.
-                if ready.woke || frame.is_some() {
-                    sink.refresh(tracker)?;
+                if ready.keys && self.keys(report)? == Reply::Quit {
+                    return Ok(Ending::Stopped);
                 }
-                if let Some(steering) = self.steering {
-                    steering.steer(&mut self.query);
+                // The waits are short (see `wait`); the view is redrawn only for news, keys
+                // or a resize, or for a frame it held back.
+                if ready.woke || frame.is_some() {
+                    self.draw(tracker, report)?;
                 }
             }
-            overrun |= self.look(tracker, sink)?;
+            overrun |= self.look(tracker, report.sink())?;
             intervals += 1;
-            sink.tick(tracker, Stamp::now())?;
+            let at = Stamp::now();
+            report.listen_counters(at);
+            report.sink().tick(tracker, at)?;
+            self.draw(tracker, report)?;
             if self.options.count.is_some_and(|count| intervals >= count) {
                 return Ok(Ending::Counted);
             }
         }
+    }
+
+    /// Hands the keys waiting to the live view and does what it answers: [`Reply::Quit`] is
+    /// handed back, for the watch to end.
+    fn keys<W: Write>(&mut self, report: &mut Report<W>) -> Result<Reply, TrackError> {
+        let Report::Live(view, keyboard) = report else {
+            return Ok(Reply::Nothing);
+        };
+        for key in keyboard.read()? {
+            match view.key(key) {
+                Reply::Nothing => {}
+                Reply::Quit => return Ok(Reply::Quit),
+                Reply::Pause => self.paused = !self.paused,
+                Reply::Filter(words) => match self.config.refilter(&words) {
+                    Ok(query) => {
+                        self.query = query;
+                        view.filtered(Ok(()));
+                    }
+                    Err(e) => view.filtered(Err(e.to_string())),
+                },
+            }
+        }
+        Ok(Reply::Nothing)
+    }
+
+    /// Lets the live view draw a frame (one it holds back is drawn when due), at a new size
+    /// if the terminal was resized.
+    fn draw<W: Write>(&self, tracker: &Tracker, report: &mut Report<W>) -> io::Result<()> {
+        let Report::Live(view, _) = report else {
+            return Ok(());
+        };
+        if term::resized() {
+            if let Some(size) = term::size() {
+                view.resize(size);
+            }
+        }
+        view.draw(tracker, self.paused)
     }
 
     /// One look, in every place watched; returns whether destroy events were lost.
@@ -332,8 +412,9 @@ fn dump_places(
 /// What [`wait`] found.
 struct Ready {
     events: bool,
-    /// Something woke the wait before its timeout: a descriptor (a key, left for the view to
-    /// read), or a signal (a resize).
+    /// Keys are waiting on standard input.
+    keys: bool,
+    /// Something woke the wait before its timeout: a descriptor, or a signal (a resize).
     woke: bool,
 }
 
@@ -368,6 +449,7 @@ fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Resul
         if e.kind() == io::ErrorKind::Interrupted {
             return Ok(Ready {
                 events: false,
+                keys: false,
                 woke: true,
             });
         }
@@ -375,6 +457,7 @@ fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Resul
     }
     Ok(Ready {
         events: fds[0].revents != 0,
+        keys: fds[1].revents != 0,
         woke: n > 0,
     })
 }

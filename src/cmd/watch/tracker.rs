@@ -361,10 +361,6 @@ pub trait Sink {
     fn tick(&mut self, tracker: &Tracker, at: Stamp) -> io::Result<()>;
     /// Something worth saying that did not stop the watch.
     fn warn(&mut self, message: &str) -> io::Result<()>;
-    /// Events have come between two looks (or the terminal was resized): show them.
-    fn refresh(&mut self, _tracker: &Tracker) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

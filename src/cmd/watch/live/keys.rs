@@ -1,5 +1,47 @@
 //! Keys from the bytes a terminal sends: printable characters, and the escape sequences of
-//! arrows, PgUp/PgDn and Home/End (both the `CSI` and the `SS3` forms terminals use).
+//! arrows, PgUp/PgDn and Home/End (both the `CSI` and the `SS3` forms terminals use). The
+//! watch loop reads them ([`Keyboard`]) and hands them to the view one by one.
+
+use std::io::{self, IsTerminal};
+
+use crate::sys::term::{self, RawKeys};
+
+/// The terminal on standard input, read a key at a time without echo while this lives.
+pub struct Keyboard {
+    /// Until the end of input (or when standard input is no terminal, from the start).
+    open: bool,
+    _raw: Option<RawKeys>,
+}
+
+impl Keyboard {
+    /// Standard input's keys (none when it is no terminal).
+    pub fn stdin() -> Keyboard {
+        let open = io::stdin().is_terminal();
+        Keyboard {
+            open,
+            _raw: if open { RawKeys::enable().ok() } else { None },
+        }
+    }
+
+    /// Whether keys may still come.
+    pub fn open(&self) -> bool {
+        self.open
+    }
+
+    /// The keys waiting on standard input, without blocking.
+    pub fn read(&mut self) -> io::Result<Vec<Key>> {
+        let mut keys = Vec::new();
+        let mut buffer = [0u8; 256];
+        while self.open {
+            match term::read_waiting(&mut buffer)? {
+                None => self.open = false,
+                Some(0) => break,
+                Some(n) => parse(&buffer[..n], &mut keys),
+            }
+        }
+        Ok(keys)
+    }
+}
 
 /// A key the live view knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
