@@ -25,4 +25,5 @@ mod processes;
 mod props;
 mod summary;
 mod tables;
+mod transitions;
 mod watch;

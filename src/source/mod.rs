@@ -6,3 +6,4 @@ pub mod decode;
 pub mod dump;
 pub mod procnet;
 pub mod query;
+pub mod transitions;

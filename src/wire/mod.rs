@@ -18,6 +18,8 @@ use std::mem::size_of;
 use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+pub mod bpf;
+pub mod btf;
 pub mod bytecode;
 pub mod events;
 pub mod inet;
@@ -28,6 +30,7 @@ pub mod other;
 pub mod packet;
 pub mod sock_diag;
 pub mod tcp;
+pub mod trace_format;
 pub mod unix;
 
 /// Borrows an attribute's value for as long as the message lives (`NlaBuffer::value` only
