@@ -107,10 +107,10 @@ fn every_transition_of_a_connection_comes_in_order() {
     for t in &seen {
         assert_eq!(t.netns, interest.netns.unwrap());
         assert!(t.sport == port || t.dport == port, "{t:?}");
-        if !by_socket.contains_key(&t.sk) {
-            order.push(t.sk);
+        if !by_socket.contains_key(&t.cookie) {
+            order.push(t.cookie);
         }
-        by_socket.entry(t.sk).or_default().push((t.old, t.new));
+        by_socket.entry(t.cookie).or_default().push((t.old, t.new));
     }
     for pair in seen.windows(2) {
         assert!(
@@ -122,7 +122,7 @@ fn every_transition_of_a_connection_comes_in_order() {
     let client_sk = seen
         .iter()
         .find(|t| t.sport == client.port())
-        .map(|t| t.sk)
+        .map(|t| t.cookie)
         .expect("the client's transitions");
     assert_eq!(
         by_socket[&client_sk],
@@ -136,7 +136,7 @@ fn every_transition_of_a_connection_comes_in_order() {
         "the client end: {seen:#?}"
     );
     // The client's port is 0 at SYN-SENT, chosen by the connect that follows.
-    let first = seen.iter().find(|t| t.sk == client_sk).unwrap();
+    let first = seen.iter().find(|t| t.cookie == client_sk).unwrap();
     assert_eq!((first.sport, first.dport), (0, port));
     let listener = by_socket
         .iter()
@@ -187,7 +187,10 @@ fn another_namespaces_connections_are_not_seen() {
     );
     // The other namespace's connection came first; none of it is there, and nothing else of
     // the watched namespace happened: every transition is the watched connection's.
-    assert!(seen.iter().all(|t| t.sport == port || t.dport == port));
+    assert!(
+        seen.iter().all(|t| t.sport == port || t.dport == port),
+        "{seen:#?}"
+    );
     assert_eq!(
         seen.first().map(|t| (t.old, t.new)),
         Some((TcpState::Close, TcpState::Listen))
@@ -210,5 +213,52 @@ fn the_verifier_accepts_every_shape_of_the_program() {
         if open(&interest).is_none() {
             return;
         }
+    }
+}
+
+#[test]
+fn an_events_cookie_is_the_one_sock_diag_lists() {
+    let ns = Netns::new();
+    let interest = Interest {
+        netns: Some(inode(&ns)),
+        ports: vec![],
+    };
+    let Some(mut transitions) = open(&interest) else {
+        return;
+    };
+    // A connection left open, so that a listing sees both ends.
+    let _ends = ns.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (listener, client, server)
+    });
+    let seen = collect(&mut transitions, |seen| {
+        seen.iter()
+            .filter(|t| t.new == TcpState::Established)
+            .count()
+            >= 2
+    });
+    let out = util::netns::run_bounded(
+        ns.command(util::SOCKSCOPE).args(["-tane", "--json"]),
+        util::netns::RUN_LIMIT,
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cookies: Vec<(String, u16)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["cookie"].as_str().unwrap().to_owned(),
+                s["local_port"].as_u64().unwrap() as u16,
+            )
+        })
+        .collect();
+    for t in seen.iter().filter(|t| t.new == TcpState::Established) {
+        assert!(
+            cookies.contains(&(format!("{:x}", t.cookie), t.sport)),
+            "{t:?} not in {cookies:?}"
+        );
     }
 }

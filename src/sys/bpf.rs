@@ -1,32 +1,26 @@
-//! The `bpf(2)` and `perf_event_open(2)` calls that load a program onto a tracepoint, and the
-//! BPF ring buffer it writes to, read through `mmap` (`Documentation/bpf/ringbuf.rst`).
+//! The `bpf(2)` calls that load a program onto a tracepoint, and the BPF ring buffer it writes
+//! to, read through `mmap` (`Documentation/bpf/ringbuf.rst`).
 //!
 //! Everything here is a thin, typed skin over the system calls: the attribute blocks are laid
-//! out as `union bpf_attr` and `struct perf_event_attr` lay them out, every descriptor is an
-//! `OwnedFd` (closing the perf event detaches the program; closing the last descriptor of a
-//! program or map frees it), and every failure carries the errno and, for a refused program,
+//! out as `union bpf_attr` lays them out, every descriptor is an `OwnedFd` (closing the link
+//! detaches the program; closing the last descriptor of a program or map frees it), and every failure carries the errno and, for a refused program,
 //! the verifier's own words.
 
 use std::ffi::CString;
-use std::fs;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 const BPF_MAP_CREATE: libc::c_long = 0;
 const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
 const BPF_PROG_LOAD: libc::c_long = 5;
+const BPF_RAW_TRACEPOINT_OPEN: libc::c_long = 17;
 
 pub const BPF_MAP_TYPE_ARRAY: u32 = 2;
 pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
-pub const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
-
-const PERF_TYPE_TRACEPOINT: u32 = 2;
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
-const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
-const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+pub const BPF_PROG_TYPE_TRACING: u32 = 26;
+pub const BPF_TRACE_RAW_TP: u32 = 23;
 
 /// `BPF_RINGBUF_BUSY_BIT` and `BPF_RINGBUF_DISCARD_BIT` of a record's length word, and the
 /// header before every record.
@@ -152,21 +146,32 @@ pub fn lookup_u64(map: &OwnedFd, key: u32) -> Result<u64, BpfError> {
     Ok(u64::from_ne_bytes(value))
 }
 
-/// Loads a program of `prog_type`. Refused, it is loaded again with the verifier's log on, so
-/// that the error says which instruction and why.
+/// What kind of program to load, and where it may attach.
+#[derive(Clone, Copy, Debug)]
+pub struct ProgramKind {
+    pub prog_type: u32,
+    pub expected_attach_type: u32,
+    /// For a BTF-typed program: the kernel BTF's id of what it attaches to.
+    pub attach_btf_id: u32,
+}
+
+/// Loads a program. Refused, it is loaded again with the verifier's log on, so that the error
+/// says which instruction and why.
 pub fn load_program(
-    prog_type: u32,
+    kind: ProgramKind,
     name: &str,
     insns: &[u8],
     license: &str,
 ) -> Result<OwnedFd, BpfError> {
     let license = CString::new(license).expect("a license has no NUL");
     let mut attr = Attr::new();
-    attr.u32(0, prog_type)
+    attr.u32(0, kind.prog_type)
         .u32(4, (insns.len() / 8) as u32)
         .u64(8, insns.as_ptr() as u64)
         .u64(16, license.as_ptr() as u64)
-        .name(48, name);
+        .name(48, name)
+        .u32(68, kind.expected_attach_type)
+        .u32(108, kind.attach_btf_id);
     match attr.bpf_raw(BPF_PROG_LOAD) {
         // SAFETY: a new descriptor that nothing else owns.
         Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
@@ -195,48 +200,16 @@ pub fn load_program(
     }
 }
 
-/// Runs `program` at every hit of tracepoint `id`, on every CPU, until the returned perf
-/// event is closed.
-pub fn attach_tracepoint(program: &OwnedFd, id: u32) -> Result<OwnedFd, BpfError> {
-    let mut attr = [0u8; ATTR_LEN];
-    attr[0..4].copy_from_slice(&PERF_TYPE_TRACEPOINT.to_ne_bytes());
-    attr[4..8].copy_from_slice(&(ATTR_LEN as u32).to_ne_bytes());
-    attr[8..16].copy_from_slice(&u64::from(id).to_ne_bytes());
-    // sample_period 1: the program runs at every hit.
-    attr[16..24].copy_from_slice(&1u64.to_ne_bytes());
-    // SAFETY: the attribute block is a zeroed perf_event_attr of ATTR_LEN bytes with its size
-    // field set; pid -1 with cpu 0 is the form a tracepoint's BPF attachment takes.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            attr.as_ptr(),
-            -1 as libc::pid_t,
-            0 as libc::c_int,
-            -1 as libc::c_int,
-            PERF_FLAG_FD_CLOEXEC,
+/// Attaches a BTF-typed tracepoint program to the tracepoint its `attach_btf_id` names, until
+/// the returned link is closed.
+pub fn attach_raw_tracepoint(program: &OwnedFd) -> Result<OwnedFd, BpfError> {
+    Attr::new()
+        .u64(0, 0)
+        .u32(8, program.as_raw_fd() as u32)
+        .bpf(
+            BPF_RAW_TRACEPOINT_OPEN,
+            "attaching the BPF program to the tracepoint",
         )
-    };
-    if fd < 0 {
-        return Err(call_error("opening the tracepoint's perf event"));
-    }
-    // SAFETY: a new descriptor that nothing else owns.
-    let event = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-    // SAFETY: both ioctls take the perf event's descriptor and an integer argument.
-    if unsafe {
-        libc::ioctl(
-            event.as_raw_fd(),
-            PERF_EVENT_IOC_SET_BPF,
-            program.as_raw_fd(),
-        )
-    } != 0
-    {
-        return Err(call_error("attaching the BPF program to the tracepoint"));
-    }
-    // SAFETY: as above.
-    if unsafe { libc::ioctl(event.as_raw_fd(), PERF_EVENT_IOC_ENABLE, 0) } != 0 {
-        return Err(call_error("enabling the tracepoint"));
-    }
-    Ok(event)
 }
 
 /// The consumer's side of a BPF ring buffer: the map, its consumer page (read-write) and its
@@ -369,86 +342,4 @@ fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if size > 0 { size as usize } else { 4096 }
-}
-
-/// The directory of tracefs: where /proc/self/mountinfo says it is mounted, or, where it is
-/// mounted nowhere, /sys/kernel/tracing after mounting it there (as perf does).
-pub fn tracefs() -> io::Result<PathBuf> {
-    if let Some(found) = mounted_tracefs() {
-        return Ok(found);
-    }
-    let target = Path::new("/sys/kernel/tracing");
-    let source = CString::new("tracefs").expect("no NUL");
-    let path = CString::new("/sys/kernel/tracing").expect("no NUL");
-    // SAFETY: plain strings for a mount with no data.
-    let ret = unsafe {
-        libc::mount(
-            source.as_ptr(),
-            path.as_ptr(),
-            source.as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
-    if ret != 0 {
-        let e = io::Error::last_os_error();
-        return Err(io::Error::new(
-            e.kind(),
-            format!("tracefs is not mounted and mounting it failed ({e})"),
-        ));
-    }
-    Ok(target.to_path_buf())
-}
-
-fn mounted_tracefs() -> Option<PathBuf> {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let mut debugfs = None;
-    for line in mountinfo.lines() {
-        // `ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER-OPTIONS`
-        let Some((before, after)) = line.split_once(" - ") else {
-            continue;
-        };
-        let Some(point) = before.split(' ').nth(4) else {
-            continue;
-        };
-        match after.split(' ').next() {
-            Some("tracefs") => return Some(PathBuf::from(unescape(point))),
-            Some("debugfs") => debugfs = Some(PathBuf::from(unescape(point)).join("tracing")),
-            _ => {}
-        }
-    }
-    debugfs.filter(|path| path.join("events").is_dir())
-}
-
-/// Mount points in mountinfo escape spaces and the like as `\040`.
-fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
-        {
-            let octal = std::str::from_utf8(&bytes[i + 1..i + 4]).unwrap_or("0");
-            out.push(u8::from_str_radix(octal, 8).unwrap_or(b'?'));
-            i += 4;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mount_points_are_unescaped() {
-        assert_eq!(unescape("/sys/kernel/tracing"), "/sys/kernel/tracing");
-        assert_eq!(unescape("/mnt/with\\040space"), "/mnt/with space");
-        assert_eq!(unescape("/odd\\"), "/odd\\");
-    }
 }

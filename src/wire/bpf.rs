@@ -52,6 +52,7 @@ pub const BPF_PSEUDO_MAP_FD: u8 = 1;
 // Helper functions (`enum bpf_func_id`).
 pub const BPF_FUNC_MAP_LOOKUP_ELEM: i32 = 1;
 pub const BPF_FUNC_KTIME_GET_NS: i32 = 5;
+pub const BPF_FUNC_GET_SOCKET_COOKIE: i32 = 46;
 pub const BPF_FUNC_PROBE_READ_KERNEL: i32 = 113;
 pub const BPF_FUNC_RINGBUF_RESERVE: i32 = 131;
 pub const BPF_FUNC_RINGBUF_SUBMIT: i32 = 132;
@@ -99,6 +100,7 @@ pub const R3: Reg = Reg(3);
 pub const R6: Reg = Reg(6);
 pub const R7: Reg = Reg(7);
 pub const R8: Reg = Reg(8);
+pub const R9: Reg = Reg(9);
 pub const R10: Reg = Reg(10);
 
 /// The width of a load or store.

@@ -92,6 +92,8 @@ pub enum BtfError {
     Kind(u32, u32),
     #[error("the kernel's BTF has no struct {0}")]
     NoStruct(String),
+    #[error("the kernel's BTF has no {0}")]
+    NoType(String),
     #[error("struct {0} has no member {1} in the kernel's BTF")]
     NoMember(String, String),
     #[error("{0}.{1} is a bitfield")]
@@ -148,13 +150,17 @@ impl<'a> Btf<'a> {
         })
     }
 
+    /// The id of the type of kind `kind` called `name`.
+    pub fn id_of(&self, kind: u32, name: &str) -> Option<u32> {
+        (1..self.starts.len() as u32).find(|&id| {
+            let record = self.record(id);
+            record.kind() == kind && self.name(record.name_off.get()) == name
+        })
+    }
+
     /// The id of the struct called `name`.
     pub fn struct_named(&self, name: &str) -> Result<u32, BtfError> {
-        (1..self.starts.len() as u32)
-            .find(|&id| {
-                let record = self.record(id);
-                record.kind() == BTF_KIND_STRUCT && self.name(record.name_off.get()) == name
-            })
+        self.id_of(BTF_KIND_STRUCT, name)
             .ok_or_else(|| BtfError::NoStruct(name.to_owned()))
     }
 

@@ -30,7 +30,6 @@ pub mod other;
 pub mod packet;
 pub mod sock_diag;
 pub mod tcp;
-pub mod trace_format;
 pub mod unix;
 
 /// Borrows an attribute's value for as long as the message lives (`NlaBuffer::value` only
