@@ -133,6 +133,11 @@ fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         count: args.count,
         jsonl: args.jsonl,
         title: title(),
+        source: match args.source {
+            crate::cli::SourceArg::Auto => watch::Following::Auto,
+            crate::cli::SourceArg::Events => watch::Following::Events,
+            crate::cli::SourceArg::Poll => watch::Following::Poll,
+        },
     };
     watch::run(&config, &options)?;
     Ok(ExitCode::SUCCESS)

@@ -64,6 +64,8 @@ const AF_INET6: u16 = libc::AF_INET6 as u16;
 /// Why transitions cannot be followed here: watch then looks, and says why once.
 #[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
+    #[error("cannot read the watched network namespace ({0})")]
+    NoNetns(std::io::Error),
     #[error("no kernel BTF at /sys/kernel/btf/vmlinux ({0})")]
     NoBtf(std::io::Error),
     #[error("the kernel's BTF: {0}")]

@@ -83,7 +83,18 @@ impl<W: Write> JsonLines<W> {
         processes: Option<&Processes>,
         extra: Extra<'_>,
     ) -> io::Result<()> {
-        let (time, happened_at) = self.times(at.wall);
+        let (time, mut happened_at) = self.times(at.wall);
+        // What the kernel reported as it happened has its own moment, always.
+        if matches!(
+            extra,
+            Extra::Found(_, Source::Event)
+                | Extra::Removal(Removal {
+                    source: Source::Event,
+                    ..
+                })
+        ) {
+            happened_at.get_or_insert_with(|| clock::rfc3339(at.wall));
+        }
         let record = Record::new(socket, &mut self.names, self.details)
             .with_netns(netns)
             .with_processes(processes);
@@ -141,7 +152,7 @@ impl<W: Write> Sink for JsonLines<W> {
             found.socket,
             found.netns,
             found.processes,
-            Extra::None,
+            Extra::Found(None, found.source),
         )
     }
 
@@ -152,7 +163,7 @@ impl<W: Write> Sink for JsonLines<W> {
             found.socket,
             found.netns,
             found.processes,
-            Extra::Changes(&found.changes),
+            Extra::Found(Some(&found.changes), found.source),
         )
     }
 
@@ -216,9 +227,17 @@ struct Overrun {
 
 /// What an event adds after its socket.
 enum Extra<'e> {
-    None,
-    Changes(&'e Changes),
+    /// An added socket (no changes) or a changed one, and how it was learnt.
+    Found(Option<&'e Changes>, Source),
     Removal(&'e Removal<'e>),
+}
+
+fn source_name(source: Source) -> &'static str {
+    match source {
+        Source::Destroy => "destroy",
+        Source::Poll => "poll",
+        Source::Event => "event",
+    }
 }
 
 struct SocketEvent<'k, 's, 'a, 'e> {
@@ -239,20 +258,26 @@ impl Serialize for SocketEvent<'_, '_, '_, '_> {
         }
         map.serialize_entry("socket", &self.record)?;
         match self.extra {
-            Extra::None => {}
-            Extra::Changes(changes) => map.serialize_entry("changes", &ChangesJson(changes))?,
+            Extra::Found(changes, source) => {
+                if let Some(changes) = changes {
+                    map.serialize_entry("changes", &ChangesJson(changes))?;
+                }
+                if source == Source::Event {
+                    map.serialize_entry("source", "event")?;
+                }
+            }
             Extra::Removal(removal) => {
-                let source = match removal.source {
-                    Source::Destroy => "destroy",
-                    Source::Poll => "poll",
-                };
-                map.serialize_entry("source", source)?;
+                map.serialize_entry("source", source_name(removal.source))?;
                 map.serialize_entry(
                     "lifetime_ms",
                     &removal.lifetime.map(|d| d.as_millis() as u64),
                 )?;
                 if removal.seen_since_start {
                     map.serialize_entry("seen_since_start", &true)?;
+                }
+                if let Some((acked, received)) = removal.bytes {
+                    map.serialize_entry("bytes_acked", &acked)?;
+                    map.serialize_entry("bytes_received", &received)?;
                 }
             }
         }
