@@ -27,3 +27,4 @@ mod summary;
 mod tables;
 mod transitions;
 mod watch;
+mod watch_events;

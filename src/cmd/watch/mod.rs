@@ -19,8 +19,8 @@ use crate::cmd::events;
 use crate::config::{Config, Namespaces};
 use crate::filter;
 use crate::netns::{self, Home, NsId, Visit};
-use crate::source::query::{self, Query, Warnings};
 use crate::socket::Netid;
+use crate::source::query::{self, Query, Warnings};
 use crate::source::transitions::{self, Interest, Transitions};
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;
@@ -99,9 +99,8 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
             }
             Err(e) => {
                 let seconds = options.interval.as_secs_f64();
-                let note = format!(
-                    "watch: kernel events unavailable ({e}); looking every {seconds}s"
-                );
+                let note =
+                    format!("watch: kernel events unavailable ({e}); looking every {seconds}s");
                 warning = Some(match warning {
                     Some(before) => format!("{before}\nsockscope: {note}"),
                     None => note,

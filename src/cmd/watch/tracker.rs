@@ -855,11 +855,13 @@ impl Tracker {
             self.live += 1;
         }
         if entry.flags & UNLISTED != 0 {
-            // Born from a transition: what only a listing says is filled in, silently.
+            // Born from a transition: what only a listing says is filled in, silently; a
+            // state that moved since (a TIME-WAIT entry in its place) is a change.
             let kept = entry.flags & !(UNLISTED | V6 | V6ONLY_KNOWN | V6ONLY);
-            let first_seen_ms = entry.first_seen_ms;
+            let (first_seen_ms, state) = (entry.first_seen_ms, entry.state);
             *entry = Entry::new(socket, key, entry.ns, at.mono);
             entry.first_seen_ms = first_seen_ms;
+            entry.state = state;
             entry.flags |= kept;
         }
         let mut changes = Changes::default();
@@ -1147,6 +1149,13 @@ impl Tracker {
             }
             if entry.flags & SEEN != 0 {
                 entry.flags &= !SEEN;
+                continue;
+            }
+            // Born from a transition while the look's dumps ran or after them: theirs to
+            // list next time.
+            let began = self.look_began.unwrap_or_else(clock::anchor_mono);
+            if entry.flags & UNLISTED != 0 && entry.first_seen() + Duration::from_millis(1) >= began
+            {
                 continue;
             }
             let waiting = entry.flags & CLOSING != 0
