@@ -1359,6 +1359,7 @@ mod tests {
                 (Source::Destroy, Some(_)) => "destroy",
                 (Source::Destroy, None) => "unseen",
                 (Source::Poll, _) => "poll",
+                (Source::Event, _) => "event",
             };
             let cookie = removal.socket.cookie.unwrap();
             self.0.push(format!("removed {cookie} {how}"));
