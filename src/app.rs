@@ -48,6 +48,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 count: args.count,
                 jsonl: args.jsonl,
                 title: title(),
+                source: args.source.into(),
             };
             watch::run(&config, &options)?;
         }

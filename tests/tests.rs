@@ -25,4 +25,6 @@ mod processes;
 mod props;
 mod summary;
 mod tables;
+mod transitions;
 mod watch;
+mod watch_events;

@@ -415,6 +415,22 @@ pub struct WatchArgs {
     /// Print JSON lines even on a terminal (the default elsewhere)
     #[arg(long)]
     pub jsonl: bool,
+
+    /// How TCP is followed: the kernel's own state transitions (events), looks at the table
+    /// every interval (poll), or events where they can be had (auto)
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+}
+
+/// `watch --source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// Events where the kernel allows them, else looks (said once)
+    Auto,
+    /// The kernel's TCP state transitions; an error where they cannot be had
+    Events,
+    /// Looks at the table every interval only
+    Poll,
 }
 
 /// `--interval`: a number of seconds, from 0.01 to a day.

@@ -165,6 +165,28 @@ impl Expr {
         })
     }
 
+    /// Ports that every inet socket the expression matches has at one end or the other
+    /// (`:8000`, `sport = :22 or dport = :22`, an `and` with either), if the expression
+    /// names such a set: what the kernel's event program can drop before user space sees an
+    /// event. `None` means any port may match.
+    pub fn port_set(&self) -> Option<Vec<u16>> {
+        self.fold(|step: Step<'_, Option<Vec<u16>>>, _| match step {
+            Step::And(Some(a), Some(b)) => Some(if a.len() <= b.len() { a } else { b }),
+            Step::And(a, b) => a.or(b),
+            Step::Or(Some(mut a), Some(b)) => {
+                a.extend(b);
+                a.sort_unstable();
+                a.dedup();
+                Some(a)
+            }
+            Step::Or(..) | Step::Not(_) => None,
+            Step::Cond(Cond::Host(_, Host::Inet(host))) => {
+                host.port.filter(|&port| port != 0).map(|port| vec![port])
+            }
+            Step::Cond(_) => None,
+        })
+    }
+
     /// Folds the tree from its leaves up, without recursion: `f` gets each node with the
     /// values of its operands, and whether an odd number of `not`s stand above it.
     pub(crate) fn fold<T>(&self, mut f: impl FnMut(Step<'_, T>, bool) -> T) -> T {

@@ -56,9 +56,32 @@ pub struct JsonLines<W: Write> {
 
 /// What a line about one socket says of it.
 pub enum Event {
-    Added,
-    Changed(Moved),
+    Added(Learnt),
+    Changed(Moved, Learnt),
     Removed(Removed),
+}
+
+/// How the news was learnt: the line's `source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Learnt {
+    /// A look listed the socket, or no longer listed it (`"poll"`; not written on added and
+    /// changed lines, where it is the rule).
+    Look,
+    /// The kernel's destroy event (`"destroy"`).
+    Destroy,
+    /// The kernel's own TCP state transition (`"event"`): the line's `happened_at` is always
+    /// there, the kernel's moment.
+    Transition,
+}
+
+impl Learnt {
+    fn name(self) -> &'static str {
+        match self {
+            Learnt::Look => "poll",
+            Learnt::Destroy => "destroy",
+            Learnt::Transition => "event",
+        }
+    }
 }
 
 /// The `changes` of a changed socket: each field that moved, as (before, after).
@@ -74,11 +97,12 @@ pub struct Moved {
 /// How a removed socket went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Removed {
-    /// The kernel said so (a destroy event), rather than a look no longer listing it.
-    pub destroyed: bool,
+    pub learnt: Learnt,
     pub lifetime: Option<Duration>,
     /// It was there when watching started: its lifetime is a lower bound.
     pub seen_since_start: bool,
+    /// A TCP connection's tcp_info `bytes_acked` and `bytes_received` at its end.
+    pub bytes: Option<(u64, u64)>,
 }
 
 /// Where a socket is and who holds it, for its record.
@@ -108,7 +132,14 @@ impl<W: Write> JsonLines<W> {
         socket: &Socket<'_>,
         whereabouts: Whereabouts<'_>,
     ) -> io::Result<()> {
-        let (time, happened_at) = self.times(at);
+        let (time, mut happened_at) = self.times(at);
+        let learnt = match event {
+            Event::Added(learnt) | Event::Changed(_, learnt) => *learnt,
+            Event::Removed(removed) => removed.learnt,
+        };
+        if learnt == Learnt::Transition {
+            happened_at.get_or_insert_with(|| clock::rfc3339(at));
+        }
         let record = Record::new(socket, &mut self.names, self.details)
             .with_netns(whereabouts.netns)
             .with_processes(whereabouts.processes);
@@ -304,8 +335,8 @@ impl Serialize for SocketEvent<'_, '_, '_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         let kind = match self.event {
-            Event::Added => "added",
-            Event::Changed(_) => "changed",
+            Event::Added(_) => "added",
+            Event::Changed(..) => "changed",
             Event::Removed(_) => "removed",
         };
         map.serialize_entry("type", kind)?;
@@ -315,17 +346,29 @@ impl Serialize for SocketEvent<'_, '_, '_, '_> {
         }
         map.serialize_entry("socket", &self.record)?;
         match self.event {
-            Event::Added => {}
-            Event::Changed(moved) => map.serialize_entry("changes", moved)?,
+            Event::Added(learnt) => {
+                if *learnt == Learnt::Transition {
+                    map.serialize_entry("source", learnt.name())?;
+                }
+            }
+            Event::Changed(moved, learnt) => {
+                map.serialize_entry("changes", moved)?;
+                if *learnt == Learnt::Transition {
+                    map.serialize_entry("source", learnt.name())?;
+                }
+            }
             Event::Removed(removed) => {
-                let source = if removed.destroyed { "destroy" } else { "poll" };
-                map.serialize_entry("source", source)?;
+                map.serialize_entry("source", removed.learnt.name())?;
                 map.serialize_entry(
                     "lifetime_ms",
                     &removed.lifetime.map(|d| d.as_millis() as u64),
                 )?;
                 if removed.seen_since_start {
                     map.serialize_entry("seen_since_start", &true)?;
+                }
+                if let Some((acked, received)) = removed.bytes {
+                    map.serialize_entry("bytes_acked", &acked)?;
+                    map.serialize_entry("bytes_received", &received)?;
                 }
             }
         }

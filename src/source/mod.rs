@@ -8,3 +8,4 @@ pub mod destroyed;
 pub mod dump;
 pub mod procnet;
 pub mod query;
+pub mod transitions;

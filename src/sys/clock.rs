@@ -29,6 +29,18 @@ pub fn wall(mono: Instant) -> SystemTime {
     }
 }
 
+/// The monotonic clock in nanoseconds, as the kernel's `bpf_ktime_get_ns` and `Instant`
+/// read it (`CLOCK_MONOTONIC`).
+pub fn monotonic_ns() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
 /// `2026-11-24T17:32:01.250Z`.
 pub fn rfc3339(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();

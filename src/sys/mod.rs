@@ -2,6 +2,7 @@
 //! terminal (its size, raw keys, signals), one clock whose printed times never go backwards,
 //! and a standard output that gives way to a signal.
 
+pub mod bpf;
 pub mod clock;
 pub mod output;
 pub mod term;

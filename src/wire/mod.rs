@@ -18,6 +18,8 @@ use std::mem::size_of;
 use netlink_packet_core::{DecodeError, NLA_HEADER_SIZE, NlaBuffer, NlasIterator};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+pub mod bpf;
+pub mod btf;
 pub mod bytecode;
 pub mod events;
 pub mod inet;

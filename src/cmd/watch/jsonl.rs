@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::tracker::{Changes, Found, Removal, Sink, Source, Stamp, Tracker};
 use crate::config::DetailFlags;
-use crate::render::jsonl::{self, Event, Moved, Removed, Whereabouts};
+use crate::render::jsonl::{self, Event, Learnt, Moved, Removed, Whereabouts};
 
 pub struct JsonLines<W: Write> {
     lines: jsonl::JsonLines<W>,
@@ -45,18 +45,20 @@ impl<W: Write> Sink for JsonLines<W> {
     }
 
     fn added(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()> {
-        self.found(&Event::Added, found, at)
+        self.found(&Event::Added(learnt(found.source)), found, at)
     }
 
     fn changed(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()> {
-        self.found(&Event::Changed(moved(&found.changes)), found, at)
+        let event = Event::Changed(moved(&found.changes), learnt(found.source));
+        self.found(&event, found, at)
     }
 
     fn removed(&mut self, removal: &Removal<'_>) -> io::Result<()> {
         let event = Event::Removed(Removed {
-            destroyed: removal.source == Source::Destroy,
+            learnt: learnt(removal.source),
             lifetime: removal.lifetime,
             seen_since_start: removal.seen_since_start,
+            bytes: removal.bytes,
         });
         let whereabouts = Whereabouts {
             netns: removal.netns,
@@ -82,6 +84,14 @@ impl<W: Write> Sink for JsonLines<W> {
     fn warn(&mut self, message: &str) -> io::Result<()> {
         let _ = writeln!(io::stderr(), "sockscope: warning: {message}");
         Ok(())
+    }
+}
+
+fn learnt(source: Source) -> Learnt {
+    match source {
+        Source::Poll => Learnt::Look,
+        Source::Destroy => Learnt::Destroy,
+        Source::Event => Learnt::Transition,
     }
 }
 

@@ -508,6 +508,7 @@ impl<W: Write> Sink for LiveView<W> {
         let how = match (removal.lifetime, removal.source) {
             (Some(life), Source::Destroy) => format!("closed after {}", units::age(life)),
             (Some(life), Source::Poll) => format!("gone after {}", units::age(life)),
+            (Some(life), Source::Event) => format!("left the filter after {}", units::age(life)),
             (None, _) => "opened and closed between two looks".to_owned(),
         };
         self.log(removal.at, format!("- {local} -> {peer} {how}"));

@@ -12,15 +12,17 @@ pub mod tracker;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Namespaces};
 use crate::filter;
 use crate::netns::{self, NsId, Walker};
+use crate::socket::Netid;
 use crate::source::destroyed;
 use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query, Warnings};
+use crate::source::transitions::{self, Interest, Transitions};
 use crate::sys::output::{self, Stdout};
 use crate::sys::term;
 use crate::wire::events::{DestroyEvents, DestroyGroup, EventQueue};
@@ -28,7 +30,7 @@ use crate::wire::netlink::DiagSocket;
 use jsonl::JsonLines;
 use live::keys::Keyboard;
 use live::{LiveOptions, LiveView, Reply};
-use tracker::{Sink, Stamp, TrackError, Tracker};
+use tracker::{Feeds, Sink, Stamp, TrackError, Tracker};
 
 /// How to watch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +42,29 @@ pub struct WatchOptions {
     pub jsonl: bool,
     /// The command line, for the live view's title.
     pub title: String,
+    /// How TCP is followed.
+    pub source: Following,
+}
+
+/// How TCP is followed (`--source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Following {
+    /// The kernel's transitions where they can be had, else looks (said once).
+    Auto,
+    /// The kernel's transitions, or an error.
+    Events,
+    /// Looks only.
+    Poll,
+}
+
+impl From<crate::cli::SourceArg> for Following {
+    fn from(arg: crate::cli::SourceArg) -> Following {
+        match arg {
+            crate::cli::SourceArg::Auto => Following::Auto,
+            crate::cli::SourceArg::Events => Following::Events,
+            crate::cli::SourceArg::Poll => Following::Poll,
+        }
+    }
 }
 
 /// How the watch ended.
@@ -74,6 +99,24 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                      by looking only, so a socket that opens and closes between two looks is \
                      missed"
                 ))
+            }
+        }
+    }
+    let mut transitions = None;
+    if options.source != Following::Poll && config.query.tables.contains(Netid::Tcp) {
+        match open_transitions(config) {
+            Ok(opened) => transitions = Some(opened),
+            Err(e) if options.source == Following::Events => {
+                return Err(anyhow::Error::from(e).context("watch: kernel events unavailable"));
+            }
+            Err(e) => {
+                let seconds = options.interval.as_secs_f64();
+                let note =
+                    format!("watch: kernel events unavailable ({e}); looking every {seconds}s");
+                warning = Some(match warning {
+                    Some(before) => format!("{before}\nsockscope: {note}"),
+                    None => note,
+                });
             }
         }
     }
@@ -118,6 +161,7 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                 groups: &groups,
                 events: queue.as_mut(),
                 paused: false,
+                transitions: transitions.as_mut(),
             };
             watch.run(&mut tracker, &mut report)
         });
@@ -247,6 +291,8 @@ struct Watch<'w> {
     events: Option<&'w mut EventQueue>,
     /// The live view's table holds still (space); the looks go on.
     paused: bool,
+    /// The kernel's TCP state transitions, where they can be had.
+    transitions: Option<&'w mut Transitions>,
 }
 
 impl Watch<'_> {
@@ -292,12 +338,21 @@ impl Watch<'_> {
                     Report::Lines(_) => (None, false),
                 };
                 let timeout = frame.map_or(next - now, |due| due.min(next - now));
-                let ready =
-                    wait(self.events.as_deref(), keys, timeout).map_err(TrackError::Output)?;
+                let ready = wait(
+                    [
+                        self.events.as_deref().map(AsRawFd::as_raw_fd),
+                        self.transitions.as_deref().map(AsRawFd::as_raw_fd),
+                    ],
+                    keys,
+                    timeout,
+                )
+                .map_err(TrackError::Output)?;
                 if ready.events {
-                    if let Some(events) = self.events.as_deref_mut() {
-                        overrun |= tracker.take_events(&self.query, events, report.sink())?;
-                    }
+                    let mut feeds = Feeds {
+                        transitions: self.transitions.as_deref_mut(),
+                        destroys: self.events.as_deref_mut(),
+                    };
+                    overrun |= tracker.take_all(&self.query, &mut feeds, report.sink())?;
                 }
                 if ready.keys && self.keys(report)? == Reply::Quit {
                     return Ok(Ending::Stopped);
@@ -363,6 +418,10 @@ impl Watch<'_> {
         if let Some(all) = &mut self.places.all {
             all.refresh()?;
             tracker.set_namespaces(all.names.clone());
+            if self.transitions.is_some() {
+                let inodes = all.known.iter().map(|(id, &index)| (id.inode, index));
+                tracker.set_namespace_inodes(inodes.collect());
+            }
             if let Some(events) = self.events.as_deref_mut() {
                 // New namespaces' events from now on; one that cannot be joined is only
                 // looked at.
@@ -374,7 +433,11 @@ impl Watch<'_> {
             |observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>| {
                 dump_places(query, places, observe)
             };
-        let overrun = tracker.look(query, &mut dump, self.events.as_deref_mut(), sink)?;
+        let feeds = Feeds {
+            transitions: self.transitions.as_deref_mut(),
+            destroys: self.events.as_deref_mut(),
+        };
+        let overrun = tracker.look(query, &mut dump, feeds, sink)?;
         // What could not be looked into, said once, where the watch says things.
         if let Some(all) = &mut self.places.all {
             for unreached in all.walker.unsaid() {
@@ -418,31 +481,22 @@ struct Ready {
     woke: bool,
 }
 
-/// Waits until a destroy event or (on the live view) a key arrives, `timeout` passes, or a
-/// signal interrupts; a tenth of a second at most, so that a signal that came just before
-/// the wait is not missed for long.
-fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Result<Ready> {
+/// Waits until a destroy event, a transition or (on the live view) a key arrives, `timeout`
+/// passes, or a signal interrupts; a tenth of a second at most, so that a signal that came
+/// just before the wait is not missed for long.
+fn wait(events: [Option<RawFd>; 2], keys: bool, timeout: Duration) -> io::Result<Ready> {
     let timeout = timeout.min(Duration::from_millis(100));
-    let mut fds = [
-        libc::pollfd {
-            fd: events.map_or(-1, |e| e.as_raw_fd()),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: if keys && io::stdin().is_terminal() {
-                libc::STDIN_FILENO
-            } else {
-                -1
-            },
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
+    let pollfd = |fd: Option<RawFd>| libc::pollfd {
+        fd: fd.unwrap_or(-1),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let stdin = (keys && io::stdin().is_terminal()).then_some(libc::STDIN_FILENO);
+    let mut fds = [pollfd(events[0]), pollfd(events[1]), pollfd(stdin)];
     // Round up, so that the wait does not end just before the deadline and spin.
     let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: `fds` is a live array of two initialised pollfds for the whole call; poll
-    // ignores entries whose descriptor is negative.
+    // SAFETY: `fds` is a live array of initialised pollfds for the whole call; poll ignores
+    // entries whose descriptor is negative.
     let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
     if n < 0 {
         let e = io::Error::last_os_error();
@@ -456,8 +510,28 @@ fn wait(events: Option<&EventQueue>, keys: bool, timeout: Duration) -> io::Resul
         return Err(e);
     }
     Ok(Ready {
-        events: fds[0].revents != 0,
-        keys: fds[1].revents != 0,
+        events: fds[0].revents != 0 || fds[1].revents != 0,
+        keys: fds[2].revents != 0,
         woke: n > 0,
     })
+}
+
+/// The kernel's TCP transitions for what `config` watches: its namespace (every one with
+/// `-N all`) and, where the filter names them, its ports.
+fn open_transitions(config: &Config) -> Result<Transitions, transitions::Unavailable> {
+    // `-N NAME` was entered before watch began: this thread's namespace is the watched one.
+    let netns = match config.namespaces {
+        Namespaces::All => None,
+        Namespaces::Current | Namespaces::Named(_) => Some(
+            transitions::netns_inode(std::path::Path::new("/proc/thread-self/ns/net"))
+                .map_err(transitions::Unavailable::NoNetns)?,
+        ),
+    };
+    let ports = config
+        .query
+        .filter
+        .as_ref()
+        .and_then(|expr| expr.port_set())
+        .unwrap_or_default();
+    Transitions::open(&Interest { netns, ports })
 }

@@ -33,6 +33,7 @@ use crate::socket::{
 };
 use crate::source::destroyed::{self, EventError};
 use crate::source::query::{Query, QueryError, Warnings};
+use crate::source::transitions::{Transition, Transitions};
 use crate::sys::clock;
 use crate::wire::events::{Event, EventQueue};
 use crate::wire::netlink::DiagError;
@@ -106,6 +107,9 @@ const V6ONLY: u16 = 1 << 8;
 /// A unix socket with a name (kept on the side), abstract or a path.
 const NAMED: u16 = 1 << 9;
 const ABSTRACT: u16 = 1 << 10;
+/// Added from a transition, not yet listed by a look: its queues, inode and owner are the
+/// look's to fill in, which is no change.
+const UNLISTED: u16 = 1 << 11;
 
 /// A socket the tracker follows: what the diff needs and what identifies the socket when it
 /// is gone, packed (80 bytes).
@@ -310,15 +314,20 @@ pub struct Found<'a> {
     pub netns: Option<&'a str>,
     /// With `-p` or `-T`: who holds sockets.
     pub processes: Option<&'a Processes>,
+    /// A look, or a transition the kernel reported (then the moment given is its own).
+    pub source: Source,
 }
 
-/// How a removal was learnt.
+/// How something was learnt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     /// The kernel's destroy event, as it happened.
     Destroy,
-    /// A look no longer listed it.
+    /// A look listed it, or no longer listed it.
     Poll,
+    /// The kernel's own TCP state transition, as it happened
+    /// ([`crate::source::transitions`]).
+    Event,
 }
 
 /// A socket gone.
@@ -335,6 +344,9 @@ pub struct Removal<'a> {
     pub source: Source,
     /// With `-N all`: its namespace.
     pub netns: Option<&'a str>,
+    /// A TCP socket's tcp_info `bytes_acked` and `bytes_received` at its end, from its
+    /// destroy event (kept through a TIME-WAIT entry's life).
+    pub bytes: Option<(u64, u64)>,
 }
 
 /// Where the tracker reports what it finds.
@@ -403,6 +415,7 @@ struct Held {
     after: u64,
     /// Whether a look had listed it (an entry is closing), or not (it came and went).
     listed: bool,
+    bytes: Option<(u64, u64)>,
 }
 
 /// The rates' state of one socket (`-i`).
@@ -419,6 +432,14 @@ struct Owners {
     table: Processes,
     /// The look of the latest scan: at most one per look.
     scanned_in: u64,
+}
+
+/// What the kernel tells between looks: its TCP state transitions and its destroy events,
+/// where watch has them.
+#[derive(Default)]
+pub struct Feeds<'f> {
+    pub transitions: Option<&'f mut Transitions>,
+    pub destroys: Option<&'f mut EventQueue>,
 }
 
 pub struct Tracker {
@@ -441,12 +462,21 @@ pub struct Tracker {
     recent: HashMap<Key, u64>,
     /// Destroy events waiting for the next look.
     held: HashMap<Key, Held>,
+    /// The byte counts of TCP sockets that live on as TIME-WAIT or FIN-WAIT-2 entries.
+    bytes: HashMap<Key, (u64, u64)>,
     /// Whether a destroyed TCP socket may live on as a listed minisocket.
     defer_tcp: bool,
     totals: Totals,
     /// With `-N all`, the namespaces' names, by index.
     namespaces: Vec<String>,
+    /// The index of each namespace by its inode, for the kernel's transitions (which name a
+    /// socket's namespace by inode); without `-N all`, every transition is of namespace 0.
+    netns_index: Option<HashMap<u64, u16>>,
+    /// When the latest look began: a transition from before it is already in what it listed.
+    look_began: Option<Instant>,
     owners: Option<Owners>,
+    /// The ring buffer's count of lost transitions when last read.
+    transitions_lost: u64,
     warned_inconsistent: bool,
     /// Reused from one look to the next.
     gone: Vec<usize>,
@@ -472,10 +502,14 @@ impl Tracker {
             live: 0,
             recent: HashMap::new(),
             held: HashMap::new(),
+            bytes: HashMap::new(),
             defer_tcp,
             totals: Totals::default(),
             namespaces: Vec::new(),
+            netns_index: None,
+            look_began: None,
             owners: None,
+            transitions_lost: 0,
             warned_inconsistent: false,
             gone: Vec::new(),
             held_gone: Vec::new(),
@@ -486,6 +520,11 @@ impl Tracker {
     /// carry them.
     pub fn set_namespaces(&mut self, names: Vec<String>) {
         self.namespaces = names;
+    }
+
+    /// Names each namespace's index by its inode (`-N all` with the kernel's transitions).
+    pub fn set_namespace_inodes(&mut self, inodes: HashMap<u64, u16>) {
+        self.netns_index = Some(inodes);
     }
 
     /// Adds the owners of each socket (`-p`, `-T`): one scan now, another when a look meets
@@ -563,30 +602,195 @@ impl Tracker {
         self.totals
     }
 
-    /// One look at the table: the destroy events waiting, the dumps (each socket reported as
-    /// listed), the events that came during them, and what the look no longer listed. The
-    /// first look is the snapshot. Returns whether the kernel dropped events.
+    /// One look at the table: the transitions and destroy events waiting, the dumps (each
+    /// socket reported as listed), the events that came during them, and what the look no
+    /// longer listed. The first look is the snapshot. Returns whether the kernel dropped
+    /// events.
     pub fn look(
         &mut self,
         query: &Query,
         dump: &mut Dump<'_>,
-        mut events: Option<&mut EventQueue>,
+        mut feeds: Feeds<'_>,
         sink: &mut dyn Sink,
     ) -> Result<bool, TrackError> {
-        let mut overrun = false;
-        if let Some(events) = events.as_deref_mut() {
-            overrun |= self.take_events(query, events, sink)?;
-        }
+        let mut overrun = self.take_all(query, &mut feeds, sink)?;
         let at = Stamp::now();
         let look = self.looks + 1;
         self.changes.clear();
+        self.look_began = Some(at.mono);
         let warnings = dump(&mut |ns, socket| self.observe(socket, ns, look, at, sink))?;
         self.dumped(look, at, warnings, sink)?;
-        if let Some(events) = events {
-            overrun |= self.take_events(query, events, sink)?;
-        }
+        overrun |= self.take_all(query, &mut feeds, sink)?;
         self.sweep(look, sink)?;
         Ok(overrun)
+    }
+
+    /// The kernel's transitions, then its destroy events: a socket's transitions come before
+    /// its destruction. Returns whether either was lost.
+    pub fn take_all(
+        &mut self,
+        query: &Query,
+        feeds: &mut Feeds<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<bool, TrackError> {
+        let mut overrun = false;
+        if let Some(transitions) = feeds.transitions.as_deref_mut() {
+            overrun |= self.take_transitions(query, transitions, sink)?;
+        }
+        if let Some(events) = feeds.destroys.as_deref_mut() {
+            overrun |= self.take_events(query, events, sink)?;
+        }
+        Ok(overrun)
+    }
+
+    /// Applies the transitions waiting in the ring buffer; returns whether the ring buffer
+    /// overflowed since the last call (then reported to the sink).
+    pub fn take_transitions(
+        &mut self,
+        query: &Query,
+        transitions: &mut Transitions,
+        sink: &mut dyn Sink,
+    ) -> Result<bool, TrackError> {
+        let (now, now_ns) = (Instant::now(), clock::monotonic_ns());
+        transitions.drain(|t| -> Result<(), TrackError> {
+            // A record the kernel wrote is whole; a short one is a bug, not news.
+            if let Ok(t) = t {
+                let at = now
+                    .checked_sub(Duration::from_nanos(now_ns.saturating_sub(t.at_ns)))
+                    .unwrap_or(now);
+                self.transition(query, &t, at, sink)?;
+            }
+            Ok(())
+        })?;
+        let lost = transitions.lost().unwrap_or(0);
+        if lost > self.transitions_lost {
+            self.transitions_lost = lost;
+            sink.overrun(Stamp::now())?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// One transition of a TCP socket, at `at`.
+    fn transition(
+        &mut self,
+        query: &Query,
+        t: &Transition,
+        at: Instant,
+        sink: &mut dyn Sink,
+    ) -> Result<(), TrackError> {
+        // The latest look listed what happened before it began.
+        if self.look_began.is_none_or(|began| at < began) {
+            return Ok(());
+        }
+        let ns = match &self.netns_index {
+            None => 0,
+            Some(index) => match index.get(&t.netns) {
+                Some(&ns) => ns,
+                // A namespace the latest walk did not know: the next look finds its sockets.
+                None => return Ok(()),
+            },
+        };
+        let key = t.cookie & !(1 << 63);
+        let stamp = Stamp::at(at);
+        let found = self.entries.binary_search_by_key(&key, |e| e.key);
+        let existing = found.ok().filter(|&i| self.entries[i].flags & GONE == 0);
+        if t.new == TcpState::Close {
+            // The destroy event that follows says the rest (and a TIME-WAIT entry may take
+            // the socket's place under the same cookie): the state it closed from is kept.
+            if let Some(i) = existing {
+                self.entries[i].state = t.old;
+            }
+            return Ok(());
+        }
+        let socket = transition_socket(t, key);
+        let matches = query.states.contains(t.new)
+            && filter::wanted(query.filter.as_ref(), &socket, &query.context);
+        match existing {
+            Some(i) if self.entries[i].flags & CLOSING != 0 => Ok(()),
+            Some(i) if matches => {
+                let entry = &mut self.entries[i];
+                // A client end added at SYN-SENT had no local port yet.
+                if let Endpoints::Inet(ends) = unpack(entry, None) {
+                    if ends.local.port() == 0 && t.sport != 0 {
+                        let (packed, flags) = pack(&socket);
+                        entry.ends = packed;
+                        entry.flags = (entry.flags & !(V6 | V6ONLY_KNOWN | V6ONLY)) | flags;
+                    }
+                }
+                let before = entry.state;
+                if before == t.new {
+                    return Ok(());
+                }
+                entry.state = t.new;
+                let changes = Changes {
+                    state: Some((before, t.new)),
+                    ..Changes::default()
+                };
+                let entry = self.entries[i];
+                let socket = self.socket(&entry);
+                sink.changed(
+                    &Found {
+                        entry: &entry,
+                        socket: &socket,
+                        changes,
+                        netns: self.namespace(entry.ns),
+                        processes: self.owners.as_ref().map(|o| &o.table),
+                        source: Source::Event,
+                    },
+                    stamp,
+                )?;
+                Ok(())
+            }
+            Some(i) => {
+                // It left the states or the filter watched.
+                let mut entry = self.entries[i];
+                entry.state = t.new;
+                sink.removed(&Removal {
+                    socket: self.socket(&entry),
+                    at: stamp,
+                    lifetime: Some(entry.lifetime(at)),
+                    seen_since_start: entry.seen_since_start(),
+                    source: Source::Event,
+                    netns: self.namespace(entry.ns),
+                    bytes: None,
+                })?;
+                self.forget(i);
+                Ok(())
+            }
+            None if matches && !self.recent.contains_key(&key) => {
+                // Born (or come into the filter) while watched: its first state, at the
+                // kernel's moment, and its lifetime counted from here.
+                let mut entry = Entry::new(&socket, key, ns, at);
+                entry.flags |= UNLISTED;
+                let i = found.unwrap_or_else(|i| i);
+                match found {
+                    // A removed entry still in the vector until the look ends.
+                    Ok(i) => self.entries[i] = entry,
+                    Err(i) => self.entries.insert(i, entry),
+                }
+                self.live += 1;
+                self.totals.added += 1;
+                if let Some(rates) = &mut self.rates {
+                    rates.insert(key, RateState::default());
+                }
+                let entry = self.entries[i];
+                let socket = self.socket(&entry);
+                sink.added(
+                    &Found {
+                        entry: &entry,
+                        socket: &socket,
+                        changes: Changes::default(),
+                        netns: self.namespace(entry.ns),
+                        processes: self.owners.as_ref().map(|o| &o.table),
+                        source: Source::Event,
+                    },
+                    stamp,
+                )?;
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     /// Ends the dumps of look `look`.
@@ -638,10 +842,25 @@ impl Tracker {
         let entry = &mut self.entries[index];
         entry.flags = (entry.flags & !(ADDED_NOW | CHANGED_NOW)) | SEEN;
         if entry.flags & CLOSING != 0 {
-            // Listed again after its destroy event: a minisocket took its place.
+            // Listed again after its destroy event: a minisocket took its place, and the
+            // socket's last byte counts stay for its removal.
             entry.flags &= !CLOSING;
-            self.held.remove(&key);
+            if let Some(held) = self.held.remove(&key) {
+                if let Some(bytes) = held.bytes {
+                    self.bytes.insert(key, bytes);
+                }
+            }
             self.live += 1;
+        }
+        if entry.flags & UNLISTED != 0 {
+            // Born from a transition: what only a listing says is filled in, silently; a
+            // state that moved since (a TIME-WAIT entry in its place) is a change.
+            let kept = entry.flags & !(UNLISTED | V6 | V6ONLY_KNOWN | V6ONLY);
+            let (first_seen_ms, state) = (entry.first_seen_ms, entry.state);
+            *entry = Entry::new(socket, key, entry.ns, at.mono);
+            entry.first_seen_ms = first_seen_ms;
+            entry.state = state;
+            entry.flags |= kept;
         }
         let mut changes = Changes::default();
         if entry.state != socket.state {
@@ -696,6 +915,7 @@ impl Tracker {
             changes,
             netns: self.namespaces.get(usize::from(ns)).map(String::as_str),
             processes: self.owners.as_ref().map(|o| &o.table),
+            source: Source::Poll,
         };
         if look == 1 {
             sink.snapshot_socket(&found, at)
@@ -767,6 +987,7 @@ impl Tracker {
             changes: Changes::default(),
             netns: self.namespaces.get(usize::from(ns)).map(String::as_str),
             processes: self.owners.as_ref().map(|o| &o.table),
+            source: Source::Poll,
         };
         if look == 1 {
             sink.snapshot_socket(&found, at)
@@ -852,7 +1073,11 @@ impl Tracker {
         }
         let defer = self.defer_tcp && socket.netid == Netid::Tcp;
         let netns = self.namespaces.get(usize::from(ns)).map(String::as_str);
-        if let Ok(i) = self.entries.binary_search_by_key(&key, |e| e.key) {
+        let found = self.entries.binary_search_by_key(&key, |e| e.key);
+        // A connection's byte counts; a listener's say nothing.
+        let was_listening = found.is_ok_and(|i| self.entries[i].state == TcpState::Listen);
+        let bytes = tcp_bytes(&socket).filter(|_| !was_listening);
+        if let Ok(i) = found {
             let entry = self.entries[i];
             if entry.flags & GONE != 0 {
                 return Ok(());
@@ -867,6 +1092,7 @@ impl Tracker {
                         at,
                         after: self.looks,
                         listed: true,
+                        bytes,
                     },
                 );
                 return Ok(());
@@ -878,6 +1104,7 @@ impl Tracker {
                 seen_since_start: entry.seen_since_start(),
                 source: Source::Destroy,
                 netns,
+                bytes,
             })?;
             self.forget(i);
         } else if filter::wanted(query.filter.as_ref(), &socket, &query.context)
@@ -891,6 +1118,7 @@ impl Tracker {
                         at,
                         after: self.looks,
                         listed: false,
+                        bytes,
                     },
                 );
                 return Ok(());
@@ -905,6 +1133,7 @@ impl Tracker {
                 seen_since_start: false,
                 source: Source::Destroy,
                 netns,
+                bytes,
             })?;
         }
         Ok(())
@@ -920,6 +1149,13 @@ impl Tracker {
             }
             if entry.flags & SEEN != 0 {
                 entry.flags &= !SEEN;
+                continue;
+            }
+            // Born from a transition while the look's dumps ran or after them: theirs to
+            // list next time.
+            let began = self.look_began.unwrap_or_else(clock::anchor_mono);
+            if entry.flags & UNLISTED != 0 && entry.first_seen() + Duration::from_millis(1) >= began
+            {
                 continue;
             }
             let waiting = entry.flags & CLOSING != 0
@@ -945,6 +1181,7 @@ impl Tracker {
                     seen_since_start: entry.seen_since_start(),
                     source: Source::Destroy,
                     netns: self.namespace(entry.ns),
+                    bytes: held.bytes,
                 },
                 None => Removal {
                     socket: self.socket(&entry),
@@ -953,6 +1190,7 @@ impl Tracker {
                     seen_since_start: entry.seen_since_start(),
                     source: Source::Poll,
                     netns: self.namespace(entry.ns),
+                    bytes: self.bytes.get(&entry.key).copied(),
                 },
             };
             sink.removed(&removal)?;
@@ -984,6 +1222,7 @@ impl Tracker {
                     seen_since_start: false,
                     source: Source::Destroy,
                     netns: self.namespace(held.socket.ns),
+                    bytes: held.bytes,
                 })?;
             }
         }
@@ -1008,6 +1247,7 @@ impl Tracker {
         if let Some(rates) = &mut self.rates {
             rates.remove(&key);
         }
+        self.bytes.remove(&key);
         self.recent.insert(key, self.looks);
     }
 }
@@ -1027,6 +1267,36 @@ fn might_be_listed(query: &Query, socket: &Socket<'_>) -> bool {
         _ => StateSet::single(socket.state),
     };
     !query.states.intersection(was).is_empty()
+}
+
+/// tcp_info's `bytes_acked` and `bytes_received`, where the record has them.
+fn tcp_bytes(socket: &Socket<'_>) -> Option<(u64, u64)> {
+    let info = socket.details.tcp_info?;
+    let info = info.get();
+    Some((info.bytes_acked.get(), info.bytes_received.get()))
+}
+
+/// The socket a transition describes, in its new state: no queues, no inode, and at SYN-SENT
+/// no local port yet (the kernel picks it just after).
+fn transition_socket(t: &Transition, key: Key) -> Socket<'static> {
+    Socket {
+        netid: Netid::Tcp,
+        state: t.new,
+        recv_q: 0,
+        send_q: 0,
+        inode: 0,
+        uid: None,
+        cookie: Some(key),
+        mark: None,
+        cgroup_id: None,
+        endpoints: Endpoints::Inet(InetEndpoints {
+            local: SocketAddr::new(t.src, t.sport),
+            peer: SocketAddr::new(t.dst, t.dport),
+            ifindex: 0,
+            v6only: None,
+        }),
+        details: Details::default(),
+    }
 }
 
 /// The key of a socket: its cookie, or a hash for sockets read from /proc.
@@ -1089,6 +1359,7 @@ mod tests {
                 (Source::Destroy, Some(_)) => "destroy",
                 (Source::Destroy, None) => "unseen",
                 (Source::Poll, _) => "poll",
+                (Source::Event, _) => "event",
             };
             let cookie = removal.socket.cookie.unwrap();
             self.0.push(format!("removed {cookie} {how}"));
