@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use anyhow::{Context, bail};
-use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{self, Cli, Command, DemoArgs, ExporterArgs, SelectionArgs, WatchArgs};
 use crate::cmd::demo::{self, DemoOptions, Ending};
@@ -45,18 +45,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::from_arg_matches(&matches).map_err(|e| ArgumentError(cli::one_line(&e)))?;
     match &cli.command {
         Some(Command::Demo(args)) => demo(args),
-        Some(Command::Watch(args)) => {
-            let matches = matches
-                .subcommand_matches("watch")
-                .expect("parsed as watch");
-            watch(args, matches)
-        }
-        Some(Command::Exporter(args)) => {
-            let matches = matches
-                .subcommand_matches("exporter")
-                .expect("parsed as exporter");
-            exporter(args, matches)
-        }
+        Some(Command::Watch(args)) => watch(args),
+        Some(Command::Exporter(args)) => exporter(args),
         None => {
             // First of all, as in ss: everything after runs inside the namespace.
             if let Namespaces::Named(name) = Namespaces::of(&cli.listing.selection) {
@@ -65,7 +55,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             // Total counts every socket of the namespace, so the counters are read before
             // sockscope opens one of its own (to list, or to look up a host in a filter).
             let counters = cli.summary.then(summary::read_counters);
-            let config = Config::new(&cli, &matches, &inputs(&cli.listing.selection))?;
+            let config = Config::new(&cli, &inputs(&cli.listing.selection))?;
             if let (Some(counters), Some(mode)) = (counters, config.summary) {
                 show_summary(counters, config.output.format)?;
                 if mode == SummaryMode::Alone {
@@ -122,12 +112,11 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `watch`, with `matches` its own arguments.
-fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+fn watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if let Namespaces::Named(name) = Namespaces::of(&args.listing.selection) {
         netns::enter_named(&name)?;
     }
-    let config = Config::watch(args, matches, &inputs(&args.listing.selection))?;
+    let config = Config::watch(args, &inputs(&args.listing.selection))?;
     let options = WatchOptions {
         interval: args.interval,
         count: args.count,
@@ -138,12 +127,12 @@ fn watch(args: &WatchArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn exporter(args: &ExporterArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+fn exporter(args: &ExporterArgs) -> anyhow::Result<ExitCode> {
     // As for a listing, everything after runs inside the namespace, the server included.
     if let Namespaces::Named(name) = Namespaces::of(&args.selection) {
         netns::enter_named(&name)?;
     }
-    let config = Config::exporter(args, matches, &inputs(&args.selection))?;
+    let config = Config::exporter(args, &inputs(&args.selection))?;
     let mode = match (&args.textfile, args.once) {
         (Some(path), _) => exporter::Mode::Textfile(path.clone()),
         (None, true) => exporter::Mode::Once,

@@ -1,8 +1,9 @@
 //! Where sockets come from: sock_diag requests and the kernel's replies decoded into the
-//! model ([`query`], [`decode`]), the /proc/net files for tables the kernel has no diag module
+//! model ([`query`], [`decode`]), asking for the attributes the listing shows ([`request`]), the /proc/net files for tables the kernel has no diag module
 //! for ([`procnet`]), and dumps of the TCP table's raw replies ([`dump`]).
 
 pub mod decode;
 pub mod dump;
 pub mod procnet;
 pub mod query;
+pub mod request;

@@ -19,6 +19,7 @@ use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, State
 use crate::source::decode;
 use crate::source::dump::{self, DumpError, DumpReader};
 use crate::source::procnet::{self, ProcError, Skipped};
+use crate::source::request::Attributes;
 use crate::wire::DiagMsg;
 use crate::wire::bytecode::Bytecode;
 use crate::wire::inet::{
@@ -37,14 +38,8 @@ pub struct Query {
     /// Restricts the inet tables to IPv4, IPv6 or both.
     pub families: FamilySet,
     pub states: StateSet,
-    /// The `idiag_ext` bits for inet requests.
-    pub inet_extensions: u8,
-    /// Extra `UDIAG_SHOW_*` bits for unix requests.
-    pub unix_show: u32,
-    /// The `PACKET_SHOW_*` bits for packet requests.
-    pub packet_show: u32,
-    /// The `NDIAG_SHOW_*` bits for netlink requests.
-    pub netlink_show: u32,
+    /// What each table's requests ask for beyond the basics.
+    pub attributes: Attributes,
     /// Tested on every socket, whichever way it was listed.
     pub filter: Option<Expr>,
     /// Sent with inet requests so that the kernel drops most of what the filter rejects.
@@ -63,10 +58,7 @@ impl Query {
             tables,
             families,
             states,
-            inet_extensions: 0,
-            unix_show: 0,
-            packet_show: 0,
-            netlink_show: 0,
+            attributes: Attributes::default(),
             filter: None,
             bytecode: None,
             context: Context::from_system(),
@@ -295,7 +287,7 @@ fn packet_table(
     if procnet::forced(Netid::PacketRaw) {
         return from_proc(sink);
     }
-    let request = PacketDiagReq::dump(query.packet_show);
+    let request = PacketDiagReq::dump(query.attributes.packet);
     let result = diag_table(query, diag, &request, "packet", decode::packet_socket, sink)
         .map(Warnings::from);
     match result {
@@ -320,7 +312,7 @@ fn netlink_table(
     if procnet::forced(Netid::Netlink) {
         return from_proc(sink);
     }
-    let request = NetlinkDiagReq::dump(query.netlink_show);
+    let request = NetlinkDiagReq::dump(query.attributes.netlink);
     let result =
         diag_table(query, diag, &request, "netlink", netlink_listed, sink).map(Warnings::from);
     match result {
@@ -415,7 +407,7 @@ fn tcp_table(
         libc::AF_UNSPEC as u8,
         libc::IPPROTO_TCP as u8,
         query.states.bits(),
-        query.inet_extensions,
+        query.attributes.inet,
     );
     request.compat = true;
     query.filter_in_kernel(Netid::Tcp, &mut request);
@@ -480,7 +472,7 @@ fn inet_table(
     let af = family_number(family);
     let protocol = netid.ip_protocol().expect("an inet table");
     let mut request =
-        InetDiagRequest::dump(af, protocol, query.states.bits(), query.inet_extensions);
+        InetDiagRequest::dump(af, protocol, query.states.bits(), query.attributes.inet);
     if netid == Netid::Mptcp {
         // The header's protocol byte cannot hold IPPROTO_MPTCP (262): it goes in an attribute.
         request.protocol = Some(IPPROTO_MPTCP);
@@ -533,7 +525,7 @@ fn unix_table(
     if procnet::forced(Netid::UnixStream) {
         return from_proc(sink);
     }
-    let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.unix_show;
+    let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.attributes.unix;
     let request = unix::dump_request(query.states.bits(), show);
     let result =
         diag_table(query, diag, &request, "unix", decode::unix_socket, sink).map(Warnings::from);
@@ -606,7 +598,7 @@ pub fn record(query: &Query, diag: &mut DiagSocket) -> Result<(), QueryError> {
             af,
             libc::IPPROTO_TCP as u8,
             query.states.bits(),
-            query.inet_extensions,
+            query.attributes.inet,
         );
         query.filter_in_kernel(Netid::Tcp, &mut request);
         let ignore = |_: &[u8]| Ok::<(), QueryError>(());
