@@ -526,7 +526,8 @@ fn table_list() -> impl TypedValueParser<Value = String> {
 }
 
 /// The words of a filter offered for completion: `state` and `exclude`, the state names that
-/// follow them, and the predicates. Any word is accepted; the filter parser decides.
+/// follow them, and the predicates. Any word is accepted; the filter parser decides (a test
+/// beside its table of state names checks that they and these words agree).
 pub const FILTER_WORDS: &[&str] = &[
     "established",
     "syn-sent",
