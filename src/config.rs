@@ -664,18 +664,7 @@ pub fn table_group(name: &str) -> Option<NetidSet> {
     let one = |netid| Some(NetidSet::EMPTY.with(netid));
     match *name {
         "all" => Some(NetidSet::all()),
-        "inet" => Some(
-            [
-                Netid::Tcp,
-                Netid::Udp,
-                Netid::Raw,
-                Netid::Mptcp,
-                Netid::Dccp,
-                Netid::Sctp,
-            ]
-            .into_iter()
-            .collect(),
-        ),
+        "inet" => Some(Family::Inet.tables()),
         "unix" => Some(Family::Unix.tables()),
         "packet" => Some(Family::Packet.tables()),
         "vsock" => Some(Family::Vsock.tables()),

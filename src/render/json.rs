@@ -177,12 +177,7 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("local_port", &ends.local.port())?;
                 map.serialize_entry("peer_address", &Displayed(Address(ends.peer.ip())))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
-                serialize_name(
-                    &mut map,
-                    "interface",
-                    "interface_bytes",
-                    self.interface.as_deref(),
-                )?;
+                self.serialize_interface(&mut map)?;
                 map.serialize_entry("v6only", &ends.v6only.unwrap_or(false))?;
             }
             Endpoints::Unix(ends) => {
@@ -196,12 +191,7 @@ impl Serialize for Record<'_, '_> {
             }
             Endpoints::Packet(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
-                serialize_name(
-                    &mut map,
-                    "interface",
-                    "interface_bytes",
-                    self.interface.as_deref(),
-                )?;
+                self.serialize_interface(&mut map)?;
             }
             Endpoints::Netlink(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
@@ -247,6 +237,16 @@ impl Serialize for OwnerRecord<'_> {
 }
 
 impl Record<'_, '_> {
+    /// The device an inet or packet socket is bound to, by name.
+    fn serialize_interface<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        serialize_name(
+            map,
+            "interface",
+            "interface_bytes",
+            self.interface.as_deref(),
+        )
+    }
+
     /// The fields the detail flags add, each present (null when the kernel did not say) as
     /// soon as its flag is given.
     fn serialize_details<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {

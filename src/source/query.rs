@@ -270,55 +270,66 @@ fn count_only(
     }
 }
 
-fn packet_table(
+/// The sink every table's sockets go to.
+type Sink<'s> = &'s mut dyn FnMut(&Socket<'_>) -> io::Result<()>;
+
+/// A table whose sockets are all UNCONN, as ss shows packet and netlink sockets: none when
+/// that state is not asked for; else the kernel's dump, or /proc's file where the user asks
+/// for it or the kernel has no diag module for the table.
+fn unconnected_table(
     query: &Query,
-    diag: &mut DiagSocket,
-    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+    forced: Netid,
+    sink: Sink<'_>,
+    from_diag: impl FnOnce(Sink<'_>) -> Result<DumpStatus, QueryError>,
+    from_proc: impl FnOnce(Sink<'_>) -> Result<Warnings, QueryError>,
 ) -> Result<Warnings, QueryError> {
-    // Packet sockets have no connections: all of them are UNCONN.
     if !query.states.contains(TcpState::Close) {
         return Ok(Warnings::default());
     }
-    let wanted = |netid| query.tables.contains(netid);
-    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
-        procnet::packet_sockets(wanted, |s| query.deliver(s, sink).map_err(QueryError::from))
-            .map(Warnings::from)
-    };
-    if procnet::forced(Netid::PacketRaw) {
+    if procnet::forced(forced) {
         return from_proc(sink);
     }
-    let request = PacketDiagReq::dump(query.attributes.packet);
-    let result = diag_table(query, diag, &request, "packet", decode::packet_socket, sink)
-        .map(Warnings::from);
-    match result {
+    match from_diag(&mut *sink).map(Warnings::from) {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
 }
 
+fn packet_table(
+    query: &Query,
+    diag: &mut DiagSocket,
+    sink: Sink<'_>,
+) -> Result<Warnings, QueryError> {
+    let request = PacketDiagReq::dump(query.attributes.packet);
+    unconnected_table(
+        query,
+        Netid::PacketRaw,
+        sink,
+        |sink| diag_table(query, diag, &request, "packet", decode::packet_socket, sink),
+        |sink| {
+            let wanted = |netid| query.tables.contains(netid);
+            procnet::packet_sockets(wanted, |s| query.deliver(s, sink).map_err(QueryError::from))
+                .map(Warnings::from)
+        },
+    )
+}
+
 fn netlink_table(
     query: &Query,
     diag: &mut DiagSocket,
-    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+    sink: Sink<'_>,
 ) -> Result<Warnings, QueryError> {
-    // ss shows every netlink socket as UNCONN.
-    if !query.states.contains(TcpState::Close) {
-        return Ok(Warnings::default());
-    }
-    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
-        procnet::netlink_sockets(|s| query.deliver(s, sink).map_err(QueryError::from))
-            .map(Warnings::from)
-    };
-    if procnet::forced(Netid::Netlink) {
-        return from_proc(sink);
-    }
     let request = NetlinkDiagReq::dump(query.attributes.netlink);
-    let result =
-        diag_table(query, diag, &request, "netlink", netlink_listed, sink).map(Warnings::from);
-    match result {
-        Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
-        other => other,
-    }
+    unconnected_table(
+        query,
+        Netid::Netlink,
+        sink,
+        |sink| diag_table(query, diag, &request, "netlink", netlink_listed, sink),
+        |sink| {
+            procnet::netlink_sockets(|s| query.deliver(s, sink).map_err(QueryError::from))
+                .map(Warnings::from)
+        },
+    )
 }
 
 /// [`decode::netlink_socket`] in the shape [`diag_table`] takes: every netlink socket is
