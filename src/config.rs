@@ -202,7 +202,7 @@ impl Config {
             no_queues: cli.no_queues,
             ..details(args, cli.oneline)
         };
-        let output = selection.output(format, names(args), !cli.no_header, details);
+        let output = selection.output(format, naming(args), !cli.no_header, details);
         let mut query = query(&selection, filter, &output, inputs);
         query.tcp_dump = dump;
         Ok(Config {
@@ -221,7 +221,7 @@ impl Config {
         let args = &args.listing;
         let mut selection = select(&args.selection, Defaults::Every)?;
         let filter = parse_filter(&args.selection, &mut selection, inputs)?;
-        let output = selection.output(Format::Table, names(args), true, details(args, false));
+        let output = selection.output(Format::Table, naming(args), true, details(args, false));
         Ok(Config {
             query: query(&selection, filter, &output, inputs),
             output,
@@ -241,7 +241,7 @@ impl Config {
             info: args.info,
             ..DetailFlags::default()
         };
-        let numbers = Names {
+        let numbers = Naming {
             numeric: true,
             resolve: false,
         };
@@ -259,13 +259,13 @@ impl Config {
 
 /// How ports and addresses are shown: `-n` and `-r`.
 #[derive(Clone, Copy)]
-struct Names {
+struct Naming {
     numeric: bool,
     resolve: bool,
 }
 
-fn names(args: &ListingArgs) -> Names {
-    Names {
+fn naming(args: &ListingArgs) -> Naming {
+    Naming {
         numeric: args.details.numeric,
         resolve: args.details.resolve,
     }
@@ -275,11 +275,11 @@ impl Selection {
     /// How the selected sockets are shown: every command's [`Output`] is built here. The
     /// Netid column shows when more than one table is listed, the State column unless one
     /// state alone is.
-    fn output(&self, format: Format, names: Names, header: bool, details: DetailFlags) -> Output {
+    fn output(&self, format: Format, naming: Naming, header: bool, details: DetailFlags) -> Output {
         Output {
             format,
-            numeric: names.numeric,
-            resolve: names.resolve,
+            numeric: naming.numeric,
+            resolve: naming.resolve,
             header,
             show_netid: self.tables.len() > 1,
             show_state: self.states.len() != 1,
