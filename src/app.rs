@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{self, Cli, Command, DemoArgs, ExporterArgs, SelectionArgs};
 use crate::cmd::demo::{self, DemoOptions, Ending};
@@ -39,10 +39,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         netns::enter_named(&name)?;
     }
     let inputs = inputs(selection);
-    let sub = |name| matches.subcommand_matches(name).expect("parsed as it");
     match &cli.command {
         Some(Command::Watch(args)) => {
-            let config = Config::watch(args, sub("watch"), &inputs)?;
+            let config = Config::watch(args, &inputs)?;
             let options = WatchOptions {
                 interval: args.interval,
                 count: args.count,
@@ -53,20 +52,20 @@ pub fn run() -> anyhow::Result<ExitCode> {
             watch::run(&config, &options)?;
         }
         Some(Command::Exporter(args)) => {
-            let config = Config::exporter(args, sub("exporter"), &inputs)?;
+            let config = Config::exporter(args, &inputs)?;
             exporter::run(config, &exporter_options(args))?;
         }
-        _ => listing(&cli, &matches, &inputs)?,
+        _ => listing(&cli, &inputs)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// A listing, `-E`, `-D` or the summary: ss without a subcommand.
-fn listing(cli: &Cli, matches: &ArgMatches, inputs: &Inputs) -> anyhow::Result<()> {
+fn listing(cli: &Cli, inputs: &Inputs) -> anyhow::Result<()> {
     // Total counts every socket of the namespace, so the counters are read before sockscope
     // opens one of its own (to list, or to look up a host in a filter).
     let counters = cli.summary.then(summary::read_counters);
-    let config = Config::new(cli, matches, inputs)?;
+    let config = Config::new(cli, inputs)?;
     if let (Some(counters), Some(mode)) = (counters, config.summary) {
         summary::show(counters, config.output.format)?;
         if mode == SummaryMode::Alone {

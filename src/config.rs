@@ -12,14 +12,12 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::ArgMatches;
-use clap::parser::ValueSource;
-
 use crate::cli::{Cli, ExporterArgs, FamilyArg, ListingArgs, SelectionArgs, TABLES, WatchArgs};
 use crate::filter::{self, Filter, FilterError, ParseOptions, Source};
 use crate::procs::Scope;
 use crate::socket::{Family, FamilySet, Netid, NetidSet, StateSet, TcpState};
 use crate::source::query::Query;
+use crate::source::request::{Attributes, Wanted};
 
 /// A problem with the options, reported as one line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -155,13 +153,6 @@ pub enum SummaryMode {
 
 pub use crate::render::options::{DetailFlags, Format, Output};
 
-/// What a family option contributed, in command-line order.
-#[derive(Clone, Copy)]
-struct FamilyChoice {
-    index: usize,
-    family: Family,
-}
-
 /// Which states a command shows when none is asked for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Defaults {
@@ -187,9 +178,9 @@ struct Selection {
 
 impl Config {
     /// The configuration of a listing (and of `-s`, `-E`, `-K`, `-D`).
-    pub fn new(cli: &Cli, matches: &ArgMatches, inputs: &Inputs) -> Result<Config, ConfigError> {
+    pub fn new(cli: &Cli, inputs: &Inputs) -> Result<Config, ConfigError> {
         let args = &cli.listing;
-        let mut selection = select(&args.selection, matches, Defaults::Listing)?;
+        let mut selection = select(&args.selection, Defaults::Listing)?;
         let dump = dump_path(cli, &selection, inputs);
         tables_for_dumps(cli, &mut selection)?;
         let unfiltered = selection.clone();
@@ -206,22 +197,16 @@ impl Config {
             });
         }
         check_mode(&mode, &selection, &filter, cli.force)?;
-        let output = Output {
-            format: if cli.json {
-                Format::Json
-            } else {
-                Format::Table
-            },
-            numeric: args.details.numeric,
-            resolve: args.details.resolve,
-            header: !cli.no_header,
-            show_netid: selection.tables.len() > 1,
-            show_state: selection.states.len() != 1,
-            details: DetailFlags {
-                no_queues: cli.no_queues,
-                ..details(args, cli.oneline)
-            },
+        let format = if cli.json {
+            Format::Json
+        } else {
+            Format::Table
         };
+        let details = DetailFlags {
+            no_queues: cli.no_queues,
+            ..details(args, cli.oneline)
+        };
+        let output = selection.output(format, naming(args), !cli.no_header, details);
         let mut query = query(&selection, filter, &output, inputs);
         query.tcp_dump = dump;
         Ok(Config {
@@ -236,25 +221,13 @@ impl Config {
     }
 
     /// The configuration of `watch`: a listing's selection, every state unless one is asked
-    /// for. `matches` are watch's own.
-    pub fn watch(
-        args: &WatchArgs,
-        matches: &ArgMatches,
-        inputs: &Inputs,
-    ) -> Result<Config, ConfigError> {
+    /// for.
+    pub fn watch(args: &WatchArgs, inputs: &Inputs) -> Result<Config, ConfigError> {
         let args = &args.listing;
-        let mut selection = select(&args.selection, matches, Defaults::Every)?;
+        let mut selection = select(&args.selection, Defaults::Every)?;
         let unfiltered = selection.clone();
         let filter = parse_filter(&args.selection, &mut selection, inputs)?;
-        let output = Output {
-            format: Format::Table,
-            numeric: args.details.numeric,
-            resolve: args.details.resolve,
-            header: true,
-            show_netid: selection.tables.len() > 1,
-            show_state: selection.states.len() != 1,
-            details: details(args, false),
-        };
+        let output = selection.output(Format::Table, naming(args), true, details(args, false));
         Ok(Config {
             query: query(&selection, filter, &output, inputs),
             output,
@@ -267,28 +240,20 @@ impl Config {
     }
 
     /// The configuration of `exporter`: a listing's selection, every state unless one is asked
-    /// for, and with `-i` the TCP information its round-trip times come from. `matches` are
-    /// the exporter's own.
-    pub fn exporter(
-        args: &ExporterArgs,
-        matches: &ArgMatches,
-        inputs: &Inputs,
-    ) -> Result<Config, ConfigError> {
-        let mut selection = select(&args.selection, matches, Defaults::Every)?;
+    /// for, and with `-i` the TCP information its round-trip times come from.
+    pub fn exporter(args: &ExporterArgs, inputs: &Inputs) -> Result<Config, ConfigError> {
+        let mut selection = select(&args.selection, Defaults::Every)?;
         let unfiltered = selection.clone();
         let filter = parse_filter(&args.selection, &mut selection, inputs)?;
-        let output = Output {
-            format: Format::Table,
+        let details = DetailFlags {
+            info: args.info,
+            ..DetailFlags::default()
+        };
+        let numbers = Naming {
             numeric: true,
             resolve: false,
-            header: false,
-            show_netid: selection.tables.len() > 1,
-            show_state: selection.states.len() != 1,
-            details: DetailFlags {
-                info: args.info,
-                ..DetailFlags::default()
-            },
         };
+        let output = selection.output(Format::Table, numbers, false, details);
         Ok(Config {
             query: query(&selection, filter, &output, inputs),
             output,
@@ -321,12 +286,39 @@ impl Config {
     }
 }
 
+/// How ports and addresses are shown: `-n` and `-r`.
+#[derive(Clone, Copy)]
+struct Naming {
+    numeric: bool,
+    resolve: bool,
+}
+
+fn naming(args: &ListingArgs) -> Naming {
+    Naming {
+        numeric: args.details.numeric,
+        resolve: args.details.resolve,
+    }
+}
+
+impl Selection {
+    /// How the selected sockets are shown: every command's [`Output`] is built here. The
+    /// Netid column shows when more than one table is listed, the State column unless one
+    /// state alone is.
+    fn output(&self, format: Format, naming: Naming, header: bool, details: DetailFlags) -> Output {
+        Output {
+            format,
+            numeric: naming.numeric,
+            resolve: naming.resolve,
+            header,
+            show_netid: self.tables.len() > 1,
+            show_state: self.states.len() != 1,
+            details,
+        }
+    }
+}
+
 /// The tables, families and states the options name.
-fn select(
-    args: &SelectionArgs,
-    matches: &ArgMatches,
-    defaults: Defaults,
-) -> Result<Selection, ConfigError> {
+fn select(args: &SelectionArgs, defaults: Defaults) -> Result<Selection, ConfigError> {
     let mut tables = NetidSet::EMPTY;
     let mut families = FamilySet::EMPTY;
     let mut states = StateSet::EMPTY;
@@ -365,10 +357,10 @@ fn select(
         named_something = true;
     }
 
-    let choices = family_choices(args, matches);
-    for choice in &choices {
-        families = families.with(choice.family);
-        states = states.union(default_states(choice.family));
+    let choices = family_choices(args);
+    for &family in &choices {
+        families = families.with(family);
+        states = states.union(default_states(family));
         named_something = true;
     }
 
@@ -383,12 +375,12 @@ fn select(
         states = StateSet::ALL;
     }
     let default_states = states;
-    if let Some(explicit) = explicit_states(args, matches) {
+    if let Some(explicit) = explicit_states(args) {
         states = explicit;
     }
 
     let (tables, mut families) = merge_defaults(tables, families);
-    let last_family = choices.iter().max_by_key(|c| c.index).map(|c| c.family);
+    let last_family = choices.last().copied();
     match last_family {
         Some(Family::Inet) => families = families.without(Family::Inet6),
         Some(Family::Inet6) => families = families.without(Family::Inet),
@@ -581,6 +573,17 @@ fn details(args: &ListingArgs, oneline: bool) -> DetailFlags {
     }
 }
 
+/// The details shown that the kernel sends only when asked.
+fn wanted(details: &DetailFlags) -> Wanted {
+    Wanted {
+        memory: details.memory,
+        info: details.info,
+        tos: details.tos,
+        extended: details.extended,
+        bpf: details.bpf,
+    }
+}
+
 fn processes(args: &ListingArgs) -> Option<Scope> {
     if args.threads {
         Some(Scope::Threads)
@@ -602,10 +605,7 @@ fn query(selection: &Selection, filter: Filter, output: &Output, inputs: &Inputs
         tables,
         families: selection.families,
         states: selection.states,
-        inet_extensions: output.details.inet_extensions(),
-        unix_show: output.details.unix_show(),
-        packet_show: output.details.packet_show(),
-        netlink_show: output.details.netlink_show(),
+        attributes: Attributes::for_details(wanted(&output.details)),
         filter: filter.expr,
         bytecode,
         context: inputs.context,
@@ -631,21 +631,17 @@ fn default_states(family: Family) -> StateSet {
     }
 }
 
-/// `-a`, `-l` or `-B`, whichever came last.
-fn explicit_states(args: &SelectionArgs, matches: &ArgMatches) -> Option<StateSet> {
-    [
-        (args.all, "all", StateSet::ALL),
-        (args.listening, "listening", listening_states()),
-        (
-            args.bound_inactive,
-            "bound_inactive",
-            StateSet::single(TcpState::BoundInactive),
-        ),
-    ]
-    .into_iter()
-    .filter(|(given, _, _)| *given)
-    .max_by_key(|(_, id, _)| last_index(matches, id))
-    .map(|(_, _, states)| states)
+/// `-a`, `-l` or `-B`: clap leaves only the last one given set.
+fn explicit_states(args: &SelectionArgs) -> Option<StateSet> {
+    if args.all {
+        Some(StateSet::ALL)
+    } else if args.listening {
+        Some(listening_states())
+    } else if args.bound_inactive {
+        Some(StateSet::single(TcpState::BoundInactive))
+    } else {
+        None
+    }
 }
 
 /// Service names in a filter are looked up for the protocol listed: UDP alone, TCP alone, or
@@ -662,53 +658,21 @@ fn listening_states() -> StateSet {
     StateSet::single(TcpState::Listen).with(TcpState::Close)
 }
 
-fn last_index(matches: &ArgMatches, id: &str) -> usize {
-    if matches.value_source(id) != Some(ValueSource::CommandLine) {
-        return 0;
-    }
-    matches
-        .indices_of(id)
-        .and_then(|indices| indices.max())
-        .unwrap_or(0)
-}
-
-/// Every family option, with where it stood on the command line.
-fn family_choices(args: &SelectionArgs, matches: &ArgMatches) -> Vec<FamilyChoice> {
-    let mut choices = Vec::new();
-    for (flag, id, family) in [
-        (args.ipv4, "ipv4", Family::Inet),
-        (args.ipv6, "ipv6", Family::Inet6),
-        (args.unix, "unix", Family::Unix),
-        (args.packet, "packet", Family::Packet),
-        (args.vsock, "vsock", Family::Vsock),
-        (args.tipc, "tipc", Family::Tipc),
-        (args.xdp, "xdp", Family::Xdp),
-    ] {
-        if flag {
-            choices.push(FamilyChoice {
-                index: last_index(matches, id),
-                family,
-            });
-        }
-    }
-    if let Some(indices) = matches.indices_of("family") {
-        for (index, arg) in indices.zip(&args.family) {
-            choices.push(FamilyChoice {
-                index,
-                family: match arg {
-                    FamilyArg::Unix => Family::Unix,
-                    FamilyArg::Inet => Family::Inet,
-                    FamilyArg::Inet6 => Family::Inet6,
-                    FamilyArg::Link => Family::Packet,
-                    FamilyArg::Netlink => Family::Netlink,
-                    FamilyArg::Vsock => Family::Vsock,
-                    FamilyArg::Tipc => Family::Tipc,
-                    FamilyArg::Xdp => Family::Xdp,
-                },
-            });
-        }
-    }
-    choices
+/// Every family option, in command-line order.
+fn family_choices(args: &SelectionArgs) -> Vec<Family> {
+    args.families()
+        .into_iter()
+        .map(|arg| match arg {
+            FamilyArg::Unix => Family::Unix,
+            FamilyArg::Inet => Family::Inet,
+            FamilyArg::Inet6 => Family::Inet6,
+            FamilyArg::Link => Family::Packet,
+            FamilyArg::Netlink => Family::Netlink,
+            FamilyArg::Vsock => Family::Vsock,
+            FamilyArg::Tipc => Family::Tipc,
+            FamilyArg::Xdp => Family::Xdp,
+        })
+        .collect()
 }
 
 /// Each table gets a family if none of its families was named, and each family named gets its
@@ -735,18 +699,7 @@ pub fn table_group(name: &str) -> Option<NetidSet> {
     let one = |netid| Some(NetidSet::EMPTY.with(netid));
     match *name {
         "all" => Some(NetidSet::all()),
-        "inet" => Some(
-            [
-                Netid::Tcp,
-                Netid::Udp,
-                Netid::Raw,
-                Netid::Mptcp,
-                Netid::Dccp,
-                Netid::Sctp,
-            ]
-            .into_iter()
-            .collect(),
-        ),
+        "inet" => Some(Family::Inet.tables()),
         "unix" => Some(Family::Unix.tables()),
         "packet" => Some(Family::Packet.tables()),
         "vsock" => Some(Family::Vsock.tables()),
@@ -793,7 +746,7 @@ mod tests {
             .try_get_matches_from(std::iter::once("sockscope").chain(args.iter().copied()))
             .unwrap();
         let cli = Cli::from_arg_matches(&matches).unwrap();
-        Config::new(&cli, &matches, &inputs())
+        Config::new(&cli, &inputs())
     }
 
     fn watch_config(args: &[&str]) -> Result<Config, ConfigError> {
@@ -802,7 +755,7 @@ mod tests {
             .unwrap();
         let matches = matches.subcommand_matches("watch").unwrap();
         let args = WatchArgs::from_arg_matches(matches).unwrap();
-        Config::watch(&args, matches, &inputs())
+        Config::watch(&args, &inputs())
     }
 
     #[test]
@@ -978,8 +931,8 @@ mod tests {
         assert!(!udp.output.show_state);
         // The extension bits ss 6.1 asks for (seen with strace).
         let all = config(&["-tanmi", "--tos"]).unwrap();
-        assert_eq!(all.query.inet_extensions, 0x7f);
-        assert_eq!(config(&["-tane"]).unwrap().query.inet_extensions, 0);
+        assert_eq!(all.query.attributes.inet, 0x7f);
+        assert_eq!(config(&["-tane"]).unwrap().query.attributes.inet, 0);
         let unix = config(&["-x"]).unwrap().output;
         assert!(unix.show_netid);
     }

@@ -16,6 +16,71 @@ pub use crate::wire::sock_diag::{Shutdown, SkMemInfo as SkMem};
 use crate::wire::tcp::{InetDiagSockopt, TcpBbrInfo, TcpDctcpInfo, TcpInfo};
 use crate::wire::unix::{UnixDiagIcons, UnixDiagVfs};
 
+/// A set of `$item`s as the bits of a `u32`, bit N for the item numbered N, iterated in the
+/// order of `$item::ALL`: one definition for the sets of tables, families and states, so that
+/// they cannot drift apart.
+macro_rules! bitset {
+    ($(#[$meta:meta])* $set:ident of $item:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $set(u32);
+
+        impl $set {
+            pub const EMPTY: $set = $set(0);
+
+            const fn bit(item: $item) -> u32 {
+                1 << item as u32
+            }
+
+            pub const fn single(item: $item) -> $set {
+                $set($set::bit(item))
+            }
+
+            pub const fn with(self, item: $item) -> $set {
+                $set(self.0 | $set::bit(item))
+            }
+
+            pub const fn without(self, item: $item) -> $set {
+                $set(self.0 & !$set::bit(item))
+            }
+
+            pub const fn contains(self, item: $item) -> bool {
+                self.0 & $set::bit(item) != 0
+            }
+
+            pub const fn is_empty(self) -> bool {
+                self.0 == 0
+            }
+
+            pub const fn len(self) -> u32 {
+                self.0.count_ones()
+            }
+
+            pub const fn union(self, other: $set) -> $set {
+                $set(self.0 | other.0)
+            }
+
+            pub const fn intersects(self, other: $set) -> bool {
+                self.0 & other.0 != 0
+            }
+
+            pub const fn intersection(self, other: $set) -> $set {
+                $set(self.0 & other.0)
+            }
+
+            pub fn iter(self) -> impl Iterator<Item = $item> {
+                $item::ALL.into_iter().filter(move |&item| self.contains(item))
+            }
+        }
+
+        impl FromIterator<$item> for $set {
+            fn from_iter<I: IntoIterator<Item = $item>>(iter: I) -> Self {
+                iter.into_iter().fold($set::EMPTY, $set::with)
+            }
+        }
+    };
+}
+
 /// A socket table, named as ss names it in its Netid column (ss calls these "dbs").
 ///
 /// The declaration order is the order in which ss prints the tables.
@@ -109,66 +174,16 @@ impl Netid {
             _ => None,
         }
     }
-
-    const fn bit(self) -> u32 {
-        1 << self as u32
-    }
 }
 
-/// A set of tables.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NetidSet(u32);
+bitset! {
+    /// A set of tables, iterated in the order ss prints them.
+    NetidSet of Netid
+}
 
 impl NetidSet {
-    pub const EMPTY: NetidSet = NetidSet(0);
-
     pub fn all() -> NetidSet {
-        Netid::ALL
-            .iter()
-            .fold(NetidSet::EMPTY, |set, &n| set.with(n))
-    }
-
-    pub const fn with(self, netid: Netid) -> NetidSet {
-        NetidSet(self.0 | netid.bit())
-    }
-
-    pub const fn without(self, netid: Netid) -> NetidSet {
-        NetidSet(self.0 & !netid.bit())
-    }
-
-    pub const fn contains(self, netid: Netid) -> bool {
-        self.0 & netid.bit() != 0
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub const fn len(self) -> u32 {
-        self.0.count_ones()
-    }
-
-    pub const fn union(self, other: NetidSet) -> NetidSet {
-        NetidSet(self.0 | other.0)
-    }
-
-    pub const fn intersects(self, other: NetidSet) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    pub const fn intersection(self, other: NetidSet) -> NetidSet {
-        NetidSet(self.0 & other.0)
-    }
-
-    /// The tables in the order ss prints them.
-    pub fn iter(self) -> impl Iterator<Item = Netid> {
-        Netid::ALL.into_iter().filter(move |&n| self.contains(n))
-    }
-}
-
-impl FromIterator<Netid> for NetidSet {
-    fn from_iter<I: IntoIterator<Item = Netid>>(iter: I) -> Self {
-        iter.into_iter().fold(NetidSet::EMPTY, NetidSet::with)
+        Netid::ALL.into_iter().collect()
     }
 }
 
@@ -218,50 +233,11 @@ impl Family {
             .filter(|n| n.families().contains(self))
             .collect()
     }
-
-    const fn bit(self) -> u32 {
-        1 << self as u32
-    }
 }
 
-/// A set of address families.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FamilySet(u32);
-
-impl FamilySet {
-    pub const EMPTY: FamilySet = FamilySet(0);
-
-    pub const fn single(family: Family) -> FamilySet {
-        FamilySet(family.bit())
-    }
-
-    pub const fn with(self, family: Family) -> FamilySet {
-        FamilySet(self.0 | family.bit())
-    }
-
-    pub const fn without(self, family: Family) -> FamilySet {
-        FamilySet(self.0 & !family.bit())
-    }
-
-    pub const fn contains(self, family: Family) -> bool {
-        self.0 & family.bit() != 0
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub const fn union(self, other: FamilySet) -> FamilySet {
-        FamilySet(self.0 | other.0)
-    }
-
-    pub const fn intersects(self, other: FamilySet) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    pub fn iter(self) -> impl Iterator<Item = Family> {
-        Family::ALL.into_iter().filter(move |&f| self.contains(f))
-    }
+bitset! {
+    /// A set of address families.
+    FamilySet of Family
 }
 
 /// A socket state, numbered as the kernel numbers TCP states (`include/net/tcp_states.h`).
@@ -332,32 +308,29 @@ impl TcpState {
             TcpState::BoundInactive => "BOUND-INACTIVE",
         }
     }
-
-    pub const fn bit(self) -> u32 {
-        1 << self as u32
-    }
 }
 
-/// A set of states, laid out as the kernel's `idiag_states` mask (bit N is state N).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StateSet(u32);
+bitset! {
+    /// A set of states, laid out as the kernel's `idiag_states` mask (bit N is state N).
+    StateSet of TcpState
+}
 
 impl StateSet {
-    pub const EMPTY: StateSet = StateSet(0);
-
     /// Every state a socket can be listed in without asking for bound-inactive sockets, which
     /// the kernel only reports when asked by name. Bit 0 is set, as ss sets it.
     pub const ALL: StateSet = StateSet((1 << 12) - 1);
 
     /// ss's "connected": everything but listening and closed.
-    pub const CONNECTED: StateSet =
-        StateSet(StateSet::ALL.0 & !TcpState::Listen.bit() & !TcpState::Close.bit());
+    pub const CONNECTED: StateSet = StateSet::ALL
+        .without(TcpState::Listen)
+        .without(TcpState::Close);
 
     /// What ss lists when no state is asked for: the connected states without the kernel's
     /// minisockets (SYN-RECV and TIME-WAIT), which are bookkeeping rather than connections an
     /// application holds.
-    pub const DEFAULT: StateSet =
-        StateSet(StateSet::CONNECTED.0 & !TcpState::SynRecv.bit() & !TcpState::TimeWait.bit());
+    pub const DEFAULT: StateSet = StateSet::CONNECTED
+        .without(TcpState::SynRecv)
+        .without(TcpState::TimeWait);
 
     pub const fn from_bits(bits: u32) -> StateSet {
         StateSet(bits)
@@ -365,38 +338,6 @@ impl StateSet {
 
     pub const fn bits(self) -> u32 {
         self.0
-    }
-
-    pub const fn single(state: TcpState) -> StateSet {
-        StateSet(state.bit())
-    }
-
-    pub const fn with(self, state: TcpState) -> StateSet {
-        StateSet(self.0 | state.bit())
-    }
-
-    pub const fn without(self, state: TcpState) -> StateSet {
-        StateSet(self.0 & !state.bit())
-    }
-
-    pub const fn contains(self, state: TcpState) -> bool {
-        self.0 & state.bit() != 0
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub const fn len(self) -> u32 {
-        self.0.count_ones()
-    }
-
-    pub const fn union(self, other: StateSet) -> StateSet {
-        StateSet(self.0 | other.0)
-    }
-
-    pub const fn intersection(self, other: StateSet) -> StateSet {
-        StateSet(self.0 & other.0)
     }
 }
 

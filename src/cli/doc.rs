@@ -146,6 +146,17 @@ fn man(command: clap::Command) -> clap_mangen::Man {
 
 /// The main man page: clap's sections, then ours, then the version.
 fn main_page(command: clap::Command) -> Vec<u8> {
+    page(command, MAN_EXTRA, true)
+}
+
+/// A subcommand's page: clap's sections, then `extra`.
+fn page_with(command: clap::Command, extra: &str) -> Vec<u8> {
+    page(command, extra, false)
+}
+
+/// clap's sections (with `main`, the subcommands too), then `extra` (with `main`, then the
+/// version).
+fn page(command: clap::Command, extra: &str, main: bool) -> Vec<u8> {
     let man = man(command);
     let mut out = Vec::new();
     let written: std::io::Result<()> = (|| {
@@ -154,27 +165,16 @@ fn main_page(command: clap::Command) -> Vec<u8> {
         man.render_synopsis_section(&mut out)?;
         man.render_description_section(&mut out)?;
         man.render_options_section(&mut out)?;
-        man.render_subcommands_section(&mut out)?;
-        out.extend_from_slice(MAN_EXTRA.as_bytes());
-        man.render_version_section(&mut out)
+        if main {
+            man.render_subcommands_section(&mut out)?;
+        }
+        out.extend_from_slice(extra.as_bytes());
+        if main {
+            man.render_version_section(&mut out)?;
+        }
+        Ok(())
     })();
     written.expect("writing to a Vec");
-    out
-}
-
-/// A subcommand's page: clap's sections, then `extra`.
-fn page_with(command: clap::Command, extra: &str) -> Vec<u8> {
-    let man = man(command);
-    let mut out = Vec::new();
-    let written: std::io::Result<()> = (|| {
-        man.render_title(&mut out)?;
-        man.render_name_section(&mut out)?;
-        man.render_synopsis_section(&mut out)?;
-        man.render_description_section(&mut out)?;
-        man.render_options_section(&mut out)
-    })();
-    written.expect("writing to a Vec");
-    out.extend_from_slice(extra.as_bytes());
     out
 }
 

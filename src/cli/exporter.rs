@@ -70,7 +70,7 @@ mod tests {
         assert!(args.once && args.textfile.is_none() && args.info);
         assert_eq!(args.listen.to_string(), super::DEFAULT_LISTEN);
         let selection = &args.selection;
-        assert!(selection.tcp && selection.ipv4 && !selection.udp);
+        assert!(selection.tcp && selection.ipv4.is_given() && !selection.udp);
         assert_eq!(selection.net.as_deref(), Some("all".as_ref()));
         for bad in [
             &["-p"][..],

@@ -5,12 +5,14 @@
 //! commands share are one struct, [`ListingArgs`], flattened into each, so a command accepts
 //! exactly the options it supports and clap refuses the rest.
 
+mod arrival;
 mod doc;
 mod exporter;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+pub use arrival::{FamilyFlag, FamilyOption};
 pub use doc::{LIVE_KEYS, completions, man_pages};
 pub use exporter::{DEFAULT_LISTEN, ExporterArgs};
 
@@ -156,29 +158,44 @@ pub struct SelectionArgs {
     /// Show sockets in every state, listening ones included
     ///
     /// When both -a and -l are given, the one given last wins, as in ss.
-    #[arg(short = 'a', long, action = ArgAction::SetTrue)]
+    #[arg(
+        short = 'a',
+        long,
+        action = ArgAction::SetTrue,
+        overrides_with_all = ["listening", "bound_inactive"]
+    )]
     pub all: bool,
 
     /// Show only listening sockets (and, for datagram tables, unconnected ones)
     ///
     /// When both -a and -l are given, the one given last wins, as in ss.
-    #[arg(short = 'l', long, action = ArgAction::SetTrue)]
+    #[arg(
+        short = 'l',
+        long,
+        action = ArgAction::SetTrue,
+        overrides_with_all = ["all", "bound_inactive"]
+    )]
     pub listening: bool,
 
     /// Show only TCP sockets that are bound but neither listening nor connected
     ///
     /// The kernel lists them only when asked (Linux 6.5 and later); they show as UNCONN. Like
     /// -a and -l, the last of the three given wins.
-    #[arg(short = 'B', long = "bound-inactive", action = ArgAction::SetTrue)]
+    #[arg(
+        short = 'B',
+        long = "bound-inactive",
+        action = ArgAction::SetTrue,
+        overrides_with_all = ["all", "listening"]
+    )]
     pub bound_inactive: bool,
 
     /// Show only IPv4 sockets (the same as -f inet)
-    #[arg(short = '4', long, action = ArgAction::SetTrue)]
-    pub ipv4: bool,
+    #[arg(short = '4', long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Inet))]
+    pub ipv4: FamilyFlag,
 
     /// Show only IPv6 sockets (the same as -f inet6)
-    #[arg(short = '6', long, action = ArgAction::SetTrue)]
-    pub ipv6: bool,
+    #[arg(short = '6', long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Inet6))]
+    pub ipv6: FamilyFlag,
 
     /// Show TCP sockets
     #[arg(short = 't', long)]
@@ -205,34 +222,40 @@ pub struct SelectionArgs {
     pub dccp: bool,
 
     /// Show unix domain sockets (the same as -f unix)
-    #[arg(short = 'x', long, action = ArgAction::SetTrue)]
-    pub unix: bool,
+    #[arg(short = 'x', long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Unix))]
+    pub unix: FamilyFlag,
 
     /// Show packet sockets (the same as -f link)
     ///
     /// The local address is the protocol (an ethertype: ip, ipv6, arp, * for all, or [NUMBER])
     /// and the device the socket is bound to (* for any).
-    #[arg(short = '0', long, action = ArgAction::SetTrue)]
-    pub packet: bool,
+    #[arg(short = '0', long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Link))]
+    pub packet: FamilyFlag,
 
     /// Show vsock sockets (the same as -f vsock)
-    #[arg(long, action = ArgAction::SetTrue)]
-    pub vsock: bool,
+    #[arg(long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Vsock))]
+    pub vsock: FamilyFlag,
 
     /// Show TIPC sockets (the same as -f tipc)
-    #[arg(long, action = ArgAction::SetTrue)]
-    pub tipc: bool,
+    #[arg(long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Tipc))]
+    pub tipc: FamilyFlag,
 
     /// Show XDP sockets (the same as -f xdp)
-    #[arg(long, action = ArgAction::SetTrue)]
-    pub xdp: bool,
+    #[arg(long, action = ArgAction::SetTrue, value_parser = arrival::flag(FamilyArg::Xdp))]
+    pub xdp: FamilyFlag,
 
     /// Show sockets of an address family; may be repeated
     ///
     /// Naming a family selects every table of that family. When -4, -6, -f inet and -f inet6
     /// are mixed, the one given last decides which IP version is shown, as in ss.
-    #[arg(short = 'f', long, value_name = "FAMILY", action = ArgAction::Append)]
-    pub family: Vec<FamilyArg>,
+    #[arg(
+        short = 'f',
+        long,
+        value_name = "FAMILY",
+        action = ArgAction::Append,
+        value_parser = arrival::family()
+    )]
+    pub family: Vec<FamilyOption>,
 
     /// The socket tables to list, separated by commas; a leading ! removes a table
     ///
@@ -289,6 +312,23 @@ pub struct SelectionArgs {
         hide_possible_values = true
     )]
     pub expression: Vec<String>,
+}
+
+impl SelectionArgs {
+    /// Every family option given (`-4`, `-6`, `-x`, `-0`, `--vsock`, `--tipc`, `--xdp`, `-f`),
+    /// in the order given.
+    pub fn families(&self) -> Vec<FamilyArg> {
+        let flags = [
+            self.ipv4,
+            self.ipv6,
+            self.unix,
+            self.packet,
+            self.vsock,
+            self.tipc,
+            self.xdp,
+        ];
+        arrival::in_order(&flags, &self.family)
+    }
 }
 
 /// The detail options: what is shown of each socket.
@@ -502,7 +542,8 @@ fn table_list() -> impl TypedValueParser<Value = String> {
 }
 
 /// The words of a filter offered for completion: `state` and `exclude`, the state names that
-/// follow them, and the predicates. Any word is accepted; the filter parser decides.
+/// follow them, and the predicates. Any word is accepted; the filter parser decides (a test
+/// beside its table of state names checks that they and these words agree).
 pub const FILTER_WORDS: &[&str] = &[
     "established",
     "syn-sent",
@@ -589,6 +630,21 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn options_settle_their_order_as_they_are_read() {
+        let selection = |args: &[&str]| {
+            let matches = Cli::command()
+                .try_get_matches_from(std::iter::once("sockscope").chain(args.iter().copied()))
+                .unwrap();
+            Cli::from_arg_matches(&matches).unwrap().listing.selection
+        };
+        let families = selection(&["-6", "-f", "unix", "-4x", "--family=inet6"]).families();
+        use FamilyArg::*;
+        assert_eq!(families, [Inet6, Unix, Inet, Unix, Inet6]);
+        let states = selection(&["-a", "-B", "-l"]);
+        assert!(states.listening && !states.all && !states.bound_inactive);
     }
 
     #[test]

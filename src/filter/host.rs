@@ -6,8 +6,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use super::{Host, InetHost, IpFamily, NetlinkHost, PacketHost};
-use crate::linknames::{self, NetlinkProtocols};
-use crate::netdb;
+use crate::names::linknames::{self, NetlinkProtocols};
+use crate::names::netdb;
 use crate::socket::Family;
 
 /// Why a value cannot be used, in words for the user.

@@ -6,22 +6,26 @@
 //!
 //! This is the resolver: the one place that asks the system (files under /etc and /proc, the
 //! C library) what a number is called. Renderers and filters ask it; it knows nothing of them.
+//! Every name table is here too, for a filter reads names back into numbers: the network
+//! databases ([`netdb`]) and the names of packet and netlink protocols ([`linknames`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::linknames::NetlinkProtocols;
 use crate::procs;
 use crate::socket::Netid;
 
 mod cgroups;
 mod hosts;
 mod interfaces;
+pub mod linknames;
+pub mod netdb;
 mod services;
 
 use cgroups::read_cgroups;
 use hosts::reverse_lookup;
 use interfaces::interface_name;
+use linknames::NetlinkProtocols;
 pub use services::ephemeral_port_range;
 use services::{read_protocols, read_services};
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::netdb;
+use super::netdb;
 
 /// The calling thread's network namespace's ephemeral port range
 /// (`net.ipv4.ip_local_port_range`, both ends included), or the kernel's default when it cannot

@@ -78,15 +78,7 @@ fn inet(
         }
     }
     if flags.extended && from_diag {
-        if let Some(uid) = socket.uid.filter(|&uid| uid != 0) {
-            let _ = write!(out, " uid:{uid}");
-        }
-        let _ = write!(
-            out,
-            " ino:{} sk:{:x}",
-            socket.inode,
-            socket.cookie.unwrap_or(0)
-        );
+        write_identity(out, socket);
         if let Some(mark) = socket.mark.filter(|&mark| mark != 0) {
             let _ = write!(out, " fwmark:{mark:#x}");
         }
@@ -170,15 +162,7 @@ fn packet(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
     let packet = &socket.details.packet;
     let line = if flags.oneline { " " } else { "\n\t" };
     if flags.extended {
-        if let Some(uid) = socket.uid.filter(|&uid| uid != 0) {
-            let _ = write!(out, " uid:{uid}");
-        }
-        let _ = write!(
-            out,
-            " ino:{} sk:{:x}",
-            socket.inode,
-            socket.cookie.unwrap_or(0)
-        );
+        write_identity(out, socket);
         if let Some(info) = packet.info {
             let _ = write!(
                 out,
@@ -240,6 +224,20 @@ fn packet(out: &mut String, socket: &Socket<'_>, flags: &DetailFlags) {
     if flags.memory {
         write_memory(out, socket.details.skmem, None);
     }
+}
+
+/// `-e`'s first words for an inet or packet socket: its owner (when not root), inode and
+/// cookie.
+fn write_identity(out: &mut String, socket: &Socket<'_>) {
+    if let Some(uid) = socket.uid.filter(|&uid| uid != 0) {
+        let _ = write!(out, " uid:{uid}");
+    }
+    let _ = write!(
+        out,
+        " ino:{} sk:{:x}",
+        socket.inode,
+        socket.cookie.unwrap_or(0)
+    );
 }
 
 /// The `PDI_*` flags of a packet socket, as ss names them.

@@ -8,8 +8,8 @@
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::linknames;
 use crate::names::Names;
+use crate::names::linknames;
 use crate::socket::{
     Endpoints, InetEndpoints, Netid, NetlinkEndpoints, PacketEndpoints, Socket, UnixEndpoints,
     UnixName,

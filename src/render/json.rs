@@ -27,6 +27,33 @@ use crate::wire::packet::SockFilterProgram;
 use crate::wire::tcp::{InetDiagSockopt, TcpInfo};
 use crate::wire::unix::UnixDiagIcons;
 
+/// Fields written into a JSON object, each by name and in order; a field whose value is an
+/// `Option` is null when absent.
+macro_rules! json_entries {
+    ($map:ident, { $($name:literal => $value:expr),+ $(,)? }) => {
+        $($map.serialize_entry($name, &$value)?;)+
+    };
+}
+
+/// A fixed list of fields as a JSON object, each by name and in order: the one way a kernel
+/// struct is written out. A field whose value is an `Option` is null when absent.
+macro_rules! json_object {
+    (
+        $type:ty,
+        |$this:ident| $(let $bind:ident = $init:expr;)? { $($name:literal => $value:expr),+ $(,)? }
+    ) => {
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let $this = self;
+                $(let $bind = $init;)?
+                let mut map = serializer.serialize_map(None)?;
+                json_entries!(map, { $($name => $value),+ });
+                map.end()
+            }
+        }
+    };
+}
+
 pub struct JsonRenderer<W: Write> {
     out: W,
     names: Names,
@@ -154,12 +181,7 @@ impl Serialize for Record<'_, '_> {
                 map.serialize_entry("local_port", &ends.local.port())?;
                 map.serialize_entry("peer_address", &Displayed(Address(ends.peer.ip())))?;
                 map.serialize_entry("peer_port", &ends.peer.port())?;
-                serialize_name(
-                    &mut map,
-                    "interface",
-                    "interface_bytes",
-                    self.interface.as_deref(),
-                )?;
+                self.serialize_interface(&mut map)?;
                 map.serialize_entry("v6only", &ends.v6only.unwrap_or(false))?;
             }
             Endpoints::Unix(ends) => {
@@ -173,12 +195,7 @@ impl Serialize for Record<'_, '_> {
             }
             Endpoints::Packet(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
-                serialize_name(
-                    &mut map,
-                    "interface",
-                    "interface_bytes",
-                    self.interface.as_deref(),
-                )?;
+                self.serialize_interface(&mut map)?;
             }
             Endpoints::Netlink(ends) => {
                 map.serialize_entry("protocol", &ends.protocol)?;
@@ -224,6 +241,16 @@ impl Serialize for OwnerRecord<'_> {
 }
 
 impl Record<'_, '_> {
+    /// The device an inet or packet socket is bound to, by name.
+    fn serialize_interface<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        serialize_name(
+            map,
+            "interface",
+            "interface_bytes",
+            self.interface.as_deref(),
+        )
+    }
+
     /// The fields the detail flags add, each present (null when the kernel did not say) as
     /// soon as its flag is given.
     fn serialize_details<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
@@ -312,27 +339,18 @@ impl Record<'_, '_> {
 /// A packet socket's `-e` details.
 struct PacketJson<'p>(&'p PacketDetails<'p>);
 
-impl Serialize for PacketJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let packet = self.0;
-        let mut map = serializer.serialize_map(None)?;
-        let info = packet.info;
-        map.serialize_entry("version", &info.map(|i| i.version))?;
-        map.serialize_entry("copy_thresh", &info.map(|i| i.copy_thresh))?;
-        map.serialize_entry("flags", &info.map(|i| PacketFlags(i.flags)))?;
-        map.serialize_entry("rx_ring", &packet.rx_ring.map(RingJson))?;
-        map.serialize_entry("tx_ring", &packet.tx_ring.map(RingJson))?;
-        map.serialize_entry(
-            "fanout",
-            &packet.fanout.map(|fanout| FanoutJson {
-                id: fanout.id,
-                mode: fanout.type_flags,
-                name: details::fanout_type(fanout.type_flags),
-            }),
-        )?;
-        map.end()
-    }
-}
+json_object!(PacketJson<'_>, |this| let info = this.0.info; {
+    "version" => info.map(|i| i.version),
+    "copy_thresh" => info.map(|i| i.copy_thresh),
+    "flags" => info.map(|i| PacketFlags(i.flags)),
+    "rx_ring" => this.0.rx_ring.map(RingJson),
+    "tx_ring" => this.0.tx_ring.map(RingJson),
+    "fanout" => this.0.fanout.map(|fanout| FanoutJson {
+        id: fanout.id,
+        mode: fanout.type_flags,
+        name: details::fanout_type(fanout.type_flags),
+    }),
+});
 
 /// The `PDI_*` flags by the names ss gives them.
 struct PacketFlags(u32);
@@ -350,20 +368,15 @@ impl Serialize for PacketFlags {
 
 struct RingJson(PacketRing);
 
-impl Serialize for RingJson {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let ring = &self.0;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("block_size", &ring.block_size)?;
-        map.serialize_entry("block_nr", &ring.block_nr)?;
-        map.serialize_entry("frame_size", &ring.frame_size)?;
-        map.serialize_entry("frame_nr", &ring.frame_nr)?;
-        map.serialize_entry("retire_tmo", &ring.retire_tmo)?;
-        map.serialize_entry("sizeof_priv", &ring.sizeof_priv)?;
-        map.serialize_entry("features", &ring.features)?;
-        map.end()
-    }
-}
+json_object!(RingJson, |this| let ring = &this.0; {
+    "block_size" => ring.block_size,
+    "block_nr" => ring.block_nr,
+    "frame_size" => ring.frame_size,
+    "frame_nr" => ring.frame_nr,
+    "retire_tmo" => ring.retire_tmo,
+    "sizeof_priv" => ring.sizeof_priv,
+    "features" => ring.features,
+});
 
 #[derive(Serialize)]
 struct FanoutJson {
@@ -400,72 +413,55 @@ impl Serialize for Groups<'_> {
 /// `struct mptcp_info`, every field by its kernel name without the `mptcpi_` prefix.
 struct MptcpInfoJson<'a>(Extensible<'a, MptcpInfo>);
 
-impl Serialize for MptcpInfoJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let i = self.0.get();
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("subflows", &i.subflows)?;
-        map.serialize_entry("add_addr_signal", &i.add_addr_signal)?;
-        map.serialize_entry("add_addr_accepted", &i.add_addr_accepted)?;
-        map.serialize_entry("subflows_max", &i.subflows_max)?;
-        map.serialize_entry("add_addr_signal_max", &i.add_addr_signal_max)?;
-        map.serialize_entry("add_addr_accepted_max", &i.add_addr_accepted_max)?;
-        map.serialize_entry("fallback", &(i.flags.get() & MPTCP_INFO_FLAG_FALLBACK != 0))?;
-        map.serialize_entry(
-            "remote_key",
-            &(i.flags.get() & MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED != 0),
-        )?;
-        map.serialize_entry("token", &Hex(u64::from(i.token.get())))?;
-        map.serialize_entry("write_seq", &i.write_seq.get())?;
-        map.serialize_entry("snd_una", &i.snd_una.get())?;
-        map.serialize_entry("rcv_nxt", &i.rcv_nxt.get())?;
-        map.serialize_entry("local_addr_used", &i.local_addr_used)?;
-        map.serialize_entry("local_addr_max", &i.local_addr_max)?;
-        map.serialize_entry("csum_enabled", &(i.csum_enabled != 0))?;
-        map.serialize_entry("retransmits", &i.retransmits.get())?;
-        map.serialize_entry("bytes_retrans", &i.bytes_retrans.get())?;
-        map.serialize_entry("bytes_sent", &i.bytes_sent.get())?;
-        map.serialize_entry("bytes_received", &i.bytes_received.get())?;
-        map.serialize_entry("bytes_acked", &i.bytes_acked.get())?;
-        map.serialize_entry("subflows_total", &i.subflows_total)?;
-        map.serialize_entry("last_data_sent_ms", &i.last_data_sent.get())?;
-        map.serialize_entry("last_data_recv_ms", &i.last_data_recv.get())?;
-        map.serialize_entry("last_ack_recv_ms", &i.last_ack_recv.get())?;
-        map.end()
-    }
-}
+json_object!(MptcpInfoJson<'_>, |this| let i = this.0.get(); {
+    "subflows" => i.subflows,
+    "add_addr_signal" => i.add_addr_signal,
+    "add_addr_accepted" => i.add_addr_accepted,
+    "subflows_max" => i.subflows_max,
+    "add_addr_signal_max" => i.add_addr_signal_max,
+    "add_addr_accepted_max" => i.add_addr_accepted_max,
+    "fallback" => i.flags.get() & MPTCP_INFO_FLAG_FALLBACK != 0,
+    "remote_key" => i.flags.get() & MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED != 0,
+    "token" => Hex(u64::from(i.token.get())),
+    "write_seq" => i.write_seq.get(),
+    "snd_una" => i.snd_una.get(),
+    "rcv_nxt" => i.rcv_nxt.get(),
+    "local_addr_used" => i.local_addr_used,
+    "local_addr_max" => i.local_addr_max,
+    "csum_enabled" => i.csum_enabled != 0,
+    "retransmits" => i.retransmits.get(),
+    "bytes_retrans" => i.bytes_retrans.get(),
+    "bytes_sent" => i.bytes_sent.get(),
+    "bytes_received" => i.bytes_received.get(),
+    "bytes_acked" => i.bytes_acked.get(),
+    "subflows_total" => i.subflows_total,
+    "last_data_sent_ms" => i.last_data_sent.get(),
+    "last_data_recv_ms" => i.last_data_recv.get(),
+    "last_ack_recv_ms" => i.last_ack_recv.get(),
+});
 
 /// A TCP socket's upper layer protocol, and for an MPTCP subflow its state.
 struct UlpJson<'a>(UlpInfo<'a>);
 
-impl Serialize for UlpJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("name", &String::from_utf8_lossy(self.0.name))?;
-        map.serialize_entry("mptcp_subflow", &self.0.subflow.map(SubflowJson))?;
-        map.end()
-    }
-}
+json_object!(UlpJson<'_>, |this| {
+    "name" => String::from_utf8_lossy(this.0.name),
+    "mptcp_subflow" => this.0.subflow.map(SubflowJson),
+});
 
 struct SubflowJson(Subflow);
 
-impl Serialize for SubflowJson {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let f = &self.0;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("flags", &f.flags)?;
-        map.serialize_entry("token_rem", &Hex(u64::from(f.token_rem)))?;
-        map.serialize_entry("token_loc", &Hex(u64::from(f.token_loc)))?;
-        map.serialize_entry("id_rem", &f.id_rem)?;
-        map.serialize_entry("id_loc", &f.id_loc)?;
-        map.serialize_entry("relwrite_seq", &f.relwrite_seq)?;
-        map.serialize_entry("map_seq", &f.map_seq)?;
-        map.serialize_entry("map_sfseq", &f.map_sfseq)?;
-        map.serialize_entry("ssn_offset", &f.ssn_offset)?;
-        map.serialize_entry("map_datalen", &f.map_datalen)?;
-        map.end()
-    }
-}
+json_object!(SubflowJson, |this| let f = &this.0; {
+    "flags" => f.flags,
+    "token_rem" => Hex(u64::from(f.token_rem)),
+    "token_loc" => Hex(u64::from(f.token_loc)),
+    "id_rem" => f.id_rem,
+    "id_loc" => f.id_loc,
+    "relwrite_seq" => f.relwrite_seq,
+    "map_seq" => f.map_seq,
+    "map_sfseq" => f.map_sfseq,
+    "ssn_offset" => f.ssn_offset,
+    "map_datalen" => f.map_datalen,
+});
 
 #[derive(Serialize)]
 struct TimerJson {
@@ -550,82 +546,66 @@ impl Serialize for TcpInfoJson<'_> {
             (bytes_per_second != u64::MAX).then(|| bytes_per_second.saturating_mul(8))
         };
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry(
-            "congestion",
-            &d.congestion.map(|name| String::from_utf8_lossy(name)),
-        )?;
-        map.serialize_entry("ca_state", &i.ca_state)?;
-        map.serialize_entry("retransmits", &i.retransmits)?;
-        map.serialize_entry("probes", &i.probes)?;
-        map.serialize_entry("backoff", &i.backoff)?;
-        map.serialize_entry("options", &TcpOptions(i.options))?;
-        map.serialize_entry("snd_wscale", &i.snd_wscale())?;
-        map.serialize_entry("rcv_wscale", &i.rcv_wscale())?;
-        map.serialize_entry("delivery_rate_app_limited", &i.delivery_rate_app_limited())?;
-        for (name, value) in [
-            ("rto_us", i.rto.get()),
-            ("ato_us", i.ato.get()),
-            ("snd_mss", i.snd_mss.get()),
-            ("rcv_mss", i.rcv_mss.get()),
-            ("unacked", i.unacked.get()),
-            ("sacked", i.sacked.get()),
-            ("lost", i.lost.get()),
-            ("retrans", i.retrans.get()),
-            ("fackets", i.fackets.get()),
-            ("last_data_sent_ms", i.last_data_sent.get()),
-            ("last_ack_sent_ms", i.last_ack_sent.get()),
-            ("last_data_recv_ms", i.last_data_recv.get()),
-            ("last_ack_recv_ms", i.last_ack_recv.get()),
-            ("pmtu", i.pmtu.get()),
-            ("rcv_ssthresh", i.rcv_ssthresh.get()),
-            ("rtt_us", i.rtt.get()),
-            ("rttvar_us", i.rttvar.get()),
-            ("snd_ssthresh", i.snd_ssthresh.get()),
-            ("snd_cwnd", i.snd_cwnd.get()),
-            ("advmss", i.advmss.get()),
-            ("reordering", i.reordering.get()),
-            ("rcv_rtt_us", i.rcv_rtt.get()),
-            ("rcv_space", i.rcv_space.get()),
-            ("total_retrans", i.total_retrans.get()),
-        ] {
-            map.serialize_entry(name, &value)?;
-        }
-        map.serialize_entry("pacing_rate_bps", &rate(i.pacing_rate.get()))?;
-        map.serialize_entry("max_pacing_rate_bps", &rate(i.max_pacing_rate.get()))?;
-        for (name, value) in [
-            ("bytes_acked", i.bytes_acked.get()),
-            ("bytes_received", i.bytes_received.get()),
-            ("segs_out", i.segs_out.get().into()),
-            ("segs_in", i.segs_in.get().into()),
-            ("notsent_bytes", i.notsent_bytes.get().into()),
-            ("min_rtt_us", i.min_rtt.get().into()),
-            ("data_segs_in", i.data_segs_in.get().into()),
-            ("data_segs_out", i.data_segs_out.get().into()),
-        ] {
-            map.serialize_entry(name, &value)?;
-        }
-        map.serialize_entry("delivery_rate_bps", &rate(i.delivery_rate.get()))?;
-        for (name, value) in [
-            ("busy_time_us", i.busy_time.get()),
-            ("rwnd_limited_us", i.rwnd_limited.get()),
-            ("sndbuf_limited_us", i.sndbuf_limited.get()),
-            ("delivered", i.delivered.get().into()),
-            ("delivered_ce", i.delivered_ce.get().into()),
-            ("bytes_sent", i.bytes_sent.get()),
-            ("bytes_retrans", i.bytes_retrans.get()),
-            ("dsack_dups", i.dsack_dups.get().into()),
-            ("reord_seen", i.reord_seen.get().into()),
-            ("rcv_ooopack", i.rcv_ooopack.get().into()),
-            ("snd_wnd", i.snd_wnd.get().into()),
-            ("rcv_wnd", i.rcv_wnd.get().into()),
-            ("rehash", i.rehash.get().into()),
-        ] {
-            map.serialize_entry(name, &value)?;
-        }
-        map.serialize_entry(
-            "send_bps",
-            &details::send_rate(i).map(|bps| bps.round() as u64),
-        )?;
+        json_entries!(map, {
+            "congestion" => d.congestion.map(|name| String::from_utf8_lossy(name)),
+            "ca_state" => i.ca_state,
+            "retransmits" => i.retransmits,
+            "probes" => i.probes,
+            "backoff" => i.backoff,
+            "options" => TcpOptions(i.options),
+            "snd_wscale" => i.snd_wscale(),
+            "rcv_wscale" => i.rcv_wscale(),
+            "delivery_rate_app_limited" => i.delivery_rate_app_limited(),
+            "rto_us" => i.rto.get(),
+            "ato_us" => i.ato.get(),
+            "snd_mss" => i.snd_mss.get(),
+            "rcv_mss" => i.rcv_mss.get(),
+            "unacked" => i.unacked.get(),
+            "sacked" => i.sacked.get(),
+            "lost" => i.lost.get(),
+            "retrans" => i.retrans.get(),
+            "fackets" => i.fackets.get(),
+            "last_data_sent_ms" => i.last_data_sent.get(),
+            "last_ack_sent_ms" => i.last_ack_sent.get(),
+            "last_data_recv_ms" => i.last_data_recv.get(),
+            "last_ack_recv_ms" => i.last_ack_recv.get(),
+            "pmtu" => i.pmtu.get(),
+            "rcv_ssthresh" => i.rcv_ssthresh.get(),
+            "rtt_us" => i.rtt.get(),
+            "rttvar_us" => i.rttvar.get(),
+            "snd_ssthresh" => i.snd_ssthresh.get(),
+            "snd_cwnd" => i.snd_cwnd.get(),
+            "advmss" => i.advmss.get(),
+            "reordering" => i.reordering.get(),
+            "rcv_rtt_us" => i.rcv_rtt.get(),
+            "rcv_space" => i.rcv_space.get(),
+            "total_retrans" => i.total_retrans.get(),
+            "pacing_rate_bps" => rate(i.pacing_rate.get()),
+            "max_pacing_rate_bps" => rate(i.max_pacing_rate.get()),
+            "bytes_acked" => i.bytes_acked.get(),
+            "bytes_received" => i.bytes_received.get(),
+            "segs_out" => i.segs_out.get(),
+            "segs_in" => i.segs_in.get(),
+            "notsent_bytes" => i.notsent_bytes.get(),
+            "min_rtt_us" => i.min_rtt.get(),
+            "data_segs_in" => i.data_segs_in.get(),
+            "data_segs_out" => i.data_segs_out.get(),
+            "delivery_rate_bps" => rate(i.delivery_rate.get()),
+            "busy_time_us" => i.busy_time.get(),
+            "rwnd_limited_us" => i.rwnd_limited.get(),
+            "sndbuf_limited_us" => i.sndbuf_limited.get(),
+            "delivered" => i.delivered.get(),
+            "delivered_ce" => i.delivered_ce.get(),
+            "bytes_sent" => i.bytes_sent.get(),
+            "bytes_retrans" => i.bytes_retrans.get(),
+            "dsack_dups" => i.dsack_dups.get(),
+            "reord_seen" => i.reord_seen.get(),
+            "rcv_ooopack" => i.rcv_ooopack.get(),
+            "snd_wnd" => i.snd_wnd.get(),
+            "rcv_wnd" => i.rcv_wnd.get(),
+            "rehash" => i.rehash.get(),
+            "send_bps" => details::send_rate(i).map(|bps| bps.round() as u64),
+        });
         if let Some(bbr) = d.bbr {
             map.serialize_entry(
                 "bbr",

@@ -39,6 +39,16 @@ struct Column {
     delimiter: &'static str,
 }
 
+impl Column {
+    const fn new(header: &'static str, align: Align, delimiter: &'static str) -> Column {
+        Column {
+            header,
+            align,
+            delimiter,
+        }
+    }
+}
+
 /// Shown with `-N all` only, first, since it groups the rows.
 const NETNS: usize = 0;
 const NETID: usize = 1;
@@ -57,61 +67,17 @@ const PROCESS: usize = 10;
 const COLUMN_COUNT: usize = 11;
 
 const COLUMNS: [Column; COLUMN_COUNT] = [
-    Column {
-        header: "Netns",
-        align: Align::Left,
-        delimiter: "",
-    },
-    Column {
-        header: "Netid",
-        align: Align::Left,
-        delimiter: " ",
-    },
-    Column {
-        header: "State",
-        align: Align::Left,
-        delimiter: " ",
-    },
-    Column {
-        header: "Recv-Q",
-        align: Align::Left,
-        delimiter: " ",
-    },
-    Column {
-        header: "Send-Q",
-        align: Align::Left,
-        delimiter: " ",
-    },
-    Column {
-        header: "Local Address:",
-        align: Align::Right,
-        delimiter: " ",
-    },
-    Column {
-        header: "Port",
-        align: Align::Left,
-        delimiter: "",
-    },
-    Column {
-        header: "Peer Address:",
-        align: Align::Right,
-        delimiter: " ",
-    },
-    Column {
-        header: "Port",
-        align: Align::Left,
-        delimiter: "",
-    },
-    Column {
-        header: "Process",
-        align: Align::Left,
-        delimiter: "",
-    },
-    Column {
-        header: "",
-        align: Align::Left,
-        delimiter: "",
-    },
+    Column::new("Netns", Align::Left, ""),
+    Column::new("Netid", Align::Left, " "),
+    Column::new("State", Align::Left, " "),
+    Column::new("Recv-Q", Align::Left, " "),
+    Column::new("Send-Q", Align::Left, " "),
+    Column::new("Local Address:", Align::Right, " "),
+    Column::new("Port", Align::Left, ""),
+    Column::new("Peer Address:", Align::Right, " "),
+    Column::new("Port", Align::Left, ""),
+    Column::new("Process", Align::Left, ""),
+    Column::new("", Align::Left, ""),
 ];
 
 /// Widths decided for the columns: the whole width, and whether it starts with the delimiter.

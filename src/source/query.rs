@@ -19,6 +19,7 @@ use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, State
 use crate::source::decode;
 use crate::source::dump::{self, DumpError, DumpReader};
 use crate::source::procnet::{self, ProcError, Skipped};
+use crate::source::request::Attributes;
 use crate::wire::DiagMsg;
 use crate::wire::bytecode::Bytecode;
 use crate::wire::inet::{
@@ -37,14 +38,8 @@ pub struct Query {
     /// Restricts the inet tables to IPv4, IPv6 or both.
     pub families: FamilySet,
     pub states: StateSet,
-    /// The `idiag_ext` bits for inet requests.
-    pub inet_extensions: u8,
-    /// Extra `UDIAG_SHOW_*` bits for unix requests.
-    pub unix_show: u32,
-    /// The `PACKET_SHOW_*` bits for packet requests.
-    pub packet_show: u32,
-    /// The `NDIAG_SHOW_*` bits for netlink requests.
-    pub netlink_show: u32,
+    /// What each table's requests ask for beyond the basics.
+    pub attributes: Attributes,
     /// Tested on every socket, whichever way it was listed.
     pub filter: Option<Expr>,
     /// Sent with inet requests so that the kernel drops most of what the filter rejects.
@@ -63,10 +58,7 @@ impl Query {
             tables,
             families,
             states,
-            inet_extensions: 0,
-            unix_show: 0,
-            packet_show: 0,
-            netlink_show: 0,
+            attributes: Attributes::default(),
             filter: None,
             bytecode: None,
             context: Context::from_system(),
@@ -278,55 +270,66 @@ fn count_only(
     }
 }
 
-fn packet_table(
+/// The sink every table's sockets go to.
+type Sink<'s> = &'s mut dyn FnMut(&Socket<'_>) -> io::Result<()>;
+
+/// A table whose sockets are all UNCONN, as ss shows packet and netlink sockets: none when
+/// that state is not asked for; else the kernel's dump, or /proc's file where the user asks
+/// for it or the kernel has no diag module for the table.
+fn unconnected_table(
     query: &Query,
-    diag: &mut DiagSocket,
-    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+    forced: Netid,
+    sink: Sink<'_>,
+    from_diag: impl FnOnce(Sink<'_>) -> Result<DumpStatus, QueryError>,
+    from_proc: impl FnOnce(Sink<'_>) -> Result<Warnings, QueryError>,
 ) -> Result<Warnings, QueryError> {
-    // Packet sockets have no connections: all of them are UNCONN.
     if !query.states.contains(TcpState::Close) {
         return Ok(Warnings::default());
     }
-    let wanted = |netid| query.tables.contains(netid);
-    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
-        procnet::packet_sockets(wanted, |s| query.deliver(s, sink).map_err(QueryError::from))
-            .map(Warnings::from)
-    };
-    if procnet::forced(Netid::PacketRaw) {
+    if procnet::forced(forced) {
         return from_proc(sink);
     }
-    let request = PacketDiagReq::dump(query.packet_show);
-    let result = diag_table(query, diag, &request, "packet", decode::packet_socket, sink)
-        .map(Warnings::from);
-    match result {
+    match from_diag(&mut *sink).map(Warnings::from) {
         Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
         other => other,
     }
 }
 
+fn packet_table(
+    query: &Query,
+    diag: &mut DiagSocket,
+    sink: Sink<'_>,
+) -> Result<Warnings, QueryError> {
+    let request = PacketDiagReq::dump(query.attributes.packet);
+    unconnected_table(
+        query,
+        Netid::PacketRaw,
+        sink,
+        |sink| diag_table(query, diag, &request, "packet", decode::packet_socket, sink),
+        |sink| {
+            let wanted = |netid| query.tables.contains(netid);
+            procnet::packet_sockets(wanted, |s| query.deliver(s, sink).map_err(QueryError::from))
+                .map(Warnings::from)
+        },
+    )
+}
+
 fn netlink_table(
     query: &Query,
     diag: &mut DiagSocket,
-    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+    sink: Sink<'_>,
 ) -> Result<Warnings, QueryError> {
-    // ss shows every netlink socket as UNCONN.
-    if !query.states.contains(TcpState::Close) {
-        return Ok(Warnings::default());
-    }
-    let from_proc = |sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>| {
-        procnet::netlink_sockets(|s| query.deliver(s, sink).map_err(QueryError::from))
-            .map(Warnings::from)
-    };
-    if procnet::forced(Netid::Netlink) {
-        return from_proc(sink);
-    }
-    let request = NetlinkDiagReq::dump(query.netlink_show);
-    let result =
-        diag_table(query, diag, &request, "netlink", netlink_listed, sink).map(Warnings::from);
-    match result {
-        Err(QueryError::Diag(e)) if e.is_unsupported() => from_proc(sink),
-        other => other,
-    }
+    let request = NetlinkDiagReq::dump(query.attributes.netlink);
+    unconnected_table(
+        query,
+        Netid::Netlink,
+        sink,
+        |sink| diag_table(query, diag, &request, "netlink", netlink_listed, sink),
+        |sink| {
+            procnet::netlink_sockets(|s| query.deliver(s, sink).map_err(QueryError::from))
+                .map(Warnings::from)
+        },
+    )
 }
 
 /// [`decode::netlink_socket`] in the shape [`diag_table`] takes: every netlink socket is
@@ -415,7 +418,7 @@ fn tcp_table(
         libc::AF_UNSPEC as u8,
         libc::IPPROTO_TCP as u8,
         query.states.bits(),
-        query.inet_extensions,
+        query.attributes.inet,
     );
     request.compat = true;
     query.filter_in_kernel(Netid::Tcp, &mut request);
@@ -480,7 +483,7 @@ fn inet_table(
     let af = family_number(family);
     let protocol = netid.ip_protocol().expect("an inet table");
     let mut request =
-        InetDiagRequest::dump(af, protocol, query.states.bits(), query.inet_extensions);
+        InetDiagRequest::dump(af, protocol, query.states.bits(), query.attributes.inet);
     if netid == Netid::Mptcp {
         // The header's protocol byte cannot hold IPPROTO_MPTCP (262): it goes in an attribute.
         request.protocol = Some(IPPROTO_MPTCP);
@@ -533,7 +536,7 @@ fn unix_table(
     if procnet::forced(Netid::UnixStream) {
         return from_proc(sink);
     }
-    let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.unix_show;
+    let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | query.attributes.unix;
     let request = unix::dump_request(query.states.bits(), show);
     let result =
         diag_table(query, diag, &request, "unix", decode::unix_socket, sink).map(Warnings::from);
@@ -606,7 +609,7 @@ pub fn record(query: &Query, diag: &mut DiagSocket) -> Result<(), QueryError> {
             af,
             libc::IPPROTO_TCP as u8,
             query.states.bits(),
-            query.inet_extensions,
+            query.attributes.inet,
         );
         query.filter_in_kernel(Netid::Tcp, &mut request);
         let ignore = |_: &[u8]| Ok::<(), QueryError>(());

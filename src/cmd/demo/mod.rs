@@ -34,6 +34,7 @@ use crate::render::table::TableRenderer;
 use crate::socket::{Endpoints, Family, FamilySet, Netid, OwnedSocket, StateSet, TcpState};
 use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query};
+use crate::source::request::{Attributes, Wanted};
 use crate::sys::term;
 use crate::wire::netlink::DiagSocket;
 use capture::{Capture, Packet};
@@ -494,7 +495,10 @@ impl<'o, W: Write> Walk<'o, W> {
     /// The demo's sockets as the kernel lists them now: in a private namespace all of them,
     /// otherwise those the demo can name.
     fn snapshot(&mut self, memory: bool) -> anyhow::Result<Vec<OwnedSocket>> {
-        self.query.inet_extensions = details(memory).inet_extensions();
+        self.query.attributes = Attributes::for_details(Wanted {
+            memory,
+            ..Wanted::default()
+        });
         let mut sockets = Vec::new();
         query::run(&self.query, &mut self.diag, &mut |s| {
             sockets.push(OwnedSocket::new(s));
