@@ -174,7 +174,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__watch)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --source --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +222,10 @@ _sockscope() {
                     ;;
                 --count)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -W "auto events poll" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -143,6 +143,9 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s F -l filte
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s N -l net -d 'Run in network namespace NAME: one under /run/netns (as ip netns add makes them), or, when NAME holds a /, any namespace file, such as /proc/PID/ns/net' -r -a '(printf "%s\n" all; ls /run/netns 2>/dev/null)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l interval -d 'Seconds between two looks at the table (fractions allowed, at least 0.01)' -r
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l count -d 'Stop after N intervals' -r
+complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -l source -d 'How TCP is followed: the kernel\'s own state transitions (events), looks at the table every interval (poll), or events where they can be had (auto)' -r -f -a "auto\t'Events where the kernel allows them, else looks (said once)'
+events\t'The kernel\'s TCP state transitions; an error where they cannot be had'
+poll\t'Looks at the table every interval only'"
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s a -l all -d 'Show sockets in every state, listening ones included'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand watch" -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'
