@@ -14,10 +14,14 @@ const ENTER: &str = "\x1b[?1049h";
 const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
 
 /// Starts `sockscope watch ARGS` on a `cols` x `rows` terminal in `ns`, with `TERM` as given,
-/// in a UTF-8 locale.
+/// in a UTF-8 locale. The view follows looks (`--source poll`), whose log these tests read
+/// (a connection is first listed ESTAB; with the kernel's transitions it is born SYN-SENT).
 fn watch(ns: &Netns, term: Option<&str>, args: &[&str], (cols, rows): (u16, u16)) -> Pty {
     let mut command = ns.command(SOCKSCOPE);
-    command.env("LC_ALL", "C.UTF-8").arg("watch").args(args);
+    command
+        .env("LC_ALL", "C.UTF-8")
+        .args(["watch", "--source", "poll"])
+        .args(args);
     if let Some(term) = term {
         command.env("TERM", term);
     }
@@ -419,9 +423,15 @@ fn ascii_outside_a_utf8_locale() {
         (listener, client, server)
     });
     let mut command = ns.command(SOCKSCOPE);
-    command
-        .env("TERM", "xterm")
-        .args(["watch", "--interval", "0.05", "-tan", ":55006"]);
+    command.env("TERM", "xterm").args([
+        "watch",
+        "--source",
+        "poll",
+        "--interval",
+        "0.05",
+        "-tan",
+        ":55006",
+    ]);
     let mut view = Pty::spawn(&mut command, 100, 24);
     let size = (100, 24);
     until(&view, size, "a queue's sparkline", |s| s.contains(" ##"));
