@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::util::netns::wait_bounded;
 use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, reference::comparable, text};
+use crate::util::{Netns, SOCKSCOPE, reference::comparable, text, wait_readable};
 
 /// Waits (bounded) until `count` processes of the namespace have joined a sock_diag
 /// multicast group, as /proc/net/netlink shows them.
@@ -38,15 +38,6 @@ pub fn wait_subscribed(ns: &Netns, count: usize) {
             "only {joined} of {count} listeners joined the destroy groups:\n{table}"
         );
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Waits (bounded) until `ready` has `n` bytes to read.
-fn wait_readable(ready: &TcpStream, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut buf = [0u8; 64];
-    while ready.peek(&mut buf).unwrap_or(0) < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::events::wait_subscribed;
 use crate::util::netns::wait_bounded;
-use crate::util::{Named, Netns, SOCKSCOPE, text};
+use crate::util::{Named, Netns, SOCKSCOPE, skip, text, wait_readable};
 
 /// A running `sockscope watch --jsonl ...` and the events it printed so far.
 struct Stream {
@@ -163,15 +163,6 @@ fn about(event: &Value, kind: &str, local: u64, peer: u64) -> bool {
 
 fn port(stream: &TcpStream) -> u64 {
     u64::from(stream.local_addr().unwrap().port())
-}
-
-/// Waits (bounded) until `socket` has `n` bytes to read.
-fn wait_readable(socket: &TcpStream, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut buf = vec![0u8; n];
-    while socket.peek(&mut buf).unwrap_or(0) < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// A connection is added, its queue fills and drains, it changes state as it closes, and it
@@ -654,8 +645,9 @@ fn an_overrun_is_a_line_and_not_the_end() {
         .parse()
         .unwrap();
     if rmem_max > 16 << 20 {
-        eprintln!("skipped: net.core.rmem_max is {rmem_max}, too large to overrun in a test");
-        return;
+        return skip(&format!(
+            "net.core.rmem_max is {rmem_max}, too large to overrun in a test"
+        ));
     }
     // What the test counts on: unprivileged, the buffer is what rmem_max allows.
     let ns = Netns::new();

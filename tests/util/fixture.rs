@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::netns::Netns;
+use super::{SETTLE_LIMIT, wait_readable};
 
 /// The namespace and the sockets that fill it. Dropping it closes them all and removes the
 /// directory holding the unix socket files.
@@ -57,27 +58,6 @@ fn unix(kind: Type, name: &[u8]) -> Socket {
         s.bind(&SockAddr::unix(path).unwrap()).unwrap();
     }
     s
-}
-
-/// How long the kernel may take to move a table built here into the state the tests expect:
-/// far longer than it takes (loopback delivers at once), and still bounded.
-const SETTLE_LIMIT: Duration = Duration::from_secs(30);
-
-/// Waits (bounded) until `socket` has `n` bytes to read, so that both tools see them queued.
-fn wait_readable(socket: &Socket, n: usize) {
-    let deadline = Instant::now() + SETTLE_LIMIT;
-    let mut buf = [std::mem::MaybeUninit::new(0u8); 4096];
-    loop {
-        let queued = socket.peek(&mut buf).map(|len| len >= n).unwrap_or(false);
-        if queued {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{n} bytes sent on loopback did not arrive within {SETTLE_LIMIT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 impl RichTable {

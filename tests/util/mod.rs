@@ -8,8 +8,10 @@ pub mod pty;
 pub mod reference;
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub use fixture::RichTable;
 pub use holder::{Holder, Spec};
@@ -83,6 +85,29 @@ pub fn still(output: &str) -> String {
 pub fn skip(why: &str) {
     let test = std::thread::current().name().unwrap_or("a test").to_owned();
     let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+}
+
+/// How long the kernel may take to move what a test built into the state it expects: far
+/// longer than it takes (loopback delivers at once), and still bounded.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Waits until `socket` has `n` bytes to read (a stream) or a datagram of `n` bytes or more
+/// waiting, so that every tool run afterwards sees them queued; panics if they have not
+/// arrived within [`SETTLE_LIMIT`].
+pub fn wait_readable(socket: &impl AsFd, n: usize) {
+    let socket = socket2::SockRef::from(socket);
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    let mut buf = [std::mem::MaybeUninit::new(0u8); 4096];
+    loop {
+        if socket.peek(&mut buf).is_ok_and(|len| len >= n) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} bytes sent on loopback did not arrive within {SETTLE_LIMIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// What running both tools with the same arguments in the same namespace gave.
