@@ -2,7 +2,7 @@
 //! each command accepts, and the `:PORT` shorthand in listings.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use clap::CommandFactory;
@@ -11,18 +11,15 @@ use sockscope::cli::{self, Cli, TABLES};
 use sockscope::config;
 
 use crate::util::{
-    Netns, RichTable, SOCKSCOPE, netns::run_bounded, reference::comparable, text, unique,
+    Netns, RichTable, SOCKSCOPE,
+    netns::{clean_command, run_bounded},
+    reference::comparable,
+    text, unique,
 };
 
 /// sockscope with `args`, outside any namespace: these are refused before anything is asked.
 fn sockscope(args: &[&str]) -> Output {
-    let mut command = Command::new(SOCKSCOPE);
-    command
-        .args(args)
-        .env_clear()
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    run_bounded(&mut command, Duration::from_secs(20))
+    run_bounded(clean_command(SOCKSCOPE).args(args), Duration::from_secs(20))
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::netns::{run_bounded, wait_bounded};
+use crate::util::netns::{clean_command, run_bounded, wait_bounded};
 use crate::util::{Netns, SOCKSCOPE, text, unique};
 
 /// A listener with backlog 5 on 127.0.0.1:`port` and three connections waiting in its accept
@@ -622,7 +622,7 @@ fn dash_n_looks_in_that_namespace() {
     let _crowd = Crowd::new(&ns, port);
     // Run from outside: -N enters the namespace first.
     let out = run_bounded(
-        Command::new(SOCKSCOPE).args(["exporter", "--once", "-t", "-N", &ns.path()]),
+        clean_command(SOCKSCOPE).args(["exporter", "--once", "-t", "-N", &ns.path()]),
         Duration::from_secs(20),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));

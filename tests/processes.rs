@@ -12,7 +12,10 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::util::netns::RUN_LIMIT;
-use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, reference, text, unique};
+use crate::util::{
+    Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, layout_differences, on_terminal,
+    reference, text, unique,
+};
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
 /// init of some sandboxes), so the tests accept it everywhere.
@@ -448,20 +451,12 @@ fn terminal_layout_matches_ss() {
     let mut failures = Vec::new();
     for columns in [40, 80, 123, 200, 400] {
         for args in ["-tanp", "-tanpH", "-tlp", "-xap", "-tanT"] {
-            let run = |program: &str| {
-                // Only standard output: on some systems even root gets the partial warning.
-                let script = format!("stty cols {columns}; {program} {args} 2>/dev/null");
-                text(&ns.output("script", &["-qec", &script, "/dev/null"]).stdout)
-            };
+            // Only standard output: on some systems even root gets the partial warning.
+            let run =
+                |program: &str| on_terminal(&ns, columns, &format!("{program} {args} 2>/dev/null"));
             let ours = run(SOCKSCOPE);
-            let mut references = Vec::new();
-            if reference::installed_is_71() {
-                references.push(("ss", run("ss"), ours.clone()));
-            } else {
-                // 7.1 gives the users a column of their own: compare as the README says.
-                let normalised = |t: &str| reference::normalise(&t.replace('\r', ""));
-                references.push(("ss", normalised(&run("ss")), normalised(&ours)));
-            }
+            let (ss, installed) = reference::against_installed(|| run("ss"), &ours);
+            let mut references = vec![("ss", ss, installed)];
             if let Some(ss71) = reference::ss71() {
                 // ss 7.1's -T shows threads only with -p (README).
                 let ss71 = if args.contains('T') {
@@ -471,13 +466,7 @@ fn terminal_layout_matches_ss() {
                 };
                 references.push(("ss 7.1", run(&ss71), ours.clone()));
             }
-            for (name, ss, ours) in references {
-                if ss != ours {
-                    failures.push(format!(
-                        "{args} at {columns} columns:\n--- {name}\n{ss}--- sockscope\n{ours}"
-                    ));
-                }
-            }
+            failures.extend(layout_differences(args, columns, references));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -110,6 +110,28 @@ pub fn wait_readable(socket: &impl AsFd, n: usize) {
     }
 }
 
+/// What `command`, a shell command line, printed when run in `ns` on a terminal `columns`
+/// wide: `script` gives it the terminal and `stty` the width.
+pub fn on_terminal(ns: &Netns, columns: u16, command: &str) -> String {
+    let script = format!("stty cols {columns}; {command}");
+    text(&ns.output("script", &["-qec", &script, "/dev/null"]).stdout)
+}
+
+/// Each of `references` (a name, what that ss printed, what sockscope printed) whose two
+/// outputs differ, said for a failure message about `args` at `columns` columns.
+pub fn layout_differences(
+    args: &str,
+    columns: u16,
+    references: Vec<(&str, String, String)>,
+) -> impl Iterator<Item = String> {
+    references
+        .into_iter()
+        .filter(|(_, ss, ours)| ss != ours)
+        .map(move |(name, ss, ours)| {
+            format!("{args} at {columns} columns:\n--- {name}\n{ss}--- sockscope\n{ours}")
+        })
+}
+
 /// What running both tools with the same arguments in the same namespace gave.
 ///
 /// `ss` is the installed ss; when that is not 7.1, both outputs here have been through

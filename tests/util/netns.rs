@@ -71,15 +71,7 @@ impl Netns {
 
     /// A command that runs inside the namespace, with a clean environment.
     pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        command
-            .env_clear()
-            .env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            )
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null());
+        let mut command = clean_command(program);
         let fd = self.file.as_raw_fd();
         // SAFETY: the closure runs in the child between fork and exec and only calls setns(2),
         // which is async-signal-safe; it touches no memory shared with the parent.
@@ -128,6 +120,21 @@ impl Netns {
     pub fn path(&self) -> String {
         format!("/proc/{}/fd/{}", std::process::id(), self.file.as_raw_fd())
     }
+}
+
+/// A command with a clean environment (a fixed `PATH`, `LC_ALL=C`, nothing else: no
+/// `COLUMNS` or `NO_COLOR` of the caller's) and no standard input, run where the test runs.
+pub fn clean_command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    command
 }
 
 fn enter(fd: RawFd) -> io::Result<()> {
