@@ -124,6 +124,11 @@ impl Netns {
 
 /// A command with a clean environment (a fixed `PATH`, `LC_ALL=C`, nothing else: no
 /// `COLUMNS` or `NO_COLOR` of the caller's) and no standard input, run where the test runs.
+///
+/// Its signals are also clean: a signal ignored by whoever started the tests stays ignored
+/// across fork and exec, and a suite started in the background by a script (`cargo test &`,
+/// `nohup`) ignores SIGINT and SIGQUIT (and SIGHUP). ss, stopped with SIGINT by the `-E`
+/// tests, would then run on until killed at its bound.
 pub fn clean_command(program: &str) -> Command {
     let mut command = Command::new(program);
     command
@@ -134,6 +139,24 @@ pub fn clean_command(program: &str) -> Command {
         )
         .env("LC_ALL", "C")
         .stdin(Stdio::null());
+    // SAFETY: the closure runs in the child between fork and exec and only calls signal(2),
+    // which is async-signal-safe; it touches no memory shared with the parent.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in [
+                libc::SIGHUP,
+                libc::SIGINT,
+                libc::SIGQUIT,
+                libc::SIGPIPE,
+                libc::SIGTERM,
+            ] {
+                if libc::signal(signal, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
     command
 }
 
@@ -244,4 +267,17 @@ impl Drop for Named {
             RUN_LIMIT,
         );
     }
+}
+
+/// What [`clean_command`] promises: the program starts with no signal ignored, however the
+/// test binary was started.
+#[test]
+fn a_clean_command_ignores_no_signal() {
+    let out = run_bounded(clean_command("cat").arg("/proc/self/status"), RUN_LIMIT);
+    let status = String::from_utf8_lossy(&out.stdout);
+    let ignored = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .map(str::trim);
+    assert_eq!(ignored, Some("0000000000000000"), "{status}");
 }
