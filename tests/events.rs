@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,17 +41,24 @@ pub fn wait_subscribed(ns: &Netns, count: usize) {
     }
 }
 
-/// Sockets of every kind the destroy groups report, opened and closed one after the other:
-/// a connection closed with data unread, an IPv6 client of an IPv4-mapped address, a UDP
-/// socket with a datagram waiting, a connected IPv6 UDP socket, and a listener with a
-/// connection still in its queue.
-pub fn churn() {
+/// A connection to a listener on 127.0.0.1:55000 whose server end was closed with ten bytes
+/// unread: the listener and the client end, still open.
+fn closed_with_data_unread() -> (TcpListener, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:55000").unwrap();
     let mut client = TcpStream::connect("127.0.0.1:55000").unwrap();
     let (server, _) = listener.accept().unwrap();
     std::io::Write::write_all(&mut client, b"0123456789").unwrap();
     wait_readable(&server, 10);
     drop(server);
+    (listener, client)
+}
+
+/// Sockets of every kind the destroy groups report, opened and closed one after the other:
+/// a connection closed with data unread, an IPv6 client of an IPv4-mapped address, a UDP
+/// socket with a datagram waiting, a connected IPv6 UDP socket, and a listener with a
+/// connection still in its queue.
+pub fn churn() {
+    let (listener, client) = closed_with_data_unread();
     drop(client);
     let mapped = SocketAddr::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped().into(), 55000);
     let queued = TcpStream::connect(mapped).unwrap();
@@ -103,14 +110,7 @@ pub fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
 fn compare(args: &[&str]) {
     let ns = Netns::new();
     let mut ss = Pty::spawn(ns.command("ss").arg("-E").args(args), 0, 0);
-    let mut ours = ns
-        .command(SOCKSCOPE)
-        .arg("-E")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut ours = ns.spawn(SOCKSCOPE, &[&["-E"], args].concat());
     let printed = collect(&mut ours);
     wait_subscribed(&ns, 2);
     ns.run(churn);
@@ -167,24 +167,10 @@ fn header_and_states_as_in_ss() {
 #[test]
 fn json_lines() {
     let ns = Netns::new();
-    let mut child = ns
-        .command(SOCKSCOPE)
-        .args(["-E", "-t", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ns.spawn(SOCKSCOPE, &["-E", "-t", "--json"]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     wait_subscribed(&ns, 1);
-    let _kept = ns.run(|| {
-        let listener = TcpListener::bind("127.0.0.1:55000").unwrap();
-        let mut client = TcpStream::connect("127.0.0.1:55000").unwrap();
-        let (server, _) = listener.accept().unwrap();
-        std::io::Write::write_all(&mut client, b"0123456789").unwrap();
-        wait_readable(&server, 10);
-        drop(server);
-        (listener, client)
-    });
+    let _kept = ns.run(closed_with_data_unread);
     // The line is there before anything else happens: it is flushed as it is printed.
     let line = lines.next().unwrap().unwrap();
     let record: Value = serde_json::from_str(&line).unwrap();
@@ -206,13 +192,7 @@ fn json_lines() {
 #[test]
 fn a_closed_pipe_ends_it() {
     let ns = Netns::new();
-    let mut child = ns
-        .command(SOCKSCOPE)
-        .args(["-E", "-H", "-u"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ns.spawn(SOCKSCOPE, &["-E", "-H", "-u"]);
     wait_subscribed(&ns, 1);
     drop(child.stdout.take());
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -258,13 +238,7 @@ fn a_burst_loses_nothing() {
         "sysctl",
         &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
     );
-    let mut child = ns
-        .command(SOCKSCOPE)
-        .args(["-E", "-t", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ns.spawn(SOCKSCOPE, &["-E", "-t", "--json"]);
     let out = collect(&mut child);
     wait_subscribed(&ns, 1);
     let ports: Vec<u16> = ns.run(|| {

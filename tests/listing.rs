@@ -166,14 +166,7 @@ fn a_closed_stdout_ends_quietly_on_a_large_table() {
             .map(|i| std::net::UdpSocket::bind(("127.0.0.1", 20000 + i)).unwrap())
             .collect::<Vec<_>>()
     });
-    let script = format!("{SOCKSCOPE} -uan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
-    let out = ns.output("bash", &["-c", &script]);
-    assert!(
-        text(&out.stdout).ends_with("status 0\n"),
-        "{}",
-        text(&out.stdout)
-    );
-    assert_eq!(text(&out.stderr), "");
+    ends_quietly_into_head(&ns, "-uan");
 }
 
 /// Past 65536 rows the table is written while the kernel is still being read: a closed
@@ -235,7 +228,13 @@ fn a_closed_stdout_ends_quietly_while_streaming() {
         count > 65536,
         "too few SYN-RECV entries: {count} of {ENTRIES}"
     );
-    let script = format!("{SOCKSCOPE} -tan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
+    ends_quietly_into_head(&ns, "-tan");
+}
+
+/// `sockscope ARGS | head -1` in `ns`: sockscope ends with status 0 and says nothing once
+/// head has closed the pipe.
+fn ends_quietly_into_head(ns: &Netns, args: &str) {
+    let script = format!("{SOCKSCOPE} {args} | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
     let out = ns.output("bash", &["-c", &script]);
     assert!(
         text(&out.stdout).ends_with("status 0\n"),

@@ -24,14 +24,7 @@ struct Stream {
 
 impl Stream {
     fn start(ns: &Netns, args: &[&str]) -> Stream {
-        let mut child = ns
-            .command(SOCKSCOPE)
-            .args(["watch", "--jsonl"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = ns.spawn(SOCKSCOPE, &[&["watch", "--jsonl"], args].concat());
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {

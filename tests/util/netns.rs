@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a program a test starts may run before it counts as hung: far longer than any
@@ -79,6 +79,19 @@ impl Netns {
             command.pre_exec(move || enter(fd));
         }
         command
+    }
+
+    /// Starts `program args` inside the namespace with its standard output and error piped to
+    /// the test, for a program that runs until the test stops it.
+    pub fn spawn(&self, program: &str, args: &[&str]) -> Child {
+        let mut command = self.command(program);
+        command
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"))
     }
 
     /// Runs `program args` inside the namespace and returns what it printed, killing it if it
