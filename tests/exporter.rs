@@ -587,32 +587,24 @@ fn the_readme_snippets_pass_promtool() {
         .map(|rest| rest.split("```").next().unwrap())
         .collect();
     let dir = TempDir::new("readme");
-    let rules = blocks
-        .iter()
-        .find(|b| b.starts_with("groups:"))
-        .expect("an alert rule in the README");
-    let rules_path = dir.0.join("rules.yml");
-    std::fs::write(&rules_path, rules).unwrap();
-    let out = promtool(&["check", "rules", rules_path.to_str().unwrap()], None);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    let scrape = blocks
-        .iter()
-        .find(|b| b.starts_with("scrape_configs:"))
-        .expect("a scrape config in the README");
-    let config_path = dir.0.join("prometheus.yml");
-    std::fs::write(&config_path, scrape).unwrap();
-    let out = promtool(&["check", "config", config_path.to_str().unwrap()], None);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    // promtool checks the block that begins with `start`, written to `file`, as `kind`.
+    let check = |kind: &str, start: &str, file: &str| {
+        let block = blocks
+            .iter()
+            .find(|b| b.starts_with(start))
+            .unwrap_or_else(|| panic!("no {kind} in the README"));
+        let path = dir.0.join(file);
+        std::fs::write(&path, block).unwrap();
+        let out = promtool(&["check", kind, path.to_str().unwrap()], None);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    };
+    check("rules", "groups:", "rules.yml");
+    check("config", "scrape_configs:", "prometheus.yml");
 }
 
 #[test]

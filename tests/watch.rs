@@ -551,6 +551,13 @@ fn totals_count_between_look_sockets() {
     watch.stop();
 }
 
+/// Whether the process `pid` is among the holders of `socket`, a socket as JSON with `-p`.
+fn held_by(socket: &Value, pid: u64) -> bool {
+    socket["processes"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|o| o["pid"] == pid))
+}
+
 /// `-N NAME` watches the sockets of a named namespace; `-p` adds who holds them.
 #[test]
 fn in_a_named_namespace_with_processes() {
@@ -571,23 +578,13 @@ fn in_a_named_namespace_with_processes() {
         .find(|s| s["local_port"] == 55004 && s["state"] == "LISTEN")
         .unwrap_or_else(|| panic!("no listener in {snapshot}"));
     let pid = u64::from(std::process::id());
-    assert!(
-        found["processes"]
-            .as_array()
-            .is_some_and(|p| p.iter().any(|o| o["pid"] == pid)),
-        "{found}"
-    );
+    assert!(held_by(found, pid), "{found}");
     // A socket made later: its owner comes from a second scan.
     let client = named.run(|| TcpStream::connect("127.0.0.1:55004").unwrap());
     let added = watch.until("the client added", |e| {
         about(e, "added", port(&client), 55004)
     });
-    assert!(
-        added["socket"]["processes"]
-            .as_array()
-            .is_some_and(|p| p.iter().any(|o| o["pid"] == pid)),
-        "{added}"
-    );
+    assert!(held_by(&added["socket"], pid), "{added}");
     watch.stop();
     drop(listener);
 }
