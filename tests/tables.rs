@@ -643,9 +643,14 @@ impl MptcpTable {
                 "ss",
                 &["-tanH", "src", "127.0.0.2", "or", "dst", "127.0.0.2"],
             );
-            if text(&out.stdout).lines().count() >= 2 || Instant::now() > deadline {
+            let subflows = text(&out.stdout);
+            if subflows.lines().count() >= 2 {
                 break;
             }
+            assert!(
+                Instant::now() < deadline,
+                "the second subflow did not join within 30 s:\n{subflows}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(MptcpTable {
