@@ -234,10 +234,7 @@ fn tables_without_events_are_an_error() {
 fn a_burst_loses_nothing() {
     const CONNECTIONS: usize = 3000;
     let ns = Netns::new();
-    ns.output(
-        "sysctl",
-        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
-    );
+    ns.sysctl(&[("net.ipv4.ip_local_port_range", "20000 60999")]);
     let mut child = ns.spawn(SOCKSCOPE, &["-E", "-t", "--json"]);
     let out = collect(&mut child);
     wait_subscribed(&ns, 1);

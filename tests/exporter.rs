@@ -629,8 +629,7 @@ fn dash_n_looks_in_that_namespace() {
 fn a_client_that_never_reads_a_large_answer() {
     let ns = Netns::new();
     // Small send buffers, so that the answer cannot all sit in the kernel.
-    let out = ns.output("sysctl", &["-qw", "net.ipv4.tcp_wmem=4096 16384 65536"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    ns.sysctl(&[("net.ipv4.tcp_wmem", "4096 16384 65536")]);
     let _listeners: Vec<TcpListener> = ns.run(|| {
         (0..2000)
             .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())

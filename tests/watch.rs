@@ -435,11 +435,10 @@ fn a_burst_is_accounted_for() {
     const CONNECTIONS: usize = 3000;
     let ns = Netns::new();
     // Deterministic: enough ports, and no TIME-WAIT table to run out of.
-    ns.output(
-        "sysctl",
-        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
-    );
-    ns.output("sysctl", &["-qw", "net.ipv4.tcp_max_tw_buckets=262144"]);
+    ns.sysctl(&[
+        ("net.ipv4.ip_local_port_range", "20000 60999"),
+        ("net.ipv4.tcp_max_tw_buckets", "262144"),
+    ]);
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:55001").unwrap());
     let mut watch = Stream::start(&ns, &["--interval", "0.2", "-t", ":55001"]);
     wait_subscribed(&ns, 1);
@@ -652,10 +651,7 @@ fn an_overrun_is_a_line_and_not_the_end() {
     }
     // What the test counts on: unprivileged, the buffer is what rmem_max allows.
     let ns = Netns::new();
-    ns.output(
-        "sysctl",
-        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
-    );
+    ns.sysctl(&[("net.ipv4.ip_local_port_range", "20000 60999")]);
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:55008").unwrap());
     for args in [
         // Connected sockets only: with watch's every-state default, the burst's TIME-WAIT
