@@ -229,17 +229,11 @@ fn all_namespaces_are_listed_each_under_its_name() {
     // with tens of thousands of entries): long enough for the reference table's TIME-WAIT and
     // FIN-WAIT-2 entries to time out. ss runs before and after; the comparison counts when
     // both saw the same, and is tried again (three times at most) only when they did not.
-    let mut tries = 0;
-    let (listing, expected) = loop {
-        tries += 1;
-        let before = ss_rows();
+    let (listing, expected) = between_equal_looks(ss_rows, || {
         let all = run(clean_command(SOCKSCOPE).args(["-N", "all", "-tan"]));
         assert!(all.status.success(), "{}", text(&all.stderr));
-        let after = ss_rows();
-        if before == after || tries == TRIES {
-            break (text(&all.stdout), before);
-        }
-    };
+        text(&all.stdout)
+    });
     assert!(listing.starts_with("Netns "), "no Netns column:\n{listing}");
     for (name, rows) in &expected {
         crate::eqnice!(rows, rows_of(&listing, name));
@@ -258,18 +252,11 @@ fn all_namespaces_are_listed_each_under_its_name() {
 
     // JSON: every record names its namespace; ours hold exactly our sockets (tried again as
     // above when the table changed during the walk).
-    let mut tries = 0;
-    let (records, expected) = loop {
-        tries += 1;
-        let before = ss_rows();
+    let (records, expected) = between_equal_looks(ss_rows, || {
         let json = run(clean_command(SOCKSCOPE).args(["--all-netns", "-tan", "--json"]));
         assert!(json.status.success(), "{}", text(&json.stderr));
-        let after = ss_rows();
-        if before == after || tries == TRIES {
-            let records: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
-            break (records, before);
-        }
-    };
+        serde_json::from_slice::<Vec<serde_json::Value>>(&json.stdout).unwrap()
+    });
     assert!(records.iter().all(|r| r["netns"].is_string()));
     let ports_in = |name: &str| {
         let mut ports: Vec<u64> = records
@@ -295,6 +282,23 @@ fn all_namespaces_are_listed_each_under_its_name() {
     );
     assert!(ports_in(&pid_name).contains(&u64::from(port)));
     drop((db_sockets, holder, table));
+}
+
+/// Runs `program` between two looks of `look` at the tables, until both looks agree
+/// ([`TRIES`] times at most): what `program` gave, and what the first look saw.
+fn between_equal_looks<T, L: PartialEq>(
+    look: impl Fn() -> L,
+    mut program: impl FnMut() -> T,
+) -> (T, L) {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let before = look();
+        let out = program();
+        if before == look() || tries == TRIES {
+            return (out, before);
+        }
+    }
 }
 
 /// Runs `command` as nobody, without supplementary groups.
