@@ -96,10 +96,21 @@ fn program() -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("the test binary lives in target/PROFILE/deps");
     let holder = profile.join("examples").join("holder");
+    let built = std::fs::metadata(&holder).and_then(|m| m.modified());
+    // Older than its source: built before the last change, by a `cargo test` long ago.
+    let sources = ["main.rs", "spec.rs"].map(|file| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/util/holder");
+        std::fs::metadata(path.join(file)).and_then(|m| m.modified())
+    });
+    let current = built.as_ref().is_ok_and(|built| {
+        sources
+            .iter()
+            .all(|source| source.as_ref().is_ok_and(|source| source <= built))
+    });
     assert!(
-        holder.is_file(),
-        "the holder program {} is missing: `cargo test` builds it, `cargo test --test \
-         integration` alone does not (run `cargo build --example holder` first)",
+        current,
+        "the holder program {} is missing or older than its source: `cargo test` builds it, \
+         `cargo test --test integration` alone does not (run `cargo build --example holder`)",
         holder.display()
     );
     holder
