@@ -14,32 +14,7 @@ use serde_json::Value;
 
 use crate::util::netns::wait_bounded;
 use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, reference::comparable, text, wait_readable};
-
-/// Waits (bounded) until `count` processes of the namespace have joined a sock_diag
-/// multicast group, as /proc/net/netlink shows them.
-pub fn wait_subscribed(ns: &Netns, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let table = ns.run(|| std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap());
-        let joined = table
-            .lines()
-            .skip(1)
-            .filter(|line| {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                fields.get(1) == Some(&"4") && fields.get(3).is_some_and(|g| *g != "00000000")
-            })
-            .count();
-        if joined >= count {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {joined} of {count} listeners joined the destroy groups:\n{table}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use crate::util::{Netns, SOCKSCOPE, reference::comparable, text, wait_readable, wait_subscribed};
 
 /// A connection to a listener on 127.0.0.1:55000 whose server end was closed with ten bytes
 /// unread: the listener and the client end, still open.
@@ -57,7 +32,7 @@ fn closed_with_data_unread() -> (TcpListener, TcpStream) {
 /// a connection closed with data unread, an IPv6 client of an IPv4-mapped address, a UDP
 /// socket with a datagram waiting, a connected IPv6 UDP socket, and a listener with a
 /// connection still in its queue.
-pub fn churn() {
+fn churn() {
     let (listener, client) = closed_with_data_unread();
     drop(client);
     let mapped = SocketAddr::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped().into(), 55000);
@@ -92,7 +67,7 @@ fn settled(mut read: impl FnMut() -> (String, String)) -> (String, String) {
 }
 
 /// Collects a child's standard output on a thread.
-pub fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
+fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
     let mut stdout = child.stdout.take().unwrap();
     let printed = Arc::new(Mutex::new(Vec::new()));
     let into = Arc::clone(&printed);

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::events::wait_subscribed;
 use crate::util::netns::wait_bounded;
-use crate::util::{Named, Netns, SOCKSCOPE, skip, text, wait_readable};
+use crate::util::{Named, Netns, SOCKSCOPE, skip, text, wait_readable, wait_subscribed};
 
 /// A running `sockscope watch --jsonl ...` and the events it printed so far.
 struct Stream {

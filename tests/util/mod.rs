@@ -132,6 +132,32 @@ pub fn layout_differences(
         })
 }
 
+/// Waits until `count` processes of the namespace have joined a sock_diag multicast group
+/// (the destroy events of `-E` and watch), as /proc/net/netlink shows them; panics if they
+/// have not within 10 s.
+pub fn wait_subscribed(ns: &Netns, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let table = ns.run(|| std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap());
+        let joined = table
+            .lines()
+            .skip(1)
+            .filter(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.get(1) == Some(&"4") && fields.get(3).is_some_and(|g| *g != "00000000")
+            })
+            .count();
+        if joined >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {joined} of {count} listeners joined the destroy groups:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// What running both tools with the same arguments in the same namespace gave.
 ///
 /// `ss` is the installed ss; when that is not 7.1, both outputs here have been through
