@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::util::{RichTable, SOCKSCOPE, fold, text};
+use crate::util::{Keys, RichTable, SOCKSCOPE, fold, text};
 
 fn records(table: &RichTable, args: &[&str]) -> Vec<Map<String, Value>> {
     let mut all = vec!["--json"];
@@ -103,29 +103,6 @@ fn records_are_the_rows_of_the_table() {
             .map(|record| row(record, netid, state))
             .collect();
         crate::eqnice!(expected.join("\n"), got.join("\n"));
-    }
-}
-
-/// The keys of a JSON object, in the order they were written.
-pub struct Keys(pub Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for Keys {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Keys, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Keys;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
-                    keys.push(key);
-                }
-                Ok(Keys(keys))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
     }
 }
 

@@ -743,7 +743,7 @@ fn the_packet_and_netlink_schema_is_stable() {
         crate::util::SOCKSCOPE,
         &["--json", "-0", "-f", "netlink", "-a"],
     );
-    let keys: Vec<crate::json::Keys> = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<crate::util::Keys> = serde_json::from_slice(&out.stdout).unwrap();
     let base = ["netid", "state", "recv_q", "send_q", "inode", "family"];
     let packet: Vec<&str> = base
         .iter()
