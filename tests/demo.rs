@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::util::netns::run_bounded;
 use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, fold, reference::comparable, text};
+use crate::util::{Netns, SOCKSCOPE, TempDir, fold, reference::comparable, text};
 
 const PROMPT: &str = "(Enter for the next stage, q to quit)";
 const STAGES: usize = 11;
@@ -433,18 +433,13 @@ fn json_stages_with_their_packets() {
 
 /// A copy of the binary that any user can run, in a directory this test removes.
 struct PublicCopy {
-    dir: std::path::PathBuf,
+    dir: TempDir,
 }
 
 impl PublicCopy {
     fn new() -> PublicCopy {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-demo-{}-{}",
-            std::process::id(),
-            crate::util::unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("demo");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         let binary = dir.join("sockscope");
         std::fs::copy(SOCKSCOPE, &binary).unwrap();
@@ -453,13 +448,7 @@ impl PublicCopy {
     }
 
     fn path(&self) -> String {
-        self.dir.join("sockscope").display().to_string()
-    }
-}
-
-impl Drop for PublicCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.dir.path("sockscope")
     }
 }
 

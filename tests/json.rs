@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::util::{Keys, RichTable, SOCKSCOPE, fold, text};
+use crate::util::{Keys, RichTable, SOCKSCOPE, TempDir, fold, text};
 
 fn records(table: &RichTable, args: &[&str]) -> Vec<Map<String, Value>> {
     let mut all = vec!["--json"];
@@ -208,10 +208,8 @@ fn names_that_are_not_utf8_keep_their_bytes() {
         std::time::Duration::from_secs(20),
     );
     assert!(out.status.success(), "ip link add: {}", text(&out.stderr));
-    let dir = std::env::temp_dir().join(format!("sockscope-json-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("json");
     let path = dir.join(OsStr::from_bytes(b"s\xff.sock"));
-    let _ = std::fs::remove_file(&path);
     let abstract_name: &[u8] = b"ab\xffc";
     let sockets = ns.run(|| {
         let at_path = UnixDatagram::bind(&path).expect("bind the unix path");
@@ -274,6 +272,4 @@ fn names_that_are_not_utf8_keep_their_bytes() {
         }
     }
     drop(sockets);
-    let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_dir(&dir);
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::util::netns::{RUN_LIMIT, run_bounded};
-use crate::util::{Both, Netns, SOCKSCOPE, assert_all_same, reference, skip, still, text};
+use crate::util::{Both, Netns, SOCKSCOPE, TempDir, assert_all_same, reference, skip, still, text};
 
 fn raw(domain: Domain, protocol: i32) -> Socket {
     Socket::new(domain, Type::RAW, Some(Protocol::from(protocol))).unwrap()
@@ -265,12 +265,7 @@ fn databases_with_bad_bytes_keep_their_readable_entries() {
         sockets.push(udp_at("127.0.0.1:123".parse().unwrap()));
         sockets
     });
-    let dir = std::env::temp_dir().join(format!(
-        "sockscope-parity-{}-{}",
-        std::process::id(),
-        crate::util::unique()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("parity");
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
@@ -314,7 +309,6 @@ fn databases_with_bad_bytes_keep_their_readable_entries() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -328,12 +322,7 @@ fn process_names_are_escaped_as_ss_71_escapes_them() {
     use std::os::unix::process::CommandExt;
 
     let ns = Netns::new();
-    let dir = std::env::temp_dir().join(format!(
-        "sockscope-names-{}-{}",
-        std::process::id(),
-        crate::util::unique()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("names");
     let listeners = ns.run(|| {
         (0..4)
             .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
@@ -386,7 +375,6 @@ fn process_names_are_escaped_as_ss_71_escapes_them() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let _ = std::fs::remove_dir_all(&dir);
     for expected in ["(\"a.b\",", "(\"t.u.\",", "(\"caf??\",", "(\"h?i\","] {
         assert!(ours.contains(expected), "{expected} in\n{ours}");
     }

@@ -6,15 +6,14 @@
 
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::util::netns::RUN_LIMIT;
 use crate::util::{
-    Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, layout_differences, on_terminal,
-    reference, text, unique,
+    Both, Holder, Netns, SOCKSCOPE, Spec, TempDir, assert_all_same, layout_differences,
+    on_terminal, reference, text,
 };
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
@@ -311,17 +310,12 @@ fn another_users_processes_make_a_partial_list() {
 /// A directory laid out like /proc for `PROC_ROOT`, its `net` the real one. Removed when
 /// dropped.
 struct FakeProc {
-    root: PathBuf,
+    root: TempDir,
 }
 
 impl FakeProc {
     fn new() -> FakeProc {
-        let root = std::env::temp_dir().join(format!(
-            "sockscope-fake-proc-{}-{}",
-            std::process::id(),
-            unique()
-        ));
-        std::fs::create_dir_all(&root).unwrap();
+        let root = TempDir::new("fake-proc");
         symlink("/proc/net", root.join("net")).unwrap();
         FakeProc { root }
     }
@@ -347,12 +341,6 @@ impl FakeProc {
     fn dir(&self, name: &str) -> &FakeProc {
         std::fs::create_dir_all(self.root.join(name)).unwrap();
         self
-    }
-}
-
-impl Drop for FakeProc {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 

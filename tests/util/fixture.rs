@@ -3,26 +3,25 @@
 
 use std::io::Write;
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::netns::Netns;
-use super::{SETTLE_LIMIT, wait_readable};
+use super::{SETTLE_LIMIT, TempDir, wait_readable};
 
 /// The namespace and the sockets that fill it. Dropping it closes them all and removes the
 /// directory holding the unix socket files.
 pub struct RichTable {
     pub ns: Netns,
-    pub dir: PathBuf,
+    pub dir: TempDir,
     sockets: Vec<Socket>,
 }
 
 impl Drop for RichTable {
+    /// The sockets first, then the directory that holds the unix sockets' files.
     fn drop(&mut self) {
         self.sockets.clear();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -89,12 +88,7 @@ impl RichTable {
             ("net.ipv4.neigh.va.mcast_solicit", "0"),
             ("net.ipv4.neigh.va.app_solicit", "0"),
         ]);
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-test-{}-{}",
-            std::process::id(),
-            super::unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("test");
         let va = ns.run(|| interface_index("va"));
         let sockets = ns.run(|| {
             let sockets = build(&dir, va);
@@ -106,7 +100,7 @@ impl RichTable {
 
     /// A path inside the table's private directory.
     pub fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
+        self.dir.path(name)
     }
 }
 
@@ -387,32 +381,32 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
 /// with connections waiting to be accepted.
 pub struct DetailTable {
     pub ns: Netns,
-    pub dir: PathBuf,
+    /// Where the unix listener's file is.
+    _dir: TempDir,
     sockets: Vec<Socket>,
 }
 
 impl Drop for DetailTable {
+    /// The sockets first, then the directory that holds the unix sockets' files.
     fn drop(&mut self) {
         self.sockets.clear();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 impl DetailTable {
     pub fn new() -> DetailTable {
         let ns = Netns::new();
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-details-{}-{}",
-            std::process::id(),
-            super::unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("details");
         let sockets = ns.run(|| {
             let sockets = build_details(&dir);
             settle(false);
             sockets
         });
-        DetailTable { ns, dir, sockets }
+        DetailTable {
+            ns,
+            _dir: dir,
+            sockets,
+        }
     }
 }
 

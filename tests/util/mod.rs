@@ -9,6 +9,7 @@ pub mod reference;
 
 use std::io::Write;
 use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,6 +20,48 @@ pub use netns::{Named, Netns};
 
 /// The binary under test.
 pub const SOCKSCOPE: &str = env!("CARGO_BIN_EXE_sockscope");
+
+/// A private directory under the system's temporary one, named for the test process and a
+/// [`unique`] number; dropping it removes it with all it holds, also when the test fails.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new, empty directory whose name begins `sockscope-TAG-`.
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "sockscope-{tag}-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    /// The path of `name` inside it, as text for a command line.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("a UTF-8 path").to_owned()
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// A number no other call in this process returns.
 pub fn unique() -> usize {
