@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: namespaces, the reference socket table, and
-//! running ss and sockscope side by side.
+//! Helpers shared by the integration tests: namespaces, the reference socket table, processes
+//! that hold sockets, temporary directories, bounded waits that fail when they give up, and
+//! running ss and sockscope side by side (also on a terminal of a given width).
 
 pub mod fixture;
 pub mod holder;
