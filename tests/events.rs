@@ -51,18 +51,29 @@ fn churn() {
     drop(listener);
 }
 
-/// Waits until `read` has given the same texts for 200 ms (at most 5 s) and returns them.
+/// Waits until the two texts `read` gives (ss's and ours) are alike as [`comparable`] makes
+/// them, ss's is not empty, and both have stayed the same for 200 ms; returns them. Panics,
+/// showing both, if that has not happened within 10 s.
+///
+/// Alike, not only still: the kernel sends destroy events from a work queue, and on a loaded
+/// machine either tool may be seconds behind the other.
 fn settled(mut read: impl FnMut() -> (String, String)) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let (mut last, mut since) = (read(), Instant::now());
     loop {
         std::thread::sleep(Duration::from_millis(20));
         let now = read();
         if now != last {
             (last, since) = (now, Instant::now());
-        } else if since.elapsed() >= Duration::from_millis(200) || Instant::now() > deadline {
-            return now;
         }
+        let (ss, ours) = (comparable(&last.0), comparable(&last.1));
+        if !ss.is_empty() && ss == ours && since.elapsed() >= Duration::from_millis(200) {
+            return last;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ss -E and sockscope -E did not print alike within 10 s:\n--- ss\n{ss}\n--- sockscope\n{ours}"
+        );
     }
 }
 
