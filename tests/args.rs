@@ -2,7 +2,7 @@
 //! each command accepts, and the `:PORT` shorthand in listings.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use clap::CommandFactory;
@@ -11,18 +11,15 @@ use sockscope::cli::{self, Cli, TABLES};
 use sockscope::config;
 
 use crate::util::{
-    Netns, RichTable, SOCKSCOPE, netns::run_bounded, reference::comparable, text, unique,
+    Netns, RichTable, SOCKSCOPE, TempDir,
+    netns::{clean_command, run_bounded},
+    reference::comparable,
+    text,
 };
 
 /// sockscope with `args`, outside any namespace: these are refused before anything is asked.
 fn sockscope(args: &[&str]) -> Output {
-    let mut command = Command::new(SOCKSCOPE);
-    command
-        .args(args)
-        .env_clear()
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    run_bounded(&mut command, Duration::from_secs(20))
+    run_bounded(clean_command(SOCKSCOPE).args(args), Duration::from_secs(20))
 }
 
 #[test]
@@ -82,11 +79,8 @@ fn help_and_version_still_print() {
 
 /// What bash's completion offers for the last of `words` (the command line so far).
 fn bash_completes(words: &[&str]) -> BTreeSet<String> {
-    let script = std::env::temp_dir().join(format!(
-        "sockscope-completion-{}-{}.bash",
-        std::process::id(),
-        unique()
-    ));
+    let dir = TempDir::new("completion");
+    let script = dir.join("sockscope.bash");
     std::fs::write(&script, cli::completions(Shell::Bash)).unwrap();
     let program = r#"source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
         _sockscope sockscope "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}";
@@ -100,7 +94,6 @@ fn bash_completes(words: &[&str]) -> BTreeSet<String> {
         .env("PATH", "/usr/bin:/bin")
         .current_dir(std::env::temp_dir());
     let out = run_bounded(&mut command, Duration::from_secs(20));
-    std::fs::remove_file(&script).unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
         .lines()

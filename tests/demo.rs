@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::util::netns::run_bounded;
 use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, fold, reference::comparable, text};
+use crate::util::{Netns, SOCKSCOPE, TempDir, fold, reference::comparable, text};
 
 const PROMPT: &str = "(Enter for the next stage, q to quit)";
 const STAGES: usize = 11;
@@ -307,6 +307,21 @@ fn the_command_shown_agrees_at_every_stage() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The stage of `connect()` shows the three packets of the client's handshake, and nothing
+/// else; returns the client's port.
+fn assert_handshake(stage: &Value) -> String {
+    let client = labelled(stage, "client")["local_port"].to_string();
+    assert_eq!(
+        packets(stage),
+        [
+            format!("SYN {client}>55000"),
+            format!("SYN-ACK 55000>{client}"),
+            format!("ACK {client}>55000"),
+        ]
+    );
+    client
+}
+
 /// The kinds of a stage's packets and their ports, as "SYN 41234>55000".
 fn packets(stage: &Value) -> Vec<String> {
     stage["packets"]
@@ -376,15 +391,7 @@ fn json_stages_with_their_packets() {
     // bind() and listen() send nothing; connect() sends the handshake.
     assert!(packets(&stages[0]).is_empty());
     assert!(packets(&stages[1]).is_empty());
-    let client = labelled(&stages[2], "client")["local_port"].to_string();
-    assert_eq!(
-        packets(&stages[2]),
-        [
-            format!("SYN {client}>55000"),
-            format!("SYN-ACK 55000>{client}"),
-            format!("ACK {client}>55000"),
-        ]
-    );
+    let client = assert_handshake(&stages[2]);
     assert_eq!(stages[2]["packets"][0]["seq"], 0);
     assert_eq!(stages[2]["packets"][1]["ack"], 1);
     let counters = &stages[4]["counters"];
@@ -426,18 +433,13 @@ fn json_stages_with_their_packets() {
 
 /// A copy of the binary that any user can run, in a directory this test removes.
 struct PublicCopy {
-    dir: std::path::PathBuf,
+    dir: TempDir,
 }
 
 impl PublicCopy {
     fn new() -> PublicCopy {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-demo-{}-{}",
-            std::process::id(),
-            crate::util::unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("demo");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         let binary = dir.join("sockscope");
         std::fs::copy(SOCKSCOPE, &binary).unwrap();
@@ -446,13 +448,7 @@ impl PublicCopy {
     }
 
     fn path(&self) -> String {
-        self.dir.join("sockscope").display().to_string()
-    }
-}
-
-impl Drop for PublicCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.dir.path("sockscope")
     }
 }
 
@@ -480,15 +476,7 @@ fn an_unprivileged_user_sees_the_handshake() {
     );
     let stages = json_stages(&out);
     assert_eq!(stages.len(), STAGES);
-    let client = labelled(&stages[2], "client")["local_port"].to_string();
-    assert_eq!(
-        packets(&stages[2]),
-        [
-            format!("SYN {client}>55000"),
-            format!("SYN-ACK 55000>{client}"),
-            format!("ACK {client}>55000"),
-        ]
-    );
+    assert_handshake(&stages[2]);
     // In the shared namespace nobody may not capture: one warning, and no packets.
     let out = as_nobody(&["demo", "--json", "--no-netns", "--port", "0"]);
     let warnings = text(&out.stderr);

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,53 +14,26 @@ use serde_json::Value;
 
 use crate::util::netns::wait_bounded;
 use crate::util::pty::Pty;
-use crate::util::{Netns, SOCKSCOPE, reference::comparable, text};
+use crate::util::{Netns, SOCKSCOPE, reference::comparable, text, wait_readable, wait_subscribed};
 
-/// Waits (bounded) until `count` processes of the namespace have joined a sock_diag
-/// multicast group, as /proc/net/netlink shows them.
-pub fn wait_subscribed(ns: &Netns, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let table = ns.run(|| std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap());
-        let joined = table
-            .lines()
-            .skip(1)
-            .filter(|line| {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                fields.get(1) == Some(&"4") && fields.get(3).is_some_and(|g| *g != "00000000")
-            })
-            .count();
-        if joined >= count {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {joined} of {count} listeners joined the destroy groups:\n{table}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Waits (bounded) until `ready` has `n` bytes to read.
-fn wait_readable(ready: &TcpStream, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut buf = [0u8; 64];
-    while ready.peek(&mut buf).unwrap_or(0) < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Sockets of every kind the destroy groups report, opened and closed one after the other:
-/// a connection closed with data unread, an IPv6 client of an IPv4-mapped address, a UDP
-/// socket with a datagram waiting, a connected IPv6 UDP socket, and a listener with a
-/// connection still in its queue.
-pub fn churn() {
+/// A connection to a listener on 127.0.0.1:55000 whose server end was closed with ten bytes
+/// unread: the listener and the client end, still open.
+fn closed_with_data_unread() -> (TcpListener, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:55000").unwrap();
     let mut client = TcpStream::connect("127.0.0.1:55000").unwrap();
     let (server, _) = listener.accept().unwrap();
     std::io::Write::write_all(&mut client, b"0123456789").unwrap();
     wait_readable(&server, 10);
     drop(server);
+    (listener, client)
+}
+
+/// Sockets of every kind the destroy groups report, opened and closed one after the other:
+/// a connection closed with data unread, an IPv6 client of an IPv4-mapped address, a UDP
+/// socket with a datagram waiting, a connected IPv6 UDP socket, and a listener with a
+/// connection still in its queue.
+fn churn() {
+    let (listener, client) = closed_with_data_unread();
     drop(client);
     let mapped = SocketAddr::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped().into(), 55000);
     let queued = TcpStream::connect(mapped).unwrap();
@@ -78,23 +51,34 @@ pub fn churn() {
     drop(listener);
 }
 
-/// Waits until `read` has given the same texts for 200 ms (at most 5 s) and returns them.
+/// Waits until the two texts `read` gives (ss's and ours) are alike as [`comparable`] makes
+/// them, ss's is not empty, and both have stayed the same for 200 ms; returns them. Panics,
+/// showing both, if that has not happened within 10 s.
+///
+/// Alike, not only still: the kernel sends destroy events from a work queue, and on a loaded
+/// machine either tool may be seconds behind the other.
 fn settled(mut read: impl FnMut() -> (String, String)) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let (mut last, mut since) = (read(), Instant::now());
     loop {
         std::thread::sleep(Duration::from_millis(20));
         let now = read();
         if now != last {
             (last, since) = (now, Instant::now());
-        } else if since.elapsed() >= Duration::from_millis(200) || Instant::now() > deadline {
-            return now;
         }
+        let (ss, ours) = (comparable(&last.0), comparable(&last.1));
+        if !ss.is_empty() && ss == ours && since.elapsed() >= Duration::from_millis(200) {
+            return last;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ss -E and sockscope -E did not print alike within 10 s:\n--- ss\n{ss}\n--- sockscope\n{ours}"
+        );
     }
 }
 
 /// Collects a child's standard output on a thread.
-pub fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
+fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
     let mut stdout = child.stdout.take().unwrap();
     let printed = Arc::new(Mutex::new(Vec::new()));
     let into = Arc::clone(&printed);
@@ -112,14 +96,7 @@ pub fn collect(child: &mut Child) -> Arc<Mutex<Vec<u8>>> {
 fn compare(args: &[&str]) {
     let ns = Netns::new();
     let mut ss = Pty::spawn(ns.command("ss").arg("-E").args(args), 0, 0);
-    let mut ours = ns
-        .command(SOCKSCOPE)
-        .arg("-E")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut ours = ns.spawn(SOCKSCOPE, &[&["-E"], args].concat());
     let printed = collect(&mut ours);
     wait_subscribed(&ns, 2);
     ns.run(churn);
@@ -176,24 +153,10 @@ fn header_and_states_as_in_ss() {
 #[test]
 fn json_lines() {
     let ns = Netns::new();
-    let mut child = ns
-        .command(SOCKSCOPE)
-        .args(["-E", "-t", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ns.spawn(SOCKSCOPE, &["-E", "-t", "--json"]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     wait_subscribed(&ns, 1);
-    let _kept = ns.run(|| {
-        let listener = TcpListener::bind("127.0.0.1:55000").unwrap();
-        let mut client = TcpStream::connect("127.0.0.1:55000").unwrap();
-        let (server, _) = listener.accept().unwrap();
-        std::io::Write::write_all(&mut client, b"0123456789").unwrap();
-        wait_readable(&server, 10);
-        drop(server);
-        (listener, client)
-    });
+    let _kept = ns.run(closed_with_data_unread);
     // The line is there before anything else happens: it is flushed as it is printed.
     let line = lines.next().unwrap().unwrap();
     let record: Value = serde_json::from_str(&line).unwrap();
@@ -215,13 +178,7 @@ fn json_lines() {
 #[test]
 fn a_closed_pipe_ends_it() {
     let ns = Netns::new();
-    let mut child = ns
-        .command(SOCKSCOPE)
-        .args(["-E", "-H", "-u"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ns.spawn(SOCKSCOPE, &["-E", "-H", "-u"]);
     wait_subscribed(&ns, 1);
     drop(child.stdout.take());
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -263,17 +220,8 @@ fn tables_without_events_are_an_error() {
 fn a_burst_loses_nothing() {
     const CONNECTIONS: usize = 3000;
     let ns = Netns::new();
-    ns.output(
-        "sysctl",
-        &["-qw", "net.ipv4.ip_local_port_range=20000 60999"],
-    );
-    let mut child = ns
-        .command(SOCKSCOPE)
-        .args(["-E", "-t", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    ns.sysctl(&[("net.ipv4.ip_local_port_range", "20000 60999")]);
+    let mut child = ns.spawn(SOCKSCOPE, &["-E", "-t", "--json"]);
     let out = collect(&mut child);
     wait_subscribed(&ns, 1);
     let ports: Vec<u16> = ns.run(|| {

@@ -3,14 +3,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::netns::{run_bounded, wait_bounded};
-use crate::util::{Netns, SOCKSCOPE, text, unique};
+use crate::util::netns::{clean_command, run_bounded, wait_bounded};
+use crate::util::{Netns, SOCKSCOPE, TempDir, text};
 
 /// A listener with backlog 5 on 127.0.0.1:`port` and three connections waiting in its accept
 /// queue, made inside `ns` and held by this process.
@@ -161,26 +160,6 @@ fn promtool(args: &[&str], input: Option<&str>) -> std::process::Output {
 }
 
 /// A temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "sockscope-{tag}-{}-{}",
-            std::process::id(),
-            unique()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn promtool_accepts_the_output() {
     let ns = Netns::new();
@@ -299,7 +278,7 @@ fn prometheus_scrapes_it() {
     let exporter = Exporter::start(&ns, &["-t", &filter]);
     let web = free_port(&ns);
     let dir = TempDir::new("prometheus");
-    let config = dir.0.join("prometheus.yml");
+    let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
@@ -310,13 +289,13 @@ fn prometheus_scrapes_it() {
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(dir.0.join("log")).unwrap();
+    let log = std::fs::File::create(dir.join("log")).unwrap();
     let mut server = Server(
         ns.command("prometheus")
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
-                dir.0.join("data").display()
+                dir.join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{web}"))
             .stdout(log.try_clone().unwrap())
@@ -353,7 +332,7 @@ fn prometheus_scrapes_it() {
             break;
         }
         if Instant::now() > deadline || server.0.try_wait().unwrap().is_some() {
-            let log = std::fs::read_to_string(dir.0.join("log")).unwrap_or_default();
+            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
             panic!("Prometheus did not scrape the exporter within 60 s: up = {up:?}\n{log}");
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -525,13 +504,13 @@ fn options_it_refuses() {
 fn the_textfile_is_written_whole() {
     let ns = Netns::new();
     let dir = TempDir::new("textfile");
-    let path = dir.0.join("sockscope.prom");
+    let path = dir.join("sockscope.prom");
     let path = path.to_str().unwrap();
     let out = ns.output(SOCKSCOPE, &["exporter", "-t", "--textfile", path]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let written = std::fs::read_to_string(path).unwrap();
     assert!(written.contains("sockscope_scrape_sockets "), "{written}");
-    let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(left.len(), 1, "a temporary file was left behind");
     assert!(
         promtool(&["check", "metrics"], Some(&written))
@@ -587,32 +566,24 @@ fn the_readme_snippets_pass_promtool() {
         .map(|rest| rest.split("```").next().unwrap())
         .collect();
     let dir = TempDir::new("readme");
-    let rules = blocks
-        .iter()
-        .find(|b| b.starts_with("groups:"))
-        .expect("an alert rule in the README");
-    let rules_path = dir.0.join("rules.yml");
-    std::fs::write(&rules_path, rules).unwrap();
-    let out = promtool(&["check", "rules", rules_path.to_str().unwrap()], None);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    let scrape = blocks
-        .iter()
-        .find(|b| b.starts_with("scrape_configs:"))
-        .expect("a scrape config in the README");
-    let config_path = dir.0.join("prometheus.yml");
-    std::fs::write(&config_path, scrape).unwrap();
-    let out = promtool(&["check", "config", config_path.to_str().unwrap()], None);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    // promtool checks the block that begins with `start`, written to `file`, as `kind`.
+    let check = |kind: &str, start: &str, file: &str| {
+        let block = blocks
+            .iter()
+            .find(|b| b.starts_with(start))
+            .unwrap_or_else(|| panic!("no {kind} in the README"));
+        let path = dir.join(file);
+        std::fs::write(&path, block).unwrap();
+        let out = promtool(&["check", kind, path.to_str().unwrap()], None);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    };
+    check("rules", "groups:", "rules.yml");
+    check("config", "scrape_configs:", "prometheus.yml");
 }
 
 #[test]
@@ -622,7 +593,7 @@ fn dash_n_looks_in_that_namespace() {
     let _crowd = Crowd::new(&ns, port);
     // Run from outside: -N enters the namespace first.
     let out = run_bounded(
-        Command::new(SOCKSCOPE).args(["exporter", "--once", "-t", "-N", &ns.path()]),
+        clean_command(SOCKSCOPE).args(["exporter", "--once", "-t", "-N", &ns.path()]),
         Duration::from_secs(20),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -637,8 +608,7 @@ fn dash_n_looks_in_that_namespace() {
 fn a_client_that_never_reads_a_large_answer() {
     let ns = Netns::new();
     // Small send buffers, so that the answer cannot all sit in the kernel.
-    let out = ns.output("sysctl", &["-qw", "net.ipv4.tcp_wmem=4096 16384 65536"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    ns.sysctl(&[("net.ipv4.tcp_wmem", "4096 16384 65536")]);
     let _listeners: Vec<TcpListener> = ns.run(|| {
         (0..2000)
             .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())

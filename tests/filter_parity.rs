@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::util::netns::{RUN_LIMIT, run_bounded};
-use crate::util::{Netns, SOCKSCOPE, fold, text, unique};
+use crate::util::{Netns, SOCKSCOPE, TempDir, fold, text};
 
 /// The ss binaries to compare with: the installed one, and ss 7.1 when `SOCKSCOPE_SS71`
 /// names it.
@@ -30,14 +30,8 @@ struct Table {
     ns: Netns,
     /// The index of the veth the IPv6 addresses are on.
     va: u32,
-    dir: std::path::PathBuf,
+    dir: TempDir,
     _sockets: Vec<Socket>,
-}
-
-impl Drop for Table {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn addr(text: &str) -> SockAddr {
@@ -66,12 +60,7 @@ impl Table {
         ns.ip(&["link", "set", "vb", "up"]);
         ns.ip(&["addr", "add", "2001:db8::1/64", "dev", "va", "nodad"]);
         ns.ip(&["addr", "add", "2001:db8:0:1::1/64", "dev", "va", "nodad"]);
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-parity-{}-{}",
-            std::process::id(),
-            unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("parity");
         let (va, sockets) = ns.run(|| {
             let va = nix_index("va");
             let mut keep = vec![
@@ -104,7 +93,7 @@ impl Table {
     }
 
     fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
+        self.dir.path(name)
     }
 
     /// `tool args` in the namespace, with `hosts` (if given) as /etc/hosts in a private mount

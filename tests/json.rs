@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::util::{RichTable, SOCKSCOPE, fold, text};
+use crate::util::{Keys, RichTable, SOCKSCOPE, TempDir, fold, text};
 
 fn records(table: &RichTable, args: &[&str]) -> Vec<Map<String, Value>> {
     let mut all = vec!["--json"];
@@ -106,29 +106,6 @@ fn records_are_the_rows_of_the_table() {
     }
 }
 
-/// The keys of a JSON object, in the order they were written.
-pub struct Keys(pub Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for Keys {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Keys, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Keys;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
-                    keys.push(key);
-                }
-                Ok(Keys(keys))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
-}
-
 /// The base schema: these keys, in this order. Later versions may add keys, never rename or
 /// remove one.
 #[test]
@@ -150,30 +127,21 @@ fn the_schema_is_stable() {
             .unwrap_or_else(|| panic!("no {netid} record"));
         all[at].0.clone()
     };
+    // Every record begins alike; the address keys follow.
+    let common = ["netid", "state", "recv_q", "send_q", "inode", "family"];
     let inet = [
-        "netid",
-        "state",
-        "recv_q",
-        "send_q",
-        "inode",
-        "family",
-        "local_address",
-        "local_port",
-        "peer_address",
-        "peer_port",
-        "interface",
-        "v6only",
-    ];
-    let unix = [
-        "netid",
-        "state",
-        "recv_q",
-        "send_q",
-        "inode",
-        "family",
-        "path",
-        "peer_inode",
-    ];
+        &common[..],
+        &[
+            "local_address",
+            "local_port",
+            "peer_address",
+            "peer_port",
+            "interface",
+            "v6only",
+        ],
+    ]
+    .concat();
+    let unix = [&common[..], &["path", "peer_inode"]].concat();
     assert_eq!(keys("tcp"), inet);
     assert_eq!(keys("udp"), inet);
     assert_eq!(keys("raw"), inet);
@@ -240,10 +208,8 @@ fn names_that_are_not_utf8_keep_their_bytes() {
         std::time::Duration::from_secs(20),
     );
     assert!(out.status.success(), "ip link add: {}", text(&out.stderr));
-    let dir = std::env::temp_dir().join(format!("sockscope-json-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("json");
     let path = dir.join(OsStr::from_bytes(b"s\xff.sock"));
-    let _ = std::fs::remove_file(&path);
     let abstract_name: &[u8] = b"ab\xffc";
     let sockets = ns.run(|| {
         let at_path = UnixDatagram::bind(&path).expect("bind the unix path");
@@ -306,6 +272,4 @@ fn names_that_are_not_utf8_keep_their_bytes() {
         }
     }
     drop(sockets);
-    let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_dir(&dir);
 }

@@ -4,7 +4,10 @@ use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 
 use crate::util::fixture::send_syns;
-use crate::util::{Both, Netns, RichTable, SOCKSCOPE, assert_all_same, reference, text};
+use crate::util::{
+    Both, Netns, RichTable, SOCKSCOPE, assert_all_same, layout_differences, on_terminal, reference,
+    text,
+};
 
 #[test]
 fn tables_match_ss() {
@@ -163,14 +166,7 @@ fn a_closed_stdout_ends_quietly_on_a_large_table() {
             .map(|i| std::net::UdpSocket::bind(("127.0.0.1", 20000 + i)).unwrap())
             .collect::<Vec<_>>()
     });
-    let script = format!("{SOCKSCOPE} -uan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
-    let out = ns.output("bash", &["-c", &script]);
-    assert!(
-        text(&out.stdout).ends_with("status 0\n"),
-        "{}",
-        text(&out.stdout)
-    );
-    assert_eq!(text(&out.stderr), "");
+    ends_quietly_into_head(&ns, "-uan");
 }
 
 /// Past 65536 rows the table is written while the kernel is still being read: a closed
@@ -232,7 +228,13 @@ fn a_closed_stdout_ends_quietly_while_streaming() {
         count > 65536,
         "too few SYN-RECV entries: {count} of {ENTRIES}"
     );
-    let script = format!("{SOCKSCOPE} -tan | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
+    ends_quietly_into_head(&ns, "-tan");
+}
+
+/// `sockscope ARGS | head -1` in `ns`: sockscope ends with status 0 and says nothing once
+/// head has closed the pipe.
+fn ends_quietly_into_head(ns: &Netns, args: &str) {
+    let script = format!("{SOCKSCOPE} {args} | head -1; echo \"status ${{PIPESTATUS[0]}}\"");
     let out = ns.output("bash", &["-c", &script]);
     assert!(
         text(&out.stdout).ends_with("status 0\n"),
@@ -317,24 +319,10 @@ fn terminal_layout_matches_ss() {
     let mut failures = Vec::new();
     for columns in [40, 66, 80, 123, 200] {
         for args in ["-tan", "-ua", "-xa", "-Hta"] {
-            let run = |program: &str| {
-                let script = format!("stty cols {columns}; {program} {args}");
-                text(
-                    &table
-                        .ns
-                        .output("script", &["-qec", &script, "/dev/null"])
-                        .stdout,
-                )
-            };
+            let run = |program: &str| on_terminal(&table.ns, columns, &format!("{program} {args}"));
             let ours = run(SOCKSCOPE);
-            let mut references = Vec::new();
-            if reference::installed_is_71() {
-                references.push(("ss", run("ss"), ours.clone()));
-            } else {
-                // Without a Process title 7.1 shares the width out over one column fewer.
-                let normalised = |t: &str| reference::normalise(&t.replace('\r', ""));
-                references.push(("ss", normalised(&run("ss")), normalised(&ours)));
-            }
+            let (ss, installed) = reference::against_installed(|| run("ss"), &ours);
+            let mut references = vec![("ss", ss, installed)];
             if let Some(ss71) = reference::ss71() {
                 let ss = run(ss71);
                 let bound = reference::bound_inactive(&table.ns);
@@ -353,13 +341,7 @@ fn terminal_layout_matches_ss() {
                 let header = ours.lines().next().unwrap_or("").trim_end_matches('\r');
                 assert_eq!(header.len(), 200, "not spread over the terminal:\n{ours}");
             }
-            for (name, ss, ours) in references {
-                if ss != ours {
-                    failures.push(format!(
-                        "{args} at {columns} columns:\n--- {name}\n{ss}--- sockscope\n{ours}"
-                    ));
-                }
-            }
+            failures.extend(layout_differences(args, columns, references));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -4,29 +4,14 @@
 //! that name when the test ends, also when it fails.
 
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::netns::{RUN_LIMIT, run_bounded};
+use crate::util::netns::{RUN_LIMIT, clean_command, run_bounded};
 use crate::util::{
     Holder, Named, Netns, RichTable, SOCKSCOPE, Spec, fold, reference::comparable, text, unique,
 };
-
-/// A command run where the test runs (not in a namespace of its own), with a clean
-/// environment.
-fn plain(program: &str) -> Command {
-    let mut command = Command::new(program);
-    command
-        .env_clear()
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        )
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
-    command
-}
 
 fn run(command: &mut Command) -> Output {
     run_bounded(command, RUN_LIMIT)
@@ -42,7 +27,7 @@ const TRIES: usize = 3;
 
 /// `program -N NAME ARGS`, started outside the namespace.
 fn in_named(program: &str, name: &str, args: &[&str]) -> Output {
-    run(plain(program).args(["-N", name]).args(args))
+    run(clean_command(program).args(["-N", name]).args(args))
 }
 
 /// `ss -N NAME ARGS` and `sockscope -N NAME ARGS`, both started outside the namespace, print
@@ -139,7 +124,7 @@ fn a_namespace_file_path_works_too() {
         let args: Vec<&str> = case.split_whitespace().collect();
         let inside = table.ns.output("ss", &args);
         let path = table.ns.path();
-        let ours = run(plain(SOCKSCOPE).arg("-N").arg(&path).args(&args));
+        let ours = run(clean_command(SOCKSCOPE).arg("-N").arg(&path).args(&args));
         crate::eqnice!(
             comparable(&text(&inside.stdout)),
             comparable(&text(&ours.stdout))
@@ -163,8 +148,8 @@ fn a_missing_namespace_is_one_error() {
         ("", "is not a network namespace"),
     ];
     for (name, message) in cases {
-        let ours = run(plain(SOCKSCOPE).args(["-N", name, "-tan"]));
-        let ss = run(plain("ss").args(["-N", name, "-tan"]));
+        let ours = run(clean_command(SOCKSCOPE).args(["-N", name, "-tan"]));
+        let ss = run(clean_command("ss").args(["-N", name, "-tan"]));
         assert_eq!(ours.status.code(), Some(1), "-N {name:?}");
         assert_eq!(ss.status.code(), Some(1), "ss -N {name:?}");
         assert!(
@@ -244,17 +229,11 @@ fn all_namespaces_are_listed_each_under_its_name() {
     // with tens of thousands of entries): long enough for the reference table's TIME-WAIT and
     // FIN-WAIT-2 entries to time out. ss runs before and after; the comparison counts when
     // both saw the same, and is tried again (three times at most) only when they did not.
-    let mut tries = 0;
-    let (listing, expected) = loop {
-        tries += 1;
-        let before = ss_rows();
-        let all = run(plain(SOCKSCOPE).args(["-N", "all", "-tan"]));
+    let (listing, expected) = between_equal_looks(ss_rows, || {
+        let all = run(clean_command(SOCKSCOPE).args(["-N", "all", "-tan"]));
         assert!(all.status.success(), "{}", text(&all.stderr));
-        let after = ss_rows();
-        if before == after || tries == TRIES {
-            break (text(&all.stdout), before);
-        }
-    };
+        text(&all.stdout)
+    });
     assert!(listing.starts_with("Netns "), "no Netns column:\n{listing}");
     for (name, rows) in &expected {
         crate::eqnice!(rows, rows_of(&listing, name));
@@ -273,18 +252,11 @@ fn all_namespaces_are_listed_each_under_its_name() {
 
     // JSON: every record names its namespace; ours hold exactly our sockets (tried again as
     // above when the table changed during the walk).
-    let mut tries = 0;
-    let (records, expected) = loop {
-        tries += 1;
-        let before = ss_rows();
-        let json = run(plain(SOCKSCOPE).args(["--all-netns", "-tan", "--json"]));
+    let (records, expected) = between_equal_looks(ss_rows, || {
+        let json = run(clean_command(SOCKSCOPE).args(["--all-netns", "-tan", "--json"]));
         assert!(json.status.success(), "{}", text(&json.stderr));
-        let after = ss_rows();
-        if before == after || tries == TRIES {
-            let records: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
-            break (records, before);
-        }
-    };
+        serde_json::from_slice::<Vec<serde_json::Value>>(&json.stdout).unwrap()
+    });
     assert!(records.iter().all(|r| r["netns"].is_string()));
     let ports_in = |name: &str| {
         let mut ports: Vec<u64> = records
@@ -312,6 +284,23 @@ fn all_namespaces_are_listed_each_under_its_name() {
     drop((db_sockets, holder, table));
 }
 
+/// Runs `program` between two looks of `look` at the tables, until both looks agree
+/// ([`TRIES`] times at most): what `program` gave, and what the first look saw.
+fn between_equal_looks<T, L: PartialEq>(
+    look: impl Fn() -> L,
+    mut program: impl FnMut() -> T,
+) -> (T, L) {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let before = look();
+        let out = program();
+        if before == look() || tries == TRIES {
+            return (out, before);
+        }
+    }
+}
+
 /// Runs `command` as nobody, without supplementary groups.
 fn as_nobody(command: &mut Command) -> &mut Command {
     // SAFETY: the closure runs in the child between fork and exec and only calls setgroups,
@@ -334,7 +323,9 @@ fn as_nobody(command: &mut Command) -> &mut Command {
 #[test]
 fn a_namespace_that_cannot_be_entered_is_one_warning() {
     let named = Named::new("locked");
-    let out = run(as_nobody(plain(SOCKSCOPE).args(["-N", "all", "-tan"])));
+    let out = run(as_nobody(
+        clean_command(SOCKSCOPE).args(["-N", "all", "-tan"]),
+    ));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let errors = lines(&out.stderr);
     assert!(
@@ -350,8 +341,16 @@ fn a_namespace_that_cannot_be_entered_is_one_warning() {
     );
     assert!(!text(&out.stdout).contains(&named.name));
 
-    let ours = run(as_nobody(plain(SOCKSCOPE).args(["-N", &named.name, "-t"])));
-    let ss = run(as_nobody(plain("ss").args(["-N", &named.name, "-t"])));
+    let ours = run(as_nobody(clean_command(SOCKSCOPE).args([
+        "-N",
+        &named.name,
+        "-t",
+    ])));
+    let ss = run(as_nobody(clean_command("ss").args([
+        "-N",
+        &named.name,
+        "-t",
+    ])));
     assert_eq!(ours.status.code(), ss.status.code());
     assert_eq!(lines(&ours.stderr).len(), 1, "{}", text(&ours.stderr));
     assert!(ours.stdout.is_empty());
@@ -372,13 +371,13 @@ fn namespaces_that_come_and_go_are_skipped_quietly() {
             scope.spawn(|| {
                 let deadline = Instant::now() + Duration::from_secs(10);
                 while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                    run(plain("unshare").args(["--net", "sleep", "0.01"]));
+                    run(clean_command("unshare").args(["--net", "sleep", "0.01"]));
                 }
             });
         }
         let _stop = Stop(&stop);
         for _ in 0..10 {
-            let out = run(plain(SOCKSCOPE).args(["-N", "all", "-tan"]));
+            let out = run(clean_command(SOCKSCOPE).args(["-N", "all", "-tan"]));
             assert!(out.status.success(), "{}", text(&out.stderr));
             for line in lines(&out.stderr) {
                 // Only processes sockscope may not look at (none but the odd supervisor), and
@@ -406,7 +405,7 @@ fn all_namespaces_refuse_dumps_and_the_summary() {
         &["--all-netns", "-s"],
         &["-N", "all", "--from-dump", "/dev/null"],
     ] {
-        let out = run(plain(SOCKSCOPE).args(args));
+        let out = run(clean_command(SOCKSCOPE).args(args));
         assert_eq!(
             out.status.code(),
             Some(2),

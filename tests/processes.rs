@@ -6,13 +6,15 @@
 
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::util::netns::RUN_LIMIT;
-use crate::util::{Both, Holder, Netns, SOCKSCOPE, Spec, assert_all_same, reference, text, unique};
+use crate::util::{
+    Both, Holder, Netns, SOCKSCOPE, Spec, TempDir, assert_all_same, layout_differences,
+    on_terminal, reference, text,
+};
 
 /// The warning for processes whose descriptors cannot be read. Even root may meet one (the
 /// init of some sandboxes), so the tests accept it everywhere.
@@ -238,22 +240,15 @@ fn json_lists_the_owners() {
     assert_eq!(record["processes"], expected);
 
     // Each thread in the reverse of the kernel's order: the last started first, the main
-    // thread last. The harness may run the holder on a thread of its own, named after it.
+    // thread last.
     let record = listener(&["-T"]);
     let fd = fd(&record);
-    let mut expected = vec![
-        serde_json::json!({"comm": "kid", "pid": child, "tid": child, "fd": fd}),
-        serde_json::json!({"comm": "t0", "pid": holder.pid, "tid": holder.tids[0], "fd": fd}),
-    ];
-    if holder.runner != holder.pid {
-        let runner = serde_json::json!({
-            "comm": "util::holder::h", "pid": holder.pid, "tid": holder.runner, "fd": fd
-        });
-        expected.push(runner);
-    }
-    expected
-        .push(serde_json::json!({"comm": "a)b", "pid": holder.pid, "tid": holder.pid, "fd": fd}));
-    assert_eq!(record["processes"], Value::Array(expected));
+    let expected = serde_json::json!([
+        {"comm": "kid", "pid": child, "tid": child, "fd": fd},
+        {"comm": "t0", "pid": holder.pid, "tid": holder.tids[0], "fd": fd},
+        {"comm": "a)b", "pid": holder.pid, "tid": holder.pid, "fd": fd},
+    ]);
+    assert_eq!(record["processes"], expected);
 
     // A socket no process holds (the connection waiting to be accepted) has an empty list.
     let value: Value = serde_json::from_str(&ours(&ns, &["--json", "-tnp"])).unwrap();
@@ -315,17 +310,12 @@ fn another_users_processes_make_a_partial_list() {
 /// A directory laid out like /proc for `PROC_ROOT`, its `net` the real one. Removed when
 /// dropped.
 struct FakeProc {
-    root: PathBuf,
+    root: TempDir,
 }
 
 impl FakeProc {
     fn new() -> FakeProc {
-        let root = std::env::temp_dir().join(format!(
-            "sockscope-fake-proc-{}-{}",
-            std::process::id(),
-            unique()
-        ));
-        std::fs::create_dir_all(&root).unwrap();
+        let root = TempDir::new("fake-proc");
         symlink("/proc/net", root.join("net")).unwrap();
         FakeProc { root }
     }
@@ -351,12 +341,6 @@ impl FakeProc {
     fn dir(&self, name: &str) -> &FakeProc {
         std::fs::create_dir_all(self.root.join(name)).unwrap();
         self
-    }
-}
-
-impl Drop for FakeProc {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -455,20 +439,12 @@ fn terminal_layout_matches_ss() {
     let mut failures = Vec::new();
     for columns in [40, 80, 123, 200, 400] {
         for args in ["-tanp", "-tanpH", "-tlp", "-xap", "-tanT"] {
-            let run = |program: &str| {
-                // Only standard output: on some systems even root gets the partial warning.
-                let script = format!("stty cols {columns}; {program} {args} 2>/dev/null");
-                text(&ns.output("script", &["-qec", &script, "/dev/null"]).stdout)
-            };
+            // Only standard output: on some systems even root gets the partial warning.
+            let run =
+                |program: &str| on_terminal(&ns, columns, &format!("{program} {args} 2>/dev/null"));
             let ours = run(SOCKSCOPE);
-            let mut references = Vec::new();
-            if reference::installed_is_71() {
-                references.push(("ss", run("ss"), ours.clone()));
-            } else {
-                // 7.1 gives the users a column of their own: compare as the README says.
-                let normalised = |t: &str| reference::normalise(&t.replace('\r', ""));
-                references.push(("ss", normalised(&run("ss")), normalised(&ours)));
-            }
+            let (ss, installed) = reference::against_installed(|| run("ss"), &ours);
+            let mut references = vec![("ss", ss, installed)];
             if let Some(ss71) = reference::ss71() {
                 // ss 7.1's -T shows threads only with -p (README).
                 let ss71 = if args.contains('T') {
@@ -478,13 +454,7 @@ fn terminal_layout_matches_ss() {
                 };
                 references.push(("ss 7.1", run(&ss71), ours.clone()));
             }
-            for (name, ss, ours) in references {
-                if ss != ours {
-                    failures.push(format!(
-                        "{args} at {columns} columns:\n--- {name}\n{ss}--- sockscope\n{ours}"
-                    ));
-                }
-            }
+            failures.extend(layout_differences(args, columns, references));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -25,7 +25,7 @@ use sockscope::source::procnet::{self, ProcError};
 use sockscope::wire::inet::{InetDiagMsg, InetDiagRequest};
 use sockscope::wire::netlink::{DiagError, DiagSocket, SOCK_DIAG_BY_FAMILY};
 
-use crate::util::{Netns, unique};
+use crate::util::{Netns, TempDir};
 
 /// The variable that sets how many cases each property runs.
 const CASES_VARIABLE: &str = "SOCKSCOPE_PROPTEST_CASES";
@@ -474,12 +474,8 @@ fn proc_file() -> impl Strategy<Value = Vec<u8>> {
 /// refuse the file.
 #[test]
 fn proc_readers_never_panic_on_junk() {
-    let path = std::env::temp_dir().join(format!(
-        "sockscope-props-{}-{}",
-        std::process::id(),
-        unique()
-    ));
-    let path: &PathBuf = &path;
+    let dir = TempDir::new("props");
+    let path: &PathBuf = &dir.join("net");
     check("junk /proc/net files", 512, proc_file(), |bytes| {
         std::fs::write(path, &bytes).unwrap();
         let mut listed = 0;
@@ -498,5 +494,4 @@ fn proc_readers_never_panic_on_junk() {
         prop_assert!(skipped.lines <= lines);
         Ok(())
     });
-    let _ = std::fs::remove_file(path);
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use serde_json::Value;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::util::netns::RUN_LIMIT;
-use crate::util::{Both, Netns, RichTable, SOCKSCOPE, netns, skip, text, unique};
+use crate::util::{Both, Netns, RichTable, SOCKSCOPE, TempDir, netns, skip, text};
 
 /// The machine-wide counters (`TCP: alloc` and `orphan`, which give the first three figures of
 /// the `TCP:` line) move with whatever else runs on the machine, between the two runs as much
@@ -398,16 +398,12 @@ fn json_with_a_listing_is_refused() {
 
 /// A directory standing for `$PROC_ROOT`, removed when dropped.
 struct FakeProc {
-    root: PathBuf,
+    root: TempDir,
 }
 
 impl FakeProc {
     fn new(files: &[(&str, &str)]) -> FakeProc {
-        let root = std::env::temp_dir().join(format!(
-            "sockscope-proc-{}-{}",
-            std::process::id(),
-            unique()
-        ));
+        let root = TempDir::new("proc");
         std::fs::create_dir_all(root.join("net")).unwrap();
         for (name, content) in files {
             std::fs::write(root.join("net").join(name), content).unwrap();
@@ -416,13 +412,7 @@ impl FakeProc {
     }
 
     fn path(&self, name: &str) -> String {
-        self.root.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for FakeProc {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+        self.root.path(name)
     }
 }
 

@@ -643,9 +643,14 @@ impl MptcpTable {
                 "ss",
                 &["-tanH", "src", "127.0.0.2", "or", "dst", "127.0.0.2"],
             );
-            if text(&out.stdout).lines().count() >= 2 || Instant::now() > deadline {
+            let subflows = text(&out.stdout);
+            if subflows.lines().count() >= 2 {
                 break;
             }
+            assert!(
+                Instant::now() < deadline,
+                "the second subflow did not join within 30 s:\n{subflows}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(MptcpTable {
@@ -738,7 +743,7 @@ fn the_packet_and_netlink_schema_is_stable() {
         crate::util::SOCKSCOPE,
         &["--json", "-0", "-f", "netlink", "-a"],
     );
-    let keys: Vec<crate::json::Keys> = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<crate::util::Keys> = serde_json::from_slice(&out.stdout).unwrap();
     let base = ["netid", "state", "recv_q", "send_q", "inode", "family"];
     let packet: Vec<&str> = base
         .iter()

@@ -3,25 +3,25 @@
 
 use std::io::Write;
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::netns::Netns;
+use super::{SETTLE_LIMIT, TempDir, wait_readable};
 
 /// The namespace and the sockets that fill it. Dropping it closes them all and removes the
 /// directory holding the unix socket files.
 pub struct RichTable {
     pub ns: Netns,
-    pub dir: PathBuf,
+    pub dir: TempDir,
     sockets: Vec<Socket>,
 }
 
 impl Drop for RichTable {
+    /// The sockets first, then the directory that holds the unix sockets' files.
     fn drop(&mut self) {
         self.sockets.clear();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -59,27 +59,6 @@ fn unix(kind: Type, name: &[u8]) -> Socket {
     s
 }
 
-/// How long the kernel may take to move a table built here into the state the tests expect:
-/// far longer than it takes (loopback delivers at once), and still bounded.
-const SETTLE_LIMIT: Duration = Duration::from_secs(30);
-
-/// Waits (bounded) until `socket` has `n` bytes to read, so that both tools see them queued.
-fn wait_readable(socket: &Socket, n: usize) {
-    let deadline = Instant::now() + SETTLE_LIMIT;
-    let mut buf = [std::mem::MaybeUninit::new(0u8); 4096];
-    loop {
-        let queued = socket.peek(&mut buf).map(|len| len >= n).unwrap_or(false);
-        if queued {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{n} bytes sent on loopback did not arrive within {SETTLE_LIMIT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 impl RichTable {
     pub fn new() -> RichTable {
         RichTable::inside(Netns::new())
@@ -109,12 +88,7 @@ impl RichTable {
             ("net.ipv4.neigh.va.mcast_solicit", "0"),
             ("net.ipv4.neigh.va.app_solicit", "0"),
         ]);
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-test-{}-{}",
-            std::process::id(),
-            super::unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("test");
         let va = ns.run(|| interface_index("va"));
         let sockets = ns.run(|| {
             let sockets = build(&dir, va);
@@ -126,7 +100,7 @@ impl RichTable {
 
     /// A path inside the table's private directory.
     pub fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
+        self.dir.path(name)
     }
 }
 
@@ -407,32 +381,32 @@ fn build(dir: &std::path::Path, va: u32) -> Vec<Socket> {
 /// with connections waiting to be accepted.
 pub struct DetailTable {
     pub ns: Netns,
-    pub dir: PathBuf,
+    /// Where the unix listener's file is.
+    _dir: TempDir,
     sockets: Vec<Socket>,
 }
 
 impl Drop for DetailTable {
+    /// The sockets first, then the directory that holds the unix sockets' files.
     fn drop(&mut self) {
         self.sockets.clear();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 impl DetailTable {
     pub fn new() -> DetailTable {
         let ns = Netns::new();
-        let dir = std::env::temp_dir().join(format!(
-            "sockscope-details-{}-{}",
-            std::process::id(),
-            super::unique()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("details");
         let sockets = ns.run(|| {
             let sockets = build_details(&dir);
             settle(false);
             sockets
         });
-        DetailTable { ns, dir, sockets }
+        DetailTable {
+            ns,
+            _dir: dir,
+            sockets,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: namespaces, the reference socket table, and
-//! running ss and sockscope side by side.
+//! Helpers shared by the integration tests: namespaces, the reference socket table, processes
+//! that hold sockets, temporary directories, bounded waits that fail when they give up, and
+//! running ss and sockscope side by side (also on a terminal of a given width).
 
 pub mod fixture;
 pub mod holder;
@@ -8,8 +9,11 @@ pub mod pty;
 pub mod reference;
 
 use std::io::Write;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub use fixture::RichTable;
 pub use holder::{Holder, Spec};
@@ -17,6 +21,48 @@ pub use netns::{Named, Netns};
 
 /// The binary under test.
 pub const SOCKSCOPE: &str = env!("CARGO_BIN_EXE_sockscope");
+
+/// A private directory under the system's temporary one, named for the test process and a
+/// [`unique`] number; dropping it removes it with all it holds, also when the test fails.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new, empty directory whose name begins `sockscope-TAG-`.
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "sockscope-{tag}-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    /// The path of `name` inside it, as text for a command line.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("a UTF-8 path").to_owned()
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// A number no other call in this process returns.
 pub fn unique() -> usize {
@@ -83,6 +129,100 @@ pub fn still(output: &str) -> String {
 pub fn skip(why: &str) {
     let test = std::thread::current().name().unwrap_or("a test").to_owned();
     let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+}
+
+/// How long the kernel may take to move what a test built into the state it expects: far
+/// longer than it takes (loopback delivers at once), and still bounded.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Waits until `socket` has `n` bytes to read (a stream) or a datagram of `n` bytes or more
+/// waiting, so that every tool run afterwards sees them queued; panics if they have not
+/// arrived within [`SETTLE_LIMIT`].
+pub fn wait_readable(socket: &impl AsFd, n: usize) {
+    let socket = socket2::SockRef::from(socket);
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    let mut buf = [std::mem::MaybeUninit::new(0u8); 4096];
+    loop {
+        if socket.peek(&mut buf).is_ok_and(|len| len >= n) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} bytes sent on loopback did not arrive within {SETTLE_LIMIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// What `command`, a shell command line, printed when run in `ns` on a terminal `columns`
+/// wide: `script` gives it the terminal and `stty` the width.
+pub fn on_terminal(ns: &Netns, columns: u16, command: &str) -> String {
+    let script = format!("stty cols {columns}; {command}");
+    text(&ns.output("script", &["-qec", &script, "/dev/null"]).stdout)
+}
+
+/// Each of `references` (a name, what that ss printed, what sockscope printed) whose two
+/// outputs differ, said for a failure message about `args` at `columns` columns.
+pub fn layout_differences(
+    args: &str,
+    columns: u16,
+    references: Vec<(&str, String, String)>,
+) -> impl Iterator<Item = String> {
+    references
+        .into_iter()
+        .filter(|(_, ss, ours)| ss != ours)
+        .map(move |(name, ss, ours)| {
+            format!("{args} at {columns} columns:\n--- {name}\n{ss}--- sockscope\n{ours}")
+        })
+}
+
+/// Waits until `count` processes of the namespace have joined a sock_diag multicast group
+/// (the destroy events of `-E` and watch), as /proc/net/netlink shows them; panics if they
+/// have not within 10 s.
+pub fn wait_subscribed(ns: &Netns, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let table = ns.run(|| std::fs::read_to_string("/proc/thread-self/net/netlink").unwrap());
+        let joined = table
+            .lines()
+            .skip(1)
+            .filter(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.get(1) == Some(&"4") && fields.get(3).is_some_and(|g| *g != "00000000")
+            })
+            .count();
+        if joined >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {joined} of {count} listeners joined the destroy groups:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The keys of a JSON object, in the order they were written.
+pub struct Keys(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Keys, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(key);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// What running both tools with the same arguments in the same namespace gave.

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a program a test starts may run before it counts as hung: far longer than any
@@ -71,15 +71,7 @@ impl Netns {
 
     /// A command that runs inside the namespace, with a clean environment.
     pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        command
-            .env_clear()
-            .env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            )
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null());
+        let mut command = clean_command(program);
         let fd = self.file.as_raw_fd();
         // SAFETY: the closure runs in the child between fork and exec and only calls setns(2),
         // which is async-signal-safe; it touches no memory shared with the parent.
@@ -87,6 +79,19 @@ impl Netns {
             command.pre_exec(move || enter(fd));
         }
         command
+    }
+
+    /// Starts `program args` inside the namespace with its standard output and error piped to
+    /// the test, for a program that runs until the test stops it.
+    pub fn spawn(&self, program: &str, args: &[&str]) -> Child {
+        let mut command = self.command(program);
+        command
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"))
     }
 
     /// Runs `program args` inside the namespace and returns what it printed, killing it if it
@@ -128,6 +133,38 @@ impl Netns {
     pub fn path(&self) -> String {
         format!("/proc/{}/fd/{}", std::process::id(), self.file.as_raw_fd())
     }
+}
+
+/// A command with a clean environment (a fixed `PATH`, `LC_ALL=C`, nothing else: no
+/// `COLUMNS` or `NO_COLOR` of the caller's) and no standard input, run where the test runs.
+///
+/// Its signals are also clean: a signal ignored by whoever started the tests stays ignored
+/// across fork and exec, and a suite started in the background by a script (`cargo test &`,
+/// `nohup`) ignores SIGINT and SIGQUIT (and SIGHUP). ss, stopped with SIGINT by the `-E`
+/// tests, would then run on until killed at its bound.
+pub fn clean_command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    // SAFETY: the closure runs in the child between fork and exec and only calls signal(2),
+    // which is async-signal-safe; it touches no memory shared with the parent.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in RESET_SIGNALS {
+                if libc::signal(signal, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    command
 }
 
 fn enter(fd: RawFd) -> io::Result<()> {
@@ -235,6 +272,35 @@ impl Drop for Named {
         let _ = run_bounded(
             Command::new("ip").args(["netns", "del", &self.name]),
             RUN_LIMIT,
+        );
+    }
+}
+
+/// The signals [`clean_command`] gives their default dispositions.
+const RESET_SIGNALS: [libc::c_int; 5] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGPIPE,
+    libc::SIGTERM,
+];
+
+/// What [`clean_command`] promises: the program starts with none of those signals ignored,
+/// however the test binary was started.
+#[test]
+fn a_clean_command_ignores_none_of_the_signals_tests_send() {
+    let out = run_bounded(clean_command("cat").arg("/proc/self/status"), RUN_LIMIT);
+    let status = String::from_utf8_lossy(&out.stdout);
+    let ignored = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or_else(|| panic!("no SigIgn in\n{status}"));
+    for signal in RESET_SIGNALS {
+        assert_eq!(
+            ignored & (1 << (signal - 1)),
+            0,
+            "signal {signal} ignored:\n{status}"
         );
     }
 }

@@ -47,6 +47,15 @@ impl Pty {
             )
         };
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // openpty leaves both open across exec: a program another test starts meanwhile (a
+        // holder lives as long as its test) would keep the terminal open after the child ends.
+        for fd in [master, slave] {
+            // SAFETY: F_SETFD on a descriptor openpty just gave us.
+            assert_eq!(
+                unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) },
+                0
+            );
+        }
         // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
         let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         // SAFETY: tcgetattr fills the zeroed struct for the terminal just opened.
@@ -172,13 +181,15 @@ impl Pty {
         let status = wait_bounded(&mut self.child, limit);
         if let Some(reader) = self.reader.take() {
             // The child is gone; the reader ends when the terminal has nothing more.
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while !reader.is_finished() && Instant::now() < deadline {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !reader.is_finished() {
+                assert!(
+                    Instant::now() < deadline,
+                    "the terminal was still open 10 s after its program ended"
+                );
                 std::thread::sleep(Duration::from_millis(10));
             }
-            if reader.is_finished() {
-                let _ = reader.join();
-            }
+            let _ = reader.join();
         }
         status
     }

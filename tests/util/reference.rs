@@ -38,6 +38,18 @@ pub fn installed_is_71() -> bool {
     })
 }
 
+/// What the installed ss printed (`ss()` runs it) and what sockscope printed, as they are to
+/// be compared: unchanged when the installed ss is 7.1; else both through [`normalise`], with
+/// a terminal's `\r` taken out, for 7.1 shares a terminal's width out over other columns (it
+/// prints no Process title without `-p`, and gives the users a column of their own).
+pub fn against_installed(ss: impl FnOnce() -> String, ours: &str) -> (String, String) {
+    if installed_is_71() {
+        return (ss(), ours.to_owned());
+    }
+    let normalised = |t: &str| normalise(&t.replace('\r', ""));
+    (normalised(&ss()), normalised(ours))
+}
+
 /// The words ss 7.1 prints in `-i` that 6.1 does not know.
 const NEW_IN_71: [&str; 2] = ["rcv_wnd:", "rehash:"];
 
