@@ -506,3 +506,58 @@ fn json_spells_ipv4_compatible_addresses_as_the_table() {
     let out = text(&ns.output(SOCKSCOPE, &["-uan", "--json"]).stdout);
     assert!(out.contains("\"local_address\":\"::1.2.3.4\""), "{out}");
 }
+
+/// A timer's time left with the digits masked and its units kept: `4.990sec` is `N.NNNsec`.
+fn timer_units(output: &[u8]) -> String {
+    let mut out = String::new();
+    for word in text(output).split_whitespace() {
+        if let Some(rest) = word.strip_prefix("timer:(") {
+            let mut parts = rest.splitn(3, ',');
+            let name = parts.next().unwrap_or("");
+            let time: String = parts
+                .next()
+                .unwrap_or("")
+                .chars()
+                .map(|c| if c.is_ascii_digit() { 'N' } else { c })
+                .collect();
+            out.push_str(&format!(
+                "timer:({name},{time},{} ",
+                parts.next().unwrap_or("")
+            ));
+        } else {
+            out.push_str(word);
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// ss 7.1 ends a timer between 1 and 10 seconds in `sec` (`timer:(keepalive,8.990sec,0)`),
+/// where 6.1 printed `8.990ms`: a keepalive timer set to 9 seconds, read at once, shows that
+/// form. Against 7.1 the units are compared; against 6.1 the timer is masked whole.
+#[test]
+fn timers_of_seconds_end_in_sec_as_ss_71_prints_them() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let sockets = connection();
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(9))
+            .with_interval(Duration::from_secs(9));
+        for socket in &sockets[1..] {
+            socket.set_tcp_keepalive(&keepalive).unwrap();
+        }
+        sockets
+    });
+    let both = Both::run(&ns, &["-tno"]);
+    let ours = text(&both.ours.stdout);
+    assert!(ours.contains("sec,0)"), "{ours}");
+    let (ss, ours) = (still(&text(&both.ss.stdout)), still(&ours));
+    crate::eqnice!(ss, ours);
+    if let Some(exact) = &both.exact {
+        crate::eqnice!(
+            timer_units(&exact.ss.stdout),
+            timer_units(&exact.ours.stdout)
+        );
+    }
+    assert_eq!(ours.matches("timer:(keepalive,").count(), 2, "{ours}");
+}
