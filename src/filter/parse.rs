@@ -315,6 +315,13 @@ impl<'a> Parser<'a> {
             states = Some(if include {
                 states.unwrap_or(StateSet::EMPTY).union(named)
             } else {
+                // Excluding SYN-RECV takes out the request sockets that `big` asks for too
+                // (ss 7.1 leaves them in: README, "Where sockscope differs from ss").
+                let named = if named.contains(TcpState::SynRecv) {
+                    named.with(TcpState::NewSynRecv)
+                } else {
+                    named
+                };
                 StateSet::from_bits(states.unwrap_or(StateSet::ALL).bits() & !named.bits())
             });
         }
@@ -706,7 +713,11 @@ pub fn state_set(name: &str) -> Option<StateSet> {
         "connected" => Some(connected),
         "synchronized" => Some(connected.without(TcpState::SynSent)),
         "bucket" => Some(bucket),
-        "big" => Some(StateSet::from_bits(StateSet::ALL.bits() & !bucket.bits())),
+        // As in ss 7.1, `big` asks the kernel for its request sockets (`NEW_SYN_RECV`), which
+        // it reports as SYN-RECV: the handshakes in progress, not the minisockets of `bucket`.
+        "big" => Some(
+            StateSet::from_bits(StateSet::ALL.bits() & !bucket.bits()).with(TcpState::NewSynRecv),
+        ),
         _ => None,
     }
 }

@@ -151,6 +151,24 @@ pub fn without_extra_states(ss71: &str, ours: &str, bound: &[String]) -> Option<
     Some(out)
 }
 
+/// ss 7.1's `state big` also asks the kernel for its request sockets, listed as SYN-RECV,
+/// which 6.1's did not (README, "Which ss"). Drops those rows from `ours` for the comparison
+/// with ss 6.1 when `big` is asked for and 6.1 listed none; `None` otherwise.
+pub fn without_request_sockets(args: &[String], ss61: &str, ours: &str) -> Option<String> {
+    let big = args.iter().any(|a| a.eq_ignore_ascii_case("big"));
+    // The state is the first cell, or the second after a Netid.
+    let row = |line: &&str| line.split_whitespace().take(2).any(|w| w == "SYN-RECV");
+    if !big || ss61.lines().any(|l| row(&l)) || !ours.lines().any(|l| row(&l)) {
+        return None;
+    }
+    Some(
+        ours.lines()
+            .filter(|l| !row(l))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
+}
+
 /// Arguments for ss 7.1 that ask for what ours do, or `None` where 7.1 shows nothing to
 /// compare: its `-T` shows no threads unless `-p` comes with it, and its `-e` and `-m` show
 /// nothing of netlink sockets (README: ss 7.1's bugs, which sockscope does not copy).
