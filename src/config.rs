@@ -63,9 +63,7 @@ impl ConfigError {
     pub fn exit_status(&self) -> u8 {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
-            ConfigError::FilterFile { .. }
-            | ConfigError::SelinuxDisabled
-            | ConfigError::SelinuxContexts => 1,
+            ConfigError::SelinuxDisabled | ConfigError::SelinuxContexts => 1,
             ConfigError::JsonSummaryAndListing
             | ConfigError::KillWithoutFilter
             | ConfigError::AllNamespacesWith(_)
@@ -73,7 +71,9 @@ impl ConfigError {
             | ConfigError::DumpWithoutTcp
             | ConfigError::NoDestroyEvents
             | ConfigError::EventsWith(_) => 2,
-            ConfigError::UnknownTable(_) | ConfigError::TwoFilters => 255,
+            ConfigError::UnknownTable(_)
+            | ConfigError::TwoFilters
+            | ConfigError::FilterFile { .. } => 255,
         }
     }
 }

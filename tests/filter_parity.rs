@@ -561,6 +561,22 @@ fn exit_statuses_of_lexical_errors() {
     );
 }
 
+/// A filter file that cannot be opened: ss says so and exits 255, as sockscope does. A
+/// directory, which ss opens and then reads as an empty filter (listing everything), is an
+/// error in sockscope, with the same status.
+#[test]
+fn unreadable_filter_files() {
+    let table = Table::new();
+    let missing = table.path("missing");
+    let not_a_directory = "/etc/hosts/filter";
+    let cases = [format!("-F {missing}"), format!("-F {not_a_directory}")];
+    let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+    assert_cases(&table, "-tan", &cases, None);
+    let ours = table.run(SOCKSCOPE, &["-tan", "-F", "/"], None);
+    assert_eq!(ours.status.code(), Some(255), "{}", text(&ours.stderr));
+    assert!(ours.stdout.is_empty());
+}
+
 /// Where ss's reading is a bug, sockscope does what the filter says (see the README).
 #[test]
 fn where_sockscope_reads_differently() {
