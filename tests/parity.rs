@@ -647,3 +647,24 @@ fn request_sockets_under_state_big_as_ss_71_lists_them() {
         }
     }
 }
+
+/// A `COLUMNS` no terminal could have (2^31 and past, where ss's `atoi` gives no width) is
+/// ignored, as ss 7.1 ignores it: the output is as without it, not lines of 2^31 spaces.
+#[test]
+fn columns_past_any_terminal_are_ignored() {
+    let ns = Netns::new();
+    let _sockets = ns.run(connection);
+    let plain = ns.output(SOCKSCOPE, &["-tan"]);
+    let mut failures = Vec::new();
+    for columns in ["2147483648", "4294967296", "99999999999999999999999"] {
+        let env = [("COLUMNS", columns)];
+        let mut command = ns.command(SOCKSCOPE);
+        command.arg("-tan").envs(env);
+        let ours = run_bounded(&mut command, RUN_LIMIT);
+        assert_eq!(text(&ours.stdout), text(&plain.stdout), "COLUMNS={columns}");
+        if let Some(both) = Both::run_71(&ns, &["-tan"], &env) {
+            failures.extend(both.mismatch().map(|m| format!("COLUMNS={columns}: {m}")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
