@@ -219,6 +219,7 @@ impl Config {
             },
         };
         let mut query = query(&selection, filter, &output, inputs);
+        query.tcp_dump_as_ss = dump.is_some() && cli.from_dump.is_none();
         query.tcp_dump = dump;
         Ok(Config {
             query,
@@ -575,6 +576,7 @@ fn query(selection: &Selection, filter: Filter, output: &Output, inputs: &Inputs
         bytecode,
         context: inputs.context,
         tcp_dump: None,
+        tcp_dump_as_ss: false,
     }
 }
 

@@ -668,3 +668,46 @@ fn columns_past_any_terminal_are_ignored() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// ss's `TCPDIAG_FILE` reads as in ss: up to the dump's first `NLMSG_DONE` (of a dump of both
+/// IP versions, the IPv4 half), every socket there whatever states or IP version are asked;
+/// sockscope's `--from-dump` reads all of it (tests/dump.rs). iproute2's own
+/// `testsuite/tests/ss/ssfilter.t` depends on it (`.ci/run` runs it on sockscope).
+#[test]
+fn tcpdiag_file_reads_as_ss_reads_it() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let mut sockets = connection();
+        let v6 = std::net::TcpListener::bind("[::1]:5001").unwrap();
+        sockets.push(Socket::from(std::os::fd::OwnedFd::from(v6)));
+        sockets
+    });
+    let file = std::env::temp_dir().join(format!(
+        "sockscope-tcpdiag-{}-{}.dump",
+        std::process::id(),
+        crate::util::unique()
+    ));
+    let path = file.to_str().unwrap().to_owned();
+    let made = ns.output("ss", &["-ta", "-D", &path]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let env = [("TCPDIAG_FILE", path.as_str())];
+    let cases = [
+        "-tan",
+        "-t",
+        "-tn",
+        "-t6an",
+        "-tln",
+        "-tn state listening",
+        "-tan sport = :5000",
+        "-tanH dport = :5000",
+    ];
+    let results: Vec<Both> = cases
+        .iter()
+        .map(|case| Both::run_with(&ns, &case.split_whitespace().collect::<Vec<_>>(), &env))
+        .collect();
+    let _ = std::fs::remove_file(&file);
+    let failures: Vec<String> = results.iter().filter_map(Both::mismatch).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let v4_only = text(&results[0].ours.stdout);
+    assert!(v4_only.contains("127.0.0.1:5000") && !v4_only.contains("[::1]:5001"));
+}
