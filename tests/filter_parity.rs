@@ -671,3 +671,59 @@ fn a_service_of_one_protocol_names_its_port_for_both() {
         );
     }
 }
+
+/// A comparison of ports on unix sockets (`-x`): ss reads any word after the operator as a unix
+/// name, which has no port, and compares each socket's inode (or its peer's) with -1, so
+/// `>=` and `>` list every socket and `<=` and `<` none; sockscope does the same.
+#[test]
+fn unix_port_comparisons_take_any_word() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        use std::os::linux::net::SocketAddrExt;
+        use std::os::unix::net::{UnixListener, UnixStream};
+        let name = format!("sockscope-parity-{}", unique());
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let listener = UnixListener::bind_addr(&addr).unwrap();
+        let client = UnixStream::connect_addr(&addr).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (a, b) = UnixStream::pair().unwrap();
+        (listener, client, server, a, b)
+    });
+    let cases = [
+        "sport ge :1e3",
+        "sport ge :5",
+        "dport geq :ssh",
+        "dport ge :0",
+        "sport le :0",
+        "dport le :0",
+        "dport > :0",
+        "sport < :99999999",
+        "sport gt :-5",
+        "dport lt :x",
+        "sport ge unix:foo",
+        "sport = :ssh",
+        "dport = :0",
+    ];
+    let mut failures = Vec::new();
+    for case in cases {
+        let mut words = vec!["-xan"];
+        words.extend(case.split_whitespace());
+        let run = |tool: &str| {
+            let mut command = ns.command(tool);
+            command.args(&words);
+            run_bounded(&mut command, RUN_LIMIT)
+        };
+        let ours = run(SOCKSCOPE);
+        for ss in references() {
+            let theirs = run(&ss);
+            if selection(&ours) != selection(&theirs) {
+                failures.push(format!(
+                    "`{case}` differs from {ss}:\n{:?}\n{:?}",
+                    selection(&theirs),
+                    selection(&ours)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -574,9 +574,13 @@ impl<'a> Parser<'a> {
             "=" | "==" | "eq" => cond(Cond::Host(end, spec.into_host())),
             "!=" | "ne" | "neq" => cond(Cond::Host(end, spec.into_host())).not(),
             op => {
-                // A comparison needs a number, even where a bare word would be a unix name.
+                // A unix socket has no port: read as a unix name (`-x`, `unix:`), any word is
+                // ss's "no port", -1, and it compares a socket's inode (or its peer's) with
+                // that: `>=` and `>` hold for every socket, `<=` and `<` for none.
+                // Elsewhere a comparison needs a number.
                 let port = match number(&spec) {
                     Some(port) => port,
+                    None if matches!(spec, PortSpec::Unix(_)) => NO_PORT,
                     None => host::port_spec(token.text, None, self.options.service_protocol)
                         .ok()
                         .and_then(|spec| number(&spec))
@@ -597,6 +601,9 @@ impl<'a> Parser<'a> {
         })
     }
 }
+
+/// The port of a condition that names none, in ss's comparisons.
+const NO_PORT: i64 = -1;
 
 /// A chain of terms being read: what it has folded so far, how the next term joins it, and the
 /// `!`s waiting for that term.
@@ -815,6 +822,33 @@ mod tests {
         );
         assert_eq!(expr("dev = 3"), Expr::Cond(Cond::Device(3)));
         assert_eq!(expr("autobound"), Expr::Cond(Cond::Autobound));
+    }
+
+    /// Read as unix names (`-x`), comparisons take any word and compare with ss's -1.
+    #[test]
+    fn unix_comparisons_have_no_port() {
+        let unix = ParseOptions {
+            default_family: Some(Family::Unix),
+            ..ParseOptions::default()
+        };
+        let parsed = |text: &str| {
+            let words = text.split(' ').map(str::to_owned).collect();
+            parse(&Source::Args(words), &unix).map(|f| f.expr)
+        };
+        for word in [":1e3", ":ssh", ":99999999", ":-5", "unix:x", ":"] {
+            assert_eq!(
+                parsed(&format!("sport ge {word}")),
+                Ok(Some(Expr::Cond(Cond::PortAtLeast(End::Local, NO_PORT)))),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            parsed("dport < :22"),
+            Ok(Some(
+                Expr::Cond(Cond::PortAtLeast(End::Peer, NO_PORT)).not()
+            ))
+        );
+        assert!(parse_words(&["sport", "ge", ":1e3"]).is_err());
     }
 
     #[test]
