@@ -561,6 +561,66 @@ fn exit_statuses_of_lexical_errors() {
     );
 }
 
+/// Words as ss's lexer reads them: a line end inside a command-line word is part of the
+/// token (only spaces and tabs separate); `state`, `exclude` and a state's name count only as
+/// typed, without a backslash; in a `-F` file a NUL ends its line, and a line that starts with
+/// one is an error; `all`, `any` and `default` are any address, as in iproute2.
+#[test]
+fn words_as_ss_lexes_them() {
+    let table = Table::new();
+    assert_cases(
+        &table,
+        "-tan",
+        &[
+            r"excl \ESTABLISHED",
+            r"state \listening",
+            r"\state listening",
+            r"\exclude listening",
+            r"state listening \excl listening",
+            "src all",
+            "src any",
+            "src default",
+            "src all:22",
+            "dst any:*",
+            "src default/0",
+            "src inet6:any",
+        ],
+        None,
+    );
+    // Arguments with line ends in them, which assert_cases would split.
+    let mut failures = Vec::new();
+    for words in [
+        &["-tan", "sport = :22\nor sport = :5000"][..],
+        &["-tan", "sport\n=", ":22"],
+        &["-tan", "sport", "=", ":22\n"],
+        &["-tan", "(\nsport = :22 )"],
+    ] {
+        let ours = table.run(SOCKSCOPE, words, None);
+        for ss in references() {
+            let theirs = table.run(&ss, words, None);
+            if selection(&ours) != selection(&theirs) {
+                failures.push(format!("{words:?} differs from {ss}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let files: &[&[u8]] = &[
+        b"sport = :22\0 or junk\n",
+        b"\0sport = :22\n",
+        b"sport = :22\nor\0 (\n sport = :5000\n",
+        b"sport = :22\n\0\n",
+        b"#\0\nsport = :22\n",
+    ];
+    let mut cases = Vec::new();
+    for (i, content) in files.iter().enumerate() {
+        let path = table.path(&format!("nul-{i}"));
+        std::fs::write(&path, content).unwrap();
+        cases.push(format!("-F {path}"));
+    }
+    let cases: Vec<&str> = cases.iter().map(String::as_str).collect();
+    assert_cases(&table, "-tan", &cases, None);
+}
+
 /// A filter file that cannot be opened: ss says so and exits 255, as sockscope does. A
 /// directory, which ss opens and then reads as an empty filter (listing everything), is an
 /// error in sockscope, with the same status.

@@ -120,8 +120,9 @@ pub fn hosts(
             mapped_too: named.is_none() && family == Some(IpFamily::V4),
         })
     };
-    // `[]` and `[*]` are any address too, of either family, as in ss.
-    if matches!(address, "" | "*" | "[]" | "[*]") {
+    // `[]` and `[*]` are any address too, of either family, as in ss; so are iproute2's
+    // words for it, `all`, `any` and `default`, which it never looks up as host names.
+    if matches!(address, "" | "*" | "[]" | "[*]" | "all" | "any" | "default") {
         return Ok(vec![host(family, None)]);
     }
     // As in ss, an address of the other family than the one named (`inet6:`) or implied

@@ -1,9 +1,11 @@
 //! Reading a filter: words into tokens, tokens into a [`Filter`].
 //!
-//! As in ss, tokens are separated by spaces, tabs and line ends: `( sport = :22 )` is five
-//! tokens and `(sport` is one, read as an address. A backslash makes the character after it
+//! As in ss, tokens are separated by spaces and tabs, and by line ends in a `-F` file (in a
+//! command-line word a line end is part of the token): `( sport = :22 )` is five tokens and
+//! `(sport` is one, read as an address. A backslash makes the character after it
 //! part of a token (`\ ` is a space in one, `\\` a backslash); at the end of a line it adds
-//! nothing. In a `-F` file a line that starts with `#` is a comment. The grammar has no
+//! nothing. In a `-F` file a line that starts with `#` is a comment, and a NUL ends a line, as
+//! it ends the C string ss reads it into (a line that starts with one is an error). The grammar has no
 //! precedence between `and` and `or`; a chain is folded from the left, `not` binds to the term
 //! after it, and two terms side by side are joined by `and`.
 
@@ -38,7 +40,7 @@ pub fn only_states(words: &[String]) -> bool {
     lexed
         .iter()
         .step_by(2)
-        .all(|word| is_state_keyword(&word.text))
+        .all(|word| matches!(&word.text, Cow::Borrowed(text) if is_state_keyword(text)))
 }
 
 /// What the rest of the command line tells the parser.
@@ -103,6 +105,9 @@ struct Token<'a> {
     /// From 1; 0 for the command line's words before a `-F` file, which have no place.
     line: usize,
     column: usize,
+    /// Whether a backslash was taken out of it: ss reads `state` and a state's name only as
+    /// they are typed.
+    escaped: bool,
 }
 
 /// A token as the lexer read it, escapes resolved.
@@ -124,6 +129,13 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
     lex_args(args, args_line, &mut words);
     let from_args = words.len();
     for (index, line) in lines.iter().enumerate() {
+        if line.starts_with('\0') {
+            return Err(FilterError {
+                kind: FilterErrorKind::Syntax("the line starts with a NUL byte".into()),
+                at: Some((index + 1, 1)),
+            });
+        }
+        let line = line.split('\0').next().unwrap_or_default();
         if !line.starts_with('#') {
             lex(line, index + 1, 0, &mut words);
         }
@@ -134,6 +146,7 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
             text: &word.text,
             line: word.line,
             column: word.column,
+            escaped: matches!(word.text, Cow::Owned(_)),
         })
         .collect();
     let mut parser = Parser {
@@ -179,7 +192,8 @@ fn lex_args<'a>(args: &'a [String], line: usize, words: &mut Vec<Word<'a>>) {
 
 /// The tokens of one line (or command-line word) whose first byte is at `column_base`.
 fn lex<'a>(text: &'a str, line: usize, column_base: usize, words: &mut Vec<Word<'a>>) {
-    let separator = |c: char| matches!(c, ' ' | '\t' | '\n');
+    // Only spaces and tabs, as in ss: a line end inside a command-line word is part of it.
+    let separator = |c: char| matches!(c, ' ' | '\t');
     let mut rest = text;
     while let Some(start) = rest.find(|c: char| !separator(c)) {
         let after = &rest[start..];
@@ -293,6 +307,7 @@ impl<'a> Parser<'a> {
         let mut states: Option<StateSet> = None;
         while let Some(keyword) = self.peek() {
             let include = match keyword.text {
+                _ if keyword.escaped => break,
                 "state" => true,
                 text if is_state_keyword(text) => false,
                 _ => break,
@@ -306,7 +321,8 @@ impl<'a> Parser<'a> {
                 return Err(self.missing("a state name", keyword.text));
             };
             self.advance();
-            let named = state_set(name.text).ok_or_else(|| {
+            let named = state_set(name.text).filter(|_| !name.escaped);
+            let named = named.ok_or_else(|| {
                 Parser::error_at(
                     Some(name),
                     FilterErrorKind::WrongState(name.text.to_owned()),
