@@ -621,6 +621,33 @@ fn words_as_ss_lexes_them() {
     assert_cases(&table, "-tan", &cases, None);
 }
 
+/// IPv4 addresses as iproute2 reads them (each part as strtoul reads it, so `010` is 8 and
+/// `0x7f` 127), and, for what it cannot read, as the C library's gethostbyname2 reads a name
+/// of digits and dots (`2130706433`, `0177.1`).
+#[test]
+fn ipv4_addresses_as_iproute2_reads_them() {
+    let table = Table::new();
+    assert_cases(
+        &table,
+        "-tan",
+        &[
+            "src 2130706433",
+            "src 017700000001",
+            "src 0177.0.0.1",
+            "src 010.0.0.1",
+            "src 0x7f.0.0.1",
+            "src 0x7f.0.0.2/31",
+            "src 127.0.0.01",
+            "src 0x7f000001",
+            "src 0x7f.1",
+            "src 08.1",
+            "src 127.0.0.256",
+            "dst 2130706433/8",
+        ],
+        None,
+    );
+}
+
 /// A filter file that cannot be opened: ss says so and exits 255, as sockscope does. A
 /// directory, which ss opens and then reads as an empty filter (listing everything), is an
 /// error in sockscope, with the same status.
