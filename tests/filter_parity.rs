@@ -814,3 +814,35 @@ fn unix_port_comparisons_take_any_word() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `autobound` after a negated condition (`dev != 1 autobound`) keeps both halves of its
+/// meaning in sockscope: no socket here is bound to device 1, so it lists what `autobound`
+/// alone lists, in each ss. ss's kernel program for the whole lets an explicitly bound socket
+/// with a port in the ephemeral range through (README, "Where sockscope differs from ss").
+#[test]
+fn autobound_after_a_negation() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let listener = listener("127.0.0.1:40000", |_| {});
+        let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+        client.connect(&addr("127.0.0.1:40000")).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        vec![listener, client, server]
+    });
+    let run = |tool: &str, filter: &str| {
+        let mut command = ns.command(tool);
+        command.arg("-Htan").args(filter.split_whitespace());
+        selection(&run_bounded(&mut command, RUN_LIMIT))
+    };
+    let ours = run(SOCKSCOPE, "dev != 1 autobound");
+    assert_eq!(ours, run(SOCKSCOPE, "! dev 1 and autobound"));
+    for ss in references() {
+        assert_eq!(ours, run(&ss, "autobound"), "{ss}");
+        // The README's sentence holds while ss lists more.
+        assert_ne!(
+            ours,
+            run(&ss, "dev != 1 autobound"),
+            "{ss} lists as sockscope now"
+        );
+    }
+}
