@@ -61,9 +61,7 @@ impl ConfigError {
     pub fn exit_status(&self) -> u8 {
         match self {
             ConfigError::Filter(e) => e.exit_status(),
-            ConfigError::FilterFile { .. }
-            | ConfigError::SelinuxDisabled
-            | ConfigError::SelinuxContexts => 1,
+            ConfigError::SelinuxDisabled | ConfigError::SelinuxContexts => 1,
             ConfigError::JsonSummaryAndListing
             | ConfigError::KillWithoutFilter
             | ConfigError::AllNamespacesWith(_)
@@ -71,7 +69,9 @@ impl ConfigError {
             | ConfigError::DumpWithoutTcp
             | ConfigError::NoDestroyEvents
             | ConfigError::EventsWith(_) => 2,
-            ConfigError::UnknownTable(_) | ConfigError::TwoFilters => 255,
+            ConfigError::UnknownTable(_)
+            | ConfigError::TwoFilters
+            | ConfigError::FilterFile { .. } => 255,
         }
     }
 }
@@ -208,6 +208,7 @@ impl Config {
         };
         let output = selection.output(format, naming(args), !cli.no_header, details);
         let mut query = query(&selection, filter, &output, inputs);
+        query.tcp_dump_as_ss = dump.is_some() && cli.from_dump.is_none();
         query.tcp_dump = dump;
         Ok(Config {
             query,
@@ -610,6 +611,7 @@ fn query(selection: &Selection, filter: Filter, output: &Output, inputs: &Inputs
         bytecode,
         context: inputs.context,
         tcp_dump: None,
+        tcp_dump_as_ss: false,
     }
 }
 

@@ -262,6 +262,16 @@ fn bad_dumps_are_one_error() {
             (vec!["-tan"], vec![("TCPDIAG_FILE", path.as_str())]),
         ] {
             let out = run_in(&table, SOCKSCOPE, &args, &env);
+            // TCPDIAG_FILE is read as ss reads it, up to the first NLMSG_DONE: a cut in the
+            // IPv6 half is not seen, and the IPv4 half lists as from the whole dump.
+            let past_first_done = matches!(*name, "cut-before-done" | "cut-last");
+            if !env.is_empty() && past_first_done {
+                let whole = run_in(&table, SOCKSCOPE, &["-tan"], &[("TCPDIAG_FILE", &good)]);
+                assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+                assert!(text(&out.stdout).contains("127.0.0.1:55000"), "{name}");
+                assert_eq!(text(&out.stdout), text(&whole.stdout), "{name}");
+                continue;
+            }
             let line = one_error(&out, 1, &format!("{name}: {args:?}"));
             // The cause once: after the path, not repeated by the error chain.
             let cause = line.split_once(".dump: ").map_or("", |(_, cause)| cause);

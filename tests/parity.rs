@@ -500,3 +500,208 @@ fn json_spells_ipv4_compatible_addresses_as_the_table() {
     let out = text(&ns.output(SOCKSCOPE, &["-uan", "--json"]).stdout);
     assert!(out.contains("\"local_address\":\"::1.2.3.4\""), "{out}");
 }
+
+/// A timer's time left with the digits masked and its units kept: `4.990sec` is `N.NNNsec`.
+fn timer_units(output: &[u8]) -> String {
+    let mut out = String::new();
+    for word in text(output).split_whitespace() {
+        if let Some(rest) = word.strip_prefix("timer:(") {
+            let mut parts = rest.splitn(3, ',');
+            let name = parts.next().unwrap_or("");
+            let time: String = parts
+                .next()
+                .unwrap_or("")
+                .chars()
+                .map(|c| if c.is_ascii_digit() { 'N' } else { c })
+                .collect();
+            out.push_str(&format!(
+                "timer:({name},{time},{} ",
+                parts.next().unwrap_or("")
+            ));
+        } else {
+            out.push_str(word);
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// ss 7.1 ends a timer between 1 and 10 seconds in `sec` (`timer:(keepalive,8.990sec,0)`),
+/// where 6.1 printed `8.990ms`: a keepalive timer set to 9 seconds, read at once, shows that
+/// form. Against 7.1 the units are compared; against 6.1 the timer is masked whole.
+#[test]
+fn timers_of_seconds_end_in_sec_as_ss_71_prints_them() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let sockets = connection();
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(9))
+            .with_interval(Duration::from_secs(9));
+        for socket in &sockets[1..] {
+            socket.set_tcp_keepalive(&keepalive).unwrap();
+        }
+        sockets
+    });
+    let both = Both::run(&ns, &["-tno"]);
+    let ours = text(&both.ours.stdout);
+    assert!(ours.contains("sec,0)"), "{ours}");
+    let (ss, ours) = (still(&text(&both.ss.stdout)), still(&ours));
+    crate::eqnice!(ss, ours);
+    if let Some(exact) = &both.exact {
+        crate::eqnice!(
+            timer_units(&exact.ss.stdout),
+            timer_units(&exact.ours.stdout)
+        );
+    }
+    assert_eq!(ours.matches("timer:(keepalive,").count(), 2, "{ours}");
+}
+
+/// A listener that accepts no connection before its first data (`TCP_DEFER_ACCEPT`), and a
+/// client connected to it that sends none: the server's half stays a request socket, which
+/// the kernel reports as SYN-RECV.
+fn deferred_handshake() -> Vec<Socket> {
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let seconds: libc::c_int = 30;
+    // SAFETY: a valid descriptor, and an option value of the size passed.
+    let set = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&listener),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&seconds as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        set,
+        0,
+        "TCP_DEFER_ACCEPT: {}",
+        std::io::Error::last_os_error()
+    );
+    let at = SockAddr::from("127.0.0.1:6000".parse::<SocketAddr>().unwrap());
+    listener.bind(&at).unwrap();
+    listener.listen(16).unwrap();
+    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    client.connect(&at).unwrap();
+    vec![listener, client]
+}
+
+/// ss 7.1's `state big` asks for the kernel's request sockets too (6.1's did not), so a
+/// handshake in progress shows as SYN-RECV; sockscope follows 7.1. `exclude syn-recv` takes
+/// that row out in sockscope, as in 6.1, where 7.1 still lists it (README, "Where sockscope
+/// differs from ss").
+#[test]
+fn request_sockets_under_state_big_as_ss_71_lists_them() {
+    let ns = Netns::new();
+    let _sockets = ns.run(deferred_handshake);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !text(&ns.output(SOCKSCOPE, &["-Htan", "state", "syn-recv"]).stdout).contains(":6000") {
+        assert!(Instant::now() < deadline, "no SYN-RECV request socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let ours = text(&ns.output(SOCKSCOPE, &["-Htan", "state", "big"]).stdout);
+    assert!(ours.contains("SYN-RECV"), "{ours}");
+    let mut failures = Vec::new();
+    for args in [
+        "-tan state big",
+        "-tan state big state listening",
+        "-tn state big",
+    ] {
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let Some(both) = Both::run_71(&ns, &args, &[]) else {
+            break; // reference::ss71 said why.
+        };
+        failures.extend(both.mismatch());
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Excluded, no state lists it; ss 6.1 agrees, ss 7.1 lists it regardless.
+    let cases = [
+        "-tan exclude syn-recv",
+        "-tan state all exclude syn-recv",
+        "-tan state big exclude syn-recv",
+        "-tan state big exclude bucket",
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let ours = text(&ns.output(SOCKSCOPE, &args).stdout);
+        assert!(!ours.contains("SYN-RECV"), "{args:?}:\n{ours}");
+        assert!(ours.contains("ESTAB"), "{args:?}:\n{ours}");
+        let ss = text(&ns.output("ss", &args).stdout);
+        if reference::installed_is_71() {
+            assert!(ss.contains("SYN-RECV"), "{args:?}: ss 7.1 changed:\n{ss}");
+        } else {
+            crate::eqnice!(reference::normalise(&ss), reference::normalise(&ours));
+        }
+    }
+    if let Some(ss71) = reference::ss71() {
+        for args in cases {
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let ss = text(&ns.output(ss71, &args).stdout);
+            assert!(ss.contains("SYN-RECV"), "{args:?}: ss 7.1 changed:\n{ss}");
+        }
+    }
+}
+
+/// A `COLUMNS` no terminal could have (2^31 and past, where ss's `atoi` gives no width) is
+/// ignored, as ss 7.1 ignores it: the output is as without it, not lines of 2^31 spaces.
+#[test]
+fn columns_past_any_terminal_are_ignored() {
+    let ns = Netns::new();
+    let _sockets = ns.run(connection);
+    let plain = ns.output(SOCKSCOPE, &["-tan"]);
+    let mut failures = Vec::new();
+    for columns in ["2147483648", "4294967296", "99999999999999999999999"] {
+        let env = [("COLUMNS", columns)];
+        let mut command = ns.command(SOCKSCOPE);
+        command.arg("-tan").envs(env);
+        let ours = run_bounded(&mut command, RUN_LIMIT);
+        assert_eq!(text(&ours.stdout), text(&plain.stdout), "COLUMNS={columns}");
+        if let Some(both) = Both::run_71(&ns, &["-tan"], &env) {
+            failures.extend(both.mismatch().map(|m| format!("COLUMNS={columns}: {m}")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// ss's `TCPDIAG_FILE` reads as in ss: up to the dump's first `NLMSG_DONE` (of a dump of both
+/// IP versions, the IPv4 half), every socket there whatever states or IP version are asked;
+/// sockscope's `--from-dump` reads all of it (tests/dump.rs). iproute2's own
+/// `testsuite/tests/ss/ssfilter.t` depends on it (`.ci/run` runs it on sockscope).
+#[test]
+fn tcpdiag_file_reads_as_ss_reads_it() {
+    let ns = Netns::new();
+    let _sockets = ns.run(|| {
+        let mut sockets = connection();
+        let v6 = std::net::TcpListener::bind("[::1]:5001").unwrap();
+        sockets.push(Socket::from(std::os::fd::OwnedFd::from(v6)));
+        sockets
+    });
+    let file = std::env::temp_dir().join(format!(
+        "sockscope-tcpdiag-{}-{}.dump",
+        std::process::id(),
+        crate::util::unique()
+    ));
+    let path = file.to_str().unwrap().to_owned();
+    let made = ns.output("ss", &["-ta", "-D", &path]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let env = [("TCPDIAG_FILE", path.as_str())];
+    let cases = [
+        "-tan",
+        "-t",
+        "-tn",
+        "-t6an",
+        "-tln",
+        "-tn state listening",
+        "-tan sport = :5000",
+        "-tanH dport = :5000",
+    ];
+    let results: Vec<Both> = cases
+        .iter()
+        .map(|case| Both::run_with(&ns, &case.split_whitespace().collect::<Vec<_>>(), &env))
+        .collect();
+    let _ = std::fs::remove_file(&file);
+    let failures: Vec<String> = results.iter().filter_map(Both::mismatch).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let v4_only = text(&results[0].ours.stdout);
+    assert!(v4_only.contains("127.0.0.1:5000") && !v4_only.contains("[::1]:5001"));
+}

@@ -495,17 +495,19 @@ no sock_diag module for it, as ss does for raw sockets on many kernels.
 .TP
 \fBTCPDIAG_FILE\fR
 As for ss: when set, the TCP table is read from this dump (written by \fB\-D\fR) instead of
-the kernel; other tables still come from the kernel. Unlike ss, sockscope reads every request's
-replies in the dump (ss stops after the first, the IPv4 sockets of a whole dump), applies the
-states and \fB\-4\fR/\fB\-6\fR as to a live listing, and refuses a dump that is truncated
-or not a dump. \fB\-\-from\-dump\fR does the same and lists the TCP table only.
+the kernel; other tables still come from the kernel. As in ss, the dump is read up to its
+first \fBNLMSG_DONE\fR (of a dump of both IP versions, the IPv4 sockets) and every socket there
+is listed whatever the states and \fB\-4\fR/\fB\-6\fR asked; unlike ss, sockscope refuses a
+dump that is truncated or not a dump. \fB\-\-from\-dump\fR reads every request's replies,
+applies the states and \fB\-4\fR/\fB\-6\fR as to a live listing, and lists the TCP table
+only.
 .SH EXIT STATUS
 0 on success, also when standard output is closed early (for example by
 \fBhead\fR(1)); 1 when the kernel cannot be asked or its answer cannot be read, for a
 filter value that cannot be used, a namespace that cannot be entered, or a dump that cannot be
 read or written; 2 for an unknown option, a bad option value or options that cannot be
-combined; 255, as in ss, for a filter that does not parse, an unknown state name or an
-unknown \fB\-A\fR table.
+combined; 255, as in ss, for a filter that does not parse, an unknown state name, an
+unknown \fB\-A\fR table or a \fB\-F\fR file that cannot be read.
 .SH SEE ALSO
 .BR sockscope-demo (8),
 .BR sockscope-watch (8),

@@ -120,8 +120,9 @@ pub fn hosts(
             mapped_too: named.is_none() && family == Some(IpFamily::V4),
         })
     };
-    // `[]` and `[*]` are any address too, of either family, as in ss.
-    if matches!(address, "" | "*" | "[]" | "[*]") {
+    // `[]` and `[*]` are any address too, of either family, as in ss; so are iproute2's
+    // words for it, `all`, `any` and `default`, which it never looks up as host names.
+    if matches!(address, "" | "*" | "[]" | "[*]" | "all" | "any" | "default") {
         return Ok(vec![host(family, None)]);
     }
     // As in ss, an address of the other family than the one named (`inet6:`) or implied
@@ -155,7 +156,23 @@ pub fn hosts(
         return Ok(vec![host(Some(IpFamily::V6), Some((IpAddr::V6(ip), len)))]);
     }
     if address.starts_with(|c: char| c.is_ascii_digit()) {
+        // What iproute2 cannot read goes to the resolver, as in ss, whose C library reads
+        // the other forms of inet_aton made of digits and dots (`2130706433`, `0177.1`).
         let (ip, len) = with_prefix_len(address, 32, parse_ipv4)
+            .or_else(|| {
+                // gethostbyname2 reads a name of digits and dots alone as a number.
+                if !address.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                    return None;
+                }
+                let resolved = resolve(address, IpFamily::V4).ok()?;
+                Some((
+                    resolved.into_iter().find_map(|ip| match ip {
+                        IpAddr::V4(ip) => Some(ip),
+                        IpAddr::V6(_) => None,
+                    })?,
+                    32,
+                ))
+            })
             .ok_or_else(|| HostError(format!("\"{address}\" is not an IPv4 address")))?;
         literal_of(IpFamily::V4)?;
         return Ok(vec![host(Some(IpFamily::V4), Some((IpAddr::V4(ip), len)))]);
@@ -282,10 +299,8 @@ fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
         return None;
     }
     for (octet, part) in octets.iter_mut().zip(&parts) {
-        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        *octet = part.parse().ok()?;
+        // Each part as strtoul reads it, hex and octal too (`010` is 8).
+        *octet = u8::try_from(parse_number(part)?).ok()?;
     }
     Some(Ipv4Addr::from(octets))
 }
@@ -503,6 +518,35 @@ pub fn cgroup(path: &str) -> Result<u64, HostError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each part as strtoul reads it, as iproute2 reads an address.
+    #[test]
+    fn ipv4_parts_in_any_base() {
+        let v4 = |a: [u8; 4]| Some(Ipv4Addr::from(a));
+        assert_eq!(parse_ipv4("010.0.0.1"), v4([8, 0, 0, 1]));
+        assert_eq!(parse_ipv4("0x7f.0.0.1"), v4([127, 0, 0, 1]));
+        assert_eq!(parse_ipv4("0x7f.1"), v4([127, 1, 0, 0]));
+        assert_eq!(parse_ipv4("127.0.0.01"), v4([127, 0, 0, 1]));
+        for bad in [
+            "08.1",
+            "127.0.0.256",
+            "1.2.3.4.5",
+            "0x",
+            "1..2",
+            "0x7f000001",
+        ] {
+            assert_eq!(parse_ipv4(bad), None, "{bad}");
+        }
+        assert_eq!(
+            inet("any:22"),
+            InetHost {
+                family: None,
+                prefix: None,
+                port: Some(22),
+                mapped_too: false,
+            }
+        );
+    }
 
     fn inet(text: &str) -> InetHost {
         match hosts(text, None, None).unwrap().remove(0) {

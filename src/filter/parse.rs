@@ -1,9 +1,11 @@
 //! Reading a filter: words into tokens, tokens into a [`Filter`].
 //!
-//! As in ss, tokens are separated by spaces, tabs and line ends: `( sport = :22 )` is five
-//! tokens and `(sport` is one, read as an address. A backslash makes the character after it
+//! As in ss, tokens are separated by spaces and tabs, and by line ends in a `-F` file (in a
+//! command-line word a line end is part of the token): `( sport = :22 )` is five tokens and
+//! `(sport` is one, read as an address. A backslash makes the character after it
 //! part of a token (`\ ` is a space in one, `\\` a backslash); at the end of a line it adds
-//! nothing. In a `-F` file a line that starts with `#` is a comment. The grammar has no
+//! nothing. In a `-F` file a line that starts with `#` is a comment, and a NUL ends a line, as
+//! it ends the C string ss reads it into (a line that starts with one is an error). The grammar has no
 //! precedence between `and` and `or`; a chain is folded from the left, `not` binds to the term
 //! after it, and two terms side by side are joined by `and`.
 
@@ -38,7 +40,7 @@ pub fn only_states(words: &[String]) -> bool {
     lexed
         .iter()
         .step_by(2)
-        .all(|word| is_state_keyword(&word.text))
+        .all(|word| matches!(&word.text, Cow::Borrowed(text) if is_state_keyword(text)))
 }
 
 /// What the rest of the command line tells the parser.
@@ -103,6 +105,9 @@ struct Token<'a> {
     /// From 1; 0 for the command line's words before a `-F` file, which have no place.
     line: usize,
     column: usize,
+    /// Whether a backslash was taken out of it: ss reads `state` and a state's name only as
+    /// they are typed.
+    escaped: bool,
 }
 
 /// A token as the lexer read it, escapes resolved.
@@ -124,6 +129,13 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
     lex_args(args, args_line, &mut words);
     let from_args = words.len();
     for (index, line) in lines.iter().enumerate() {
+        if line.starts_with('\0') {
+            return Err(FilterError {
+                kind: FilterErrorKind::Syntax("the line starts with a NUL byte".into()),
+                at: Some((index + 1, 1)),
+            });
+        }
+        let line = line.split('\0').next().unwrap_or_default();
         if !line.starts_with('#') {
             lex(line, index + 1, 0, &mut words);
         }
@@ -134,6 +146,7 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
             text: &word.text,
             line: word.line,
             column: word.column,
+            escaped: matches!(word.text, Cow::Owned(_)),
         })
         .collect();
     let mut parser = Parser {
@@ -179,7 +192,8 @@ fn lex_args<'a>(args: &'a [String], line: usize, words: &mut Vec<Word<'a>>) {
 
 /// The tokens of one line (or command-line word) whose first byte is at `column_base`.
 fn lex<'a>(text: &'a str, line: usize, column_base: usize, words: &mut Vec<Word<'a>>) {
-    let separator = |c: char| matches!(c, ' ' | '\t' | '\n');
+    // Only spaces and tabs, as in ss: a line end inside a command-line word is part of it.
+    let separator = |c: char| matches!(c, ' ' | '\t');
     let mut rest = text;
     while let Some(start) = rest.find(|c: char| !separator(c)) {
         let after = &rest[start..];
@@ -293,6 +307,7 @@ impl<'a> Parser<'a> {
         let mut states: Option<StateSet> = None;
         while let Some(keyword) = self.peek() {
             let include = match keyword.text {
+                _ if keyword.escaped => break,
                 "state" => true,
                 text if is_state_keyword(text) => false,
                 _ => break,
@@ -306,7 +321,8 @@ impl<'a> Parser<'a> {
                 return Err(self.missing("a state name", keyword.text));
             };
             self.advance();
-            let named = state_set(name.text).ok_or_else(|| {
+            let named = state_set(name.text).filter(|_| !name.escaped);
+            let named = named.ok_or_else(|| {
                 Parser::error_at(
                     Some(name),
                     FilterErrorKind::WrongState(name.text.to_owned()),
@@ -315,6 +331,13 @@ impl<'a> Parser<'a> {
             states = Some(if include {
                 states.unwrap_or(StateSet::EMPTY).union(named)
             } else {
+                // Excluding SYN-RECV takes out the request sockets that `big` asks for too
+                // (ss 7.1 leaves them in: README, "Where sockscope differs from ss").
+                let named = if named.contains(TcpState::SynRecv) {
+                    named.with(TcpState::NewSynRecv)
+                } else {
+                    named
+                };
                 StateSet::from_bits(states.unwrap_or(StateSet::ALL).bits() & !named.bits())
             });
         }
@@ -567,9 +590,13 @@ impl<'a> Parser<'a> {
             "=" | "==" | "eq" => cond(Cond::Host(end, spec.into_host())),
             "!=" | "ne" | "neq" => cond(Cond::Host(end, spec.into_host())).not(),
             op => {
-                // A comparison needs a number, even where a bare word would be a unix name.
+                // A unix socket has no port: read as a unix name (`-x`, `unix:`), any word is
+                // ss's "no port", -1, and it compares a socket's inode (or its peer's) with
+                // that: `>=` and `>` hold for every socket, `<=` and `<` for none.
+                // Elsewhere a comparison needs a number.
                 let port = match number(&spec) {
                     Some(port) => port,
+                    None if matches!(spec, PortSpec::Unix(_)) => NO_PORT,
                     None => host::port_spec(token.text, None, self.options.service_protocol)
                         .ok()
                         .and_then(|spec| number(&spec))
@@ -590,6 +617,9 @@ impl<'a> Parser<'a> {
         })
     }
 }
+
+/// The port of a condition that names none, in ss's comparisons.
+const NO_PORT: i64 = -1;
 
 /// A chain of terms being read: what it has folded so far, how the next term joins it, and the
 /// `!`s waiting for that term.
@@ -712,9 +742,11 @@ pub const STATE_NAMES: &[(&str, StateSet)] = &[
         StateSet::CONNECTED.without(TcpState::SynSent),
     ),
     ("bucket", BUCKET),
+    // As in ss 7.1, `big` asks the kernel for its request sockets (`NEW_SYN_RECV`), which it
+    // reports as SYN-RECV: the handshakes in progress, not the minisockets of `bucket`.
     (
         "big",
-        StateSet::from_bits(StateSet::ALL.bits() & !BUCKET.bits()),
+        StateSet::from_bits(StateSet::ALL.bits() & !BUCKET.bits()).with(TcpState::NewSynRecv),
     ),
 ];
 
@@ -846,6 +878,33 @@ mod tests {
         );
         assert_eq!(expr("dev = 3"), Expr::Cond(Cond::Device(3)));
         assert_eq!(expr("autobound"), Expr::Cond(Cond::Autobound));
+    }
+
+    /// Read as unix names (`-x`), comparisons take any word and compare with ss's -1.
+    #[test]
+    fn unix_comparisons_have_no_port() {
+        let unix = ParseOptions {
+            default_family: Some(Family::Unix),
+            ..ParseOptions::default()
+        };
+        let parsed = |text: &str| {
+            let words = text.split(' ').map(str::to_owned).collect();
+            parse(&Source::Args(words), &unix).map(|f| f.expr)
+        };
+        for word in [":1e3", ":ssh", ":99999999", ":-5", "unix:x", ":"] {
+            assert_eq!(
+                parsed(&format!("sport ge {word}")),
+                Ok(Some(Expr::Cond(Cond::PortAtLeast(End::Local, NO_PORT)))),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            parsed("dport < :22"),
+            Ok(Some(
+                Expr::Cond(Cond::PortAtLeast(End::Peer, NO_PORT)).not()
+            ))
+        );
+        assert!(parse_words(&["sport", "ge", ":1e3"]).is_err());
     }
 
     #[test]

@@ -410,7 +410,8 @@ fn write_timer(out: &mut String, timer: &Timer) {
 
 /// A timer's time to expiry as ss writes it: minutes, then seconds (dropped from ten minutes
 /// up), then milliseconds in three digits (dropped from one minute, or ten seconds, up); the
-/// seconds end in `.` when milliseconds follow, in `sec` otherwise. So 1696 ms is `1.696ms`,
+/// seconds end in `.` when milliseconds follow, in `sec` otherwise, and the milliseconds end
+/// in `sec` after seconds, in `ms` alone. So 1696 ms is `1.696sec` (ss 6.1 printed `1.696ms`),
 /// 32 ms `032ms`, 1000 ms `1sec`, and 0 ms nothing at all.
 pub fn push_duration(out: &mut String, ms: u32) {
     let minutes = ms / 60_000;
@@ -429,7 +430,8 @@ pub fn push_duration(out: &mut String, ms: u32) {
         let _ = write!(out, "{seconds}{}", if millis > 0 { "." } else { "sec" });
     }
     if millis > 0 {
-        let _ = write!(out, "{millis:03}ms");
+        let unit = if seconds > 0 { "sec" } else { "ms" };
+        let _ = write!(out, "{millis:03}{unit}");
     }
 }
 
@@ -725,7 +727,7 @@ mod tests {
         assert_eq!(rate(0.0, false), "0");
     }
 
-    /// Values ss printed for keepalive timers set to fire after known times, and caught
+    /// Values ss 7.1 printed for keepalive timers set to fire after known times, and caught
     /// close to firing.
     #[test]
     fn durations_as_ss_prints_them() {
@@ -734,8 +736,9 @@ mod tests {
             (32, "032ms"),
             (696, "696ms"),
             (1000, "1sec"),
-            (1696, "1.696ms"),
-            (9696, "9.696ms"),
+            (1696, "1.696sec"),
+            (1940, "1.940sec"),
+            (9696, "9.696sec"),
             (10696, "10sec"),
             (59696, "59sec"),
             (60696, "1min"),

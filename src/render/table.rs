@@ -66,6 +66,9 @@ const USERS: usize = 9;
 const PROCESS: usize = 10;
 const COLUMN_COUNT: usize = 11;
 
+/// The widest screen ss takes (`COLUMNS=2147483647`); from 2^31 up its `atoi` gives no width.
+const MAX_SCREEN_WIDTH: usize = i32::MAX as usize;
+
 const COLUMNS: [Column; COLUMN_COUNT] = [
     Column::new("Netns", Align::Left, ""),
     Column::new("Netid", Align::Left, " "),
@@ -173,8 +176,10 @@ pub struct TableRenderer<W: Write> {
 }
 
 impl<W: Write> TableRenderer<W> {
-    /// `screen_width` is the terminal's width when printing to one, `None` otherwise.
+    /// `screen_width` is the terminal's width when printing to one, `None` otherwise. A width
+    /// past C's `int` is none: ss reads `COLUMNS` into one, and no terminal is that wide.
     pub fn new(out: W, output: &Output, screen_width: Option<usize>) -> TableRenderer<W> {
+        let screen_width = screen_width.filter(|&w| w <= MAX_SCREEN_WIDTH);
         let mut shown = [true; COLUMN_COUNT];
         shown[NETNS] = false;
         shown[NETID] = output.show_netid;

@@ -59,9 +59,23 @@ pub enum DumpError {
     Read { offset: u64, message: String },
 }
 
+/// How much of a dump is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Extent {
+    /// All of it: the replies to every request, both IP versions (`--from-dump`).
+    #[default]
+    Whole,
+    /// Up to its first `NLMSG_DONE`, as ss reads `TCPDIAG_FILE`: of a dump of both IP
+    /// versions, the IPv4 sockets only. What follows is neither read nor checked.
+    FirstRequest,
+}
+
 /// Reads a dump one netlink message at a time, holding only the current one.
 pub struct DumpReader<R> {
     input: R,
+    extent: Extent,
+    /// Whether the extent's last `NLMSG_DONE` has been read: nothing more is.
+    ended: bool,
     /// The current message, header included.
     message: Vec<u8>,
     /// Where the current message starts, and the next one.
@@ -74,8 +88,14 @@ pub struct DumpReader<R> {
 
 impl<R: Read> DumpReader<R> {
     pub fn new(input: R) -> DumpReader<R> {
+        DumpReader::with_extent(input, Extent::Whole)
+    }
+
+    pub fn with_extent(input: R, extent: Extent) -> DumpReader<R> {
         DumpReader {
             input,
+            extent,
+            ended: false,
             message: Vec::new(),
             offset: 0,
             next: 0,
@@ -87,7 +107,7 @@ impl<R: Read> DumpReader<R> {
     /// The next socket of the dump, decoded in place, or `None` at its end. After an error,
     /// there is nothing more.
     pub fn next_socket(&mut self) -> Result<Option<Socket<'_>>, DumpError> {
-        if self.failed {
+        if self.failed || self.ended {
             return Ok(None);
         }
         let found = self.next_reply();
@@ -146,6 +166,10 @@ impl<R: Read> DumpReader<R> {
             self.message.truncate(len);
             self.done_at_end = false;
             match kind {
+                NLMSG_DONE if self.extent == Extent::FirstRequest => {
+                    self.ended = true;
+                    return Ok(false);
+                }
                 NLMSG_DONE => self.done_at_end = true,
                 NLMSG_ERROR => {
                     let code = leading_i32(&self.message[NETLINK_HEADER_LEN..]).unwrap_or(0);
@@ -179,7 +203,12 @@ impl<R: Read> DumpReader<R> {
 
 /// Reads a whole dump, checking every message, and counts its sockets.
 pub fn check<R: Read>(input: R) -> Result<u64, DumpError> {
-    let mut reader = DumpReader::new(input);
+    check_extent(input, Extent::Whole)
+}
+
+/// Reads the `extent` of a dump, checking every message in it, and counts its sockets.
+pub fn check_extent<R: Read>(input: R, extent: Extent) -> Result<u64, DumpError> {
+    let mut reader = DumpReader::with_extent(input, extent);
     let mut count = 0;
     while reader.next_socket()?.is_some() {
         count += 1;
@@ -301,6 +330,26 @@ mod tests {
         assert_eq!(ports(&two_families()), Ok(vec![5000, 5001, 6000]));
         assert_eq!(ports(&[done(), done()].concat()), Ok(vec![]));
         assert_eq!(check(&two_families()[..]), Ok(3));
+    }
+
+    /// ss's reading (`TCPDIAG_FILE`) ends at the first `NLMSG_DONE`, and what follows it,
+    /// however bad, is not read.
+    #[test]
+    fn the_first_request_ends_at_its_done() {
+        let first = |bytes: &[u8]| {
+            let mut reader = DumpReader::with_extent(bytes, Extent::FirstRequest);
+            let mut count = 0;
+            while reader.next_socket()?.is_some() {
+                count += 1;
+            }
+            Ok::<_, DumpError>(count)
+        };
+        assert_eq!(first(&two_families()), Ok(2));
+        let junk_after = [&two_families()[..], b"not a dump"].concat();
+        assert_eq!(first(&junk_after), Ok(2));
+        assert_eq!(check_extent(&junk_after[..], Extent::FirstRequest), Ok(2));
+        assert!(check(&junk_after[..]).is_err());
+        assert_eq!(first(&two_families()[..40]).ok(), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 use crate::filter::{Context, End, Expr};
 use crate::socket::{Endpoints, Family, FamilySet, Netid, NetidSet, Socket, StateSet, TcpState};
 use crate::source::decode;
-use crate::source::dump::{self, DumpError, DumpReader};
+use crate::source::dump::{self, DumpError, DumpReader, Extent};
 use crate::source::procnet::{self, ProcError, Skipped};
 use crate::source::request::Attributes;
 use crate::wire::DiagMsg;
@@ -48,6 +48,9 @@ pub struct Query {
     /// The dump the TCP table comes from instead of the kernel (`--from-dump`,
     /// `TCPDIAG_FILE`; `-` is standard input). It is read when the query runs.
     pub tcp_dump: Option<PathBuf>,
+    /// Whether `tcp_dump` is ss's `TCPDIAG_FILE`, read as ss reads it: up to its first
+    /// `NLMSG_DONE`, every socket there whatever the states and IP versions asked.
+    pub tcp_dump_as_ss: bool,
 }
 
 impl Query {
@@ -63,6 +66,7 @@ impl Query {
             bytecode: None,
             context: Context::from_system(),
             tcp_dump: None,
+            tcp_dump_as_ss: false,
         }
     }
 
@@ -567,16 +571,22 @@ fn replay(
         path: shown(),
         source,
     };
+    let extent = if query.tcp_dump_as_ss {
+        Extent::FirstRequest
+    } else {
+        Extent::Whole
+    };
     let mut file = open_dump(path).map_err(unreadable)?;
     if file.metadata().is_ok_and(|m| m.is_file()) {
         // Standard input may have been read from already: back to where it was.
         let start = file.stream_position().map_err(unreadable)?;
-        dump::check(BufReader::new(&file)).map_err(bad)?;
+        dump::check_extent(BufReader::new(&file), extent).map_err(bad)?;
         file.seek(SeekFrom::Start(start)).map_err(unreadable)?;
     }
-    let mut reader = DumpReader::new(BufReader::new(file));
+    let mut reader = DumpReader::with_extent(BufReader::new(file), extent);
     while let Some(socket) = reader.next_socket().map_err(bad)? {
-        if query.states.contains(socket.state) && query.families.contains(socket.family()) {
+        let asked = query.states.contains(socket.state) && query.families.contains(socket.family());
+        if asked || query.tcp_dump_as_ss {
             query.deliver(&socket, sink)?;
         }
     }

@@ -279,6 +279,12 @@ impl Both {
                 exact,
             };
         }
+        let mut ours = ours;
+        if let Some(rest) =
+            reference::without_request_sockets(&args, &text(&ss.stdout), &text(&ours.stdout))
+        {
+            ours.stdout = rest.into_bytes();
+        }
         let normalised = |mut output: Output| {
             output.stdout = reference::normalise(&text(&output.stdout)).into_bytes();
             output

@@ -80,10 +80,23 @@ fn sequence_masked(word: &str, names: &[&str]) -> String {
     word.to_owned()
 }
 
+/// A timer between 1 and 10 seconds as 7.1 prints it: 6.1's `timer:(on,1.940ms,0)` is
+/// `timer:(on,1.940sec,0)`.
+fn seconds_as_71(word: &str) -> String {
+    let mut parts: Vec<String> = word.split(',').map(str::to_owned).collect();
+    if let Some(time) = parts.get_mut(1) {
+        if let Some(seconds) = time.strip_suffix("ms").filter(|t| t.contains('.')) {
+            *time = format!("{seconds}sec");
+        }
+    }
+    parts.join(",")
+}
+
 /// Takes out of a listing what differs between ss 6.1 and 7.1 (README, "Which ss"): the
 /// "Process" title (7.1 prints it only with `-p`/`-T`), the padding between cells (7.1 pads
 /// no cell after the last one with content, and so aligns the details differently), trailing
-/// white space, `-i`'s `rcv_wnd:` and `rehash:`, and on an MPTCP socket's `-i` line 7.1's new
+/// white space, `-o`'s timers of seconds (6.1's `1.940ms` is 7.1's `1.940sec`), `-i`'s
+/// `rcv_wnd:` and `rehash:`, and on an MPTCP socket's `-i` line 7.1's new
 /// counts and its sequence numbers in decimal. Applied to both outputs alike.
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -96,6 +109,7 @@ pub fn normalise(text: &str) -> String {
             .filter(|w| !NEW_IN_71.iter().any(|new| w.starts_with(new)))
             .filter(|w| !(mptcp && MPTCP_NEW_IN_71.iter().any(|new| w.starts_with(new))))
             .map(|w| match () {
+                _ if w.starts_with("timer:(") => seconds_as_71(w),
                 _ if mptcp => sequence_masked(w, &["write_seq:", "snd_una:", "rcv_nxt:"]),
                 // 6.1's maplen is not always the same number as 7.1's in another base.
                 _ if subflow && w.starts_with("maplen:") => "maplen:".to_owned(),
@@ -161,6 +175,24 @@ pub fn without_extra_states(ss71: &str, ours: &str, bound: &[String]) -> Option<
         out.push('\n');
     }
     Some(out)
+}
+
+/// ss 7.1's `state big` also asks the kernel for its request sockets, listed as SYN-RECV,
+/// which 6.1's did not (README, "Which ss"). Drops those rows from `ours` for the comparison
+/// with ss 6.1 when `big` is asked for and 6.1 listed none; `None` otherwise.
+pub fn without_request_sockets(args: &[String], ss61: &str, ours: &str) -> Option<String> {
+    let big = args.iter().any(|a| a.eq_ignore_ascii_case("big"));
+    // The state is the first cell, or the second after a Netid.
+    let row = |line: &&str| line.split_whitespace().take(2).any(|w| w == "SYN-RECV");
+    if !big || ss61.lines().any(|l| row(&l)) || !ours.lines().any(|l| row(&l)) {
+        return None;
+    }
+    Some(
+        ours.lines()
+            .filter(|l| !row(l))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
 }
 
 /// Arguments for ss 7.1 that ask for what ours do, or `None` where 7.1 shows nothing to
