@@ -395,6 +395,52 @@ pub fn destroy(diag: &mut DiagSocket, socket: &Socket<'_>) -> Result<(), DiagErr
     diag.request(SOCK_DESTROY, &request)
 }
 
+/// Asks the kernel for one TCP socket by its endpoints and cookie (an exact request, which
+/// the kernel answers from its hash tables without walking them), and delivers it as a
+/// listing would: `socket` is what is known of it. Returns whether the kernel still has it:
+/// `ENOENT` says it is gone, `ESTALE` that another socket took its endpoints.
+pub fn lookup(
+    query: &Query,
+    diag: &mut DiagSocket,
+    socket: &Socket<'_>,
+    sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
+) -> Result<bool, QueryError> {
+    let Endpoints::Inet(ends) = socket.endpoints else {
+        return Ok(false);
+    };
+    let family = if ends.local.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    let mut request = InetDiagRequest::dump(
+        family_number(family),
+        libc::IPPROTO_TCP as u8,
+        StateSet::ALL.bits(),
+        query.attributes.inet,
+    );
+    request.header.id = InetDiagSockId::new(ends.local, ends.peer, ends.ifindex, socket.cookie);
+    let table = Netid::Tcp.name();
+    let mut found = false;
+    let result = diag.get(SOCK_DIAG_BY_FAMILY, &request, |payload| {
+        let msg =
+            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
+        let socket = decode::inet_socket(Netid::Tcp, &msg)
+            .map_err(|source| QueryError::Decode { table, source })?;
+        found = true;
+        query.deliver(&socket, sink).map_err(QueryError::from)
+    });
+    match result {
+        Ok(()) => Ok(found),
+        Err(QueryError::Diag(DiagError::Kernel { errno }))
+            if errno == libc::ENOENT || errno == libc::ESTALE =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// How much of the IPv6 half of the TCP table [`tcp_table`] keeps while it prints the IPv4
 /// half; past this it asks the kernel again instead.
 const IPV6_STASH_LIMIT: usize = 4 << 20;

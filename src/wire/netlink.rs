@@ -218,6 +218,22 @@ impl DiagSocket {
             .map(|_| ())
     }
 
+    /// Sends `payload` as a request of type `message_type` that names one object, and calls
+    /// `on_message` with the kernel's answer before its acknowledgement (or its error).
+    pub fn get<E, F>(
+        &mut self,
+        message_type: u16,
+        payload: &dyn Emitable,
+        on_message: F,
+    ) -> Result<(), E>
+    where
+        E: From<DiagError>,
+        F: FnMut(&[u8]) -> Result<(), E>,
+    {
+        self.exchange(message_type, NLM_F_REQUEST | NLM_F_ACK, payload, on_message)
+            .map(|_| ())
+    }
+
     fn send(
         &mut self,
         message_type: u16,

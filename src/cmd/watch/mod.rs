@@ -162,6 +162,7 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                 events: queue.as_mut(),
                 paused: false,
                 transitions: transitions.as_mut(),
+                walked: None,
             };
             watch.run(&mut tracker, &mut report)
         });
@@ -280,6 +281,15 @@ impl<W: Write> Report<W> {
     }
 }
 
+/// With the kernel's transitions, a TCP socket's state needs no look: a look asks for each
+/// TCP socket it follows by itself (an exact sock_diag request, answered from the kernel's
+/// hash tables), up to this many, rather than walking the whole TCP table.
+const LOOKUP_LIMIT: usize = 2_000;
+
+/// How often a look walks the whole TCP table all the same, to find what the transitions
+/// cannot say (a TIME-WAIT entry's end is told by lookups too; this is the safety net).
+const RECONCILE: Duration = Duration::from_secs(60);
+
 /// What one watch needs, borrowed for its run.
 struct Watch<'w> {
     query: Query,
@@ -293,6 +303,8 @@ struct Watch<'w> {
     paused: bool,
     /// The kernel's TCP state transitions, where they can be had.
     transitions: Option<&'w mut Transitions>,
+    /// When a look last walked the whole TCP table; `None` to make the next one walk it.
+    walked: Option<Instant>,
 }
 
 impl Watch<'_> {
@@ -326,8 +338,9 @@ impl Watch<'_> {
                     break;
                 }
                 if overrun {
-                    // Events were lost: a look now finds what they would have said, as far
-                    // as it can.
+                    // Events were lost: a look at the whole table now finds what they would
+                    // have said, as far as it can.
+                    self.walked = None;
                     overrun = self.look(tracker, report.sink())?;
                     self.draw(tracker, report)?;
                     continue;
@@ -428,10 +441,22 @@ impl Watch<'_> {
                 let _ = self.places.subscribe(self.groups, events);
             }
         }
+        // With transitions, in one namespace, the TCP sockets followed are asked for one by
+        // one, unless they are many or the table is due a walk.
+        let due = self.walked.is_none_or(|at| at.elapsed() >= RECONCILE);
+        let lookups = match (&self.transitions, &self.places.diag) {
+            (Some(_), Some(_)) if query.tables.contains(Netid::Tcp) && !due => {
+                tracker.tcp_sockets(LOOKUP_LIMIT)
+            }
+            _ => None,
+        };
+        if lookups.is_none() {
+            self.walked = Some(Instant::now());
+        }
         let places = &mut *self.places;
         let mut dump =
             |observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>| {
-                dump_places(query, places, observe)
+                dump_places(query, places, lookups.as_deref(), observe)
             };
         let feeds = Feeds {
             transitions: self.transitions.as_deref_mut(),
@@ -448,14 +473,38 @@ impl Watch<'_> {
     }
 }
 
-/// Dumps the table in each place, handing every socket to `observe` with its namespace.
+/// Dumps the table in each place, handing every socket to `observe` with its namespace;
+/// with `tcp`, the TCP table is not walked: each of those sockets is asked for by itself.
 fn dump_places(
     query: &Query,
     places: &mut Places,
+    tcp: Option<&[crate::socket::Socket<'_>]>,
     observe: &mut dyn FnMut(u16, &crate::socket::Socket<'_>) -> io::Result<()>,
 ) -> Result<Warnings, TrackError> {
     if let Some(diag) = &mut places.diag {
-        return Ok(query::run(query, diag, &mut |s| observe(0, s))?);
+        let Some(tcp) = tcp else {
+            return Ok(query::run(query, diag, &mut |s| observe(0, s))?);
+        };
+        let mut rest = query.clone();
+        rest.tables = rest.tables.without(Netid::Tcp);
+        let warnings = if rest.tables.is_empty() {
+            Warnings::default()
+        } else {
+            query::run(&rest, diag, &mut |s| observe(0, s))?
+        };
+        for socket in tcp {
+            match socket.endpoints {
+                // A client between SYN-SENT and its first reply has no port to be asked for
+                // by yet: what its transitions said stands.
+                crate::socket::Endpoints::Inet(ends) if ends.local.port() == 0 => {
+                    observe(0, socket)?
+                }
+                _ => {
+                    query::lookup(query, diag, socket, &mut |s| observe(0, s))?;
+                }
+            }
+        }
+        return Ok(warnings);
     }
     let all = places.all.as_mut().expect("one of the two");
     let mut warnings = Warnings::default();

@@ -583,6 +583,19 @@ impl Tracker {
         self.namespaces.get(usize::from(ns)).map(String::as_str)
     }
 
+    /// The TCP sockets followed, as last known, for a look that asks for each by itself;
+    /// `None` when they are more than `limit`.
+    pub fn tcp_sockets(&self, limit: usize) -> Option<Vec<Socket<'static>>> {
+        let tcp = self
+            .entries
+            .iter()
+            .filter(|e| e.netid == Netid::Tcp && e.flags & GONE == 0);
+        if tcp.clone().count() > limit {
+            return None;
+        }
+        Some(tcp.map(|e| e.socket(None)).collect())
+    }
+
     /// How many sockets there are (those being destroyed left out).
     pub fn len(&self) -> usize {
         self.live
@@ -853,13 +866,18 @@ impl Tracker {
             self.live += 1;
         }
         if entry.flags & UNLISTED != 0 {
-            // Born from a transition: what only a listing says is filled in, silently; a
-            // state that moved since (a TIME-WAIT entry in its place) is a change.
+            // Born from a transition: what only a listing says (inode, owner, a listener's
+            // backlog) is filled in, silently; a state or a queue that moved since birth (a
+            // TIME-WAIT entry in its place, bytes waiting) is a change.
             let kept = entry.flags & !(UNLISTED | V6 | V6ONLY_KNOWN | V6ONLY);
-            let (first_seen_ms, state) = (entry.first_seen_ms, entry.state);
-            *entry = Entry::new(socket, key, entry.ns, at.mono);
-            entry.first_seen_ms = first_seen_ms;
-            entry.state = state;
+            let born = *entry;
+            *entry = Entry::new(socket, key, born.ns, at.mono);
+            entry.first_seen_ms = born.first_seen_ms;
+            entry.state = born.state;
+            entry.recv_q = born.recv_q;
+            if born.state != TcpState::Listen {
+                entry.send_q = born.send_q;
+            }
             entry.flags |= kept;
         }
         let mut changes = Changes::default();
