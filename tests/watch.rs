@@ -574,6 +574,55 @@ fn totals_count_between_look_sockets() {
     watch.stop();
 }
 
+/// Twenty short HTTP-like connections whose server closes first, none seen by a look before
+/// its end: the server end is destroyed (the destroy event makes its first cookie) and its
+/// TIME-WAIT entry is listed under another. One socket all the same: added once, as the look
+/// lists it, and never removed while listed; the client end came and went between looks.
+#[test]
+fn a_connection_ending_in_time_wait_is_one_socket() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55013").unwrap());
+    let mut watch = Stream::start(&ns, &["--interval", "1", "-tn", ":55013"]);
+    wait_subscribed(&ns, 1);
+    let clients: Vec<u64> = ns.run(|| {
+        (0..20)
+            .map(|_| {
+                let mut client = TcpStream::connect("127.0.0.1:55013").unwrap();
+                let (server, _) = listener.accept().unwrap();
+                let port = port(&client);
+                drop(server);
+                assert_eq!(client.read(&mut [0; 1]).unwrap(), 0);
+                port
+            })
+            .collect()
+    });
+    for &client in &clients {
+        watch.until("the server end's TIME-WAIT entry", |e| {
+            about(e, "added", 55013, client) && e["socket"]["state"] == "TIME-WAIT"
+        });
+    }
+    let tick = watch.until("the look's tick", |e| e["type"] == "tick");
+    let lines = watch.stop();
+    let count = |kind: &str, local: u64, peer: u64| {
+        lines.iter().filter(|e| about(e, kind, local, peer)).count()
+    };
+    for &client in &clients {
+        assert_eq!(count("added", 55013, client), 1, "server end of {client}");
+        assert_eq!(count("removed", 55013, client), 0, "server end of {client}");
+        assert_eq!(count("removed", client, 55013), 1, "client end {client}");
+    }
+    // The totals: every end added (the client's counted by its removal, which has no
+    // lifetime), and only the clients removed.
+    let added = lines.iter().filter(|e| e["type"] == "added").count();
+    let between = lines
+        .iter()
+        .filter(|e| e["type"] == "removed" && e["lifetime_ms"].is_null())
+        .count();
+    let removed = lines.iter().filter(|e| e["type"] == "removed").count();
+    assert_eq!(tick["added"], (added + between) as u64, "{tick}");
+    assert_eq!(tick["removed"], removed as u64, "{tick}");
+}
+
 /// Whether the process `pid` is among the holders of `socket`, a socket as JSON with `-p`.
 fn held_by(socket: &Value, pid: u64) -> bool {
     socket["processes"]

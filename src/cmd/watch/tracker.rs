@@ -464,6 +464,10 @@ pub struct Tracker {
     held: HashMap<Key, Held>,
     /// The byte counts of TCP sockets that live on as TIME-WAIT or FIN-WAIT-2 entries.
     bytes: HashMap<Key, (u64, u64)>,
+    /// The held destructions of TCP sockets no look listed, by namespace and endpoints: such
+    /// a socket had no cookie until its destroy event made one, so the TIME-WAIT entry that
+    /// takes its place is listed under a cookie of its own.
+    unlisted: HashMap<(u16, [u8; 40]), Key>,
     /// Whether a destroyed TCP socket may live on as a listed minisocket.
     defer_tcp: bool,
     totals: Totals,
@@ -503,6 +507,7 @@ impl Tracker {
             recent: HashMap::new(),
             held: HashMap::new(),
             bytes: HashMap::new(),
+            unlisted: HashMap::new(),
             defer_tcp,
             totals: Totals::default(),
             namespaces: Vec::new(),
@@ -956,6 +961,19 @@ impl Tracker {
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         self.recent.remove(&key);
+        if look > 1
+            && socket.netid == Netid::Tcp
+            && matches!(socket.state, TcpState::TimeWait | TcpState::FinWait2)
+            && !self.unlisted.is_empty()
+        {
+            // The socket a destroy event named went on as this entry: one socket, added
+            // now under the entry's cookie, never removed as the other.
+            if let Some(before) = self.unlisted.remove(&(ns, pack(socket).0)) {
+                if let Some(bytes) = self.held.remove(&before).and_then(|held| held.bytes) {
+                    self.bytes.insert(key, bytes);
+                }
+            }
+        }
         let mut entry = Entry::new(socket, key, ns, at.mono);
         entry.flags |= SEEN | if look == 1 { BEFORE_START } else { ADDED_NOW };
         if let Endpoints::Unix(UnixEndpoints {
@@ -1129,10 +1147,12 @@ impl Tracker {
             && might_be_listed(query, &socket)
         {
             if defer {
+                let entry = Entry::new(&socket, key, ns, at.mono);
+                self.unlisted.insert((ns, entry.ends), key);
                 self.held.insert(
                     key,
                     Held {
-                        socket: Entry::new(&socket, key, ns, at.mono),
+                        socket: entry,
                         at,
                         after: self.looks,
                         listed: false,
@@ -1224,6 +1244,7 @@ impl Tracker {
         for g in 0..self.held_gone.len() {
             let key = self.held_gone[g].1;
             let held = self.held.remove(&key).expect("listed above");
+            self.unlisted.remove(&(held.socket.ns, held.socket.ends));
             // Listed by this look (a minisocket), it was reported as added.
             let listed = self
                 .entries
