@@ -48,9 +48,14 @@ back. Otherwise, or with --jsonl, it prints one JSON object per line, flushed at
 {\"type\":\"snapshot\",\"time\":T,\"sockets\":[...]} first, then \
 {\"type\":\"added\"|\"changed\"|\"removed\",\"time\":T,\"socket\":{...}} as they happen \
 (changed with \"changes\":{\"field\":[before,after]}, removed with \
-\"source\":\"destroy\"|\"poll\" and \"lifetime_ms\"), and {\"type\":\"tick\",\"time\":T,\
-\"count\":N} after each look. Times are RFC 3339 in UTC with milliseconds; sockets are --json \
-records.";
+\"source\":\"destroy\"|\"poll\"|\"event\" and \"lifetime_ms\"), and {\"type\":\"tick\",\
+\"time\":T,\"count\":N} after each look. Times are RFC 3339 in UTC with milliseconds; sockets \
+are --json records.
+
+TCP is followed through the kernel's own state transitions where sockscope may load its BPF \
+program (root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF): every transition is seen, \
+with the kernel's moment, and lines from them carry \"source\":\"event\" and \"happened_at\". \
+Elsewhere watch says so once and looks (--source poll never loads it).";
 
 pub(super) const DEMO_ABOUT: &str =
     "Build a TCP connection one system call at a time and show the kernel's view after each";
@@ -268,16 +273,20 @@ Each line is one object with a \fBtype\fR and a \fBtime\fR (RFC 3339, UTC, milli
 once, first: \fBsockets\fR, the records of the first look.
 .TP
 \fBadded\fR
-\fBsocket\fR, a record as \fB\-\-json\fR prints it.
+\fBsocket\fR, a record as \fB\-\-json\fR prints it; from a transition, \fBsource\fR
+(\fBevent\fR) and \fBhappened_at\fR, the kernel's moment. A client end is added at SYN\-SENT,
+before the kernel picks its port (0 then); a server end at SYN\-RECV.
 .TP
 \fBchanged\fR
 \fBsocket\fR as it is now, and \fBchanges\fR: for each field that moved (\fBstate\fR,
 \fBrecv_q\fR, \fBsend_q\fR, \fBbytes_in_per_sec\fR, \fBbytes_out_per_sec\fR) its value
-before and after.
+before and after; from a transition, \fBsource\fR and \fBhappened_at\fR as above.
 .TP
 \fBremoved\fR
-\fBsocket\fR as the kernel last reported it, \fBsource\fR (\fBdestroy\fR: the kernel's event;
-\fBpoll\fR: a look no longer listed it) and \fBlifetime_ms\fR.
+\fBsocket\fR as the kernel last reported it, \fBsource\fR (\fBdestroy\fR: the kernel's
+destroy event; \fBpoll\fR: a look no longer listed it; \fBevent\fR: a transition took it out
+of the states watched), \fBlifetime_ms\fR, and for a TCP connection end
+\fBbytes_acked\fR and \fBbytes_received\fR from its tcp_info at its end.
 .TP
 \fBtick\fR
 after each look: \fBcount\fR, the sockets in the table.
