@@ -287,3 +287,34 @@ fn unprivileged_it_looks_and_says_so() {
         "{stderr}"
     );
 }
+
+/// With transitions, a look asks for each socket it follows by itself: bytes waiting in a
+/// queue still show, and the listener's accept queue too.
+#[test]
+fn queues_still_show() {
+    let ns = Netns::new();
+    if !events_available(&ns) {
+        return;
+    }
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55014").unwrap());
+    let mut stream = Stream::with_source(&ns, "events", &["-tn", "--interval", "0.1", ":55014"]);
+    let (_client, _server, _waiting) = ns.run(|| {
+        let mut client = TcpStream::connect("127.0.0.1:55014").unwrap();
+        let (server, _) = listener.accept().unwrap();
+        client.write_all(&[1; 100]).unwrap();
+        // A second client the server never accepts.
+        let waiting = TcpStream::connect("127.0.0.1:55014").unwrap();
+        (client, server, waiting)
+    });
+    stream.until("the server end's 100 bytes", |e| {
+        e["type"] == "changed"
+            && e["socket"]["local_port"] == 55014
+            && e["changes"]["recv_q"] == serde_json::json!([0, 100])
+    });
+    stream.until("the accept queue", |e| {
+        e["type"] == "changed"
+            && e["socket"]["state"] == "LISTEN"
+            && e["changes"]["recv_q"] == serde_json::json!([0, 1])
+    });
+    stream.stop();
+}

@@ -395,50 +395,62 @@ pub fn destroy(diag: &mut DiagSocket, socket: &Socket<'_>) -> Result<(), DiagErr
     diag.request(SOCK_DESTROY, &request)
 }
 
-/// Asks the kernel for one TCP socket by its endpoints and cookie (an exact request, which
-/// the kernel answers from its hash tables without walking them), and delivers it as a
-/// listing would: `socket` is what is known of it. Returns whether the kernel still has it:
-/// `ENOENT` says it is gone, `ESTALE` that another socket took its endpoints.
+/// How many TCP sockets [`lookup`] asks for in one datagram: their answers fit the socket's
+/// receive buffer with room to spare.
+const LOOKUP_BATCH: usize = 64;
+
+/// Asks the kernel for TCP sockets by their endpoints and cookies (exact requests, which the
+/// kernel answers from its hash tables without walking them, sent [`LOOKUP_BATCH`] to a
+/// datagram), and delivers each that is still there as a listing would: `sockets` are what
+/// is known of them. A socket that is gone (`ENOENT`), or whose endpoints another socket
+/// took (`ESTALE`), is not delivered.
 pub fn lookup(
     query: &Query,
     diag: &mut DiagSocket,
-    socket: &Socket<'_>,
+    sockets: &[Socket<'_>],
     sink: &mut dyn FnMut(&Socket<'_>) -> io::Result<()>,
-) -> Result<bool, QueryError> {
-    let Endpoints::Inet(ends) = socket.endpoints else {
-        return Ok(false);
-    };
-    let family = if ends.local.is_ipv4() {
-        Family::Inet
-    } else {
-        Family::Inet6
-    };
-    let mut request = InetDiagRequest::dump(
-        family_number(family),
-        libc::IPPROTO_TCP as u8,
-        StateSet::ALL.bits(),
-        query.attributes.inet,
-    );
-    request.header.id = InetDiagSockId::new(ends.local, ends.peer, ends.ifindex, socket.cookie);
+) -> Result<(), QueryError> {
     let table = Netid::Tcp.name();
-    let mut found = false;
-    let result = diag.get(SOCK_DIAG_BY_FAMILY, &request, |payload| {
-        let msg =
-            InetDiagMsg::parse(payload).map_err(|source| QueryError::Decode { table, source })?;
-        let socket = decode::inet_socket(Netid::Tcp, &msg)
-            .map_err(|source| QueryError::Decode { table, source })?;
-        found = true;
-        query.deliver(&socket, sink).map_err(QueryError::from)
-    });
-    match result {
-        Ok(()) => Ok(found),
-        Err(QueryError::Diag(DiagError::Kernel { errno }))
-            if errno == libc::ENOENT || errno == libc::ESTALE =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e),
+    let requests: Vec<InetDiagRequest<'_>> = sockets
+        .iter()
+        .filter_map(|socket| {
+            let Endpoints::Inet(ends) = socket.endpoints else {
+                return None;
+            };
+            let family = if ends.local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            };
+            let mut request = InetDiagRequest::dump(
+                family_number(family),
+                libc::IPPROTO_TCP as u8,
+                StateSet::ALL.bits(),
+                query.attributes.inet,
+            );
+            request.header.id =
+                InetDiagSockId::new(ends.local, ends.peer, ends.ifindex, socket.cookie);
+            Some(request)
+        })
+        .collect();
+    for batch in requests.chunks(LOOKUP_BATCH) {
+        let payloads: Vec<&dyn netlink_packet_core::Emitable> = batch
+            .iter()
+            .map(|request| request as &dyn netlink_packet_core::Emitable)
+            .collect();
+        diag.get_batch(SOCK_DIAG_BY_FAMILY, &payloads, |_, answer| match answer {
+            Ok(payload) => {
+                let msg = InetDiagMsg::parse(payload)
+                    .map_err(|source| QueryError::Decode { table, source })?;
+                let socket = decode::inet_socket(Netid::Tcp, &msg)
+                    .map_err(|source| QueryError::Decode { table, source })?;
+                query.deliver(&socket, sink).map_err(QueryError::from)
+            }
+            Err(libc::ENOENT | libc::ESTALE) => Ok(()),
+            Err(errno) => Err(QueryError::Diag(DiagError::Kernel { errno })),
+        })?;
     }
+    Ok(())
 }
 
 /// How much of the IPv6 half of the TCP table [`tcp_table`] keeps while it prints the IPv4

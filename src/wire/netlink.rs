@@ -218,20 +218,72 @@ impl DiagSocket {
             .map(|_| ())
     }
 
-    /// Sends `payload` as a request of type `message_type` that names one object, and calls
-    /// `on_message` with the kernel's answer before its acknowledgement (or its error).
-    pub fn get<E, F>(
+    /// Sends every one of `payloads` as a request of type `message_type` naming one object,
+    /// all in one datagram, and calls `on_answer` with each request's index and the kernel's
+    /// answer to it: its reply's payload, or the error it gave (`ENOENT` for an object that is
+    /// not there). The kernel handles the requests in order and acknowledges each; the answers
+    /// are matched to the requests by sequence number. One system call each way for a batch,
+    /// where [`DiagSocket::get`] takes two for every object.
+    pub fn get_batch<E, F>(
         &mut self,
         message_type: u16,
-        payload: &dyn Emitable,
-        on_message: F,
+        payloads: &[&dyn Emitable],
+        mut on_answer: F,
     ) -> Result<(), E>
     where
         E: From<DiagError>,
-        F: FnMut(&[u8]) -> Result<(), E>,
+        F: FnMut(usize, Result<&[u8], i32>) -> Result<(), E>,
     {
-        self.exchange(message_type, NLM_F_REQUEST | NLM_F_ACK, payload, on_message)
-            .map(|_| ())
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        let first = self.sequence.wrapping_add(1);
+        self.request.clear();
+        for (i, payload) in payloads.iter().enumerate() {
+            let start = self.request.len();
+            let total = NETLINK_HEADER_LEN + payload.buffer_len();
+            self.request.resize(start + align(total), 0);
+            let mut header = NetlinkHeader::default();
+            header.length = total as u32;
+            header.message_type = message_type;
+            header.flags = NLM_F_REQUEST | NLM_F_ACK;
+            header.sequence_number = first.wrapping_add(i as u32);
+            header.emit(&mut self.request[start..start + NETLINK_HEADER_LEN]);
+            payload.emit(&mut self.request[start + NETLINK_HEADER_LEN..start + total]);
+        }
+        self.sequence = first.wrapping_add(payloads.len() as u32 - 1);
+        loop {
+            match self.socket.send(&self.request, 0) {
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(DiagError::Send(e).into()),
+            }
+        }
+        let mut settled = 0;
+        while settled < payloads.len() {
+            let len = self.receive()?;
+            for message in messages(&self.buffer[..len]) {
+                let (start, message) = message?;
+                let index = message.sequence_number().wrapping_sub(first) as usize;
+                if index >= payloads.len() {
+                    continue;
+                }
+                if message.message_type() != NLMSG_ERROR {
+                    on_answer(index, Ok(message.payload()))?;
+                    continue;
+                }
+                let code = leading_i32(message.payload()).ok_or(DiagError::Malformed {
+                    offset: start,
+                    len,
+                    source: DecodeError::from("NLMSG_ERROR without an error code"),
+                })?;
+                if code != 0 {
+                    on_answer(index, Err(-code))?;
+                }
+                settled += 1;
+            }
+        }
+        Ok(())
     }
 
     fn send(

@@ -492,18 +492,14 @@ fn dump_places(
         } else {
             query::run(&rest, diag, &mut |s| observe(0, s))?
         };
-        for socket in tcp {
-            match socket.endpoints {
-                // A client between SYN-SENT and its first reply has no port to be asked for
-                // by yet: what its transitions said stands.
-                crate::socket::Endpoints::Inet(ends) if ends.local.port() == 0 => {
-                    observe(0, socket)?
-                }
-                _ => {
-                    query::lookup(query, diag, socket, &mut |s| observe(0, s))?;
-                }
-            }
+        // A client between SYN-SENT and its first reply has no port to be asked for by yet:
+        // what its transitions said stands.
+        let portless = |socket: &crate::socket::Socket<'_>| matches!(socket.endpoints, crate::socket::Endpoints::Inet(ends) if ends.local.port() == 0);
+        let (unasked, asked): (Vec<_>, Vec<_>) = tcp.iter().cloned().partition(portless);
+        for socket in &unasked {
+            observe(0, socket)?;
         }
+        query::lookup(query, diag, &asked, &mut |s| observe(0, s))?;
         return Ok(warnings);
     }
     let all = places.all.as_mut().expect("one of the two");
