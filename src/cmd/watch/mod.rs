@@ -283,8 +283,11 @@ impl<W: Write> Report<W> {
 
 /// With the kernel's transitions, a TCP socket's state needs no look: a look asks for each
 /// TCP socket it follows by itself (an exact sock_diag request, answered from the kernel's
-/// hash tables), up to this many, rather than walking the whole TCP table.
-const LOOKUP_LIMIT: usize = 2_000;
+/// hash tables) rather than walking the whole TCP table, while they are at most this many or
+/// at most one in [`LOOKUP_SHARE`] of the table: asking for a socket costs about what walking
+/// that many costs (BENCHMARKS.md).
+const LOOKUP_FLOOR: usize = 2_000;
+const LOOKUP_SHARE: u64 = 10;
 
 /// How often a look walks the whole TCP table all the same, to find what the transitions
 /// cannot say (a TIME-WAIT entry's end is told by lookups too; this is the safety net).
@@ -446,7 +449,8 @@ impl Watch<'_> {
         let due = self.walked.is_none_or(|at| at.elapsed() >= RECONCILE);
         let lookups = match (&self.transitions, &self.places.diag) {
             (Some(_), Some(_)) if query.tables.contains(Netid::Tcp) && !due => {
-                tracker.tcp_sockets(LOOKUP_LIMIT)
+                let table = crate::source::procnet::tcp_table_size() / LOOKUP_SHARE;
+                tracker.tcp_sockets(LOOKUP_FLOOR.max(table as usize))
             }
             _ => None,
         };
