@@ -663,7 +663,8 @@ mod tests {
 
     #[test]
     fn tcp_counts_read_sockstat_lines() {
-        let sockstat = "sockets: used 212\nTCP: inuse 5 orphan 0 tw 2 alloc 7 mem 1\nUDP: inuse 1 mem 0\n";
+        let sockstat =
+            "sockets: used 212\nTCP: inuse 5 orphan 0 tw 2 alloc 7 mem 1\nUDP: inuse 1 mem 0\n";
         assert_eq!(tcp_counts(sockstat, "TCP:", &["inuse", "tw"]), 7);
         assert_eq!(tcp_counts("TCP6: inuse 3\n", "TCP6:", &["inuse"]), 3);
         assert_eq!(tcp_counts("", "TCP:", &["inuse"]), 0);
