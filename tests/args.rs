@@ -259,9 +259,24 @@ fn port_shorthand_in_listings() {
         "{}",
         text(&ours.stdout)
     );
-    // It stays a shorthand of one word: `:22 or :23` is not a filter.
+    // It combines with other conditions: `:22 or :23` is both directions of both ports.
     let out = table.ns.output(SOCKSCOPE, &["-tan", ":22", "or", ":23"]);
-    assert_eq!(out.status.code(), Some(255));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        text(
+            &table
+                .ns
+                .output(
+                    SOCKSCOPE,
+                    &[
+                        "-tan",
+                        "sport = :22 or dport = :22 or sport = :23 or dport = :23"
+                    ]
+                )
+                .stdout
+        )
+    );
 }
 
 /// Watch shows every state unless one is asked for: a port's listener is in its first look.
@@ -281,4 +296,17 @@ fn watch_shows_the_listener_by_default() {
     };
     assert_eq!(look(&["-t", ":55000"]), 1);
     assert_eq!(look(&["-t", "state", "established", "sport = :55000"]), 0);
+    // `:PORT` combines with states, before or after them, as its long form does.
+    assert_eq!(look(&["-t", "state", "listening", ":55000"]), 1);
+    assert_eq!(look(&["-t", ":55000", "state", "listening"]), 1);
+    assert_eq!(look(&["-t", "state", "established", ":55000"]), 0);
+    assert_eq!(
+        look(&[
+            "-t",
+            "state",
+            "listening",
+            "( sport = :55000 or dport = :55000 )"
+        ]),
+        1
+    );
 }

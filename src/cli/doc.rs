@@ -25,8 +25,8 @@ Follow sockets over time: see them arrive, change state, fill their queues and g
 
 Takes the listing options it can follow (the tables and families, -a, -l, -B, -A, -f, -F, \
 -N, -p, -T, -n and the detail flags -e, -o, -m, -i, -b, --tos, --cgroup, --inet-sockopt) and \
-a filter, as a listing does; `:PORT` alone is short for `( sport = :PORT or dport = :PORT )`, \
-as in a listing. Unlike a listing, watch shows sockets in every state by default (as with -a), \
+a filter, as a listing does; `:PORT` is short for `( sport = :PORT or dport = :PORT )`, \
+as in a listing (`watch state listening :8000`). Unlike a listing, watch shows sockets in every state by default (as with -a), \
 so a port's listener and its accept queue are there; a state in the filter, -l or -B narrows it.
 
 Every interval sockscope looks at the table once (one sock_diag request per table and family, \

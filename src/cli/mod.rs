@@ -302,9 +302,10 @@ pub struct SelectionArgs {
 
     /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
     ///
-    /// Its grammar is in the FILTER section of sockscope(8); `:PORT` alone is short for `(
-    /// sport = :PORT or dport = :PORT )`. Words may be given separately or quoted together;
-    /// tokens are separated by white space, as in ss.
+    /// Its grammar is in the FILTER section of sockscope(8); `:PORT` is short for `( sport =
+    /// :PORT or dport = :PORT )` wherever a condition may stand, and a filter with one may name
+    /// its states after the expression too (`:22 state established`). Words may be given
+    /// separately or quoted together; tokens are separated by white space, as in ss.
     #[arg(
         value_name = "FILTER",
         allow_hyphen_values = false,
