@@ -237,6 +237,45 @@ fn value_completions() {
     assert!(states.contains("listening"), "{states:?}");
 }
 
+/// What clap's tips say stays in the one line: the option meant, the values an option takes;
+/// and a subcommand typed after the options is said to come first.
+#[test]
+fn errors_keep_the_parsers_hints() {
+    let error = |args: &[&str], status| {
+        let out = sockscope(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        stderr
+    };
+    assert_eq!(
+        error(&["--jsn"], 2),
+        "sockscope: unexpected argument '--jsn' found (did you mean '--json'?)\n"
+    );
+    assert_eq!(
+        error(&["-f", "inet7"], 2),
+        "sockscope: invalid value 'inet7' for '--family <FAMILY>' (did you mean 'inet'? \
+         possible values: unix, inet, inet6, link, netlink, vsock, tipc, xdp)\n"
+    );
+    assert_eq!(
+        error(&["watch", "--intervl", "1"], 2),
+        "sockscope: unexpected argument '--intervl' found (did you mean '--interval'?)\n"
+    );
+    // The filter's own error stays, with its status (a word that is not an address: 1).
+    let ns = Netns::new();
+    let out = ns.output(SOCKSCOPE, &["-t", "watch", ":8000"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "sockscope: \"watch\" is a subcommand: it comes first (sockscope watch -t :8000): \
+             filter: \"watch\" is not a keyword"
+        ),
+        "{stderr}"
+    );
+}
+
 /// `:PORT` alone is both directions of the port, in a listing as in watch.
 #[test]
 fn port_shorthand_in_listings() {

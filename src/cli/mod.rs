@@ -7,6 +7,7 @@
 
 mod arrival;
 mod doc;
+mod errors;
 mod exporter;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -14,6 +15,7 @@ use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use arrival::{FamilyFlag, FamilyOption};
 pub use doc::{LIVE_KEYS, completions, man_pages};
+pub use errors::one_line;
 pub use exporter::{DEFAULT_LISTEN, ExporterArgs};
 
 /// The demo server's port when `--port` is not given.
@@ -608,18 +610,6 @@ impl TypedValueParser for AnyText {
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         self.0.possible_values()
     }
-}
-
-/// An argument error as one line, without clap's tips and usage: `unexpected argument '-q'
-/// found`.
-pub fn one_line(error: &clap::Error) -> String {
-    let text = error.render().to_string();
-    let first = text.lines().next().unwrap_or("");
-    first
-        .strip_prefix("error: ")
-        .unwrap_or(first)
-        .trim_end()
-        .to_owned()
 }
 
 #[cfg(test)]
