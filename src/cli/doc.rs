@@ -179,7 +179,8 @@ fn page(command: clap::Command, extra: &str, main: bool) -> Vec<u8> {
 }
 
 /// Shell completions, generated from the same definition as `--help`, with the names under
-/// /run/netns offered after `-N`, read when the user presses tab.
+/// /run/netns offered after `-N`, read when the user presses tab, and in bash the state names
+/// alone after `state` and `exclude`.
 pub fn completions(shell: Shell) -> Vec<u8> {
     let mut command = Cli::command();
     let mut out = Vec::new();
@@ -189,14 +190,16 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 }
 
 /// `-N` takes a name under /run/netns, `all` or a path: clap can only offer paths, so the
-/// generated line for `-N` is replaced by one that lists the names at completion time.
+/// generated line for `-N` is replaced by one that lists the names at completion time. In
+/// bash, paths are offered once the word has a `/`, and a filter's `state` and `exclude` are
+/// followed by the state names only, which clap cannot tell from the filter's other words.
 fn with_namespace_names(shell: Shell, script: String) -> String {
     match shell {
         Shell::Bash => {
             // The line after each `--net)` and `-N)` case says what to offer.
             let names = concat!(
-                r#"COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") "#,
-                r#"$(compgen -f "${cur}"))"#
+                r#"COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); "#,
+                r#"[[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))"#
             );
             let mut out = String::new();
             let mut after_net = false;
@@ -210,6 +213,9 @@ fn with_namespace_names(shell: Shell, script: String) -> String {
                 }
                 out.push('\n');
                 after_net = trimmed == "--net)" || trimmed == "-N)";
+                if trimmed == r#"prev="$3""# && !out.contains(BASH_STATES_MARK) {
+                    out.push_str(&bash_states());
+                }
             }
             out
         }
@@ -238,6 +244,25 @@ fn with_namespace_names(shell: Shell, script: String) -> String {
         }
         _ => script,
     }
+}
+
+const BASH_STATES_MARK: &str = "# After `state` or `exclude`";
+
+/// The bash lines that offer the state names alone after `state` and `exclude` (and nothing
+/// else, not even files, when none matches).
+fn bash_states() -> String {
+    format!(
+        r#"    {BASH_STATES_MARK}, a filter takes a state's name only.
+    case "${{prev}}" in
+        state|exclude|excl)
+            COMPREPLY=($(compgen -W "{}" -- "${{cur}}"))
+            compopt +o default +o bashdefault 2>/dev/null
+            return 0
+            ;;
+    esac
+"#,
+        super::STATE_WORDS.join(" ")
+    )
 }
 
 const ZSH_NETNS: &str = r#"(( $+functions[_sockscope_netns] )) ||

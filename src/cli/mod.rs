@@ -544,10 +544,10 @@ fn table_list() -> impl TypedValueParser<Value = String> {
     )
 }
 
-/// The words of a filter offered for completion: `state` and `exclude`, the state names that
-/// follow them, and the predicates. Any word is accepted; the filter parser decides (a test
+/// The state names a filter takes after `state` and `exclude`, offered for completion there
+/// (and among the filter's words). Any word is accepted; the filter parser decides (a test
 /// beside its table of state names checks that they and these words agree).
-pub const FILTER_WORDS: &[&str] = &[
+pub const STATE_WORDS: &[&str] = &[
     "established",
     "syn-sent",
     "syn-recv",
@@ -565,10 +565,15 @@ pub const FILTER_WORDS: &[&str] = &[
     "synchronized",
     "bucket",
     "big",
-    "state",
-    "exclude",
     "unconnected",
     "close",
+];
+
+/// The other words of a filter offered for completion: `state` and `exclude`, and the
+/// predicates and operators.
+pub const FILTER_WORDS: &[&str] = &[
+    "state",
+    "exclude",
     "src",
     "dst",
     "sport",
@@ -583,7 +588,8 @@ pub const FILTER_WORDS: &[&str] = &[
 ];
 
 fn filter_word() -> impl TypedValueParser<Value = String> {
-    offering(FILTER_WORDS.iter().map(|name| PossibleValue::new(*name)))
+    let words = STATE_WORDS.iter().chain(FILTER_WORDS);
+    offering(words.map(|name| PossibleValue::new(*name)))
 }
 
 /// A parser that accepts any text but offers `values` to the completions.

@@ -787,20 +787,20 @@ mod tests {
 
     #[test]
     fn the_completions_offer_the_words_the_parser_takes() {
-        use crate::cli::FILTER_WORDS;
+        use crate::cli::{FILTER_WORDS, STATE_WORDS};
         // Spellings the completions do not offer: an old alias, and the state no socket is in.
         let unoffered = ["syn-rcv", "unknown"];
         for (name, _) in STATE_NAMES {
             assert!(
-                FILTER_WORDS.contains(name) != unoffered.contains(name),
+                STATE_WORDS.contains(name) != unoffered.contains(name),
                 "{name}"
             );
         }
+        for word in STATE_WORDS {
+            assert!(state_set(word).is_some(), "{word}");
+        }
         for word in FILTER_WORDS {
-            assert!(
-                state_set(word).is_some() || is_keyword(word) || is_state_keyword(word),
-                "{word}"
-            );
+            assert!(is_keyword(word) || is_state_keyword(word), "{word}");
         }
         // Every state of the model has a name of its own, but the kernel's request minisocket,
         // for which ss has no filter word either.
