@@ -7,6 +7,14 @@ _sockscope() {
         cur="${COMP_WORDS[COMP_CWORD]}"
     fi
     prev="$3"
+    # After `state` or `exclude`, a filter takes a state's name only.
+    case "${prev}" in
+        state|exclude|excl)
+            COMPREPLY=($(compgen -W "established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big unconnected close" -- "${cur}"))
+            compopt +o default +o bashdefault 2>/dev/null
+            return 0
+            ;;
+    esac
     cmd=""
     opts=""
 
@@ -32,7 +40,7 @@ _sockscope() {
 
     case "${cmd}" in
         sockscope)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -H -Q -O -Z -z -j -E -s -K -D -h -V --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --no-header --no-queues --oneline --context --contexts --tipcinfo --json --events --summary --kill --force --diag --from-dump --help --version established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not demo watch exporter"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -H -Q -O -Z -z -j -E -s -K -D -h -V --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --no-header --no-queues --oneline --context --contexts --tipcinfo --json --events --summary --kill --force --diag --from-dump --help --version established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big unconnected close state exclude src dst sport dport dev fwmark cgroup autobound and or not demo watch exporter"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,11 +75,11 @@ _sockscope() {
                     return 0
                     ;;
                 --net)
-                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); [[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 -N)
-                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); [[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 --diag)
@@ -112,7 +120,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__exporter)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -i -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --info --listen --once --textfile --max-series --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -i -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --info --listen --once --textfile --max-series --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big unconnected close state exclude src dst sport dport dev fwmark cgroup autobound and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,11 +155,11 @@ _sockscope() {
                     return 0
                     ;;
                 --net)
-                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); [[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 -N)
-                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); [[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 --listen)
@@ -174,7 +182,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__watch)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --source --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big state exclude unconnected close src dst sport dport dev fwmark cgroup autobound and or not"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -p -T -n -r -o -e -m -i -b -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --processes --threads --numeric --resolve --options --extended --memory --info --tos --bpf --cgroup --inet-sockopt --interval --count --jsonl --source --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big unconnected close state exclude src dst sport dport dev fwmark cgroup autobound and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,11 +217,11 @@ _sockscope() {
                     return 0
                     ;;
                 --net)
-                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); [[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 -N)
-                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") $(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); [[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 --interval)

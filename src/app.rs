@@ -55,7 +55,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             let config = Config::exporter(args, &inputs)?;
             exporter::run(config, &exporter_options(args))?;
         }
-        _ => listing(&cli, &inputs)?,
+        _ => listing(&cli, &inputs).map_err(|e| cli.with_subcommand_hint(e))?,
     }
     Ok(ExitCode::SUCCESS)
 }

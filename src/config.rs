@@ -273,7 +273,7 @@ impl Config {
     /// options', a family it names is listed alone), and replaces the command line's whole.
     pub fn refilter(&self, words: &[String]) -> Result<Query, ConfigError> {
         let mut selection = self.selection.clone();
-        let filter = narrow(&mut selection, &Source::Args(expand_shorthand(words)))?;
+        let filter = narrow(&mut selection, &Source::Args(words.to_vec()))?;
         let inputs = Inputs {
             filter_file: None,
             tcpdiag_file: None,
@@ -419,7 +419,7 @@ fn parse_filter(
                 lines: text.lines().map(str::to_owned).collect(),
             }
         }
-        _ => Source::Args(expand_shorthand(&args.expression)),
+        _ => Source::Args(args.expression.clone()),
     };
     narrow(selection, &source)
 }
@@ -444,21 +444,6 @@ fn narrow(selection: &mut Selection, source: &Source) -> Result<Filter, ConfigEr
         selection.families = FamilySet::EMPTY.with(family);
     }
     Ok(filter)
-}
-
-/// `:PORT` alone is short for both directions of the port: `( sport = :PORT or dport = :PORT
-/// )`. Any other filter is left as it is.
-pub fn expand_shorthand(expression: &[String]) -> Vec<String> {
-    match expression {
-        [word]
-            if word.starts_with(':') && word.len() > 1 && !word.contains(char::is_whitespace) =>
-        {
-            ["(", "sport", "=", word, "or", "dport", "=", word, ")"]
-                .map(str::to_owned)
-                .to_vec()
-        }
-        _ => expression.to_vec(),
-    }
 }
 
 /// A dump holds the TCP table only: `--from-dump` lists that table alone, and `-D` needs it.
@@ -834,8 +819,26 @@ mod tests {
         ]);
         assert_eq!(short.query.filter, long.unwrap().query.filter);
         assert!(short.query.filter.is_some());
-        // Only a lone word: anything else is the filter as given.
-        assert!(config(&["-t", ":22", "or", ":23"]).is_err());
+        // It combines with states and other conditions, before or after them (the parser
+        // reads it: filter::parse's tests).
+        let both = "state established ( sport = :22 or dport = :22 )";
+        for (short, long) in [
+            (
+                &["-t", "state", "established", ":22"][..],
+                &["-t", both][..],
+            ),
+            (&["-t", ":22", "state", "established"], &["-t", both]),
+            (
+                &["-t", ":22", "or", ":23"],
+                &[
+                    "-t",
+                    "( sport = :22 or dport = :22 ) or ( sport = :23 or dport = :23 )",
+                ],
+            ),
+        ] {
+            let query = |words| config(words).unwrap().query;
+            assert_eq!(query(short), query(long), "{short:?}");
+        }
     }
 
     #[test]

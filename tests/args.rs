@@ -237,6 +237,112 @@ fn value_completions() {
     assert!(states.contains("listening"), "{states:?}");
 }
 
+/// The completion as bash-completion loads it from the per-user place the README names,
+/// called as bash calls it for the last of `words`, in a directory with a file in it; `None`
+/// when bash-completion is not installed.
+fn completes_as_installed(words: &[&str]) -> Option<BTreeSet<String>> {
+    const LOADER: &str = "/usr/share/bash-completion/bash_completion";
+    if !std::path::Path::new(LOADER).exists() {
+        return None;
+    }
+    let home = TempDir::new("completion-home");
+    let place = home.join(".local/share/bash-completion/completions");
+    std::fs::create_dir_all(&place).unwrap();
+    std::fs::write(place.join("sockscope"), cli::completions(Shell::Bash)).unwrap();
+    let cwd = home.join("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::write(cwd.join("a-file"), "").unwrap();
+    let program = r#"source "$1"; shift; __load_completion sockscope || exit 3
+        spec=$(complete -p sockscope) || exit 4
+        function=${spec#*-F }; function=${function%% *}
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        "$function" sockscope "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+        printf '%s\n' "${COMPREPLY[@]}""#;
+    let mut command = Command::new("bash");
+    command
+        .args(["--norc", "-c", program, "bash", LOADER])
+        .args(words)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &*home)
+        .current_dir(&cwd);
+    let out = run_bounded(&mut command, Duration::from_secs(20));
+    assert!(out.status.success(), "{words:?}: {}", text(&out.stderr));
+    Some(
+        text(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// After `state` or `exclude`, tab offers the state names and nothing else; after `-N`, the
+/// namespaces and not the files around (a path once the word has a `/`).
+#[test]
+fn completion_of_states_and_namespaces() {
+    let states: BTreeSet<String> = cli::STATE_WORDS.iter().map(|s| (*s).to_owned()).collect();
+    for words in [
+        &["sockscope", "-t", "state", ""][..],
+        &["sockscope", "-tan", "exclude", ""],
+        &["sockscope", "watch", "-t", "state", ""],
+        &["sockscope", "exporter", "state", ""],
+    ] {
+        assert_eq!(bash_completes(words), states, "{words:?}");
+    }
+    let l: BTreeSet<String> = ["last-ack", "listening"].map(str::to_owned).into();
+    assert_eq!(bash_completes(&["sockscope", "state", "l"]), l);
+    let Some(installed) = completes_as_installed(&["sockscope", "-t", "state", ""]) else {
+        crate::util::skip("bash-completion is not installed (apt-get install bash-completion)");
+        return;
+    };
+    assert_eq!(installed, states);
+    let namespaces = completes_as_installed(&["sockscope", "-N", ""]).unwrap();
+    assert!(namespaces.contains("all"), "{namespaces:?}");
+    assert!(!namespaces.contains("a-file"), "{namespaces:?}");
+    let paths = completes_as_installed(&["sockscope", "-N", "./a-"]).unwrap();
+    assert!(paths.contains("./a-file"), "{paths:?}");
+}
+
+/// What clap's tips say stays in the one line: the option meant, the values an option takes;
+/// and a subcommand typed after the options is said to come first.
+#[test]
+fn errors_keep_the_parsers_hints() {
+    let error = |args: &[&str], status| {
+        let out = sockscope(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        stderr
+    };
+    assert_eq!(
+        error(&["--jsn"], 2),
+        "sockscope: unexpected argument '--jsn' found (did you mean '--json'?)\n"
+    );
+    assert_eq!(
+        error(&["-f", "inet7"], 2),
+        "sockscope: invalid value 'inet7' for '--family <FAMILY>' (did you mean 'inet'? \
+         possible values: unix, inet, inet6, link, netlink, vsock, tipc, xdp)\n"
+    );
+    assert_eq!(
+        error(&["watch", "--intervl", "1"], 2),
+        "sockscope: unexpected argument '--intervl' found (did you mean '--interval'?)\n"
+    );
+    // The filter's own error stays, with its status (a word that is not an address: 1).
+    let ns = Netns::new();
+    let out = ns.output(SOCKSCOPE, &["-t", "watch", ":8000"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "sockscope: \"watch\" is a subcommand: it comes first (sockscope watch -t :8000): \
+             filter: \"watch\" is not a keyword"
+        ),
+        "{stderr}"
+    );
+}
+
 /// `:PORT` alone is both directions of the port, in a listing as in watch.
 #[test]
 fn port_shorthand_in_listings() {
@@ -259,9 +365,24 @@ fn port_shorthand_in_listings() {
         "{}",
         text(&ours.stdout)
     );
-    // It stays a shorthand of one word: `:22 or :23` is not a filter.
+    // It combines with other conditions: `:22 or :23` is both directions of both ports.
     let out = table.ns.output(SOCKSCOPE, &["-tan", ":22", "or", ":23"]);
-    assert_eq!(out.status.code(), Some(255));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        text(
+            &table
+                .ns
+                .output(
+                    SOCKSCOPE,
+                    &[
+                        "-tan",
+                        "sport = :22 or dport = :22 or sport = :23 or dport = :23"
+                    ]
+                )
+                .stdout
+        )
+    );
 }
 
 /// Watch shows every state unless one is asked for: a port's listener is in its first look.
@@ -281,4 +402,17 @@ fn watch_shows_the_listener_by_default() {
     };
     assert_eq!(look(&["-t", ":55000"]), 1);
     assert_eq!(look(&["-t", "state", "established", "sport = :55000"]), 0);
+    // `:PORT` combines with states, before or after them, as its long form does.
+    assert_eq!(look(&["-t", "state", "listening", ":55000"]), 1);
+    assert_eq!(look(&["-t", ":55000", "state", "listening"]), 1);
+    assert_eq!(look(&["-t", "state", "established", ":55000"]), 0);
+    assert_eq!(
+        look(&[
+            "-t",
+            "state",
+            "listening",
+            "( sport = :55000 or dport = :55000 )"
+        ]),
+        1
+    );
 }

@@ -263,8 +263,14 @@ fn the_command_shown_agrees_at_every_stage() {
         let mut their_lines = theirs.lines();
         let their_header = their_lines.next().unwrap_or("").trim_end().to_owned();
         let their_rows: Vec<&str> = their_lines.filter(|l| !l.starts_with('\t')).collect();
+        // The same rows; the demo orders them by role, ss in the kernel's hash order.
+        let sorted = |rows: String| {
+            let mut rows: Vec<String> = rows.lines().map(str::to_owned).collect();
+            rows.sort_unstable();
+            rows
+        };
         if comparable(&their_header) != comparable(&shown.header)
-            || fold(&their_rows.join("\n")) != shown.folded()
+            || sorted(fold(&their_rows.join("\n"))) != sorted(shown.folded())
         {
             failures.push(format!("{stage}--- {} says\n{theirs}", shown.command));
         }
@@ -661,9 +667,14 @@ fn interrupted_while_paused() {
 
 /// The demo's text on a terminal `cols` wide.
 fn on_terminal(ns: &Netns, cols: u16) -> String {
+    on_screen(ns, &["demo", "--no-pause"], cols, 50)
+}
+
+/// The text of sockscope with `args` on a terminal of `cols` by `rows`.
+fn on_screen(ns: &Netns, args: &[&str], cols: u16, rows: u16) -> String {
     let mut command: Command = ns.command(SOCKSCOPE);
-    command.args(["demo", "--no-pause"]);
-    let mut pty = Pty::spawn(&mut command, cols, 50);
+    command.args(args);
+    let mut pty = Pty::spawn(&mut command, cols, rows);
     let status = pty.wait(LIMIT);
     assert!(status.success(), "{status:?}\n{}", pty.text());
     pty.text()
@@ -769,4 +780,138 @@ fn text_fits_the_terminal() {
         wide.lines()
             .any(|l| l.len() > 80 && !l.starts_with("State"))
     );
+}
+
+/// The lines of each stage, from its title to the empty line after its table.
+fn stages(output: &str) -> Vec<Vec<&str>> {
+    let mut stages: Vec<Vec<&str>> = Vec::new();
+    for line in output.lines() {
+        if line.starts_with("Stage ") && line.contains(" of ") {
+            stages.push(Vec::new());
+        }
+        if let Some(stage) = stages.last_mut() {
+            stage.push(line);
+        }
+    }
+    // The last one is followed by the closing note, not by a prompt.
+    if let Some(last) = stages.last_mut() {
+        let end = last
+            .iter()
+            .rposition(|l| l.starts_with("State "))
+            .unwrap_or(0);
+        let table = last[end..].iter().take_while(|l| !l.is_empty()).count();
+        last.truncate(end + table + 1);
+    }
+    stages
+}
+
+/// On a terminal of 100 columns and 40 lines, each stage and the prompt after it fit on the
+/// screen (the packets are cut short for it), so that nothing scrolls away before the reader
+/// is asked to go on; wider lines or a taller backlog stage would.
+#[test]
+fn each_stage_fits_a_terminal_of_40_lines() {
+    let ns = Netns::new();
+    for (args, count) in [
+        (&["demo", "--no-pause"][..], STAGES),
+        (&["demo", "--udp", "--no-pause"], 5),
+    ] {
+        let output = on_screen(&ns, args, 100, 40);
+        let stages = stages(&output);
+        assert_eq!(stages.len(), count, "{output}");
+        for stage in &stages {
+            // The stage's lines, then the prompt's.
+            assert!(
+                stage.len() < 40,
+                "{args:?}: a stage of {} lines:\n{}",
+                stage.len(),
+                stage.join("\n")
+            );
+            assert!(widest(stage) <= 100, "{}", stage.join("\n"));
+        }
+        if args.len() == 2 {
+            // The backlog stage needs its packets cut short; its last SYN, unanswered, stays.
+            let backlog = stages[4].join("\n");
+            assert!(backlog.contains(" more packets (all of them with --json)\n"));
+            let packets: Vec<&&str> = stages[4]
+                .iter()
+                .skip_while(|l| !l.starts_with("Packets on lo:"))
+                .take_while(|l| !l.is_empty())
+                .collect();
+            assert!(
+                packets
+                    .last()
+                    .unwrap()
+                    .ends_with("SYN seq 0, win 16384, mss 65495")
+            );
+        }
+    }
+}
+
+/// Rows come in the demo's order, not the kernel's: the first server, client and connection,
+/// then the numbered clients, their queued ends and their accepted ends, each by number.
+#[test]
+fn rows_keep_a_stable_order() {
+    let ns = Netns::new();
+    let out = run(&ns, SOCKSCOPE, &["demo", "--no-pause"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let output = text(&out.stdout);
+    let roles = ["server", "client", "queued", "connection"];
+    let key = |label: &str| {
+        let (role, number) = match label.rsplit_once(' ') {
+            Some((role, n)) => (role, n.parse::<u32>().unwrap()),
+            None => (label, 0),
+        };
+        let rank = roles.iter().position(|r| *r == role).unwrap();
+        (number > 0, rank, number)
+    };
+    for table in tables(&output) {
+        let labels: Vec<&str> = table
+            .rows
+            .iter()
+            .filter(|(row, _)| !row.starts_with('\t'))
+            .map(|(_, label)| label.as_str())
+            .collect();
+        let mut sorted = labels.clone();
+        sorted.sort_by_key(|label| key(label));
+        assert_eq!(labels, sorted, "{}", table.command);
+    }
+    let backlog = &tables(&output)[4];
+    let labels: Vec<&str> = backlog.rows.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(
+        labels[..5],
+        ["server", "client", "connection", "client 2", "client 3"]
+    );
+}
+
+/// The demo names the article it follows, and its numbers agree with its text: the Send-Q it
+/// speaks of is the one its table shows. The UDP demo suggests a UDP listing.
+#[test]
+fn the_demo_names_its_article_and_its_numbers_agree() {
+    let ns = Netns::new();
+    let out = run(&ns, SOCKSCOPE, &["demo", "--no-pause"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let output = text(&out.stdout);
+    let flat = output.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "the article \"Analysing the Stream Socket connection\", whose server binds to \
+         127.0.0.1:55000 and calls listen(fd, 5)",
+        "so the server's Send-Q is 0",
+    ] {
+        assert!(flat.contains(said), "{said:?} in:\n{output}");
+    }
+    let tables = tables(&output);
+    let send_q = |stage: usize| {
+        let row = tables[stage - 1].row("connection").unwrap();
+        row.split(' ').nth(2).unwrap().to_owned()
+    };
+    assert_eq!(send_q(7), "0");
+    let held = send_q(8);
+    assert!(
+        flat.contains(&format!("50 there, {held} here")),
+        "Send-Q {held}:\n{output}"
+    );
+    let out = run(&ns, SOCKSCOPE, &["demo", "--udp", "--no-pause"]);
+    let output = text(&out.stdout);
+    assert!(output.contains(" -n ss -uan\n"), "{output}");
+    assert!(!output.contains("-tan"), "{output}");
 }

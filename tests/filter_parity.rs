@@ -835,3 +835,57 @@ fn autobound_after_a_negation() {
         );
     }
 }
+
+/// `:PORT` is short for `( sport = :PORT or dport = :PORT )` wherever it stands: with states
+/// before or after it and beside other conditions. Each short form lists what its long form
+/// lists in sockscope and in each ss (which refuses the short forms).
+#[test]
+fn port_shorthand_as_its_long_form() {
+    let table = Table::new();
+    let both = |port| format!("( sport = :{port} or dport = :{port} )");
+    let cases = [
+        (":5000", both(5000)),
+        (
+            "state established :5000",
+            format!("state established {}", both(5000)),
+        ),
+        (
+            ":5000 state established",
+            format!("state established {}", both(5000)),
+        ),
+        (
+            ":22 state listening",
+            format!("state listening {}", both(22)),
+        ),
+        (
+            "exclude listening :5000",
+            format!("exclude listening {}", both(5000)),
+        ),
+        (":22 or :5000", format!("{} or {}", both(22), both(5000))),
+        (
+            ":22 or ! :5000",
+            format!("{} or ! {}", both(22), both(5000)),
+        ),
+    ];
+    let run = |tool: &str, filter: &str| {
+        let words: Vec<&str> = std::iter::once("-tan")
+            .chain(filter.split_whitespace())
+            .collect();
+        selection(&table.run(tool, &words, None))
+    };
+    let mut failures = Vec::new();
+    for (short, long) in &cases {
+        let ours = run(SOCKSCOPE, short);
+        let long_ours = run(SOCKSCOPE, long);
+        if ours != long_ours || ours.1 != Some(0) || ours.0.lines().count() < 2 {
+            failures.push(format!("`{short}`: {ours:?}, `{long}`: {long_ours:?}"));
+        }
+        for ss in references() {
+            let theirs = run(&ss, long);
+            if theirs != ours {
+                failures.push(format!("`{short}`: {ours:?}, {ss} `{long}`: {theirs:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -409,7 +409,7 @@ fn bad_options() {
         ),
         (
             &["watch", "-t", "--json"],
-            "sockscope: unexpected argument '--json' found\n",
+            "sockscope: unexpected argument '--json' found (did you mean '--jsonl'?)\n",
         ),
         (
             &["watch", "-K"],

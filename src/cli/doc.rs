@@ -25,9 +25,10 @@ Follow sockets over time: see them arrive, change state, fill their queues and g
 
 Takes the listing options it can follow (the tables and families, -a, -l, -B, -A, -f, -F, \
 -N, -p, -T, -n and the detail flags -e, -o, -m, -i, -b, --tos, --cgroup, --inet-sockopt) and \
-a filter, as a listing does; `:PORT` alone is short for `( sport = :PORT or dport = :PORT )`, \
-as in a listing. Unlike a listing, watch shows sockets in every state by default (as with -a), \
-so a port's listener and its accept queue are there; a state in the filter, -l or -B narrows it.
+a filter, as a listing does; `:PORT` is short for `( sport = :PORT or dport = :PORT )`, \
+as in a listing (`watch state listening :8000`). Unlike a listing, watch shows sockets in \
+every state by default (as with -a), so a port's listener and its accept queue are there; a \
+state in the filter, -l or -B narrows it.
 
 Every interval sockscope looks at the table once (one sock_diag request per table and family, \
 the filter compiled for the kernel) and compares it with the last look by socket cookie: \
@@ -137,6 +138,7 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
             "watch" => keys_section() + WATCH_MAN_EXTRA,
             _ => SUBCOMMAND_MAN_EXTRA.to_owned(),
         };
+        let extra = with_examples(&extra, examples(sub.get_name()));
         pages.push((format!("{name}.8"), page_with(page, &extra)));
     }
     pages
@@ -151,7 +153,7 @@ fn man(command: clap::Command) -> clap_mangen::Man {
 
 /// The main man page: clap's sections, then ours, then the version.
 fn main_page(command: clap::Command) -> Vec<u8> {
-    page(command, MAN_EXTRA, true)
+    page(command, &with_examples(MAN_EXTRA, examples("")), true)
 }
 
 /// A subcommand's page: clap's sections, then `extra`.
@@ -162,12 +164,17 @@ fn page_with(command: clap::Command, extra: &str) -> Vec<u8> {
 /// clap's sections (with `main`, the subcommands too), then `extra` (with `main`, then the
 /// version).
 fn page(command: clap::Command, extra: &str, main: bool) -> Vec<u8> {
+    let mut built = command.clone();
+    built.build();
     let man = man(command);
     let mut out = Vec::new();
     let written: std::io::Result<()> = (|| {
         man.render_title(&mut out)?;
         man.render_name_section(&mut out)?;
-        man.render_synopsis_section(&mut out)?;
+        let mut synopsis = Vec::new();
+        man.render_synopsis_section(&mut synopsis)?;
+        let synopsis = String::from_utf8(synopsis).expect("clap writes UTF-8");
+        out.extend_from_slice(with_value_names(&built, synopsis).as_bytes());
         man.render_description_section(&mut out)?;
         man.render_options_section(&mut out)?;
         if main {
@@ -183,8 +190,45 @@ fn page(command: clap::Command, extra: &str, main: bool) -> Vec<u8> {
     out
 }
 
+/// clap's SYNOPSIS with the name of each option's value, as in ss(8) and `--help`:
+/// `[-f|--family FAMILY]`, `[--interval SECS]`.
+fn with_value_names(command: &clap::Command, mut synopsis: String) -> String {
+    for arg in command.get_arguments() {
+        let (Some(range), Some(names)) = (arg.get_num_args(), arg.get_value_names()) else {
+            continue;
+        };
+        if arg.is_positional() || !range.takes_values() {
+            continue;
+        }
+        let escape = |text: &str| text.replace('-', "\\-");
+        let value = names.iter().map(|name| escape(name)).collect::<Vec<_>>();
+        let value = format!("\\fI{}\\fR", value.join(" "));
+        let value = if range.min_values() == 0 {
+            format!("[{value}]")
+        } else {
+            value
+        };
+        // clap writes `[-s|--long]`, `[--long]` or `[-s ]`.
+        let (option, bare) = match (arg.get_long(), arg.get_short()) {
+            (Some(long), _) => {
+                let bare = format!("\\fB\\-\\-{}\\fR", escape(long));
+                (format!("{bare}]"), bare)
+            }
+            (None, Some(short)) => (
+                format!("\\fB\\-{short} \\fR]"),
+                format!("\\fB\\-{short}\\fR"),
+            ),
+            (None, None) => continue,
+        };
+        let with_value = format!("{bare} {value}]");
+        synopsis = synopsis.replacen(&option, &with_value, 1);
+    }
+    synopsis
+}
+
 /// Shell completions, generated from the same definition as `--help`, with the names under
-/// /run/netns offered after `-N`, read when the user presses tab.
+/// /run/netns offered after `-N`, read when the user presses tab, and in bash the state names
+/// alone after `state` and `exclude`.
 pub fn completions(shell: Shell) -> Vec<u8> {
     let mut command = Cli::command();
     let mut out = Vec::new();
@@ -194,14 +238,16 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 }
 
 /// `-N` takes a name under /run/netns, `all` or a path: clap can only offer paths, so the
-/// generated line for `-N` is replaced by one that lists the names at completion time.
+/// generated line for `-N` is replaced by one that lists the names at completion time. In
+/// bash, paths are offered once the word has a `/`, and a filter's `state` and `exclude` are
+/// followed by the state names only, which clap cannot tell from the filter's other words.
 fn with_namespace_names(shell: Shell, script: String) -> String {
     match shell {
         Shell::Bash => {
             // The line after each `--net)` and `-N)` case says what to offer.
             let names = concat!(
-                r#"COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}") "#,
-                r#"$(compgen -f "${cur}"))"#
+                r#"COMPREPLY=($(compgen -W "all $(ls /run/netns 2>/dev/null)" -- "${cur}")); "#,
+                r#"[[ "${cur}" == */* ]] && COMPREPLY+=($(compgen -f -- "${cur}"))"#
             );
             let mut out = String::new();
             let mut after_net = false;
@@ -215,6 +261,9 @@ fn with_namespace_names(shell: Shell, script: String) -> String {
                 }
                 out.push('\n');
                 after_net = trimmed == "--net)" || trimmed == "-N)";
+                if trimmed == r#"prev="$3""# && !out.contains(BASH_STATES_MARK) {
+                    out.push_str(&bash_states());
+                }
             }
             out
         }
@@ -245,6 +294,145 @@ fn with_namespace_names(shell: Shell, script: String) -> String {
     }
 }
 
+const BASH_STATES_MARK: &str = "# After `state` or `exclude`";
+
+/// The bash lines that offer the state names alone after `state` and `exclude` (and nothing
+/// else, not even files, when none matches).
+fn bash_states() -> String {
+    format!(
+        r#"    {BASH_STATES_MARK}, a filter takes a state's name only.
+    case "${{prev}}" in
+        state|exclude|excl)
+            COMPREPLY=($(compgen -W "{}" -- "${{cur}}"))
+            compopt +o default +o bashdefault 2>/dev/null
+            return 0
+            ;;
+    esac
+"#,
+        super::STATE_WORDS.join(" ")
+    )
+}
+
+/// The EXAMPLES section of each page (`""` for sockscope(8)), as ss(8), rg(1) and fd(1) have
+/// one: a command line and what it shows. A test runs each listing's lines.
+fn examples(subcommand: &str) -> &'static [(&'static str, &'static str)] {
+    match subcommand {
+        "" => &[
+            (
+                "sockscope -tln",
+                "The listening TCP sockets, addresses and ports as numbers: Send-Q is each \
+                 listener's backlog, Recv-Q the connections waiting to be accepted.",
+            ),
+            (
+                "sockscope -tan state established :22",
+                "The established TCP connections from or to port 22; :22 is short for \
+                 ( sport = :22 or dport = :22 ).",
+            ),
+            (
+                "sockscope -tnp '( dport = :443 or dport = :80 )'",
+                "The connections to web servers, with the process that holds each.",
+            ),
+            (
+                "sockscope -tn state time-wait",
+                "The TCP connections closed here that the kernel still keeps in TIME-WAIT.",
+            ),
+            (
+                "sockscope -tin dst 127.0.0.0/8",
+                "The internals of TCP connections to the loopback network: round-trip time, \
+                 congestion window, retransmissions.",
+            ),
+            (
+                "sockscope -xlp",
+                "The listening Unix sockets, with their processes.",
+            ),
+            (
+                "sockscope -s",
+                "The number of sockets of each table and, for TCP, of each state.",
+            ),
+            (
+                "sockscope -tl --json | jq '.[].local_port'",
+                "The same records as JSON, for scripts (see JSON).",
+            ),
+            (
+                "sockscope --all-netns -tln",
+                "The listening TCP sockets of every network namespace, each under its name.",
+            ),
+        ],
+        "watch" => &[
+            (
+                "sockscope watch -t :8000",
+                "Follow the TCP sockets of port 8000 on a terminal: the listener, its accept \
+                 queue, each connection as it opens, changes and closes.",
+            ),
+            (
+                "sockscope watch -t state listening :8000",
+                "The listener of port 8000 alone: its Recv-Q is the queue of connections not \
+                 yet accepted.",
+            ),
+            (
+                "sockscope watch -ti --interval 0.5 dport = :443",
+                "Connections to port 443 twice a second, with the bytes in and out per second.",
+            ),
+            (
+                "sockscope watch -t --count 10 --jsonl :8000",
+                "Ten looks at port 8000 as JSON lines (see JSON LINES), then exit.",
+            ),
+        ],
+        "demo" => &[
+            (
+                "sockscope demo",
+                "Build a TCP connection on 127.0.0.1:55000 step by step, pausing after each \
+                 step for Enter.",
+            ),
+            (
+                "sockscope demo --udp",
+                "The same for UDP: a socket bound, connected, a datagram waiting.",
+            ),
+            (
+                "sockscope demo --no-pause --port 0",
+                "Every step at once, on a port the kernel picks.",
+            ),
+            (
+                "sockscope demo --json",
+                "Each step as one JSON object per line.",
+            ),
+        ],
+        "exporter" => &[
+            (
+                "sockscope exporter",
+                "Answer Prometheus scrapes at http://127.0.0.1:10058/metrics.",
+            ),
+            (
+                "sockscope exporter -t --listen 0.0.0.0:10058",
+                "The TCP table alone, to scrapers on other machines.",
+            ),
+            (
+                "sockscope exporter --once",
+                "Print the metrics once and exit.",
+            ),
+            (
+                "sockscope exporter --textfile /var/lib/node_exporter/sockscope.prom",
+                "Write the metrics for node_exporter's textfile collector.",
+            ),
+        ],
+        _ => &[],
+    }
+}
+
+/// `extra` with an EXAMPLES section of `examples` before its SEE ALSO.
+fn with_examples(extra: &str, examples: &[(&str, &str)]) -> String {
+    let mut section = ".SH EXAMPLES\n".to_owned();
+    for (command, what) in examples {
+        section.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            command.replace('-', "\\-"),
+            what.replace('-', "\\-")
+        ));
+    }
+    let at = extra.find(".SH SEE ALSO").expect("every page has SEE ALSO");
+    format!("{}{section}{}", &extra[..at], &extra[at..])
+}
+
 const ZSH_NETNS: &str = r#"(( $+functions[_sockscope_netns] )) ||
 _sockscope_netns() {
     local -a names
@@ -263,7 +451,8 @@ const WATCH_MAN_EXTRA: &str = r#".SH FILTER
 As for a listing: \fB[ state \fISTATE\fB | exclude \fISTATE\fB ]... [ \fIEXPRESSION\fB ]\fR,
 described in the FILTER section of
 .BR sockscope (8).
-\fB:\fIPORT\fR alone is short for \fB( sport = :\fIPORT\fB or dport = :\fIPORT\fB )\fR.
+\fB:\fIPORT\fR is short for \fB( sport = :\fIPORT\fB or dport = :\fIPORT\fB )\fR, and
+combines with states and other predicates: \fBsockscope watch \-t state listening :8000\fR.
 Without a state in the filter, \fB\-l\fR or \fB\-B\fR, watch follows every state, as with
 \fB\-a\fR.
 .SH JSON LINES
@@ -327,6 +516,11 @@ the local or the peer address.
 the local or the peer port; \fIOP\fR is one of \fB= == eq\fR, \fB!= ne neq\fR,
 \fB> gt\fR, \fB< lt\fR, \fB>= ge geq\fR, \fB<= le leq\fR (\fB=\fR when omitted). \fIPORT\fR
 is a number or a service name from /etc/services.
+.TP
+\fB:\fIPORT\fR
+either port: short for \fB( sport = :\fIPORT\fB or dport = :\fIPORT\fB )\fR, a sockscope
+extension (ss refuses it). A filter with one may also name its states after the expression:
+\fBsockscope \-tan :22 state established\fR.
 .TP
 \fBdev\fR [\fB=\fR|\fB!=\fR] \fINAME\fR|\fIINDEX\fR
 the device the socket is bound to.
@@ -524,3 +718,86 @@ unknown \fB\-A\fR table or a \fB\-F\fR file that cannot be read.
 .BR sock_diag (7),
 .BR netstat (8)
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words of a shell command line up to its first `|`, single quotes taken out.
+    fn shell_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '\'' => {
+                    quoted = !quoted;
+                    word.get_or_insert_default();
+                }
+                '|' if !quoted => break,
+                c if c.is_whitespace() && !quoted => words.extend(word.take()),
+                c => word.get_or_insert_default().push(c),
+            }
+        }
+        words.extend(word);
+        words
+    }
+
+    #[test]
+    fn every_example_is_a_command_line_the_parser_takes() {
+        let command = Cli::command();
+        let names = std::iter::once("").chain(command.get_subcommands().map(|s| s.get_name()));
+        for name in names {
+            assert!(!examples(name).is_empty(), "no examples for {name:?}");
+            for (line, _) in examples(name) {
+                let words = shell_words(line);
+                assert_eq!(words[0], "sockscope", "{line}");
+                assert_eq!(
+                    words.get(1).map(String::as_str) == Some(name),
+                    !name.is_empty()
+                );
+                let parsed = Cli::command().try_get_matches_from(&words);
+                assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
+            }
+        }
+        assert_eq!(
+            shell_words("sockscope -t '( sport = :1 )' | jq ."),
+            ["sockscope", "-t", "( sport = :1 )"]
+        );
+    }
+
+    /// Each page's SYNOPSIS names the value of every option that takes one, as its OPTIONS do.
+    #[test]
+    fn the_synopsis_keeps_value_names() {
+        for (name, page) in man_pages() {
+            let page = String::from_utf8(page).unwrap();
+            let synopsis = page
+                .split(".SH SYNOPSIS\n")
+                .nth(1)
+                .and_then(|rest| rest.lines().next())
+                .unwrap();
+            for (option, value) in [
+                ("family", "FAMILY"),
+                ("query", "QUERY"),
+                ("net", "NAME"),
+                ("interval", "SECS"),
+                ("port", "PORT"),
+                ("listen", "ADDR:PORT"),
+            ] {
+                let bare = format!("\\fB\\-\\-{option}\\fR");
+                if synopsis.contains(&format!("{bare}]")) || synopsis.contains(&format!("{bare} "))
+                {
+                    assert!(
+                        synopsis.contains(&format!("{bare} \\fI{value}\\fR]")),
+                        "{name}: --{option} {value}: {synopsis}"
+                    );
+                }
+            }
+            assert!(!synopsis.contains("\\-\\-family\\fR]"), "{name}");
+            assert!(
+                page.contains("\n.SH EXAMPLES\n.TP\n\\fBsockscope"),
+                "{name}"
+            );
+        }
+    }
+}

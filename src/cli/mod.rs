@@ -7,6 +7,7 @@
 
 mod arrival;
 mod doc;
+mod errors;
 mod exporter;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -14,6 +15,7 @@ use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 pub use arrival::{FamilyFlag, FamilyOption};
 pub use doc::{LIVE_KEYS, completions, man_pages};
+pub use errors::one_line;
 pub use exporter::{DEFAULT_LISTEN, ExporterArgs};
 
 /// The demo server's port when `--port` is not given.
@@ -302,9 +304,10 @@ pub struct SelectionArgs {
 
     /// The filter: [ state STATE | exclude STATE ]... [ EXPRESSION ]
     ///
-    /// Its grammar is in the FILTER section of sockscope(8); `:PORT` alone is short for `(
-    /// sport = :PORT or dport = :PORT )`. Words may be given separately or quoted together;
-    /// tokens are separated by white space, as in ss.
+    /// Its grammar is in the FILTER section of sockscope(8); `:PORT` is short for `( sport =
+    /// :PORT or dport = :PORT )` wherever a condition may stand, and a filter with one may name
+    /// its states after the expression too (`:22 state established`). Words may be given
+    /// separately or quoted together; tokens are separated by white space, as in ss.
     #[arg(
         value_name = "FILTER",
         allow_hyphen_values = false,
@@ -541,10 +544,10 @@ fn table_list() -> impl TypedValueParser<Value = String> {
     )
 }
 
-/// The words of a filter offered for completion: `state` and `exclude`, the state names that
-/// follow them, and the predicates. Any word is accepted; the filter parser decides (a test
+/// The state names a filter takes after `state` and `exclude`, offered for completion there
+/// (and among the filter's words). Any word is accepted; the filter parser decides (a test
 /// beside its table of state names checks that they and these words agree).
-pub const FILTER_WORDS: &[&str] = &[
+pub const STATE_WORDS: &[&str] = &[
     "established",
     "syn-sent",
     "syn-recv",
@@ -562,10 +565,15 @@ pub const FILTER_WORDS: &[&str] = &[
     "synchronized",
     "bucket",
     "big",
-    "state",
-    "exclude",
     "unconnected",
     "close",
+];
+
+/// The other words of a filter offered for completion: `state` and `exclude`, and the
+/// predicates and operators.
+pub const FILTER_WORDS: &[&str] = &[
+    "state",
+    "exclude",
     "src",
     "dst",
     "sport",
@@ -580,7 +588,8 @@ pub const FILTER_WORDS: &[&str] = &[
 ];
 
 fn filter_word() -> impl TypedValueParser<Value = String> {
-    offering(FILTER_WORDS.iter().map(|name| PossibleValue::new(*name)))
+    let words = STATE_WORDS.iter().chain(FILTER_WORDS);
+    offering(words.map(|name| PossibleValue::new(*name)))
 }
 
 /// A parser that accepts any text but offers `values` to the completions.
@@ -607,18 +616,6 @@ impl TypedValueParser for AnyText {
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         self.0.possible_values()
     }
-}
-
-/// An argument error as one line, without clap's tips and usage: `unexpected argument '-q'
-/// found`.
-pub fn one_line(error: &clap::Error) -> String {
-    let text = error.render().to_string();
-    let first = text.lines().next().unwrap_or("");
-    first
-        .strip_prefix("error: ")
-        .unwrap_or(first)
-        .trim_end()
-        .to_owned()
 }
 
 #[cfg(test)]

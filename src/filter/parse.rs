@@ -155,8 +155,9 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
         options: *options,
         context: Value::Host,
         family: None,
+        shorthand: false,
     };
-    let states = parser.states()?;
+    let states = parser.states(None)?;
     if !matches!(source, Source::Args(_)) && parser.next < from_args {
         return Err(FilterError {
             kind: FilterErrorKind::Syntax(
@@ -165,14 +166,17 @@ pub fn parse(source: &Source, options: &ParseOptions) -> Result<Filter, FilterEr
             at: None,
         });
     }
-    let expr = if parser.peek().is_some() {
+    let (states, expr) = if parser.peek().is_some() {
         let expr = parser.list()?;
+        // States may follow an expression with a `:PORT` (`:22 state established`), adding
+        // to those before it as another `state` would there.
+        let states = parser.states(states)?;
         if let Some(token) = parser.peek() {
             return Err(parser.syntax(token, format!("unexpected \"{}\"", token.text)));
         }
-        Some(expr)
+        (states, Some(expr))
     } else {
-        None
+        (states, None)
     };
     Ok(Filter {
         states,
@@ -267,6 +271,8 @@ struct Parser<'a> {
     context: Value,
     /// The family of the last `FAMILY:` prefix.
     family: Option<Family>,
+    /// Whether a `:PORT` shorthand has been read.
+    shorthand: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -300,11 +306,10 @@ impl<'a> Parser<'a> {
         Parser::error_at(self.peek(), FilterErrorKind::Syntax(message))
     }
 
-    /// `state NAME` and `exclude NAME`, before the expression. `state` adds to the set (the
-    /// first one starting from nothing), `exclude` removes (the first one starting from every
-    /// state).
-    fn states(&mut self) -> Result<Option<StateSet>, FilterError> {
-        let mut states: Option<StateSet> = None;
+    /// `state NAME` and `exclude NAME`, before or after the expression, added to `states`.
+    /// `state` adds to the set (the first one starting from nothing), `exclude` removes (the
+    /// first one starting from every state).
+    fn states(&mut self, mut states: Option<StateSet>) -> Result<Option<StateSet>, FilterError> {
         while let Some(keyword) = self.peek() {
             let include = match keyword.text {
                 _ if keyword.escaped => break,
@@ -403,6 +408,16 @@ impl<'a> Parser<'a> {
                         let inner = std::mem::replace(&mut chain, outer).finish();
                         chain.push(inner);
                     }
+                    // In a filter of sockscope's own, with a `:PORT`, states may follow the
+                    // whole expression (`:22 state established`); a filter ss reads is read
+                    // as ss reads it, where they may only come first.
+                    text if self.shorthand
+                        && open.is_empty()
+                        && !token.escaped
+                        && is_state_keyword(text) =>
+                    {
+                        return Ok(chain.finish());
+                    }
                     "or" | "|" | "||" | "and" | "&" | "&&" => {
                         self.advance();
                         self.require_term(token.text)?;
@@ -474,6 +489,14 @@ impl<'a> Parser<'a> {
                 Ok(negated(Expr::Cond(Cond::Cgroup(id)), negate))
             }
             "autobound" => Ok(Expr::Cond(Cond::Autobound)),
+            // `:PORT` alone is short for both directions of the port: `( sport = :PORT or
+            // dport = :PORT )`, wherever a condition may stand (ss refuses it).
+            text if text.len() > 1 && text.starts_with(':') => {
+                self.context = Value::Port;
+                self.shorthand = true;
+                let local = self.port(End::Local, None, token)?;
+                Ok(local.or(self.port(End::Peer, None, token)?))
+            }
             other => {
                 if !is_keyword(other) {
                     if let Err(HostError(why)) = self.lexed_value(other) {
@@ -764,20 +787,20 @@ mod tests {
 
     #[test]
     fn the_completions_offer_the_words_the_parser_takes() {
-        use crate::cli::FILTER_WORDS;
+        use crate::cli::{FILTER_WORDS, STATE_WORDS};
         // Spellings the completions do not offer: an old alias, and the state no socket is in.
         let unoffered = ["syn-rcv", "unknown"];
         for (name, _) in STATE_NAMES {
             assert!(
-                FILTER_WORDS.contains(name) != unoffered.contains(name),
+                STATE_WORDS.contains(name) != unoffered.contains(name),
                 "{name}"
             );
         }
+        for word in STATE_WORDS {
+            assert!(state_set(word).is_some(), "{word}");
+        }
         for word in FILTER_WORDS {
-            assert!(
-                state_set(word).is_some() || is_keyword(word) || is_state_keyword(word),
-                "{word}"
-            );
+            assert!(is_keyword(word) || is_state_keyword(word), "{word}");
         }
         // Every state of the model has a name of its own, but the kernel's request minisocket,
         // for which ss has no filter word either.
@@ -929,6 +952,49 @@ mod tests {
             Some(false)
         );
         assert_eq!(state_set("estab"), None);
+    }
+
+    /// `:PORT` is short for `( sport = :PORT or dport = :PORT )` wherever a condition may
+    /// stand, and in a filter with one, states may follow the expression as well as come
+    /// before it.
+    #[test]
+    fn port_shorthand_combines() {
+        let same = |short: &str, long: &str| {
+            assert_eq!(parse_words(&[short]), parse_words(&[long]), "{short}");
+        };
+        let both = |port| "( sport = :PORT or dport = :PORT )".replace("PORT", port);
+        same(":22", &both("22"));
+        same(":ssh", &both("ssh"));
+        same(
+            "state established :22",
+            &format!("state established {}", both("22")),
+        );
+        same(
+            ":22 state established",
+            &format!("state established {}", both("22")),
+        );
+        same(
+            "state listening :22 state established",
+            &format!("state listening state established {}", both("22")),
+        );
+        same(
+            "! :22 and ( :23 or src 10.0.0.1 )",
+            &format!("! {} and ( {} or src 10.0.0.1 )", both("22"), both("23")),
+        );
+        same(
+            ":22 exclude listening",
+            &format!("exclude listening {}", both("22")),
+        );
+        // Still a port: a word that is not one is a mistake in a value.
+        assert!(parse_words(&[":nosuchservice"]).is_err());
+        assert!(parse_words(&[":"]).is_err());
+        // States end only the whole expression, and only a last word may be a state's name.
+        assert!(parse_words(&["( :22 state established )"]).is_err());
+        assert!(parse_words(&[":22 state established :23"]).is_err());
+        assert!(parse_words(&[":22 state"]).is_err());
+        // A filter without one is read as ss reads it: states only come first.
+        assert!(parse_words(&["sport = :22 state established"]).is_err());
+        assert!(parse_words(&["sport = :1 or :22 state established"]).is_ok());
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! by the normal renderer, and every packet line is a packet captured on `lo`. The demo runs in
 //! a network namespace of its own where it can make one ([`sandbox`]), so that its tables and
 //! its capture hold only its own sockets and packets. The explanations are ours; the walk
-//! follows the classic socket tutorial's server and client (127.0.0.1:55000, `listen(fd, 5)`,
-//! 50 bytes sent and left unread), and adds what such a tutorial points at without showing:
+//! follows the server and client of the article "Analysing the Stream Socket connection"
+//! (127.0.0.1:55000, `listen(fd, 5)`, 50 bytes sent and left unread), and adds what such a
+//! tutorial points at without showing:
 //! the backlog of `listen(fd, 5)`, a Send-Q that fills, and the handshake on the wire.
 
 mod capture;
@@ -49,8 +50,23 @@ const SETTLE: Duration = Duration::from_secs(2);
 const QUIET: Duration = Duration::from_millis(40);
 const QUIET_LIMIT: Duration = Duration::from_millis(400);
 
-/// The most packet lines printed for one stage; JSON has them all.
-const PACKET_LINES: usize = 40;
+/// The lines a stage takes at most, its prompt included, so that a terminal of 40 lines (of
+/// 80 columns or more) shows the whole stage before it asks to go on: the packets are cut
+/// short to fit (JSON has them all).
+const SCREEN_LINES: usize = 40;
+
+/// Where the walk comes from, said before the first stage: the stages refer to "the article".
+const ARTICLE: &str = "The walk follows the article \"Analysing the Stream Socket connection\", \
+    whose server binds to 127.0.0.1:55000 and calls listen(fd, 5), whose client connects to it, \
+    and which shows ss's table after each step. The stages take the same steps further; their \
+    explanations are sockscope's.";
+
+const UDP_ARTICLE: &str = "The TCP walk (sockscope demo) follows the article \"Analysing the \
+    Stream Socket connection\"; this one takes the same first steps with UDP, the topic that \
+    article points to next.";
+
+/// The roles of the demo's sockets, in the order of their rows.
+const ROLES: [&str; 4] = ["server", "client", "queued", "connection"];
 
 /// Prose is wrapped to the terminal, or to this when the output is not one.
 const DEFAULT_WIDTH: usize = 80;
@@ -350,6 +366,11 @@ impl<'o, W: Write> Walk<'o, W> {
             );
         }
         self.prose(&text)?;
+        self.prose(if self.options.udp {
+            UDP_ARTICLE
+        } else {
+            ARTICLE
+        })?;
         let pid = std::process::id();
         let enter = match self.place {
             Place::Private => format!("nsenter -t {pid} -n"),
@@ -373,12 +394,13 @@ impl<'o, W: Write> Walk<'o, W> {
                  tables or on its loopback. To look for yourself while it waits, run the \
                  commands shown from another terminal inside that namespace, such as:"
             ))?;
-            let first = if self.ss == SsVersion::Missing {
-                "sockscope -tan"
+            let program = if self.ss == SsVersion::Missing {
+                "sockscope"
             } else {
-                "ss -tan"
+                "ss"
             };
-            let command = format!("{enter} {first}");
+            let flags = if self.options.udp { "-uan" } else { "-tan" };
+            let command = format!("{enter} {program} {flags}");
             self.command_lines(command.split(' '))?;
             writeln!(self.out)?;
         }
@@ -387,18 +409,30 @@ impl<'o, W: Write> Walk<'o, W> {
 
     /// Writes `text` wrapped to the width, then an empty line.
     fn prose(&mut self, text: &str) -> io::Result<()> {
-        for line in layout::wrap(text, self.width) {
+        for line in self.wrapped(text) {
             writeln!(self.out, "{line}")?;
         }
-        writeln!(self.out)
+        Ok(())
+    }
+
+    /// `text` wrapped to the width, then an empty line.
+    fn wrapped(&self, text: &str) -> Vec<String> {
+        let mut lines = layout::wrap(text, self.width);
+        lines.push(String::new());
+        lines
     }
 
     /// Writes a shell command, wrapped between its words.
     fn command_lines<'w>(&mut self, words: impl IntoIterator<Item = &'w str>) -> io::Result<()> {
-        for line in layout::wrap_words(words, "$ ", "    ", " \\", self.width) {
+        for line in self.shell_lines(words) {
             writeln!(self.out, "{line}")?;
         }
         Ok(())
+    }
+
+    /// A shell command, wrapped between its words.
+    fn shell_lines<'w>(&self, words: impl IntoIterator<Item = &'w str>) -> Vec<String> {
+        layout::wrap_words(words, "$ ", "    ", " \\", self.width)
     }
 
     /// The first stage's common part: binds `server` to 127.0.0.1 and the demo's port,
@@ -507,7 +541,31 @@ impl<'o, W: Write> Walk<'o, W> {
         if !self.place.is_private() {
             sockets.retain(|s| self.label(&s.as_socket()).is_some());
         }
+        sockets.sort_by_cached_key(|s| self.row_order(&s.as_socket()));
         Ok(sockets)
+    }
+
+    /// Where `socket`'s row goes, rather than the kernel's hash order, which changes from run
+    /// to run: the first server, client and connection, then the numbered ones by role
+    /// (clients, their ends queued, their ends accepted) and number, then any the demo does
+    /// not name; ports decide among equals.
+    fn row_order(&self, socket: &crate::socket::Socket<'_>) -> (u8, usize, u32, u16, u16) {
+        let label = self.label(socket).unwrap_or("");
+        let (role, number) = match label.rsplit_once(' ') {
+            Some((role, n)) => n.parse().map_or((label, 0), |n| (role, n)),
+            None => (label, 0),
+        };
+        let rank = ROLES.iter().position(|r| *r == role);
+        let group = match (rank, number) {
+            (None, _) => 2,
+            (Some(_), 0) => 0,
+            (Some(_), _) => 1,
+        };
+        let (local, peer) = match socket.endpoints {
+            Endpoints::Inet(ends) => (ends.local.port(), ends.peer.port()),
+            _ => (0, 0),
+        };
+        (group, rank.unwrap_or(ROLES.len()), number, local, peer)
     }
 
     /// Starts a stage: what arrived on the wire while the demo waited is kept apart.
@@ -642,6 +700,9 @@ impl<'o, W: Write> Walk<'o, W> {
         (words, note)
     }
 
+    /// Writes the stage: its title, calls and explanation, the packets, and the table under
+    /// the command that prints it; the packets cut short so that the stage fits
+    /// [`SCREEN_LINES`].
     fn print_text(
         &mut self,
         stage: &Stage,
@@ -651,30 +712,57 @@ impl<'o, W: Write> Walk<'o, W> {
         packets: Option<&[Packet]>,
     ) -> anyhow::Result<()> {
         let title = format!("Stage {} of {}: {}", self.stage, self.stages, stage.title);
-        self.prose(&title)?;
-        for call in &stage.calls {
-            writeln!(self.out, "    {call}")?;
-        }
-        writeln!(self.out)?;
-        self.prose(&stage.explanation)?;
-        if let Some((before, after)) = stage.counters {
-            self.prose(&format!(
-                "In /proc/net/netstat (TcpExt) of the namespace: ListenOverflows {} (was {}), \
+        let mut top = self.wrapped(&title);
+        top.extend(stage.calls.iter().map(|call| format!("    {call}")));
+        top.push(String::new());
+        // The counters, if any, end the explanation's paragraph.
+        let counters = stage.counters.map(|(before, after)| {
+            format!(
+                " In /proc/net/netstat (TcpExt) of the namespace: ListenOverflows {} (was {}), \
                  ListenDrops {} (was {}).",
                 after.overflows, before.overflows, after.drops, before.drops
-            ))?;
-        }
+            )
+        });
+        top.extend(self.wrapped(&(stage.explanation.clone() + &counters.unwrap_or_default())));
+        let mut bottom = note.map_or_else(Vec::new, |note| self.wrapped(note));
+        bottom.extend(self.shell_lines(command.iter().map(String::as_str)));
+        bottom.extend(self.table_lines(stage, sockets)?);
+        bottom.push(String::new());
         let meanwhile = std::mem::take(&mut self.meanwhile);
-        if !meanwhile.is_empty() {
-            self.packet_lines("While the demo waited:", &meanwhile)?;
+        let dropped = self
+            .capture
+            .as_mut()
+            .map_or(0, |c| std::mem::take(&mut c.dropped));
+        let blocks: Vec<(&str, &[Packet])> = [
+            (!meanwhile.is_empty()).then_some(("While the demo waited:", &meanwhile[..])),
+            packets.map(|p| ("Packets on lo:", p)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        // Each block has a heading and an empty line; the prompt takes a line.
+        let fixed = top.len() + bottom.len() + 2 * blocks.len() + usize::from(dropped > 0) + 1;
+        let mut room = SCREEN_LINES.saturating_sub(fixed);
+        let mut middle = Vec::new();
+        for (n, (heading, packets)) in blocks.iter().enumerate() {
+            // What waited between stages takes at most half the room.
+            let share = if n + 1 < blocks.len() { room / 2 } else { room };
+            let lines = self.packet_lines(heading, packets, share);
+            room = room.saturating_sub(lines.len() - 1);
+            middle.extend(lines);
+            if n + 1 == blocks.len() && dropped > 0 {
+                middle.push(format!("  ({dropped} packets were lost by the capture)"));
+            }
+            middle.push(String::new());
         }
-        if let Some(packets) = packets {
-            self.packet_lines("Packets on lo:", packets)?;
+        for line in top.iter().chain(&middle).chain(&bottom) {
+            writeln!(self.out, "{line}")?;
         }
-        if let Some(note) = note {
-            self.prose(note)?;
-        }
-        self.command_lines(command.iter().map(String::as_str))?;
+        Ok(())
+    }
+
+    /// The table of the stage's sockets, each row with its label.
+    fn table_lines(&self, stage: &Stage, sockets: &[OwnedSocket]) -> anyhow::Result<Vec<String>> {
         let output = Output {
             format: Format::Table,
             numeric: true,
@@ -699,42 +787,48 @@ impl<'o, W: Write> Walk<'o, W> {
             .collect();
         let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
         let rendered = String::from_utf8_lossy(&rendered);
-        for line in layout::label_rows(&rendered, &labels) {
-            writeln!(self.out, "{line}")?;
-        }
-        writeln!(self.out)?;
-        Ok(())
+        Ok(layout::label_rows(&rendered, &labels))
     }
 
-    fn packet_lines(&mut self, heading: &str, packets: &[Packet]) -> io::Result<()> {
+    /// The heading, then the packets in at most `room` lines: when they need more, the first
+    /// ones and the last one, with a line saying how many are left out between.
+    fn packet_lines(&self, heading: &str, packets: &[Packet], room: usize) -> Vec<String> {
         let mut lines = vec![heading.to_owned()];
         if packets.is_empty() {
             lines[0].push_str(" none.");
+            return lines;
         }
-        for packet in packets.iter().take(PACKET_LINES) {
-            let words = packet_words(packet);
-            lines.extend(layout::wrap_words(
-                words.iter().map(String::as_str),
-                "  ",
-                "        ",
-                "",
-                self.width,
-            ));
+        let each: Vec<Vec<String>> = packets
+            .iter()
+            .map(|packet| {
+                let words = packet_words(packet);
+                layout::wrap_words(
+                    words.iter().map(String::as_str),
+                    "  ",
+                    "        ",
+                    "",
+                    self.width,
+                )
+            })
+            .collect();
+        if each.len() <= 2 || each.iter().map(Vec::len).sum::<usize>() <= room {
+            lines.extend(each.into_iter().flatten());
+            return lines;
         }
-        if packets.len() > PACKET_LINES {
-            lines.push(format!("  ... and {} more", packets.len() - PACKET_LINES));
+        let last = each.last().expect("some packets");
+        let mut shown = 0;
+        let mut used = last.len() + 1;
+        while shown + 1 < each.len() && used + each[shown].len() <= room.max(3) {
+            used += each[shown].len();
+            shown += 1;
         }
-        let dropped = self
-            .capture
-            .as_mut()
-            .map_or(0, |c| std::mem::take(&mut c.dropped));
-        if dropped > 0 {
-            lines.push(format!("  ({dropped} packets were lost by the capture)"));
-        }
-        for line in lines {
-            writeln!(self.out, "{line}")?;
-        }
-        writeln!(self.out)
+        lines.extend(each[..shown].iter().flatten().cloned());
+        lines.push(format!(
+            "  ... {} more packets (all of them with --json)",
+            each.len() - shown - 1
+        ));
+        lines.extend(last.iter().cloned());
+        lines
     }
 
     fn print_json(

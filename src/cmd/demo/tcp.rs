@@ -1,5 +1,6 @@
-//! The article's walk: a TCP server and client on 127.0.0.1, and what the article's
-//! `listen(socket_fd, 5)` and `Send-Q 50` mean when pushed further.
+//! The walk of the article "Analysing the Stream Socket connection": a TCP server and client
+//! on 127.0.0.1, and what its `listen(socket_fd, 5)` and its table's queues mean when pushed
+//! further.
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
@@ -129,7 +130,9 @@ impl<W: Write> Walk<'_, W> {
              and the client has not read them. On a connected socket Recv-Q counts bytes that \
              arrived but that the application has not read yet: the client's row shows 50, \
              as in the article's table. Send-Q counts bytes sent but not yet acknowledged by \
-             the other end; over loopback the ACK comes at once, so it is 0 already."
+             the other end. The article's table has 50 there too, on the server's row: its \
+             ACK had not come back yet. Here it came at once over loopback (the second \
+             packet), so the server's Send-Q is 0; the next stage keeps one from draining."
                 .to_owned(),
         );
         show!(self, stage, sockets);
@@ -232,24 +235,18 @@ impl<W: Write> Walk<'_, W> {
         let mut stage = Stage::new(
             "more clients than the backlog",
             vec![
-                format!("for (n = 2; n <= {last}; n++) {{  // one after the other"),
-                "    client[n] = socket(AF_INET, SOCK_STREAM, 0);".to_owned(),
-                "    fcntl(client[n], F_SETFL, O_NONBLOCK);".to_owned(),
-                format!("    connect(client[n], 127.0.0.1:{port});"),
-                "}".to_owned(),
+                format!("for (n = 2; n <= {last}; n++)  // one by one, non-blocking"),
+                format!("    connect(client[n] = socket(...), 127.0.0.1:{port});"),
             ],
             format!(
                 "Seven more clients connect while the server accepts none. The backlog of \
-                 listen() bounds the accept queue: the connections that finished their \
-                 handshake and wait for accept(). Linux lets in one more than the number \
-                 given, so {waiting} of the new clients are connected (for them connect() \
-                 succeeded, though no one has accepted them) and wait there: Recv-Q \
-                 {waiting} against Send-Q {BACKLOG} on the LISTEN row. For the last \
-                 {stuck_clients} there was no room. The server's kernel dropped {its} SYN \
-                 without an answer{why}, so {stuck_they} SYN-SENT, and will send {its} SYN \
-                 again. The \
-                 namespace counts every dropped SYN twice over: as a ListenOverflow (the \
-                 queue was full) and as a ListenDrop (any SYN a listener dropped).",
+                 listen() bounds the accept queue, and Linux lets in one more than it says: \
+                 {waiting} clients finished their handshake (their connect() succeeded) and \
+                 wait there, Recv-Q {waiting} against Send-Q {BACKLOG} on the LISTEN row. \
+                 For the last {stuck_clients} there was no room: the server's kernel dropped \
+                 {its} SYN without an answer{why}, so {stuck_they} SYN-SENT and will send \
+                 {its} SYN again. Each dropped SYN counts as a ListenOverflow (the queue was \
+                 full) and as a ListenDrop (any SYN a listener dropped).",
                 stuck_clients = if stuck == 1 {
                     "one".to_owned()
                 } else {
@@ -431,10 +428,10 @@ impl<W: Write> Walk<'_, W> {
                      rb{rb}. {window} The other {send_q} bytes \
                      wait on the server's side, its Send-Q: written by the application, not \
                      yet acknowledged by the peer, here not even sent. They fill the send \
-                     buffer (w{w} against tb{tb}), which is why write() refused more. This is \
-                     what the article's Send-Q 50 counted: bytes the peer had not \
-                     acknowledged yet. Until the window opens, the server's kernel asks now \
-                     and then with a window probe."
+                     buffer (w{w} against tb{tb}), which is why write() refused more. The \
+                     article's Send-Q 50 counted the same: bytes the peer had not acknowledged \
+                     yet, 50 there, {send_q} here. Until the window opens, the server's kernel \
+                     asks now and then with a window probe."
                 ),
             )
         };
