@@ -104,8 +104,9 @@ space       pause the display; looks go on and are recorded
 /           edit the filter, in the language of the command line. It opens
             with the filter in force, selected: typing replaces it, Left,
             Right, Home and End edit it, Ctrl-U clears it. Enter applies it
-            from the next look (an error keeps the old one and names its
-            column), an empty one shows every socket, Esc cancels
+            from the next look, an empty one shows every socket; an error
+            keeps the old one and names its column, and / then opens with
+            the word it names selected. Esc cancels
 ?           show or hide this help
 q, Ctrl-C   quit, leaving a summary on the screen";
 

@@ -490,8 +490,8 @@ impl Frame<'_> {
 
     /// `2 sockets: ESTAB 1, LISTEN 1 | sort Recv-Q▼ | rows 1-2 of 2 | ? keys  q quits`, or the
     /// filter being edited, or a message before it. Its fields go whole when the terminal is
-    /// too narrow: first the hint, then the sort, the fold, the rows shown, the listen
-    /// counters, and the states' counts.
+    /// too narrow: first the listen counters (which the header shows too), then the sort, the
+    /// fold, the rows shown, the hint, the message and the states' counts.
     fn status(&self, page: &Page, cols: usize) -> Line {
         if let Some(editor) = self.editor {
             return self.editor(editor, cols);
@@ -540,8 +540,9 @@ impl Frame<'_> {
         let grew = self.stats.listen_grew;
         if !grew.is_zero() {
             let (o, d) = (grew.overflows, grew.drops);
+            // The header says them too.
             all.push(
-                Field::new(6, true)
+                Field::new(2, true)
                     .form(&[(
                         &format!("ListenOverflows +{o}, ListenDrops +{d}"),
                         Style::Alert,
@@ -552,13 +553,13 @@ impl Frame<'_> {
         if self.paused {
             all.push(Field::new(9, false).form(&[("paused", Style::Alert)]));
         }
-        all.push(Field::new(2, true).plain("? keys  q quits").plain("? keys"));
+        all.push(Field::new(6, true).plain("? keys  q quits").plain("? keys"));
         fields(&all, " | ", cols)
     }
 
-    /// `filter: sport = :80█   Enter applies, Esc cancels, Ctrl-U clears`: the text selected
-    /// (reverse video) as the line opens, else the cursor's cell; a text too long shows the
-    /// part around the cursor.
+    /// `filter: sport = :80█   Enter applies, Esc cancels, Ctrl-U clears`: the selection in
+    /// reverse video (the whole text as the line opens), else the cursor's cell; a text too
+    /// long shows the part around the cursor.
     fn editor(&self, editor: &Editor, cols: usize) -> Line {
         let mut line = Line::default();
         line.push("filter: ", Style::Bold);
@@ -567,16 +568,20 @@ impl Frame<'_> {
         let room = cols.saturating_sub(8 + 1).max(1);
         let start = (cursor + 1).saturating_sub(room);
         let end = (start + room).min(text.len());
-        let part = |from: usize, to: usize| -> String { text[from..to].iter().collect() };
-        if editor.selected() {
-            line.push(&part(start, end), Style::Marked);
-        } else {
-            line.push(&part(start, cursor.min(end)), Style::Plain);
-            let under = text.get(cursor).map_or(" ".to_owned(), char::to_string);
-            line.push(&under, Style::Marked);
-            if cursor < end {
-                line.push(&part(cursor + 1, end), Style::Plain);
-            }
+        let marked = |i: usize| match editor.selection() {
+            Some((from, to)) => (from..to).contains(&i),
+            None => i == cursor,
+        };
+        for (i, c) in text.iter().enumerate().take(end).skip(start) {
+            let style = if marked(i) {
+                Style::Marked
+            } else {
+                Style::Plain
+            };
+            line.push(&c.to_string(), style);
+        }
+        if cursor == text.len() && editor.selection().is_none() {
+            line.push(" ", Style::Marked);
         }
         let hint = "   Enter applies, Esc cancels, Ctrl-U clears";
         if line.width() + hint.chars().count() <= cols {

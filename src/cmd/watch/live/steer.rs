@@ -5,7 +5,8 @@
 //!
 //! The line opens with the filter in force (at first the command line's), selected as a text
 //! field selects it: typing replaces it, an arrow, Home or End edits it, Ctrl-U clears it.
-//! After a refused filter it opens with that one, the cursor on the word the error names.
+//! After a refused filter it opens with that one, the word its error names selected (the
+//! whole text when the error names none): typing replaces the word.
 
 use std::borrow::Cow;
 
@@ -31,16 +32,31 @@ pub struct Editor {
     text: Vec<char>,
     /// Where the next character goes, in characters.
     cursor: usize,
-    /// The whole text is selected: the next character replaces it.
-    selected: bool,
+    /// The characters selected (from, to): the next character replaces them.
+    selection: Option<(usize, usize)>,
 }
 
 impl Editor {
-    fn new(text: &str, cursor: Option<usize>) -> Editor {
+    /// The line with `text`, all of it selected, or the word at the character `at`.
+    fn new(text: &str, at: Option<usize>) -> Editor {
         let text: Vec<char> = text.chars().collect();
+        let (from, to) = match at {
+            Some(at) if at < text.len() => {
+                let from = text[..at]
+                    .iter()
+                    .rposition(|c| *c == ' ')
+                    .map_or(0, |i| i + 1);
+                let to = text[at..]
+                    .iter()
+                    .position(|c| *c == ' ')
+                    .map_or(text.len(), |i| at + i);
+                (from, to)
+            }
+            _ => (0, text.len()),
+        };
         Editor {
-            cursor: cursor.unwrap_or(text.len()).min(text.len()),
-            selected: !text.is_empty(),
+            cursor: to,
+            selection: (from < to).then_some((from, to)),
             text,
         }
     }
@@ -53,30 +69,40 @@ impl Editor {
         self.cursor
     }
 
-    pub fn selected(&self) -> bool {
-        self.selected
+    /// The characters selected, from and to.
+    pub fn selection(&self) -> Option<(usize, usize)> {
+        self.selection
     }
 
     fn clear(&mut self) {
         self.text.clear();
         self.cursor = 0;
-        self.selected = false;
+        self.selection = None;
+    }
+
+    /// Takes out the selected characters; returns whether there were.
+    fn cut(&mut self) -> bool {
+        let Some((from, to)) = self.selection.take() else {
+            return false;
+        };
+        self.text.drain(from..to);
+        self.cursor = from;
+        true
     }
 
     /// A key that edits; false for one that does not.
     fn edit(&mut self, key: Key) -> bool {
         match key {
             Key::Char(c) => {
-                if self.selected {
-                    self.clear();
-                }
+                self.cut();
                 self.text.insert(self.cursor, c);
                 self.cursor += 1;
             }
-            Key::Backspace if self.selected => self.clear(),
-            Key::Backspace if self.cursor > 0 => {
-                self.cursor -= 1;
-                self.text.remove(self.cursor);
+            Key::Backspace => {
+                if !self.cut() && self.cursor > 0 {
+                    self.cursor -= 1;
+                    self.text.remove(self.cursor);
+                }
             }
             Key::Kill => self.clear(),
             Key::Left => self.cursor = self.cursor.saturating_sub(1),
@@ -85,9 +111,7 @@ impl Editor {
             Key::End => self.cursor = self.text.len(),
             _ => return false,
         }
-        if !matches!(key, Key::Char(_) | Key::Backspace | Key::Kill) {
-            self.selected = false;
-        }
+        self.selection = None;
         true
     }
 }
@@ -367,10 +391,8 @@ mod tests {
         );
         steering.open();
         let editor = steering.editor().unwrap();
-        assert_eq!(
-            (editor.text(), editor.selected()),
-            (":8000".to_owned(), true)
-        );
+        assert_eq!(editor.text(), ":8000");
+        assert_eq!(editor.selection(), Some((0, 5)));
         // Typing replaces the selection.
         assert_eq!(
             typed(&mut steering, "state listening"),
@@ -415,8 +437,13 @@ mod tests {
         steering.open();
         let editor = steering.editor().unwrap();
         assert_eq!(editor.text(), "state listeningdport");
-        assert_eq!(editor.cursor(), 6);
-        steering.key(Key::Escape);
+        assert_eq!(editor.selection(), Some((6, 20)));
+        // Typing replaces the word named.
+        assert_eq!(
+            typed(&mut steering, "listening"),
+            Edit::Apply(vec!["state".into(), "listening".into()])
+        );
+        steering.accepted();
         // The parser's own place, in the words as typed.
         steering.open();
         typed(&mut steering, "sport = :80 bogus");
@@ -424,6 +451,7 @@ mod tests {
         assert_eq!(said, "filter: unexpected \"bogus\" at column 13");
         // `:PORT` alone is read as its long form: the place is the word.
         steering.open();
+        steering.key(Key::Kill);
         typed(&mut steering, ":nosuch");
         let said = steering.refused("filter: no such service \"nosuch\" at 1:10");
         assert_eq!(said, "filter: no such service \"nosuch\" at column 1");
