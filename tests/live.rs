@@ -450,19 +450,7 @@ fn ascii_outside_a_utf8_locale() {
 #[test]
 fn a_full_accept_queue_shows_against_its_backlog() {
     let ns = Netns::new();
-    // Connections past a full queue are dropped, not refused or answered with cookies.
-    sysctl(&ns, "net.ipv4.tcp_abort_on_overflow=0");
-    sysctl(&ns, "net.ipv4.tcp_syncookies=1");
-    let (listener, clients) = ns.run(|| {
-        let listener = TcpListener::bind("127.0.0.1:55003").unwrap();
-        // SAFETY: listen(2) on the listener's own descriptor sets its backlog to 2.
-        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 2) }, 0);
-        // The kernel takes one more than the backlog before the queue counts as full.
-        let clients: Vec<TcpStream> = (0..3)
-            .map(|_| TcpStream::connect("127.0.0.1:55003").unwrap())
-            .collect();
-        (listener, clients)
-    });
+    let (listener, clients) = full_listener(&ns, 55003);
     let size = (120, 24);
     let mut view = watch(
         &ns,
@@ -485,15 +473,8 @@ fn a_full_accept_queue_shows_against_its_backlog() {
         grid.cells[row][col].1 && grid.cells[row][col + 2].1,
         "the full queue is highlighted:\n{shown}"
     );
-    // One more client: its handshake's last ACK is dropped, which the kernel counts.
-    let extra = ns.run(|| {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        socket.set_nonblocking(true).unwrap();
-        let address: std::net::SocketAddr = "127.0.0.1:55003".parse().unwrap();
-        let _ = socket.connect(&address.into());
-        socket
-    });
+    // One more client: its handshake is dropped, which the kernel counts.
+    let extra = knock(&ns, 55003);
     until(&view, size, "the overflow in the log", |s| {
         s.contains("ListenOverflows +")
     });
@@ -778,12 +759,14 @@ fn host_names_with_r_as_in_the_table() {
 /// A listener on `port` in `ns` whose accept queue (backlog 2) is full: every further SYN is
 /// dropped and counted (ListenOverflows, ListenDrops). Returns it and its queued clients.
 fn full_listener(ns: &Netns, port: u16) -> (TcpListener, Vec<TcpStream>) {
+    // Connections past a full queue are dropped, not refused or answered with cookies.
     sysctl(ns, "net.ipv4.tcp_abort_on_overflow=0");
     sysctl(ns, "net.ipv4.tcp_syncookies=1");
     ns.run(|| {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         // SAFETY: listen(2) on the listener's own descriptor sets its backlog to 2.
         assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 2) }, 0);
+        // The kernel takes one more than the backlog before the queue counts as full.
         let clients = (0..3)
             .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
             .collect();
