@@ -189,10 +189,7 @@ impl<W: Write> LiveView<W> {
             Key::Char('s') => self.table.next_column(shown, now),
             Key::Char('S') => self.table.previous_column(shown, now),
             Key::Char('r') => self.table.reverse(now),
-            Key::Char('f') => {
-                self.table.fold = self.table.fold.next();
-                self.widths.reset();
-            }
+            Key::Char('f') => self.table.fold = self.table.fold.next(),
             Key::Char('/') => self.steering.open(),
             Key::Up => self.table.scroll(Scroll::Up),
             Key::Down => self.table.scroll(Scroll::Down),
@@ -201,6 +198,10 @@ impl<W: Write> LiveView<W> {
             Key::Home => self.table.scroll(Scroll::Home),
             Key::End => self.table.scroll(Scroll::End),
             _ => {}
+        }
+        if matches!(key, Key::Char('s' | 'S' | 'r' | 'f')) {
+            // Other rows on the page: columns fitted to them.
+            self.widths.reset();
         }
         Reply::Nothing
     }
@@ -599,6 +600,8 @@ impl<W: Write> Sink for LiveView<W> {
 
     fn tick(&mut self, tracker: &Tracker, at: Stamp) -> io::Result<()> {
         if self.steering.refiltered() {
+            // Other rows: columns fitted to them.
+            self.widths.reset();
             let (left, came) = std::mem::take(&mut self.refiltered);
             let sockets = |n: usize| format!("{n} socket{}", if n == 1 { "" } else { "s" });
             let text = match (left, came) {

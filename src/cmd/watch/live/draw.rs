@@ -196,7 +196,7 @@ impl Frame<'_> {
 
     /// `sockscope watch -t :55000       PAUSED  look 12  every 1s  17:32:01`: the right
     /// part's fields go first (the interval, then the clock, then the look), then the title
-    /// ends at a word.
+    /// loses its first words, keeping the filter at its end.
     fn title(&self, cols: usize) -> Line {
         let clock = clock::time_of_day(std::time::SystemTime::now());
         let mut right: Vec<(u8, String)> = Vec::new();
@@ -224,8 +224,20 @@ impl Frame<'_> {
             right.remove(least);
         }
         let mut line = Line::default();
-        line.push(self.title, Style::Bold);
-        line.fit(cols.saturating_sub(width(&right)), self.glyphs.ellipsis);
+        let room = cols.saturating_sub(width(&right));
+        if used <= room {
+            line.push(self.title, Style::Bold);
+        } else {
+            // Its end is kept, where the filter is: `… -tan state listening`.
+            let chars: Vec<char> = self.title.chars().collect();
+            let tail = &chars[used - room.saturating_sub(2).min(used)..];
+            let start = tail.iter().position(|c| *c == ' ').map_or(0, |i| i + 1);
+            let tail: String = tail[start..].iter().collect();
+            line.push(&self.glyphs.ellipsis.to_string(), Style::Faint);
+            line.spaces(1);
+            line.push(&tail, Style::Bold);
+            line.fit(room, self.glyphs.ellipsis);
+        }
         let used = line.width();
         let right_width = width(&right).saturating_sub(2);
         line.spaces(cols.saturating_sub(used + right_width).max(2));
@@ -729,6 +741,9 @@ mod tests {
             let texts: Vec<String> = lines.iter().map(Line::text).collect();
             for text in &texts {
                 assert!(text.chars().count() <= cols, "{cols}: {texts:#?}");
+            }
+            if cols >= 20 {
+                assert!(texts[0].contains(" :8000"), "{cols}: {texts:#?}");
             }
             let header = &texts[1];
             if cols >= 80 {
