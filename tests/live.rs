@@ -450,19 +450,7 @@ fn ascii_outside_a_utf8_locale() {
 #[test]
 fn a_full_accept_queue_shows_against_its_backlog() {
     let ns = Netns::new();
-    // Connections past a full queue are dropped, not refused or answered with cookies.
-    sysctl(&ns, "net.ipv4.tcp_abort_on_overflow=0");
-    sysctl(&ns, "net.ipv4.tcp_syncookies=1");
-    let (listener, clients) = ns.run(|| {
-        let listener = TcpListener::bind("127.0.0.1:55003").unwrap();
-        // SAFETY: listen(2) on the listener's own descriptor sets its backlog to 2.
-        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 2) }, 0);
-        // The kernel takes one more than the backlog before the queue counts as full.
-        let clients: Vec<TcpStream> = (0..3)
-            .map(|_| TcpStream::connect("127.0.0.1:55003").unwrap())
-            .collect();
-        (listener, clients)
-    });
+    let (listener, clients) = full_listener(&ns, 55003);
     let size = (120, 24);
     let mut view = watch(
         &ns,
@@ -485,15 +473,8 @@ fn a_full_accept_queue_shows_against_its_backlog() {
         grid.cells[row][col].1 && grid.cells[row][col + 2].1,
         "the full queue is highlighted:\n{shown}"
     );
-    // One more client: its handshake's last ACK is dropped, which the kernel counts.
-    let extra = ns.run(|| {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        socket.set_nonblocking(true).unwrap();
-        let address: std::net::SocketAddr = "127.0.0.1:55003".parse().unwrap();
-        let _ = socket.connect(&address.into());
-        socket
-    });
+    // One more client: its handshake is dropped, which the kernel counts.
+    let extra = knock(&ns, 55003);
     until(&view, size, "the overflow in the log", |s| {
         s.contains("ListenOverflows +")
     });
@@ -773,4 +754,323 @@ fn host_names_with_r_as_in_the_table() {
     until(&view, size, "the listener by name", |s| s.contains(&local));
     view.send(b"q");
     assert!(view.wait(Duration::from_secs(10)).success());
+}
+
+/// A listener on `port` in `ns` whose accept queue (backlog 2) is full: every further SYN is
+/// dropped and counted (ListenOverflows, ListenDrops). Returns it and its queued clients.
+fn full_listener(ns: &Netns, port: u16) -> (TcpListener, Vec<TcpStream>) {
+    // Connections past a full queue are dropped, not refused or answered with cookies.
+    sysctl(ns, "net.ipv4.tcp_abort_on_overflow=0");
+    sysctl(ns, "net.ipv4.tcp_syncookies=1");
+    ns.run(|| {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        // SAFETY: listen(2) on the listener's own descriptor sets its backlog to 2.
+        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 2) }, 0);
+        // The kernel takes one more than the backlog before the queue counts as full.
+        let clients = (0..3)
+            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+            .collect();
+        (listener, clients)
+    })
+}
+
+/// A connection attempt to `port` that the full listener drops (a non-blocking connect).
+fn knock(ns: &Netns, port: u16) -> socket2::Socket {
+    ns.run(|| {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let address: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        let _ = socket.connect(&address.into());
+        socket
+    })
+}
+
+/// Whether each field of a status line is whole: the fields the view writes, ` | ` apart.
+fn whole_status_fields(status: &str) -> bool {
+    status.split(" | ").all(|field| {
+        let count = field
+            .split_once(' ')
+            .is_some_and(|(n, rest)| n.parse::<u64>().is_ok() && rest.starts_with("socket"));
+        count
+            || [
+                "sort ",
+                "rows ",
+                "fold ",
+                "ListenOverflows +",
+                "overflows +",
+            ]
+            .iter()
+            .any(|start| field.starts_with(start))
+            || ["paused", "? keys  q quits", "? keys"].contains(&field)
+    })
+}
+
+/// At 80, 100, 120 and 200 columns, with the listen counters growing (the header's longest
+/// fields): no line wider than the terminal, the header's fields and the status line's whole,
+/// the rule under the table as wide as the terminal.
+#[test]
+fn the_view_fits_every_width() {
+    let ns = Netns::new();
+    let port = 55010;
+    let (listener, clients) = full_listener(&ns, port);
+    let mut view = watch(
+        &ns,
+        Some("xterm"),
+        &["--interval", "0.5", "-tan", &format!(":{port}")],
+        (90, 24),
+    );
+    until(&view, (90, 24), "the listener", |s| s.contains("LISTEN"));
+    let mut knocks = Vec::new();
+    for cols in [120u16, 80, 100, 200] {
+        let size = (usize::from(cols), 24);
+        let before = view.bytes().len();
+        view.resize(cols, 24);
+        // The frames since the resize: drawn whole for the new width, then line by line.
+        assert!(
+            view.wait_for(Duration::from_secs(10), |_| {
+                view.bytes()[before..].windows(4).any(|w| w == b"\x1b[2J")
+            }),
+            "{cols} columns: the view was never drawn again"
+        );
+        let drawn = before
+            + view.bytes()[before..]
+                .windows(4)
+                .position(|w| w == b"\x1b[2J")
+                .unwrap();
+        let since = |view: &Pty| {
+            let bytes = view.bytes();
+            Term::replay(&bytes[drawn..], size).screen().text()
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let shown = loop {
+            knocks.push(knock(&ns, port));
+            let seen = view.wait_for(Duration::from_millis(700), |_| {
+                let shown = since(&view);
+                let header = shown.lines().nth(1).unwrap_or("");
+                header.contains("verflows +") && header.starts_with("sockets")
+            });
+            if seen {
+                break since(&view);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{cols} columns: the overflows never showed:\n{}",
+                since(&view)
+            );
+        };
+        // Every line as written, escape sequences left out, fits.
+        let bytes = view.bytes();
+        let written = String::from_utf8_lossy(&bytes[drawn..]).into_owned();
+        for line in written.split("\x1b[K") {
+            let line = line.rsplit(";1H").next().unwrap_or("");
+            assert!(visible(line) <= size.0, "{cols} columns: {line:?}");
+        }
+        let lines: Vec<&str> = shown.lines().collect();
+        let header = lines[1];
+        let words: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(words[0], "sockets", "{cols}: {header}");
+        assert!(words[1].parse::<u64>().is_ok(), "{cols}: {header}");
+        for (i, word) in words.iter().enumerate() {
+            let number = words.get(i + 1).copied().unwrap_or("");
+            match *word {
+                "new" | "closed" => assert!(number.ends_with("/s"), "{cols}: {header}"),
+                "ListenOverflows" | "overflows" | "ListenDrops" | "drops" => assert!(
+                    number.starts_with('+') && number[1..].parse::<u64>().is_ok(),
+                    "{cols}: {header}"
+                ),
+                _ => {}
+            }
+        }
+        assert!(
+            header.contains("drops +") || header.contains("Drops +"),
+            "{cols}: {header}"
+        );
+        let rule = lines.iter().find(|l| l.starts_with('─')).unwrap();
+        assert_eq!(rule.chars().count(), size.0, "{cols}: {shown}");
+        assert!(rule.chars().all(|c| c == '─'));
+        let status = status(&shown);
+        assert!(whole_status_fields(status), "{cols}: {status:?}");
+        assert!(status.contains("? keys"), "{cols}: {status:?}");
+        // The queues are humanised, the listener's as connections against its backlog.
+        assert!(shown.contains(" 3/2 "), "{cols}: {shown}");
+    }
+    view.send(b"q");
+    assert!(view.wait(Duration::from_secs(10)).success());
+    drop((listener, clients, knocks));
+}
+
+/// `f` folds TIME-WAIT into one row, so that the connections still open stay on screen; then
+/// every closing state, every state, and nothing.
+#[test]
+fn f_folds_time_wait_into_one_row() {
+    let ns = Netns::new();
+    let port = 55011;
+    let (listener, open) = ns.run(|| {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        // Closed by the client first: the client's end waits in TIME-WAIT.
+        for _ in 0..30 {
+            let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let server = listener.accept().unwrap().0;
+            drop(client);
+            drop(server);
+        }
+        let open: Vec<(TcpStream, TcpStream)> = (0..3)
+            .map(|_| {
+                let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                (client, listener.accept().unwrap().0)
+            })
+            .collect();
+        (listener, open)
+    });
+    let size = (100, 16);
+    let mut view = watch(
+        &ns,
+        Some("xterm"),
+        &["--interval", "0.1", "-tan", &format!(":{port}")],
+        (100, 16),
+    );
+    // 37 sockets, 8 rows of room: the open connections, seen last, are off the screen.
+    let shown = until(&view, size, "the TIME-WAIT sockets", |s| {
+        status(s).starts_with("37 sockets: ESTAB 6, TIME-WAIT 30, LISTEN 1")
+    });
+    assert!(status(&shown).contains("rows 1-8 of 37"), "{shown}");
+    // Table rows: a mark, a space, the state.
+    let estab = |s: &str| {
+        s.lines()
+            .filter(|l| l.get(2..).is_some_and(|r| r.starts_with("ESTAB ")))
+            .count()
+    };
+    assert!(estab(&shown) < 6, "{shown}");
+
+    view.send(b"f");
+    let shown = until(&view, size, "TIME-WAIT folded", |s| {
+        s.contains("TIME-WAIT ×30") && status(s).contains("fold TIME-WAIT")
+    });
+    assert_eq!(estab(&shown), 6, "{shown}");
+    assert!(shown.lines().any(|l| l.contains(" LISTEN ")), "{shown}");
+    assert!(!status(&shown).contains("rows "), "{shown}");
+    assert!(
+        status(&shown).starts_with("37 sockets: ESTAB 6, TIME-WAIT 30, LISTEN 1"),
+        "{shown}"
+    );
+
+    view.send(b"f");
+    until(&view, size, "the closing states folded", |s| {
+        s.contains("TIME-WAIT ×30") && status(s).contains("fold closing states")
+    });
+    view.send(b"f");
+    let shown = until(&view, size, "every state folded", |s| {
+        status(s).contains("fold every state")
+    });
+    for row in ["ESTAB ×6", "TIME-WAIT ×30", "LISTEN ×1"] {
+        assert!(shown.contains(row), "{shown}");
+    }
+    view.send(b"f");
+    until(&view, size, "nothing folded", |s| {
+        status(s).contains("rows 1-8 of 37") && !s.contains('×')
+    });
+    view.send(b"q");
+    assert!(view.wait(Duration::from_secs(10)).success());
+    drop((listener, open));
+}
+
+/// The `/` line opens on the command line's filter, selected, so that typing replaces it; the
+/// title then shows the new filter, the sockets it lets in keep their age, and those it lets
+/// out are one line of the log. An error names its column, and `/` opens on it.
+#[test]
+fn the_filter_line_opens_on_the_filter_and_names_errors() {
+    let ns = Netns::new();
+    let (listener, other, pair) = ns.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:55012").unwrap();
+        let other = TcpListener::bind("127.0.0.1:55013").unwrap();
+        let client = TcpStream::connect("127.0.0.1:55012").unwrap();
+        let server = listener.accept().unwrap().0;
+        (listener, other, (client, server))
+    });
+    let size = (120, 20);
+    let mut view = watch(
+        &ns,
+        Some("xterm"),
+        &["--interval", "0.1", "-tan", ":55012"],
+        (120, 20),
+    );
+    until(&view, size, "the connection", |s| {
+        status(s).starts_with("3 sockets: ESTAB 2, LISTEN 1")
+    });
+    // Wait for a second, so that ages show it.
+    std::thread::sleep(Duration::from_millis(1100));
+
+    view.send(b"/");
+    let shown = until(&view, size, "the filter line", |s| {
+        status(s).starts_with("filter: :55012")
+    });
+    let term = Term::replay(&view.bytes(), size);
+    let row = size.1 - 1;
+    let at = "filter: ".len();
+    assert!(
+        (at..at + 6).all(|col| term.screen().cells[row][col].1),
+        "the filter is selected:\n{shown}"
+    );
+    // Typing replaces it.
+    view.send(b"state listening\r");
+    let shown = until(&view, size, "the listeners", |s| {
+        status(s).starts_with("2 sockets: LISTEN 2")
+    });
+    let title = shown.lines().next().unwrap();
+    assert!(title.starts_with("sockscope watch "), "{shown}");
+    assert!(title.contains("-tan state listening "), "{shown}");
+    assert!(!title.contains(":55012"), "{shown}");
+    assert!(!status(&shown).contains("| filter"), "{shown}");
+    // The listener that came into the filter was open before: its age is a lower bound.
+    let came = shown
+        .lines()
+        .find(|l| l.contains("127.0.0.1:55013"))
+        .unwrap();
+    assert!(came.contains(" >"), "{shown}");
+    let stayed = shown
+        .lines()
+        .find(|l| l.contains("127.0.0.1:55012"))
+        .unwrap();
+    assert!(stayed.contains(" >") && !stayed.contains(" >0."), "{shown}");
+    let shown = until(&view, size, "one line for the sockets that left", |s| {
+        s.contains("2 sockets left the filter, 1 socket came into it")
+    });
+    assert!(!shown.contains("-> 127.0.0.1"), "{shown}");
+
+    // An error names its column; the filter stays.
+    view.send(b"/state listeningdport\r");
+    let shown = until(&view, size, "the error", |s| {
+        status(s).contains("unchanged")
+    });
+    assert!(
+        status(&shown).contains("wrong state name: listeningdport at column 7"),
+        "{shown}"
+    );
+    // `/` opens on the text refused, the word named selected.
+    view.send(b"/");
+    let shown = until(&view, size, "the refused filter", |s| {
+        status(s).starts_with("filter: state listeningdport")
+    });
+    let term = Term::replay(&view.bytes(), size);
+    let cells = &term.screen().cells[row];
+    let column = at + "state ".len();
+    let word = column..column + "listeningdport".len();
+    assert!(
+        (at..word.end + 1).all(|c| cells[c].1 == word.contains(&c)),
+        "the word named selected:\n{shown}"
+    );
+    // Ctrl-U clears it; Esc leaves the filter as it was.
+    view.send(b"\x15");
+    until(&view, size, "the line cleared", |s| {
+        let words: Vec<&str> = status(s).split_whitespace().collect();
+        words.starts_with(&["filter:", "Enter", "applies,"])
+    });
+    view.send(b"\x1b");
+    until(&view, size, "the line closed", |s| {
+        status(s).starts_with("2 sockets: LISTEN 2")
+    });
+    view.send(b"q");
+    assert!(view.wait(Duration::from_secs(10)).success());
+    drop((listener, other, pair));
 }

@@ -97,15 +97,22 @@ sockscope_scrape_duration_seconds and sockscope_scrape_sockets. Each family keep
 /// The keys of watch's live view: its `?` overlay and the KEYS section of sockscope-watch(8).
 pub const LIVE_KEYS: &str = "\
 s, S        sort by the next (previous) column: first seen, state, Recv-Q,
-            Send-Q, rate in and out (-i), age, local, peer, process (-p)
+            Send-Q, rate in and out (-i), age, local, peer, process (-p);
+            states sort in the kernel's order, as ss numbers them: ESTAB,
+            SYN-SENT, ..., TIME-WAIT, UNCONN, CLOSE-WAIT, LAST-ACK, LISTEN
 r           reverse the sort
+f           fold TIME-WAIT sockets into one row that counts them; again:
+            every closing state; again: every state; again: none
 Up, Down    scroll a line
 PgUp, PgDn  scroll a page
 Home, End   go to the first (last) row
 space       pause the display; looks go on and are recorded
-/           edit the filter, in the language of the command line: Enter
-            applies it from the next look (an error keeps the old one),
-            an empty one shows every socket, Esc cancels
+/           edit the filter, in the language of the command line. It opens
+            with the filter in force, selected: typing replaces it, Left,
+            Right, Home and End edit it, Ctrl-U clears it. Enter applies it
+            from the next look, an empty one shows every socket; an error
+            keeps the old one and names its column, and / then opens with
+            the word it names selected. Esc cancels
 ?           show or hide this help
 q, Ctrl-C   quit, leaving a summary on the screen";
 

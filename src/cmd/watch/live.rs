@@ -4,8 +4,9 @@
 //! the socket count and of new and closed sockets per second; the table of sockets (cells that
 //! changed at the latest look in reverse video, a `+` before a row the latest look added and
 //! a `*` before one it changed, a sparkline of each row's queue or rate over the last looks);
-//! a log of what happened, newest last; and a status line. Keys sort, scroll, pause, and edit
-//! the filter ([`crate::cli::LIVE_KEYS`]).
+//! a log of what happened, newest last; and a status line. Keys sort, scroll, fold states into
+//! one row each, pause, and edit the filter ([`crate::cli::LIVE_KEYS`]). Every line fits the
+//! terminal's width ([`draw`]).
 //!
 //! The view is a few rooms, as bottom's is: the table's rows, sort and scroll ([`table`]), the
 //! counts over the watch ([`stats`]), the filter line ([`steer`]), and the lines of a frame
@@ -31,18 +32,20 @@ mod steer;
 mod table;
 mod units;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use super::tracker::{Changes, Entry, Found, Removal, Sink, Source, Stamp, Tracker};
+use super::tracker::{
+    Changes, Entry, Found, Key as EntryKey, Removal, Sink, Source, Stamp, Tracker,
+};
 use crate::names::Names;
 use crate::render::endpoint;
 use crate::socket::Socket;
 use crate::source::procnet::ListenCounters;
 use crate::sys::clock;
 use crate::sys::term;
-use draw::Frame;
+use draw::{Frame, Widths};
 use keys::Key;
 use screen::{Line, Screen, Style};
 use stats::Stats;
@@ -56,6 +59,8 @@ const FRAME: Duration = Duration::from_nanos(1_000_000_000 / FRAMES_PER_SECOND a
 
 /// Log lines kept.
 const LOG_LINES: usize = 500;
+/// Sockets that left the filter whose age the view keeps, for their return.
+const LEFT_KEPT: usize = 65_536;
 /// How long a message on the status line stays.
 const MESSAGE: Duration = Duration::from_secs(5);
 
@@ -101,6 +106,10 @@ pub struct LiveView<W: Write> {
     stats: Stats,
     steering: Steering,
     log: VecDeque<String>,
+    ages: Ages,
+    /// Sockets that left the filter and came into it in the look that applied it.
+    refiltered: (usize, usize),
+    widths: Widths,
     help: bool,
     message: Option<(String, Style, Instant)>,
     /// (columns, rows).
@@ -135,8 +144,11 @@ impl<W: Write> LiveView<W> {
             },
             table: Table::default(),
             stats: Stats::new(options.rates),
-            steering: Steering::default(),
+            steering: Steering::new(&options.title),
             log: VecDeque::new(),
+            ages: Ages::default(),
+            refiltered: (0, 0),
+            widths: Widths::default(),
             help: false,
             message: None,
             size: options.size,
@@ -152,7 +164,7 @@ impl<W: Write> LiveView<W> {
     /// A key the loop read.
     pub fn key(&mut self, key: Key) -> Reply {
         self.dirty = true;
-        if self.steering.editing().is_some() {
+        if self.steering.editor().is_some() {
             return match self.steering.key(key) {
                 Edit::Editing => Reply::Nothing,
                 Edit::Apply(words) => Reply::Filter(words),
@@ -177,6 +189,7 @@ impl<W: Write> LiveView<W> {
             Key::Char('s') => self.table.next_column(shown, now),
             Key::Char('S') => self.table.previous_column(shown, now),
             Key::Char('r') => self.table.reverse(now),
+            Key::Char('f') => self.table.fold = self.table.fold.next(),
             Key::Char('/') => self.steering.open(),
             Key::Up => self.table.scroll(Scroll::Up),
             Key::Down => self.table.scroll(Scroll::Down),
@@ -185,6 +198,10 @@ impl<W: Write> LiveView<W> {
             Key::Home => self.table.scroll(Scroll::Home),
             Key::End => self.table.scroll(Scroll::End),
             _ => {}
+        }
+        if matches!(key, Key::Char('s' | 'S' | 'r' | 'f')) {
+            // Other rows on the page: columns fitted to them.
+            self.widths.reset();
         }
         Reply::Nothing
     }
@@ -204,11 +221,13 @@ impl<W: Write> LiveView<W> {
                     Stamp::now(),
                     format!("filter: {shown} (from the next look)"),
                 );
-                self.say(format!("filter: {shown}"), Style::Bold);
+                self.refiltered = (0, 0);
+                self.widths.reset();
+                self.say(format!("filter {shown}, from the next look"), Style::Bold);
             }
             Err(reason) => {
-                self.steering.refused();
-                self.say(format!("{reason}; the filter is unchanged"), Style::Alert);
+                let said = self.steering.refused(&reason);
+                self.say(format!("{said}; the filter is unchanged"), Style::Alert);
             }
         }
     }
@@ -280,16 +299,17 @@ impl<W: Write> LiveView<W> {
         let style = self.style();
         let names = &mut self.names;
         let page = self.table.page(
-            rows(tracker),
+            rows(tracker, &self.ages),
             |row, entry| shown(tracker, names, style, row, entry),
             paused,
             draw::space(self.size.1),
             now,
         );
+        let title = self.steering.title();
         let frame = Frame {
             size: self.size,
             glyphs: self.glyphs,
-            title: &self.options.title,
+            title: &title,
             interval: self.options.interval,
             look: tracker.looks(),
             show_netid: self.options.show_netid,
@@ -298,16 +318,15 @@ impl<W: Write> LiveView<W> {
             table: &self.table,
             stats: &self.stats,
             log: &self.log,
-            editor: self.steering.editing(),
+            editor: self.steering.editor(),
             message: self
                 .message
                 .as_ref()
                 .map(|(text, style, _)| (&**text, *style)),
-            filter: self.steering.applied(),
             help: self.help,
             now,
         };
-        frame.lines(&page)
+        frame.lines(&page, &mut self.widths)
     }
 
     fn log(&mut self, at: Stamp, text: String) {
@@ -351,7 +370,7 @@ impl<W: Write> LiveView<W> {
         let names = &mut self.names;
         let (look, sockets) = (tracker.looks(), tracker.len());
         self.stats
-            .record(at.mono, look, sockets, rows(tracker), |entry| {
+            .record(at.mono, look, sockets, rows(tracker, &self.ages), |entry| {
                 describe(&socket(tracker, entry), names, style)
             });
         self.dirty = true;
@@ -360,17 +379,69 @@ impl<W: Write> LiveView<W> {
 
 // The tracker's entries, read here only.
 
+/// What the view knows of sockets' ages that the tracker does not: a socket that comes into
+/// the filter when it changes was open before. Its age is then at least what it was when an
+/// earlier filter showed it, or at least since that look (shown with `>`, as for the sockets
+/// of the first look).
+#[derive(Default)]
+struct Ages {
+    /// Sockets that came into the filter: when they were first seen, and whether that is a
+    /// lower bound.
+    joined: HashMap<EntryKey, (Instant, bool)>,
+    /// Sockets that left the filter, the same: a socket that comes back has its age again.
+    left: HashMap<EntryKey, (Instant, bool)>,
+}
+
+impl Ages {
+    /// When an entry was first seen, and whether its age is a lower bound.
+    fn of(&self, entry: &Entry) -> (Instant, bool) {
+        self.joined
+            .get(&entry.key)
+            .copied()
+            .unwrap_or((entry.first_seen(), entry.seen_since_start()))
+    }
+
+    /// A socket came into the filter when it changed.
+    fn came(&mut self, entry: &Entry) {
+        let age = self
+            .left
+            .remove(&entry.key)
+            .unwrap_or((entry.first_seen(), true));
+        self.joined.insert(entry.key, age);
+    }
+
+    /// A socket is gone; `left` when it left the filter rather than closed.
+    fn went(&mut self, removal: &Removal<'_>, left: bool) {
+        let Some(key) = removal.socket.cookie else {
+            return;
+        };
+        let joined = self.joined.remove(&key);
+        if !left {
+            return;
+        }
+        let life = removal.lifetime.unwrap_or_default();
+        let age = joined.unwrap_or((
+            removal.at.mono.checked_sub(life).unwrap_or(removal.at.mono),
+            removal.seen_since_start,
+        ));
+        if self.left.len() >= LEFT_KEPT {
+            self.left.clear();
+        }
+        self.left.insert(key, age);
+    }
+}
+
 /// The rows of the entries shown, in the tracker's order, each with its entry.
-fn rows(tracker: &Tracker) -> impl Iterator<Item = (Row, &Entry)> {
+fn rows<'t>(tracker: &'t Tracker, ages: &'t Ages) -> impl Iterator<Item = (Row, &'t Entry)> {
     let latest = tracker.looks();
     tracker
         .entries()
-        .filter_map(move |entry| Some((row(tracker, entry, latest)?, entry)))
+        .filter_map(move |entry| Some((row(tracker, entry, latest, ages)?, entry)))
 }
 
 /// The row of an entry; `latest` is the number of the latest look. `None` for an entry the
 /// kernel destroyed and the next look has yet to settle (not shown, not counted).
-fn row(tracker: &Tracker, entry: &Entry, latest: u64) -> Option<Row> {
+fn row(tracker: &Tracker, entry: &Entry, latest: u64, ages: &Ages) -> Option<Row> {
     if entry.closing() {
         return None;
     }
@@ -380,6 +451,7 @@ fn row(tracker: &Tracker, entry: &Entry, latest: u64) -> Option<Row> {
     } else {
         Changes::default()
     };
+    let (first_seen, before_start) = ages.of(entry);
     Some(Row {
         key: entry.key,
         seen: 0,
@@ -388,8 +460,8 @@ fn row(tracker: &Tracker, entry: &Entry, latest: u64) -> Option<Row> {
         recv_q: entry.recv_q,
         send_q: entry.send_q,
         rates: tracker.rates(entry),
-        first_seen: entry.first_seen(),
-        before_start: entry.seen_since_start(),
+        first_seen,
+        before_start,
         mark: if entry.added_now() && latest > 1 {
             '+'
         } else if fresh {
@@ -480,6 +552,13 @@ impl<W: Write> Sink for LiveView<W> {
     }
 
     fn added(&mut self, found: &Found<'_>, at: Stamp) -> io::Result<()> {
+        if self.steering.refiltered() && found.source == Source::Poll {
+            // Open before, not opened: said once at the end of the look.
+            self.ages.came(found.entry);
+            self.stats.joined();
+            self.refiltered.1 += 1;
+            return Ok(());
+        }
         self.stats.added();
         let text = self.describe(found.socket);
         self.log(at, format!("+ {text}"));
@@ -498,11 +577,15 @@ impl<W: Write> Sink for LiveView<W> {
     }
 
     fn removed(&mut self, removal: &Removal<'_>) -> io::Result<()> {
-        let (local, peer) = self.ends(&removal.socket);
-        if self.steering.refiltered() && removal.source == Source::Poll {
-            self.log(removal.at, format!("- {local} -> {peer} left the filter"));
+        let left = self.steering.refiltered() && removal.source == Source::Poll;
+        self.ages.went(removal, left);
+        if left {
+            // Said once at the end of the look.
+            self.refiltered.0 += 1;
+            self.dirty = true;
             return Ok(());
         }
+        let (local, peer) = self.ends(&removal.socket);
         self.stats.removed(removal.lifetime.is_none());
         // The state is left out: a destroyed TCP socket is always closed.
         let how = match (removal.lifetime, removal.source) {
@@ -516,6 +599,25 @@ impl<W: Write> Sink for LiveView<W> {
     }
 
     fn tick(&mut self, tracker: &Tracker, at: Stamp) -> io::Result<()> {
+        if self.steering.refiltered() {
+            // Other rows: columns fitted to them.
+            self.widths.reset();
+            let (left, came) = std::mem::take(&mut self.refiltered);
+            let sockets = |n: usize| format!("{n} socket{}", if n == 1 { "" } else { "s" });
+            let text = match (left, came) {
+                (0, 0) => None,
+                (left, 0) => Some(format!("{} left the filter", sockets(left))),
+                (0, came) => Some(format!("{} came into the filter", sockets(came))),
+                (left, came) => Some(format!(
+                    "{} left the filter, {} came into it",
+                    sockets(left),
+                    sockets(came)
+                )),
+            };
+            if let Some(text) = text {
+                self.log(at, text);
+            }
+        }
         self.steering.looked();
         self.record(tracker, at);
         Ok(())
@@ -573,12 +675,12 @@ mod tests {
         let words = ["sport", "=", ":q"].map(str::to_owned).to_vec();
         assert_eq!(view.key(Key::Enter), Reply::Filter(words));
         view.filtered(Err("no such service".to_owned()));
-        assert_eq!(view.steering.applied(), None);
+        assert_eq!(view.steering.applied(), "");
         view.key(Key::Char('/'));
         keys(&mut view, ":80");
         view.key(Key::Enter);
         view.filtered(Ok(()));
-        assert_eq!(view.steering.applied(), Some(":80"));
+        assert_eq!(view.steering.applied(), ":80");
         assert!(
             view.log
                 .back()

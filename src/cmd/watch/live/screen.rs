@@ -69,13 +69,46 @@ impl Line {
         }
     }
 
+    /// Its stretches of text, each with its style.
+    pub fn parts(&self) -> &[(String, Style)] {
+        &self.parts
+    }
+
     /// How many columns the line takes.
-    #[cfg(test)]
     pub fn width(&self) -> usize {
         self.parts
             .iter()
             .map(|(text, _)| text.chars().count())
             .sum()
+    }
+
+    /// Cuts a line wider than `cols` after its last whole word that leaves room for the
+    /// `ellipsis`, which then ends it; a single word wider than the terminal is cut where it
+    /// must be.
+    pub fn fit(&mut self, cols: usize, ellipsis: char) {
+        if self.width() <= cols {
+            return;
+        }
+        let chars: Vec<char> = self.text().chars().collect();
+        let room = cols.saturating_sub(1);
+        let keep = (1..=room.min(chars.len() - 1))
+            .rev()
+            .find(|&i| chars[i] == ' ' && chars[i - 1] != ' ')
+            .unwrap_or(room);
+        let mut left = keep;
+        let mut parts = Vec::new();
+        for (text, style) in self.parts.drain(..) {
+            if left == 0 {
+                break;
+            }
+            let taken: String = text.chars().take(left).collect();
+            left -= taken.chars().count();
+            parts.push((taken, style));
+        }
+        self.parts = parts;
+        if cols > 0 {
+            self.push(&ellipsis.to_string(), Style::Faint);
+        }
     }
 
     /// The text without styles.
@@ -153,6 +186,26 @@ mod tests {
         let mut out = Vec::new();
         line.render(&mut out, 4);
         assert_eq!(out, b"abc\x1b[7md\x1b[0m");
+    }
+
+    #[test]
+    fn long_lines_are_cut_between_words() {
+        let mut line = Line::default();
+        line.push("sockets 12", Style::Bold);
+        line.push("  new 3.0/s", Style::Plain);
+        let mut cut = line.clone();
+        cut.fit(16, '~');
+        assert_eq!(cut.text(), "sockets 12  new~");
+        let mut cut = line.clone();
+        cut.fit(14, '~');
+        assert_eq!(cut.text(), "sockets 12~");
+        assert_eq!(cut.parts[0], ("sockets 12".to_owned(), Style::Bold));
+        let mut whole = line.clone();
+        whole.fit(21, '~');
+        assert_eq!(whole, line);
+        let mut word = Line::plain("abcdefgh");
+        word.fit(4, '~');
+        assert_eq!(word.text(), "abc~");
     }
 
     #[test]

@@ -103,6 +103,11 @@ impl Stats {
         self.totals.opened += 1;
     }
 
+    /// A socket came into the filter when it changed: seen, but not opened.
+    pub fn joined(&mut self) {
+        self.totals.seen += 1;
+    }
+
     /// A socket closed; `between` when it opened after the last look (never listed).
     pub fn removed(&mut self, between: bool) {
         self.removed += 1;

@@ -1,6 +1,11 @@
 //! The table of sockets as a model, bottom's `DataTable` style: the rows of one frame, the
-//! column they are sorted by, the window scrolled to, and the rows held while the watch is
-//! paused. It knows nothing of the terminal or of the tracker, so it is tested alone.
+//! column they are sorted by, the window scrolled to, the states folded into one row each,
+//! and the rows held while the watch is paused. It knows nothing of the terminal or of the
+//! tracker, so it is tested alone.
+//!
+//! Sorting by state follows the kernel's numbering of the states (`include/net/tcp_states.h`),
+//! which is also the order of ss's state names: ESTAB, SYN-SENT, SYN-RECV, FIN-WAIT-1,
+//! FIN-WAIT-2, TIME-WAIT, UNCONN, CLOSE-WAIT, LAST-ACK, LISTEN, CLOSING.
 
 use std::cmp::Ordering;
 use std::time::Instant;
@@ -62,6 +67,59 @@ impl Column {
 
     fn by_text(self) -> bool {
         matches!(self, Column::Local | Column::Peer | Column::Process)
+    }
+}
+
+/// Which states the table folds into one summary row each (`TIME-WAIT ×443`), so that the
+/// rows of the other states stay on screen; `f` steps through them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fold {
+    #[default]
+    Nothing,
+    TimeWait,
+    /// The states a connection passes through on its way out: FIN-WAIT-1, FIN-WAIT-2,
+    /// TIME-WAIT, CLOSE-WAIT, LAST-ACK, CLOSING.
+    Closing,
+    /// Every state: one row per state, an overview.
+    Every,
+}
+
+impl Fold {
+    /// The next step of `f`.
+    pub fn next(self) -> Fold {
+        match self {
+            Fold::Nothing => Fold::TimeWait,
+            Fold::TimeWait => Fold::Closing,
+            Fold::Closing => Fold::Every,
+            Fold::Every => Fold::Nothing,
+        }
+    }
+
+    pub fn folds(self, state: TcpState) -> bool {
+        match self {
+            Fold::Nothing => false,
+            Fold::TimeWait => state == TcpState::TimeWait,
+            Fold::Closing => matches!(
+                state,
+                TcpState::FinWait1
+                    | TcpState::FinWait2
+                    | TcpState::TimeWait
+                    | TcpState::CloseWait
+                    | TcpState::LastAck
+                    | TcpState::Closing
+            ),
+            Fold::Every => true,
+        }
+    }
+
+    /// What the status line says is folded.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Fold::Nothing => None,
+            Fold::TimeWait => Some("TIME-WAIT"),
+            Fold::Closing => Some("closing states"),
+            Fold::Every => Some("every state"),
+        }
     }
 }
 
@@ -152,18 +210,25 @@ pub enum Scroll {
     End,
 }
 
-/// The rows of one frame: the window shown, and what the status line counts of all of them.
+/// The rows of one frame: the window shown, the folded states' rows, and what the status line
+/// counts of all of them.
 pub struct Page {
     pub rows: Vec<Shown>,
+    /// Every socket, folded or not.
     pub total: usize,
+    /// The rows not folded, which the window moves through.
+    pub listed: usize,
     /// Rows per state, by [`TcpState`] as an index.
     pub counts: [usize; TcpState::ALL.len()],
+    /// Each folded state with sockets, and how many, in the states' order.
+    pub folds: Vec<(TcpState, usize)>,
 }
 
 /// The table's sort, scroll and held rows.
 pub struct Table {
     pub sort: Column,
     pub reversed: bool,
+    pub fold: Fold,
     /// The first row shown.
     scroll: usize,
     /// Rows the table showed in the last frame, for PgUp/PgDn.
@@ -177,6 +242,7 @@ impl Default for Table {
         Table {
             sort: Column::Seen,
             reversed: false,
+            fold: Fold::Nothing,
             scroll: 0,
             page: 1,
             frozen: None,
@@ -268,9 +334,10 @@ impl Table {
         });
     }
 
-    /// The rows a frame of `space` lines shows, from `rows` in the tracker's order. Only the
-    /// rows shown get their text (`describe`), unless the sort is by text; while `paused`, the
-    /// rows as they were when the pause began are shown, every one with its text.
+    /// The rows a frame of `space` lines shows, from `rows` in the tracker's order, with a
+    /// line for each folded state among them. Only the rows shown get their text
+    /// (`describe`), unless the sort is by text; while `paused`, the rows as they were when the
+    /// pause began are shown, every one with its text.
     pub fn page<E>(
         &mut self,
         rows: impl IntoIterator<Item = (Row, E)>,
@@ -297,32 +364,50 @@ impl Table {
             self.sort_shown(&mut all, now);
             self.frozen = Some(all);
         }
+        let fold = self.fold;
         let mut counts = [0usize; TcpState::ALL.len()];
+        let folds = |counts: &[usize; TcpState::ALL.len()]| -> Vec<(TcpState, usize)> {
+            TcpState::ALL
+                .into_iter()
+                .filter(|state| fold.folds(*state) && counts[*state as usize] > 0)
+                .map(|state| (state, counts[state as usize]))
+                .collect()
+        };
         if let Some(frozen) = &self.frozen {
             for shown in frozen {
                 counts[shown.row.state as usize] += 1;
             }
-            let total = frozen.len();
-            let (start, end) = window(&mut self.scroll, total, space);
+            let folds = folds(&counts);
+            let listed: Vec<&Shown> = frozen.iter().filter(|s| !fold.folds(s.row.state)).collect();
+            let space = space.saturating_sub(folds.len());
+            let (start, end) = window(&mut self.scroll, listed.len(), space);
             return Page {
-                rows: frozen[start..end].to_vec(),
-                total,
+                rows: listed[start..end].iter().map(|s| (*s).clone()).collect(),
+                total: frozen.len(),
+                listed: listed.len(),
                 counts,
+                folds,
             };
         }
         for (row, _) in &rows {
             counts[row.state as usize] += 1;
         }
         let total = rows.len();
+        let folds = folds(&counts);
+        rows.retain(|(row, _)| !fold.folds(row.state));
+        let listed = rows.len();
+        let space = space.saturating_sub(folds.len());
         if self.sort.by_text() {
             let mut all: Vec<Shown> = rows.iter().map(|(row, e)| describe(*row, e)).collect();
             self.sort_shown(&mut all, now);
-            let (start, end) = window(&mut self.scroll, total, space);
+            let (start, end) = window(&mut self.scroll, listed, space);
             all.truncate(end);
             return Page {
                 rows: all.split_off(start),
                 total,
+                listed,
                 counts,
+                folds,
             };
         }
         let (column, reversed) = (self.sort, self.down());
@@ -332,14 +417,16 @@ impl Table {
                 if reversed { order.reverse() } else { order }
             });
         }
-        let (start, end) = window(&mut self.scroll, total, space);
+        let (start, end) = window(&mut self.scroll, listed, space);
         Page {
             rows: rows[start..end]
                 .iter()
                 .map(|(row, e)| describe(*row, e))
                 .collect(),
             total,
+            listed,
             counts,
+            folds,
         }
     }
 }
@@ -460,6 +547,74 @@ mod tests {
         table.scroll(Scroll::End);
         let page = table.page(rows(&all[..3], now), describe, false, 8, now);
         assert_eq!((table.first(), page.rows.len()), (0, 3));
+    }
+
+    /// Sorting by state is the kernel's order: ESTAB before TIME-WAIT before LISTEN.
+    #[test]
+    fn states_sort_in_the_kernels_order() {
+        let now = Instant::now();
+        let mut table = Table::default();
+        let states = [
+            TcpState::Listen,
+            TcpState::TimeWait,
+            TcpState::SynSent,
+            TcpState::Established,
+        ];
+        let rows: Vec<(Row, String)> = rows(&[0, 0, 0, 0], now)
+            .into_iter()
+            .zip(states)
+            .map(|((row, local), state)| (Row { state, ..row }, local))
+            .collect();
+        table.next_column(EVERY, now);
+        assert_eq!(table.sort, Column::State);
+        let page = table.page(rows, describe, false, 10, now);
+        let order: Vec<&str> = page.rows.iter().map(|s| s.row.state.name()).collect();
+        assert_eq!(order, ["ESTAB", "SYN-SENT", "TIME-WAIT", "LISTEN"]);
+    }
+
+    /// `f` folds TIME-WAIT into one line, then every closing state, then every state, then
+    /// nothing; the window moves through the rows left, paused or not.
+    #[test]
+    fn folded_states_become_one_line_each() {
+        let now = Instant::now();
+        let states = |n: usize| {
+            let all: Vec<u32> = vec![0; n];
+            rows(&all, now)
+                .into_iter()
+                .enumerate()
+                .map(|(i, (row, local))| {
+                    let state = match i {
+                        0 => TcpState::Listen,
+                        1..4 => TcpState::Established,
+                        4 => TcpState::CloseWait,
+                        _ => TcpState::TimeWait,
+                    };
+                    (Row { state, ..row }, local)
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut table = Table::default();
+        let page = table.page(states(50), describe, false, 8, now);
+        assert_eq!((page.rows.len(), page.listed, page.folds.len()), (8, 50, 0));
+        table.fold = table.fold.next();
+        assert_eq!(table.fold.name(), Some("TIME-WAIT"));
+        let page = table.page(states(50), describe, false, 8, now);
+        assert_eq!(page.folds, [(TcpState::TimeWait, 45)]);
+        assert_eq!((page.rows.len(), page.listed, page.total), (5, 5, 50));
+        table.fold = table.fold.next();
+        let page = table.page(states(50), describe, true, 8, now);
+        assert_eq!(
+            page.folds,
+            [(TcpState::TimeWait, 45), (TcpState::CloseWait, 1)]
+        );
+        assert_eq!(page.rows.len(), 4);
+        table.fold = table.fold.next();
+        let page = table.page(states(50), describe, true, 8, now);
+        assert_eq!((page.rows.len(), page.folds.len()), (0, 4));
+        table.fold = table.fold.next();
+        assert_eq!(table.fold, Fold::Nothing);
+        let page = table.page(states(50), describe, false, 8, now);
+        assert_eq!((page.rows.len(), page.folds.len()), (8, 0));
     }
 
     #[test]

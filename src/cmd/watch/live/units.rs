@@ -10,6 +10,27 @@ pub fn rate(per_second: u64) -> String {
     text
 }
 
+/// A queue in bytes, as the table shows it: `0` for an empty one (most are), otherwise in SI
+/// units as [`bytes`] writes them.
+pub fn queue(count: u32) -> String {
+    if count == 0 {
+        return "0".to_owned();
+    }
+    bytes(u64::from(count))
+}
+
+/// Events per second, short and of a steady width (at most 5 characters): `0.0`, `3.2`,
+/// `99.9`, `138`, `9999`, `12.3k`.
+pub fn per_second(value: f64) -> String {
+    if value < 99.95 {
+        format!("{value:.1}")
+    } else if value < 9999.5 {
+        format!("{value:.0}")
+    } else {
+        format!("{:.1}k", value / 1000.0)
+    }
+}
+
 /// A byte count in SI units: `512 B`, `1.5 kB`, `20.0 MB`.
 pub fn bytes(count: u64) -> String {
     const UNITS: [(u64, &str); 4] = [
@@ -56,6 +77,10 @@ pub struct Glyphs {
     pub down: &'static str,
     pub up: &'static str,
     pub rule: char,
+    /// Before the count of a folded state's row: `TIME-WAIT ×443`.
+    pub times: char,
+    /// Where a line too long for the terminal is cut.
+    pub ellipsis: char,
     /// Corners (top left, top right, bottom left, bottom right) and the vertical side.
     pub corners: [char; 4],
     pub side: char,
@@ -66,6 +91,8 @@ pub const UNICODE: Glyphs = Glyphs {
     down: "▼",
     up: "▲",
     rule: '─',
+    times: '×',
+    ellipsis: '…',
     corners: ['┌', '┐', '└', '┘'],
     side: '│',
 };
@@ -75,13 +102,16 @@ pub const ASCII: Glyphs = Glyphs {
     down: "v",
     up: "^",
     rule: '-',
+    times: 'x',
+    ellipsis: '~',
     corners: ['+', '+', '+', '+'],
     side: '|',
 };
 
-/// The values as a sparkline, oldest first, scaled to their largest: a blank for zero, the
-/// lowest bar for the smallest non-zero step, the full block for the largest. Only the last
-/// `width` values are drawn, right-aligned.
+/// The values as a sparkline, oldest first, scaled to their largest: the lowest bar for zero,
+/// the second for the smallest non-zero step, the full block for the largest. Only the last
+/// `width` values are drawn, right-aligned after blanks for the looks not made yet, so that a
+/// sparkline is always `width` wide and each value keeps its place.
 pub fn sparkline(
     values: impl ExactSizeIterator<Item = u64> + Clone,
     width: usize,
@@ -95,10 +125,10 @@ pub fn sparkline(
     }
     for value in values.skip(skip) {
         if value == 0 || max == 0 {
-            text.push(' ');
+            text.push(bars[0]);
         } else {
-            let step = (value as u128 * 8).div_ceil(max as u128) as usize;
-            text.push(bars[step.clamp(1, 8) - 1]);
+            let step = (value as u128 * 7).div_ceil(max as u128) as usize;
+            text.push(bars[step.clamp(1, 7)]);
         }
     }
     text
@@ -115,6 +145,12 @@ mod tests {
         assert_eq!(rate(488_700), "488.7 kB/s");
         assert_eq!(rate(20_000_000), "20.0 MB/s");
         assert_eq!(bytes(3_100_000_000), "3.1 GB");
+        assert_eq!(queue(0), "0");
+        assert_eq!(queue(241), "241 B");
+        assert_eq!(queue(7_200_000), "7.2 MB");
+        let rates = [0.0, 3.24, 99.9, 138.0, 9999.0, 12_345.0];
+        let texts = rates.map(per_second);
+        assert_eq!(texts, ["0.0", "3.2", "99.9", "138", "9999", "12.3k"]);
     }
 
     #[test]
@@ -131,10 +167,17 @@ mod tests {
     #[test]
     fn sparklines_scale_to_their_largest() {
         let line = |v: &[u64], w| sparkline(v.iter().copied(), w, &UNICODE.bars);
-        assert_eq!(line(&[0, 1, 2, 4, 8], 5), " ▁▂▄█");
+        // Zero is the lowest bar, never a blank or a full block: a rate of 0 reads as 0.
+        assert_eq!(line(&[0, 1, 2, 4, 8], 5), "▁▂▃▅█");
         assert_eq!(line(&[5, 5], 4), "  ██");
-        assert_eq!(line(&[0, 0], 2), "  ");
-        assert_eq!(line(&[9, 1, 8], 2), "▁█");
-        assert_eq!(sparkline([1, 8].into_iter(), 2, &ASCII.bars), "_#");
+        assert_eq!(line(&[0, 0], 2), "▁▁");
+        assert_eq!(line(&[9, 1, 8], 2), "▂█");
+        assert_eq!(sparkline([1, 8].into_iter(), 2, &ASCII.bars), ".#");
+        assert_eq!(sparkline([0, 8].into_iter(), 3, &ASCII.bars), " _#");
+        // Always as wide as asked, whatever the history holds.
+        for n in 0..20 {
+            let values = vec![3u64; n];
+            assert_eq!(line(&values, 12).chars().count(), 12);
+        }
     }
 }
