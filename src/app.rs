@@ -46,7 +46,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 interval: args.interval,
                 count: args.count,
                 jsonl: args.jsonl,
-                title: title(),
+                title: cli::command_line(),
+                filter: (args.listing.selection.filter_file.is_none())
+                    .then(|| args.listing.selection.expression.clone()),
                 source: args.source.into(),
             };
             watch::run(&config, &options)?;
@@ -130,21 +132,4 @@ fn exporter_options(args: &ExporterArgs) -> ExporterOptions {
         max_series: args.max_series as usize,
         info: args.info,
     }
-}
-
-/// The command line, for the live view's title: `sockscope watch -t :55000`.
-fn title() -> String {
-    let mut title = "sockscope".to_owned();
-    for arg in std::env::args_os().skip(1) {
-        let arg = arg.to_string_lossy();
-        title.push(' ');
-        if arg.is_empty() || arg.contains(char::is_whitespace) {
-            title.push('\'');
-            title.push_str(&arg);
-            title.push('\'');
-        } else {
-            title.push_str(&arg);
-        }
-    }
-    title
 }

@@ -618,6 +618,24 @@ impl TypedValueParser for AnyText {
     }
 }
 
+/// The command line as one line of text, for the live view's title: the words one space
+/// apart, those that are empty or hold white space in single quotes.
+pub fn command_line() -> String {
+    let mut line = "sockscope".to_owned();
+    for arg in std::env::args_os().skip(1) {
+        let arg = arg.to_string_lossy();
+        line.push(' ');
+        if arg.is_empty() || arg.contains(char::is_whitespace) {
+            line.push('\'');
+            line.push_str(&arg);
+            line.push('\'');
+        } else {
+            line.push_str(&arg);
+        }
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, FromArgMatches};

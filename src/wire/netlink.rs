@@ -358,7 +358,8 @@ fn receive_many(fd: RawFd, buffer: &mut [u8], want: usize) -> io::Result<Vec<usi
         })
         .collect();
     // SAFETY: an all-zero mmsghdr is a valid empty one; each is pointed at its iovec below.
-    let mut headers: Vec<libc::mmsghdr> = (0..want).map(|_| unsafe { std::mem::zeroed() }).collect();
+    let mut headers: Vec<libc::mmsghdr> =
+        (0..want).map(|_| unsafe { std::mem::zeroed() }).collect();
     for (header, iovec) in headers.iter_mut().zip(iovecs.iter_mut()) {
         header.msg_hdr.msg_iov = iovec;
         header.msg_hdr.msg_iovlen = 1;

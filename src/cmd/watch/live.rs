@@ -71,6 +71,9 @@ const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
 pub struct LiveOptions {
     /// What the title line says the view shows (the command line).
     pub title: String,
+    /// The filter's words as the command line gave them (`None` for `-F FILE`): what `/`
+    /// opens on.
+    pub filter: Option<Vec<String>>,
     pub interval: Duration,
     pub numeric: bool,
     /// `-r`: host names instead of addresses.
@@ -144,7 +147,7 @@ impl<W: Write> LiveView<W> {
             },
             table: Table::default(),
             stats: Stats::new(options.rates),
-            steering: Steering::new(&options.title),
+            steering: Steering::new(&options.title, options.filter.as_deref()),
             log: VecDeque::new(),
             ages: Ages::default(),
             refiltered: (0, 0),
@@ -638,6 +641,7 @@ mod tests {
             Vec::new(),
             LiveOptions {
                 title: "sockscope watch".to_owned(),
+                filter: Some(Vec::new()),
                 interval: Duration::from_secs(1),
                 numeric: true,
                 resolve: false,

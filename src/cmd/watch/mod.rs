@@ -42,6 +42,8 @@ pub struct WatchOptions {
     pub jsonl: bool,
     /// The command line, for the live view's title.
     pub title: String,
+    /// The filter's words as the command line gave them; `None` when it came from a file.
+    pub filter: Option<Vec<String>>,
     /// How TCP is followed.
     pub source: Following,
 }
@@ -132,6 +134,7 @@ pub fn run(config: &Config, options: &WatchOptions) -> anyhow::Result<Ending> {
                 out,
                 LiveOptions {
                     title: options.title.clone(),
+                    filter: options.filter.clone(),
                     interval: options.interval,
                     numeric: config.output.numeric,
                     resolve: config.output.resolve,

@@ -10,10 +10,7 @@
 
 use std::borrow::Cow;
 
-use clap::{CommandFactory, FromArgMatches};
-
 use super::keys::Key;
-use crate::cli::{Cli, Command};
 
 /// What a key did to the line being edited.
 #[derive(Debug, PartialEq, Eq)]
@@ -144,10 +141,12 @@ struct Title {
 }
 
 impl Steering {
-    /// The steering of a view whose title is the command line `title`: its filter is the
-    /// filter in force.
-    pub fn new(title: &str) -> Steering {
-        let (before, filter) = command_filter(title).unwrap_or_default();
+    /// The steering of a view whose title is the command line `title`, whose filter (the
+    /// filter in force) was given as the words `filter` (`None` when it came from a file).
+    pub fn new(title: &str, filter: Option<&[String]>) -> Steering {
+        let (before, filter) = filter
+            .map(|words| command_filter(title, words))
+            .unwrap_or_default();
         Steering {
             editing: None,
             applied: filter,
@@ -283,43 +282,16 @@ fn position<'r>(reason: &'r str, text: &str) -> (&'r str, Option<usize>) {
     (reason, None)
 }
 
-/// The part of the command line `title` before its filter, when the filter ends it, and the
-/// filter (the title writes words one space apart, those with white space in quotes). A
-/// filter read from a file (`-F`) is not the command line's.
-fn command_filter(title: &str) -> Option<(Option<String>, String)> {
-    let words = split(title);
-    let matches = Cli::command().try_get_matches_from(&words).ok()?;
-    let cli = Cli::from_arg_matches(&matches).ok()?;
-    let selection = match &cli.command {
-        Some(Command::Watch(args)) => &args.listing.selection,
-        _ => &cli.listing.selection,
-    };
-    if selection.filter_file.is_some() {
-        return None;
-    }
-    let filter = selection.expression.join(" ");
-    let written: Vec<Cow<str>> = selection.expression.iter().map(|w| quote(w)).collect();
+/// The part of the command line `title` before its filter `words`, when the filter ends it
+/// (the title writes words one space apart, those with white space in quotes), and the filter.
+fn command_filter(title: &str, words: &[String]) -> (Option<String>, String) {
+    let filter = words.join(" ");
+    let written: Vec<Cow<str>> = words.iter().map(|w| quote(w)).collect();
     let written = written.join(" ");
     let before = title
         .strip_suffix(&written)
         .map(|b| b.trim_end().to_owned());
-    Some((before, filter))
-}
-
-/// The words of a title: split at spaces, except inside single quotes.
-fn split(title: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut quoted = false;
-    for c in title.chars() {
-        match c {
-            '\'' => quoted = !quoted,
-            ' ' if !quoted => words.push(std::mem::take(&mut word)),
-            c => word.push(c),
-        }
-    }
-    words.push(word);
-    words
+    (before, filter)
 }
 
 /// A word as the title writes it.
@@ -334,6 +306,40 @@ fn quote(word: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words of a title: split at spaces, except inside single quotes.
+    fn split(title: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in title.chars() {
+            match c {
+                '\'' => quoted = !quoted,
+                ' ' if !quoted => words.push(std::mem::take(&mut word)),
+                c => word.push(c),
+            }
+        }
+        words.push(word);
+        words
+    }
+
+    /// The steering of the command line `title`, its filter the words after its options.
+    fn steering_of(title: &str) -> Steering {
+        let words = split(title);
+        let mut filter = Vec::new();
+        let mut i = 2;
+        while i < words.len() {
+            match words[i].as_str() {
+                "--interval" => i += 2,
+                w if w.starts_with('-') => i += 1,
+                _ => {
+                    filter.push(words[i].clone());
+                    i += 1;
+                }
+            }
+        }
+        Steering::new(title, Some(&filter))
+    }
 
     fn typed(steering: &mut Steering, text: &str) -> Edit {
         let mut edit = Edit::Editing;
@@ -350,7 +356,7 @@ mod tests {
 
     #[test]
     fn enter_hands_the_words_over_and_the_answer_decides() {
-        let mut steering = Steering::new("sockscope watch");
+        let mut steering = steering_of("sockscope watch");
         steering.open();
         assert_eq!(text(&steering).as_deref(), Some(""));
         let words = typed(&mut steering, " sport = :80 ");
@@ -383,7 +389,7 @@ mod tests {
     /// edits it, Ctrl-U clears it.
     #[test]
     fn the_line_opens_with_the_filter_in_force_selected() {
-        let mut steering = Steering::new("sockscope watch --interval 0.1 -tan :8000");
+        let mut steering = steering_of("sockscope watch --interval 0.1 -tan :8000");
         assert_eq!(steering.applied(), ":8000");
         assert_eq!(
             steering.title(),
@@ -429,7 +435,7 @@ mod tests {
     /// A refused filter's error says the column it points at, and the next `/` opens on it.
     #[test]
     fn an_error_points_at_its_column() {
-        let mut steering = Steering::new("sockscope watch -t");
+        let mut steering = steering_of("sockscope watch -t");
         steering.open();
         typed(&mut steering, "state  listeningdport");
         let said = steering.refused("wrong state name: listeningdport");
@@ -460,19 +466,20 @@ mod tests {
     #[test]
     fn a_filter_not_at_the_end_of_the_command_line() {
         let filter = "sport = :22".to_owned();
+        let words = [filter.clone()];
         assert_eq!(
-            command_filter("sockscope watch -t 'sport = :22' --interval 2"),
-            Some((None, filter.clone()))
+            command_filter("sockscope watch -t 'sport = :22' --interval 2", &words),
+            (None, filter.clone())
         );
         assert_eq!(
-            command_filter("sockscope watch -t 'sport = :22'"),
-            Some((Some("sockscope watch -t".to_owned()), filter))
+            command_filter("sockscope watch -t 'sport = :22'", &words),
+            (Some("sockscope watch -t".to_owned()), filter)
         );
         assert_eq!(
-            command_filter("sockscope watch -t"),
-            Some((Some("sockscope watch -t".to_owned()), String::new()))
+            command_filter("sockscope watch -t", &[]),
+            (Some("sockscope watch -t".to_owned()), String::new())
         );
-        let mut steering = Steering::new("sockscope watch -t 'sport = :22' --interval 2");
+        let mut steering = steering_of("sockscope watch -t 'sport = :22' --interval 2");
         steering.open();
         typed(&mut steering, "sport = :80");
         steering.accepted();
