@@ -180,12 +180,17 @@ impl Term {
 }
 
 /// The screen a pty shows now.
-fn screen(view: &Pty, size: (usize, usize)) -> String {
+pub(crate) fn screen(view: &Pty, size: (usize, usize)) -> String {
     Term::replay(&view.bytes(), size).screen().text()
 }
 
 /// Waits (bounded) until the screen satisfies `done`; panics with the screen if it does not.
-fn until(view: &Pty, size: (usize, usize), what: &str, done: impl Fn(&str) -> bool) -> String {
+pub(crate) fn until(
+    view: &Pty,
+    size: (usize, usize),
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let shown = screen(view, size);

@@ -318,3 +318,58 @@ fn queues_still_show() {
     });
     stream.stop();
 }
+
+/// The live view on the kernel's transitions: the handshake and the close in its log as
+/// they happen, and a closed connection's lifetime and bytes.
+#[test]
+fn the_live_view_logs_transitions_and_bytes() {
+    let ns = Netns::new();
+    if !events_available(&ns) {
+        return;
+    }
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:55015").unwrap());
+    let mut command = ns.command(SOCKSCOPE);
+    command.env("LC_ALL", "C.UTF-8").env("TERM", "xterm").args([
+        "watch",
+        "--source",
+        "events",
+        "--interval",
+        "5",
+        "-tn",
+        ":55015",
+    ]);
+    let size = (160, 40);
+    let mut view = crate::util::pty::Pty::spawn(&mut command, 160, 40);
+    crate::live::until(&view, size, "the view", |s| s.contains("sockscope watch"));
+    let (mut client, mut server) = ns.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55015").unwrap();
+        (client, listener.accept().unwrap().0)
+    });
+    let port = client.local_addr().unwrap().port();
+    crate::live::until(&view, size, "the handshake in the log", |s| {
+        s.contains(&format!(
+            "ESTAB 127.0.0.1:{port} -> 127.0.0.1:55015 (was SYN-SENT)"
+        ))
+    });
+    client.write_all(&[1; 100]).unwrap();
+    server.read_exact(&mut [0; 100]).unwrap();
+    server.write_all(&[2; 50]).unwrap();
+    client.read_exact(&mut [0; 50]).unwrap();
+    drop(server);
+    assert_eq!(client.read(&mut [0; 1]).unwrap(), 0);
+    drop(client);
+    let shown = crate::live::until(&view, size, "the closed connection's bytes", |s| {
+        s.lines().any(|line| {
+            line.contains(&format!(
+                "- 127.0.0.1:{port} -> 127.0.0.1:55015 closed after"
+            )) && line.contains("B out,")
+        })
+    });
+    let line = shown
+        .lines()
+        .find(|line| line.contains(&format!("- 127.0.0.1:{port} ->")))
+        .unwrap();
+    // 100 bytes and the SYN and FIN out, 50 and the FIN in.
+    assert!(line.contains("102 B out, 51 B in"), "{line}");
+    view.send(b"q");
+}

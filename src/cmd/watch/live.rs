@@ -592,12 +592,22 @@ impl<W: Write> Sink for LiveView<W> {
         self.stats.removed(removal.lifetime.is_none());
         // The state is left out: a destroyed TCP socket is always closed.
         let how = match (removal.lifetime, removal.source) {
-            (Some(life), Source::Destroy) => format!("closed after {}", units::age(life)),
-            (Some(life), Source::Poll) => format!("gone after {}", units::age(life)),
-            (Some(life), Source::Event) => format!("left the filter after {}", units::age(life)),
+            (Some(life), Source::Destroy) => format!("closed after {}", units::lifetime(life)),
+            (Some(life), Source::Poll) => format!("gone after {}", units::lifetime(life)),
+            (Some(life), Source::Event) => {
+                format!("left the filter after {}", units::lifetime(life))
+            }
             (None, _) => "opened and closed between two looks".to_owned(),
         };
-        self.log(removal.at, format!("- {local} -> {peer} {how}"));
+        // What a closed TCP connection carried, tcplife's TX and RX.
+        let carried = removal.bytes.map_or(String::new(), |(acked, received)| {
+            format!(
+                ", {} out, {} in",
+                units::bytes(acked),
+                units::bytes(received)
+            )
+        });
+        self.log(removal.at, format!("- {local} -> {peer} {how}{carried}"));
         Ok(())
     }
 

@@ -59,6 +59,16 @@ pub fn age(duration: Duration) -> String {
     }
 }
 
+/// How long a connection lived, for the log: milliseconds under a second (a connection that
+/// lives 30 ms is common, and `0.0s` says nothing), then as [`age`].
+pub fn lifetime(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else {
+        age(duration)
+    }
+}
+
 /// How long a watch lasted, for the summary it leaves: `12.3 s`, `4 min 05 s`, `2 h 03 min`.
 pub fn span(duration: Duration) -> String {
     let s = duration.as_secs();
@@ -156,6 +166,8 @@ mod tests {
     #[test]
     fn ages_read_at_a_glance() {
         assert_eq!(age(Duration::from_millis(400)), "0.4s");
+        assert_eq!(lifetime(Duration::from_millis(38)), "38ms");
+        assert_eq!(lifetime(Duration::from_millis(1500)), "1.5s");
         assert_eq!(age(Duration::from_secs(12)), "12s");
         assert_eq!(age(Duration::from_secs(245)), "4m05s");
         assert_eq!(age(Duration::from_secs(2 * 3600 + 180)), "2h03m");
