@@ -373,3 +373,33 @@ fn the_live_view_logs_transitions_and_bytes() {
     assert!(line.contains("102 B out, 51 B in"), "{line}");
     view.send(b"q");
 }
+
+/// `-N all` with the kernel's transitions: each is put in its namespace by the namespace's
+/// inode, and the record names it.
+#[test]
+fn in_every_namespace_by_inode() {
+    let elsewhere = Netns::new();
+    if !events_available(&elsewhere) {
+        return;
+    }
+    let made = Named::new("eventsall");
+    let named = made.netns();
+    let listener = named.run(|| TcpListener::bind("127.0.0.1:55016").unwrap());
+    let mut stream = Stream::with_source(
+        &elsewhere,
+        "events",
+        &["-N", "all", "--interval", "0.2", "-tn", "sport = :55016"],
+    );
+    // A look has walked the namespaces, so that the transitions' inodes are known.
+    stream.until("a look", |e| e["type"] == "tick");
+    let (_client, _server) = named.run(|| {
+        let client = TcpStream::connect("127.0.0.1:55016").unwrap();
+        (client, listener.accept().unwrap().0)
+    });
+    let added = stream.until("the server end, from its transition", |e| {
+        e["type"] == "added" && e["socket"]["state"] == "SYN-RECV"
+    });
+    assert_eq!(added["source"], "event", "{added}");
+    assert_eq!(added["socket"]["netns"], made.name.as_str(), "{added}");
+    stream.stop();
+}
