@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::entry::{CLOSING, Entry, GONE, UNLISTED, V6, V6ONLY, V6ONLY_KNOWN, pack, unpack};
 use super::{
-    Changes, Found, Held, Key, RateState, Removal, Sink, Source, Stamp, TrackError, Tracker, key,
+    Changes, Held, Key, RateState, Removal, Sink, Source, Stamp, TrackError, Tracker, key,
     might_be_listed,
 };
 use crate::filter;
@@ -105,17 +105,7 @@ impl Tracker {
                 };
                 let entry = self.entries[i];
                 let socket = self.socket(&entry);
-                sink.changed(
-                    &Found {
-                        entry: &entry,
-                        socket: &socket,
-                        changes,
-                        netns: self.namespace(entry.ns),
-                        processes: self.owners.as_ref().map(|o| &o.table),
-                        source: Source::Event,
-                    },
-                    stamp,
-                )?;
+                sink.changed(&self.found(&entry, &socket, changes, Source::Event), stamp)?;
                 Ok(())
             }
             Some(i) => {
@@ -152,17 +142,8 @@ impl Tracker {
                 }
                 let entry = self.entries[i];
                 let socket = self.socket(&entry);
-                sink.added(
-                    &Found {
-                        entry: &entry,
-                        socket: &socket,
-                        changes: Changes::default(),
-                        netns: self.namespace(entry.ns),
-                        processes: self.owners.as_ref().map(|o| &o.table),
-                        source: Source::Event,
-                    },
-                    stamp,
-                )?;
+                let found = self.found(&entry, &socket, Changes::default(), Source::Event);
+                sink.added(&found, stamp)?;
                 Ok(())
             }
             None => Ok(()),

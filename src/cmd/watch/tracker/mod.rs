@@ -578,15 +578,7 @@ impl Tracker {
         entry.send_q = socket.send_q;
         entry.flags |= CHANGED_NOW;
         self.changes.insert(key, changes);
-        let entry = &self.entries[index];
-        let found = Found {
-            entry,
-            socket,
-            changes,
-            netns: self.namespaces.get(usize::from(ns)).map(String::as_str),
-            processes: self.owners.as_ref().map(|o| &o.table),
-            source: Source::Poll,
-        };
+        let found = self.found(&self.entries[index], socket, changes, Source::Poll);
         if look == 1 {
             sink.snapshot_socket(&found, at)
         } else {
@@ -664,18 +656,29 @@ impl Tracker {
                 &self.pending[self.pending.len() - 1]
             }
         };
-        let found = Found {
-            entry,
-            socket,
-            changes: Changes::default(),
-            netns: self.namespaces.get(usize::from(ns)).map(String::as_str),
-            processes: self.owners.as_ref().map(|o| &o.table),
-            source: Source::Poll,
-        };
+        let found = self.found(entry, socket, Changes::default(), Source::Poll);
         if look == 1 {
             sink.snapshot_socket(&found, at)
         } else {
             sink.added(&found, at)
+        }
+    }
+
+    /// What the sink is told of `entry`, as `socket` shows it.
+    fn found<'a>(
+        &'a self,
+        entry: &'a Entry,
+        socket: &'a Socket<'a>,
+        changes: Changes,
+        source: Source,
+    ) -> Found<'a> {
+        Found {
+            entry,
+            socket,
+            changes,
+            netns: self.namespace(entry.ns),
+            processes: self.owners.as_ref().map(|o| &o.table),
+            source,
         }
     }
 
