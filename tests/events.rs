@@ -280,3 +280,65 @@ fn a_burst_loses_nothing() {
     );
     assert_eq!(records.len(), expected, "socket ends reported");
 }
+
+/// ss 7.1 prints nothing until the first event, and lays its header out together with that
+/// event's rows; so does sockscope, byte for byte, on terminals of 132 and 250 columns.
+#[test]
+fn the_header_comes_with_the_first_rows() {
+    let Some(ss71) = crate::util::reference::ss71() else {
+        crate::util::skip("SOCKSCOPE_SS71 names no ss 7.1 to compare -E's layout with");
+        return;
+    };
+    for cols in [132, 250] {
+        let ns = Netns::new();
+        let mut ss = Pty::spawn(ns.command(ss71).args(["-E", "-tn"]), cols, 40);
+        let mut ours = Pty::spawn(ns.command(SOCKSCOPE).args(["-E", "-tn"]), cols, 40);
+        wait_subscribed(&ns, 2);
+        // Both have waited for events a few times with none: sockscope's loop has been through
+        // its idle path, where it used to print the header alone.
+        wait_idle(ours.pid());
+        let _kept = ns.run(closed_with_data_unread);
+        // The server end's row: the header came with it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (ss_text, ours_text) = loop {
+            let (a, b) = (ss.text(), ours.text());
+            if a.lines().count() >= 2 && a == b {
+                break (a, b);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "at {cols} columns:\n--- ss 7.1\n{a}\n--- sockscope\n{b}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(ss_text.starts_with("State"), "{ss_text}");
+        assert_eq!(ss_text, ours_text);
+        ss.signal(libc::SIGINT);
+        ours.signal(libc::SIGINT);
+        ss.wait(Duration::from_secs(5));
+        ours.wait(Duration::from_secs(5));
+    }
+}
+
+/// Waits (bounded) until the main thread of process `pid` has gone to sleep three more times
+/// (its voluntary context switches, from /proc): a loop waiting for events has woken and
+/// waited again with nothing to do.
+fn wait_idle(pid: u32) {
+    let switches = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap()
+    };
+    let start = switches();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while switches() < start + 3 {
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} never waited three times"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

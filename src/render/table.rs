@@ -308,7 +308,12 @@ impl<W: Write> Renderer for TableRenderer<W> {
         self.print_held()
     }
 
+    /// What is held goes out; with nothing held, not even the header: ss prints `-E`'s header
+    /// with the first event, laid out with that event's row.
     fn flush(&mut self) -> io::Result<()> {
+        if self.rows.count() == 0 {
+            return self.out.flush();
+        }
         self.print_held()
     }
 
