@@ -37,10 +37,9 @@ use crate::wire::bpf::{
 };
 use crate::wire::btf::{BTF_KIND_TYPEDEF, Btf, BtfError};
 
-/// The ring buffer's size: room for about 50,000 transitions between two reads (two bursts
-/// of 20,000 connections at 12,000 a second lose none), mapped twice into watch (8 MiB of its
-/// memory).
-const RING_SIZE: usize = 4 << 20;
+/// The ring buffer's size: room for about 100,000 transitions between two reads (two bursts
+/// of 20,000 connections at 12,000 a second lose none), 8 MiB of watch's memory.
+const RING_SIZE: usize = 8 << 20;
 
 /// The tracepoint's type in the kernel's BTF, which a BTF-typed program names to attach.
 const TRACEPOINT_TYPE: &str = "btf_trace_inet_sock_set_state";

@@ -213,13 +213,15 @@ pub fn attach_raw_tracepoint(program: &OwnedFd) -> Result<OwnedFd, BpfError> {
 }
 
 /// The consumer's side of a BPF ring buffer: the map, its consumer page (read-write) and its
-/// producer page followed by the data pages mapped twice, so that a record that wraps reads
-/// as one slice.
+/// producer page followed by the data pages. The data is mapped once (the kernel also allows
+/// twice, which makes a record that wraps one slice, at twice the memory): a record that wraps
+/// is copied whole into `wrapped`.
 pub struct RingBuffer {
     map: OwnedFd,
     size: usize,
     consumer: Mapping,
     producer: Mapping,
+    wrapped: Vec<u8>,
 }
 
 struct Mapping {
@@ -272,12 +274,13 @@ impl RingBuffer {
         let map = create_map(BPF_MAP_TYPE_RINGBUF, name, 0, 0, size as u32)?;
         let page = page_size();
         let consumer = Mapping::new(&map, page, libc::PROT_READ | libc::PROT_WRITE, 0)?;
-        let producer = Mapping::new(&map, page + 2 * size, libc::PROT_READ, page)?;
+        let producer = Mapping::new(&map, page + size, libc::PROT_READ, page)?;
         Ok(RingBuffer {
             map,
             size,
             consumer,
             producer,
+            wrapped: Vec::new(),
         })
     }
 
@@ -313,11 +316,25 @@ impl RingBuffer {
             let len = (word & !(RINGBUF_BUSY | RINGBUF_DISCARD)) as usize;
             let next = at + ((len + RINGBUF_HEADER + 7) & !7) as u64;
             let mut outcome = Ok(());
-            if word & RINGBUF_DISCARD == 0 && len <= self.size {
-                // SAFETY: the record lies within the data pages, mapped twice, so it is one
-                // slice even when it wraps; the kernel does not touch it until we move on.
-                let record =
-                    unsafe { std::slice::from_raw_parts(data.add(offset + RINGBUF_HEADER), len) };
+            if word & RINGBUF_DISCARD == 0 && len <= self.size - RINGBUF_HEADER {
+                // The header never wraps (positions are 8-byte aligned, the size a multiple of
+                // the page); the record may.
+                let start = offset + RINGBUF_HEADER;
+                let first = len.min(self.size - start);
+                // SAFETY: `start..start + first` and `0..len - first` lie within the data
+                // pages; the kernel does not touch a record until we move past it.
+                let record = unsafe {
+                    let head = std::slice::from_raw_parts(data.add(start), first);
+                    if first == len {
+                        head
+                    } else {
+                        let tail = std::slice::from_raw_parts(data, len - first);
+                        self.wrapped.clear();
+                        self.wrapped.extend_from_slice(head);
+                        self.wrapped.extend_from_slice(tail);
+                        &self.wrapped[..]
+                    }
+                };
                 outcome = f(record);
                 taken += 1;
             }
