@@ -400,7 +400,8 @@ fn bad_requests_and_the_next_scrape() {
         assert!(answer.contains("sockscope_scrape_sockets"), "{answer}");
     };
     ok(&get(&ns, port, "/metrics"));
-    assert!(get(&ns, port, "/").starts_with("HTTP/1.1 404 "));
+    // `/` is a page that links to /metrics (see the_exporters_manners); the rest is 404.
+    assert!(get(&ns, port, "/index.html").starts_with("HTTP/1.1 404 "));
     assert!(get(&ns, port, "/metrics/x").starts_with("HTTP/1.1 404 "));
     let post = exchange(
         &ns,
@@ -545,7 +546,7 @@ fn series_past_the_cap_are_folded() {
     assert_eq!(
         sample(
             &scrape,
-            "sockscope_folded_series_total{family=\"listen_queue_length\"}"
+            "sockscope_folded_series_total{metric=\"listen_queue_length\"}"
         ),
         Some(2.0),
         "{scrape}"

@@ -4,8 +4,12 @@
 //! Each scrape looks at the kernel's tables once through the same [`query`] a listing uses
 //! (no polling in between), adds the sockets up in a [`metrics::Tally`] without keeping any of
 //! them, and writes the sums through prometheus-client. [`http`] answers the scrapes; `--once`
-//! and `--textfile` write one scrape and end.
+//! and `--textfile` write one scrape and end. While it answers scrapes, the exporter also
+//! follows the kernel's TCP events where it may ([`follow`]), and counts in [`events`] what
+//! happened between two scrapes.
 
+pub mod events;
+pub mod follow;
 pub mod http;
 pub mod metrics;
 
@@ -24,9 +28,11 @@ use crate::netns::{self, Walker};
 use crate::socket::{Netid, NetidSet, StateSet, TcpState};
 use crate::source::procnet::ListenCounters;
 use crate::source::query::{self, Query, Warnings};
+use crate::sys::term;
 use crate::wire::netlink::DiagSocket;
 
-use metrics::{CAPPED, Format, Namespace, Report, Tally};
+use follow::Follower;
+use metrics::{CAPPED, EventSeries, Format, Namespace, Own, Report, Tally};
 
 /// What the exporter does with its scrapes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +68,10 @@ pub struct Exporter {
     options: ExporterOptions,
     /// Held for the whole of a scrape: two scrapes never look at once.
     state: Mutex<State>,
+    /// The address answered on, whose sockets are the exporter's own.
+    own: Option<Own>,
+    /// The kernel's events, where they are followed.
+    events: Option<Mutex<Follower>>,
 }
 
 #[derive(Default)]
@@ -80,7 +90,101 @@ impl Exporter {
             config,
             options,
             state: Mutex::new(State::default()),
+            own: None,
+            events: None,
         }
+    }
+
+    /// Leaves the sockets of `own`, the address the exporter answers on, out of every metric.
+    pub fn answering_on(mut self, own: Own) -> Exporter {
+        self.own = Some(own);
+        self
+    }
+
+    /// Follows the kernel's TCP events from now on, or says in one line on stderr why it
+    /// cannot: the event metrics are then absent.
+    pub fn follow_events(mut self) -> Exporter {
+        match self.open_events() {
+            Ok(Some(follower)) => self.events = Some(Mutex::new(follower)),
+            Ok(None) => {}
+            Err(why) => {
+                let _ = writeln!(
+                    io::stderr(),
+                    "sockscope: warning: exporter: kernel events unavailable ({why}); the \
+                     counters of connections opened, closed and failed are absent"
+                );
+            }
+        }
+        self
+    }
+
+    /// The event sources, `None` where no TCP socket is selected.
+    fn open_events(&self) -> anyhow::Result<Option<Follower>> {
+        let query = &self.config.query;
+        if !query.tables.contains(Netid::Tcp) {
+            return Ok(None);
+        }
+        if self.config.namespaces == Namespaces::All {
+            anyhow::bail!("not with -N all");
+        }
+        let (mut follower, destroys) = Follower::open(query, self.options.max_series)?;
+        if let Some(e) = destroys {
+            let _ = writeln!(
+                io::stderr(),
+                "sockscope: warning: exporter: cannot subscribe to the kernel's socket-destroy \
+                 events ({e}); the byte counters are absent"
+            );
+        }
+        // The listeners, looked at after the program is in place, so that none is missed:
+        // they tell where a connection born before now belongs.
+        let mut listeners = Query::new(
+            NetidSet::single(Netid::Tcp),
+            query.families,
+            StateSet::single(TcpState::Listen),
+        );
+        listeners.context = query.context;
+        let mut diag = DiagSocket::open()?;
+        query::run(&listeners, &mut diag, &mut |socket| {
+            if let crate::socket::Endpoints::Inet(ends) = socket.endpoints {
+                follower.happenings.listener(ends.local.port());
+            }
+            Ok(())
+        })
+        .context("looking at the listeners")?;
+        Ok(Some(follower))
+    }
+
+    /// Counts the events waiting.
+    pub fn pump(&self) {
+        if let Some(events) = &self.events {
+            let mut follower = events.lock().unwrap_or_else(|e| e.into_inner());
+            follower.pump(&self.config.query, self.own.as_ref());
+        }
+    }
+
+    /// The descriptors that become readable when events wait.
+    pub fn event_fds(&self) -> [Option<std::os::fd::RawFd>; 2] {
+        self.events.as_ref().map_or([None, None], |events| {
+            events.lock().unwrap_or_else(|e| e.into_inner()).fds()
+        })
+    }
+
+    /// Everything the events counted, read up to now.
+    fn event_series(&self) -> Option<EventSeries> {
+        let events = self.events.as_ref()?;
+        let mut follower = events.lock().unwrap_or_else(|e| e.into_inner());
+        follower.pump(&self.config.query, self.own.as_ref());
+        Some(EventSeries {
+            series: follower
+                .happenings
+                .series()
+                .map(|(key, sums)| (*key, sums.clone()))
+                .collect(),
+            bytes: follower.has_bytes(),
+            lost: follower.lost,
+            overruns: follower.overruns,
+            folded: follower.happenings.folded,
+        })
     }
 
     /// Looks at the tables and writes what they hold in `format`.
@@ -93,7 +197,7 @@ impl Exporter {
             };
             self.every_namespace(walker)?
         } else {
-            let (ns, warnings) = self.one_namespace(None, &self.config.query)?;
+            let (ns, warnings) = self.one_namespace(None, &self.config.query, self.own)?;
             (vec![ns], warnings)
         };
         for ns in &mut namespaces {
@@ -114,7 +218,11 @@ impl Exporter {
             state.warned = true;
             warn(warnings);
         }
-        Ok(Report { namespaces }.encode(format))
+        Ok(Report {
+            namespaces,
+            events: self.event_series(),
+        }
+        .encode(format))
     }
 
     /// One look at the namespace this thread is in.
@@ -122,9 +230,11 @@ impl Exporter {
         &self,
         name: Option<String>,
         query: &Query,
+        own: Option<Own>,
     ) -> anyhow::Result<(Namespace, Warnings)> {
         let start = Instant::now();
         let mut tally = Tally::default();
+        tally.own = own;
         let warnings = look(query, &mut tally).context("looking at the socket tables")?;
         let (overflows, drops) = listen_counters();
         let mut ns = Namespace::new(name, &tally, self.options.max_series, self.options.info);
@@ -144,7 +254,7 @@ impl Exporter {
             // The ephemeral port range is the namespace's own.
             query.context = filter::Context::from_system();
             let (look, seen) = self
-                .one_namespace(Some(ns.name.clone()), &query)
+                .one_namespace(Some(ns.name.clone()), &query, self.own.filter(|_| ns.own))
                 .with_context(|| format!("in network namespace {}", ns.name))?;
             warnings.absorb(seen);
             namespaces.push(look);
@@ -261,9 +371,16 @@ pub fn run(config: Config, options: &ExporterOptions) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot write {}", path.display()))
         }
         Mode::Serve(address) => {
+            term::catch_interrupts();
             let listener = std::net::TcpListener::bind(address)
                 .with_context(|| format!("cannot listen on {address}"))?;
-            http::serve(listener, &exporter)
+            let bound = listener.local_addr().unwrap_or(*address);
+            let exporter = exporter.answering_on(Own(bound)).follow_events();
+            let _ = writeln!(
+                io::stderr(),
+                "sockscope: exporter: listening on http://{bound}/metrics"
+            );
+            http::serve(listener, std::sync::Arc::new(exporter))
         }
     }
 }

@@ -1,0 +1,172 @@
+//! The exporter's hold on the kernel's events: the transitions program and a destroy-event
+//! subscription, read whenever they have something (the serving loop waits on both) and
+//! before each scrape, into [`Happenings`].
+
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+
+use super::events::Happenings;
+use super::metrics::Own;
+use crate::filter;
+use crate::socket::{Details, Endpoints, InetEndpoints, Netid, Socket};
+use crate::source::destroyed;
+use crate::source::query::Query;
+use crate::source::transitions::{self, Interest, Transition, Transitions, Unavailable};
+use crate::sys::clock;
+use crate::wire::events::{DestroyEvents, DestroyGroup};
+use crate::wire::netlink::DiagError;
+
+/// A destroyed socket, as far as the counters need it.
+struct Destroyed {
+    cookie: u64,
+    ends: (SocketAddr, SocketAddr),
+    bytes: (u64, u64),
+}
+
+/// The event sources and what they were counted into.
+pub struct Follower {
+    transitions: Transitions,
+    /// `None` where the subscription failed: the byte counters are then absent.
+    destroys: Option<DestroyEvents>,
+    pub happenings: Happenings,
+    /// Transitions the ring buffer had no room for, since the start.
+    pub lost: u64,
+    /// Times the destroy events' buffer overflowed.
+    pub overruns: u64,
+    /// Read from the destroy events, waiting for the transitions read after them.
+    pending: Vec<Destroyed>,
+}
+
+impl Follower {
+    /// Loads the transitions program for the namespace this thread is in and the ports the
+    /// filter names, and subscribes to the TCP destroy groups `query` asks for.
+    /// The subscription's failure is returned beside: the rest works without it.
+    pub fn open(
+        query: &Query,
+        max_series: usize,
+    ) -> Result<(Follower, Option<DiagError>), Unavailable> {
+        let netns = transitions::netns_inode(Path::new("/proc/thread-self/ns/net"))
+            .map_err(Unavailable::NoNetns)?;
+        let ports = query
+            .filter
+            .as_ref()
+            .and_then(|expr| expr.port_set())
+            .unwrap_or_default();
+        let transitions = Transitions::open(&Interest {
+            netns: Some(netns),
+            ports,
+        })?;
+        let groups: Vec<DestroyGroup> = destroyed::groups(query)
+            .into_iter()
+            .filter(|g| g.protocol() == libc::IPPROTO_TCP as u8)
+            .collect();
+        let (destroys, failed) = match DestroyEvents::subscribe(&groups) {
+            Ok(events) => (Some(events), None),
+            Err(e) => (None, Some(e)),
+        };
+        Ok((
+            Follower {
+                transitions,
+                destroys,
+                happenings: Happenings::new(max_series, []),
+                lost: 0,
+                overruns: 0,
+                pending: Vec::new(),
+            },
+            failed,
+        ))
+    }
+
+    /// Whether the byte counters are kept.
+    pub fn has_bytes(&self) -> bool {
+        self.destroys.is_some()
+    }
+
+    /// The descriptors that become readable when events wait.
+    pub fn fds(&self) -> [Option<RawFd>; 2] {
+        [
+            Some(self.transitions.as_raw_fd()),
+            self.destroys.as_ref().map(AsRawFd::as_raw_fd),
+        ]
+    }
+
+    /// Counts every event waiting. The destroy events are read first and counted last: the
+    /// kernel writes a socket's last transition before it destroys the socket, so the
+    /// transitions read in between include the close of every socket destroyed.
+    pub fn pump(&mut self, query: &Query, own: Option<&Own>) {
+        if let Some(destroys) = &mut self.destroys {
+            let pending = &mut self.pending;
+            let drained = destroys.drain(|group, payload| -> Result<(), DiagError> {
+                let Ok(socket) = destroyed::decode(group, payload) else {
+                    return Ok(());
+                };
+                let (Endpoints::Inet(ends), Some(cookie)) = (socket.endpoints, socket.cookie)
+                else {
+                    return Ok(());
+                };
+                if !counted(query, own, &socket) {
+                    return Ok(());
+                }
+                let bytes = socket.details.tcp_info.map_or((0, 0), |info| {
+                    let info = info.get();
+                    (info.bytes_acked.get(), info.bytes_received.get())
+                });
+                pending.push(Destroyed {
+                    cookie,
+                    ends: (ends.local, ends.peer),
+                    bytes,
+                });
+                Ok(())
+            });
+            if drained.is_ok_and(|d| d.overrun) {
+                self.overruns += 1;
+            }
+        }
+        let happenings = &mut self.happenings;
+        let _ = self.transitions.drain(|t| -> Result<(), ()> {
+            // A record the kernel wrote is whole; a short one is a bug, not news.
+            if let Ok(t) = t {
+                let socket = transition_socket(&t);
+                happenings.transition(&t, counted(query, own, &socket));
+            }
+            Ok(())
+        });
+        for d in self.pending.drain(..) {
+            happenings.destroyed(d.cookie, d.ends, d.bytes);
+        }
+        happenings.forget_before(clock::monotonic_ns());
+        if let Ok(lost) = self.transitions.lost() {
+            self.lost = lost;
+        }
+    }
+}
+
+/// Whether the exporter reports `socket`: the filter selects it, and it is not the
+/// exporter's own listener or one of its scrapes.
+fn counted(query: &Query, own: Option<&Own>, socket: &Socket<'_>) -> bool {
+    own.is_none_or(|own| !own.is(socket))
+        && filter::wanted(query.filter.as_ref(), socket, &query.context)
+}
+
+/// A transition as the socket the filter tests, in its new state.
+fn transition_socket(t: &Transition) -> Socket<'static> {
+    Socket {
+        netid: Netid::Tcp,
+        state: t.new,
+        recv_q: 0,
+        send_q: 0,
+        inode: 0,
+        uid: None,
+        cookie: Some(t.cookie),
+        mark: None,
+        cgroup_id: None,
+        endpoints: Endpoints::Inet(InetEndpoints {
+            local: SocketAddr::new(t.src, t.sport),
+            peer: SocketAddr::new(t.dst, t.dport),
+            ifindex: 0,
+            v6only: None,
+        }),
+        details: Details::default(),
+    }
+}
