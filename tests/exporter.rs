@@ -1055,3 +1055,125 @@ fn the_exporters_manners() {
     let listening = format!("sockscope: exporter: listening on http://127.0.0.1:{port}/metrics");
     assert_eq!(stderr.lines().last(), Some(listening.as_str()), "{stderr}");
 }
+
+/// The lines of a scrape that say how many TCP sockets there are, by state and by port.
+fn tcp_counts(scrape: &str) -> Vec<&str> {
+    scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("sockscope_sockets{netid=\"tcp\"")
+                || l.starts_with("sockscope_connections{netid=\"tcp\"")
+        })
+        .collect()
+}
+
+/// `pairs` connections to `listener`, made in `ns`: both ends held.
+fn pairs(ns: &Netns, listener: &TcpListener, pairs: usize) -> Vec<(TcpStream, TcpStream)> {
+    let address = listener.local_addr().unwrap();
+    ns.run(|| {
+        (0..pairs)
+            .map(|_| {
+                let client = TcpStream::connect(address).unwrap();
+                (client, listener.accept().unwrap().0)
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn kept_counts_are_what_a_look_finds() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let _before = pairs(&ns, &listener, 2);
+    // One reconciling look, at the first scrape; the events keep the rest.
+    let exporter = Exporter::start(&ns, &["-t", "--reconcile", "3600", &filter]);
+    if !events_followed(&get(&ns, exporter.port, "/metrics")) {
+        return;
+    }
+    let mut held = pairs(&ns, &listener, 5);
+    // Two closed by the client: FIN-WAIT-2 at its end, CLOSE-WAIT at the server's.
+    for (client, _) in &held[..2] {
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    // One closed at both ends: TIME-WAIT, which a scrape looks at.
+    let (client, server) = held.pop().unwrap();
+    drop(client);
+    drop(server);
+    let once = || {
+        let out = run_bounded(
+            ns.command(SOCKSCOPE)
+                .args(["exporter", "--once", "-t", &filter]),
+            Duration::from_secs(20),
+        );
+        text(&out.stdout)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = get(&ns, exporter.port, "/metrics");
+        let scrape = body(&answer);
+        let looked = once();
+        if tcp_counts(scrape) == tcp_counts(&looked) {
+            assert_eq!(sample(scrape, "sockscope_reconciles_total"), Some(1.0));
+            assert_eq!(
+                sample(scrape, "sockscope_reconcile_corrections_total"),
+                Some(0.0)
+            );
+            assert!(scrape.contains("state=\"FIN-WAIT-2\""), "{scrape}");
+            assert!(scrape.contains("state=\"TIME-WAIT\""), "{scrape}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the kept counts:\n{}\na look:\n{}",
+            tcp_counts(scrape).join("\n"),
+            tcp_counts(&looked).join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_reconciling_look_corrects_what_the_events_lost() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let exporter = Exporter::start(&ns, &["-t", "--reconcile", "2"]);
+    if !events_followed(&get(&ns, exporter.port, "/metrics")) {
+        return;
+    }
+    // Stopped, the exporter reads nothing: 12,000 connections opened and closed make 120,000
+    // transitions, more than the ring buffer holds (8 MiB, about 100,000), and the last ones,
+    // five connections held open among them, are lost.
+    let pid = exporter.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the pid of a child we started and have not reaped.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let address = listener.local_addr().unwrap();
+    ns.run(|| {
+        for _ in 0..12_000 {
+            let client = TcpStream::connect(address).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            drop(client);
+            drop(server);
+        }
+    });
+    let held = pairs(&ns, &listener, 5);
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let estab = format!(
+        "sockscope_connections{{netid=\"tcp\",port=\"{port}\",direction=\"inbound\",\
+         state=\"ESTAB\"}}"
+    );
+    let answer = scrape_until(&ns, exporter.port, |answer| {
+        sample(body(answer), "sockscope_reconciles_total").is_some_and(|n| n >= 2.0)
+    });
+    let scrape = body(&answer);
+    assert!(
+        sample(scrape, "sockscope_events_lost_total").is_some_and(|n| n > 0.0),
+        "{scrape}"
+    );
+    assert_eq!(sample(scrape, &estab), Some(held.len() as f64), "{scrape}");
+    let corrections = sample(scrape, "sockscope_reconcile_corrections_total").unwrap();
+    assert!(corrections >= 2.0 * held.len() as f64, "{scrape}");
+}

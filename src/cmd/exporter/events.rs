@@ -205,6 +205,21 @@ impl Happenings {
             .count()
     }
 
+    /// Where the socket of `t` is counted: where its birth placed it, else as [`classify`]
+    /// says. To be asked before the transition is counted, which forgets a closed socket.
+    ///
+    /// [`classify`]: Happenings::classify
+    pub fn place_of(&self, t: &Transition) -> (Direction, u16) {
+        match (t.old, t.new) {
+            (TcpState::Listen, TcpState::SynRecv) => (Direction::Inbound, t.sport),
+            (TcpState::Close, TcpState::SynSent) => (Direction::Outbound, t.dport),
+            _ => self
+                .lives
+                .get(&t.cookie)
+                .map_or_else(|| self.classify(t), |l| (l.direction, l.port)),
+        }
+    }
+
     /// Where a connection whose birth was not seen belongs: inbound to its local port if a
     /// listener serves there, else outbound to its peer's.
     fn classify(&self, t: &Transition) -> (Direction, u16) {

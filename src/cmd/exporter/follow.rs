@@ -2,11 +2,14 @@
 //! subscription, read whenever they have something (the serving loop waits on both) and
 //! before each scrape, into [`Happenings`].
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::events::Happenings;
+use super::kept::{Entry, Extras, Kept, Place};
 use super::metrics::Own;
 use crate::filter;
 use crate::socket::{Details, Endpoints, InetEndpoints, Netid, Socket};
@@ -36,15 +39,33 @@ pub struct Follower {
     pub overruns: u64,
     /// Read from the destroy events, waiting for the transitions read after them.
     pending: Vec<Destroyed>,
+    /// The TCP state counts, kept between reconciling looks; `None` with `--reconcile 0`.
+    pub kept: Option<Kept>,
+    /// How often a look reconciles them.
+    reconcile: Duration,
+    /// When the latest reconciling look was.
+    reconciled: Option<Instant>,
+    /// During a reconciling look: the transitions since it began.
+    window: Option<Window>,
+}
+
+/// The transitions made while a reconciling look ran, which it may or may not have seen.
+struct Window {
+    began_ns: u64,
+    transitions: Vec<(Transition, bool, Place)>,
+    touched: HashSet<u64>,
 }
 
 impl Follower {
     /// Loads the transitions program for the namespace this thread is in and the ports the
     /// filter names, and subscribes to the TCP destroy groups `query` asks for.
     /// The subscription's failure is returned beside: the rest works without it.
+    /// With a `reconcile` interval, the TCP state counts are kept between looks that far
+    /// apart; with 0, every scrape looks.
     pub fn open(
         query: &Query,
         max_series: usize,
+        reconcile: Duration,
     ) -> Result<(Follower, Option<DiagError>), Unavailable> {
         let netns = transitions::netns_inode(Path::new("/proc/thread-self/ns/net"))
             .map_err(Unavailable::NoNetns)?;
@@ -73,6 +94,10 @@ impl Follower {
                 lost: 0,
                 overruns: 0,
                 pending: Vec::new(),
+                kept: (!reconcile.is_zero()).then(Kept::default),
+                reconcile,
+                reconciled: None,
+                window: None,
             },
             failed,
         ))
@@ -124,11 +149,22 @@ impl Follower {
             }
         }
         let happenings = &mut self.happenings;
+        let (kept, window) = (&mut self.kept, &mut self.window);
         let _ = self.transitions.drain(|t| -> Result<(), ()> {
             // A record the kernel wrote is whole; a short one is a bug, not news.
             if let Ok(t) = t {
                 let socket = transition_socket(&t);
-                happenings.transition(&t, counted(query, own, &socket));
+                let counted = counted(query, own, &socket);
+                if let Some(kept) = kept {
+                    let selected = counted && query.states.contains(t.new);
+                    let place = happenings.place_of(&t);
+                    kept.transition(&t, selected, place);
+                    if let Some(window) = window.as_mut().filter(|w| t.at_ns >= w.began_ns) {
+                        window.transitions.push((t, selected, place));
+                        window.touched.insert(t.cookie);
+                    }
+                }
+                happenings.transition(&t, counted);
             }
             Ok(())
         });
@@ -138,6 +174,51 @@ impl Follower {
         happenings.forget_before(clock::monotonic_ns());
         if let Ok(lost) = self.transitions.lost() {
             self.lost = lost;
+        }
+    }
+
+    /// Whether the kept counts are due a reconciling look: the first, or `--reconcile` after
+    /// the latest. `false` where nothing is kept.
+    pub fn due(&self) -> bool {
+        self.kept.is_some()
+            && self
+                .reconciled
+                .is_none_or(|at| at.elapsed() >= self.reconcile)
+    }
+
+    /// A reconciling look begins: the transitions from now on are noted apart.
+    pub fn begin_reconcile(&mut self, query: &Query, own: Option<&Own>) {
+        self.pump(query, own);
+        self.window = Some(Window {
+            began_ns: clock::monotonic_ns(),
+            transitions: Vec::new(),
+            touched: HashSet::new(),
+        });
+    }
+
+    /// The reconciling look failed: the transitions made meanwhile are already counted.
+    pub fn abandon_reconcile(&mut self) {
+        self.window = None;
+    }
+
+    /// The reconciling look found `fresh` and `extras`: they replace what was kept, and the
+    /// transitions made while it looked are counted again on top.
+    pub fn end_reconcile(
+        &mut self,
+        query: &Query,
+        own: Option<&Own>,
+        fresh: HashMap<u64, Entry>,
+        extras: HashMap<Place, Extras>,
+    ) {
+        self.pump(query, own);
+        let window = self.window.take();
+        self.reconciled = Some(Instant::now());
+        let (Some(kept), Some(window)) = (&mut self.kept, window) else {
+            return;
+        };
+        kept.reconcile(fresh, extras, &window.touched);
+        for (t, selected, place) in &window.transitions {
+            kept.transition(t, *selected, *place);
         }
     }
 }

@@ -53,8 +53,10 @@ pub fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> anyhow::Result<(
     let events = exporter.event_fds();
     while !term::interrupted() {
         let ready = wait([Some(listener.as_raw_fd()), events[0], events[1]])?;
-        if ready[1] || ready[2] {
-            exporter.pump();
+        // While a scrape looks, the events wait for it (the kernel's buffers hold them), and
+        // the loop with them, rather than spin on descriptors that stay readable.
+        if (ready[1] || ready[2]) && !exporter.pump() && !ready[0] {
+            std::thread::sleep(Duration::from_millis(10));
         }
         if !ready[0] {
             continue;

@@ -22,6 +22,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::events::{Histogram, Sums};
+use super::kept::Extras;
 use crate::socket::{Endpoints, Netid, NetidSet, Socket, StateSet, TcpState};
 
 /// The tables whose sockets have ports that name a service.
@@ -111,7 +112,7 @@ pub struct Rtt {
 }
 
 impl Rtt {
-    fn observe(&mut self, seconds: f64) {
+    pub fn observe(&mut self, seconds: f64) {
         let bucket = RTT_BUCKETS
             .iter()
             .position(|&bound| seconds <= bound)
@@ -121,7 +122,7 @@ impl Rtt {
         self.count += 1;
     }
 
-    fn merge(&mut self, other: &Rtt) {
+    pub fn merge(&mut self, other: &Rtt) {
         for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
             *mine += theirs;
         }
@@ -212,18 +213,19 @@ impl Tally {
         }
     }
 
-    /// Counts one socket the query selected.
-    pub fn add(&mut self, socket: &Socket<'_>) {
+    /// Counts one socket the query selected; returns where a connection was counted, its
+    /// direction and service port.
+    pub fn add(&mut self, socket: &Socket<'_>) -> Option<(Direction, u16)> {
         if self.own.is_some_and(|own| own.is(socket)) {
-            return;
+            return None;
         }
         self.seen += 1;
         self.sockets[socket.netid as usize][socket.state as usize] += 1;
         let Endpoints::Inet(inet) = socket.endpoints else {
-            return;
+            return None;
         };
         if !PORT_TABLES.contains(socket.netid) {
-            return;
+            return None;
         }
         let local = inet.local.port();
         if socket.state == TcpState::Listen {
@@ -234,23 +236,26 @@ impl Tally {
                 .or_default();
             queue.length += u64::from(socket.recv_q);
             queue.backlog += u64::from(socket.send_q);
-            return;
+            return None;
         }
         let inbound = socket.state == TcpState::Close
             || self.served[socket.netid as usize]
                 .as_ref()
                 .is_some_and(|served| served.contains(local));
-        let key = if inbound {
-            (socket.netid, local, Direction::Inbound)
+        let (port, direction) = if inbound {
+            (local, Direction::Inbound)
         } else {
-            (socket.netid, inet.peer.port(), Direction::Outbound)
+            (inet.peer.port(), Direction::Outbound)
         };
-        let sums = self.ports.entry(key).or_default();
+        let sums = self
+            .ports
+            .entry((socket.netid, port, direction))
+            .or_default();
         sums.recv_q += u64::from(socket.recv_q);
         sums.send_q += u64::from(socket.send_q);
         // An unconnected socket is no connection; its queues count all the same.
         if socket.state == TcpState::Close {
-            return;
+            return None;
         }
         sums.by_state[socket.state as usize] += 1;
         if let Some(bytes) = socket.details.tcp_info {
@@ -258,6 +263,26 @@ impl Tally {
             sums.rtt.observe(f64::from(info.rtt.get()) / 1e6);
             sums.retransmitted += u64::from(info.total_retrans.get());
         }
+        Some((direction, port))
+    }
+
+    /// Counts `count` TCP connections in `state` at `place` that the events kept, not looked
+    /// at.
+    pub fn add_kept(&mut self, (direction, port): (Direction, u16), state: TcpState, count: u64) {
+        self.seen += count;
+        self.sockets[Netid::Tcp as usize][state as usize] += count;
+        let sums = self.ports.entry((Netid::Tcp, port, direction)).or_default();
+        sums.by_state[state as usize] += count;
+    }
+
+    /// Adds the queues and round-trip times a reconciling look found of the kept TCP
+    /// connections at `place`.
+    pub fn add_extras(&mut self, (direction, port): (Direction, u16), extras: &Extras) {
+        let sums = self.ports.entry((Netid::Tcp, port, direction)).or_default();
+        sums.recv_q += extras.recv_q;
+        sums.send_q += extras.send_q;
+        sums.rtt.merge(&extras.rtt);
+        sums.retransmitted += extras.retransmitted;
     }
 
     /// Counts `socket` when it is in `states`: for the first look, which asks for every
@@ -445,6 +470,9 @@ pub struct EventSeries {
     pub overruns: u64,
     /// Ports folded into `port="other"`.
     pub folded: u64,
+    /// Where the TCP state counts are kept: the reconciling looks made and the connections
+    /// they found otherwise than kept.
+    pub reconciled: Option<(u64, u64)>,
 }
 
 /// Every namespace a scrape looked at, and what the events counted, ready to be written.
@@ -903,15 +931,27 @@ fn encode_events(e: &mut DescriptorEncoder, events: &EventSeries) -> fmt::Result
             events.overruns,
         ),
     ];
-    for (name, help, count) in lost {
+    let mut counters = lost.to_vec();
+    if let Some((reconciles, corrections)) = events.reconciled {
+        counters.push((
+            "reconciles",
+            "Looks at the whole TCP table that reconciled the state counts the events keep",
+            reconciles,
+        ));
+        counters.push((
+            "reconcile_corrections",
+            "TCP connections a reconciling look found otherwise than the events had kept them \
+             (in another state or port, or missing on either side)",
+            corrections,
+        ));
+    }
+    for (name, help, count) in counters {
         let mut metric = e.encode_descriptor(name, help, None, MetricType::Counter)?;
-        counter(
-            count,
-            metric.encode_family(&Labels::<0> {
-                netns: None,
-                pairs: [],
-            })?,
-        )?;
+        let set = Labels::<0> {
+            netns: None,
+            pairs: [],
+        };
+        counter(count, metric.encode_family(&set)?)?;
     }
     Ok(())
 }
