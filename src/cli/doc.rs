@@ -104,7 +104,11 @@ histograms sockscope_tcp_handshake_seconds (SYN-SENT to ESTAB outbound, SYN-RECV
 inbound) and sockscope_tcp_connection_lifetime_seconds (handshake's start to CLOSE), and \
 sockscope_tcp_acked_bytes_total and sockscope_tcp_received_bytes_total (tcp_info at destroy), \
 with sockscope_events_lost_total and sockscope_events_overruns_total for what the kernel \
-could not deliver. A port keeps its series from its first event; later ports past \
+could not deliver. With the events, the TCP connections' state counts are kept by the \
+transitions after a look at the first scrape, and a scrape looks only at listeners, \
+SYN-RECV, TIME-WAIT and the other tables; every --reconcile seconds a look at the whole \
+table replaces what was kept, counting in sockscope_reconcile_corrections_total the \
+connections it found otherwise (sockscope_reconciles_total counts those looks). A port keeps its series from its first event; later ports past \
 --max-series go to port=\"other\" for good. The events need root (or CAP_BPF and CAP_PERFMON) \
 and kernel BTF; without them, and with -N all, --once or --textfile, these metrics are \
 absent, one line on stderr says why, and sockscope_events_available is 0 (1 when they are \
