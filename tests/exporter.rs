@@ -842,13 +842,16 @@ fn body(answer: &str) -> &str {
     answer.split_once("\r\n\r\n").map_or("", |(_, body)| body)
 }
 
-/// Whether the events are followed, from a scrape; says why the caller skips if not.
-fn events_followed(scrape: &str) -> bool {
-    if sample(scrape, "sockscope_events_available") == Some(1.0) {
-        return true;
+/// An exporter started with `args` that follows the kernel's events, or `None` (said, for
+/// the caller to skip) where they are unavailable.
+fn following(ns: &Netns, args: &[&str]) -> Option<Exporter> {
+    let exporter = Exporter::start(ns, args);
+    let answer = get(ns, exporter.port, "/metrics");
+    if sample(body(&answer), "sockscope_events_available") == Some(1.0) {
+        return Some(exporter);
     }
     skip("the kernel's TCP events are unavailable here (no BTF, or bpf() refused)");
-    false
+    None
 }
 
 #[test]
@@ -856,10 +859,9 @@ fn events_count_the_connections_made() {
     let ns = Netns::new();
     let port = free_port(&ns);
     let refused = free_port(&ns);
-    let exporter = Exporter::start(&ns, &["-t"]);
-    if !events_followed(&get(&ns, exporter.port, "/metrics")) {
+    let Some(exporter) = following(&ns, &["-t"]) else {
         return;
-    }
+    };
     traffic(&ns, port, refused);
     let series = |name: &str, direction: &str, port: u16| {
         format!("sockscope_tcp_{name}{{direction=\"{direction}\",port=\"{port}\"}}")
@@ -939,10 +941,9 @@ fn prometheus_counts_the_connections() {
     let ns = Netns::new();
     let port = free_port(&ns);
     let refused = free_port(&ns);
-    let exporter = Exporter::start(&ns, &["-t"]);
-    if !events_followed(&get(&ns, exporter.port, "/metrics")) {
+    let Some(exporter) = following(&ns, &["-t"]) else {
         return;
-    }
+    };
     // One connection first, so that the series exist before the traffic: Prometheus's
     // range functions need a sample before the increase.
     let warm_up = ns.run(|| {
@@ -1088,10 +1089,9 @@ fn kept_counts_are_what_a_look_finds() {
     let filter = format!("( sport = :{port} or dport = :{port} )");
     let _before = pairs(&ns, &listener, 2);
     // One reconciling look, at the first scrape; the events keep the rest.
-    let exporter = Exporter::start(&ns, &["-t", "--reconcile", "3600", &filter]);
-    if !events_followed(&get(&ns, exporter.port, "/metrics")) {
+    let Some(exporter) = following(&ns, &["-t", "--reconcile", "3600", &filter]) else {
         return;
-    }
+    };
     let mut held = pairs(&ns, &listener, 5);
     // Two closed by the client: FIN-WAIT-2 at its end, CLOSE-WAIT at the server's.
     for (client, _) in &held[..2] {
@@ -1139,10 +1139,9 @@ fn a_reconciling_look_corrects_what_the_events_lost() {
     let ns = Netns::new();
     let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
     let port = listener.local_addr().unwrap().port();
-    let exporter = Exporter::start(&ns, &["-t", "--reconcile", "2"]);
-    if !events_followed(&get(&ns, exporter.port, "/metrics")) {
+    let Some(exporter) = following(&ns, &["-t", "--reconcile", "2"]) else {
         return;
-    }
+    };
     // Stopped, the exporter reads nothing: 12,000 connections opened and closed make 120,000
     // transitions, more than the ring buffer holds (8 MiB, about 100,000), and the last ones,
     // five connections held open among them, are lost.

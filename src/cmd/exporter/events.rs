@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
-use super::metrics::{Direction, Port};
+use super::series::{Direction, Histogram, Port};
 use crate::socket::TcpState;
 use crate::source::transitions::Transition;
 
@@ -40,48 +40,6 @@ pub const MAX_TIMED: usize = 1 << 20;
 /// is forgotten (the destroy event may be lost, or never come for a socket still held open by
 /// its process after the close).
 const DESTROY_WAIT_NS: u64 = 60_000_000_000;
-
-/// A histogram over fixed bounds.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Histogram {
-    pub bounds: &'static [f64],
-    /// Observations per bucket (not cumulative), the last one above every bound.
-    pub counts: Vec<u64>,
-    pub sum: f64,
-    pub count: u64,
-}
-
-impl Histogram {
-    pub fn new(bounds: &'static [f64]) -> Histogram {
-        Histogram {
-            bounds,
-            counts: vec![0; bounds.len() + 1],
-            sum: 0.0,
-            count: 0,
-        }
-    }
-
-    pub fn observe(&mut self, seconds: f64) {
-        let bucket = self
-            .bounds
-            .iter()
-            .position(|&bound| seconds <= bound)
-            .unwrap_or(self.bounds.len());
-        self.counts[bucket] += 1;
-        self.sum += seconds;
-        self.count += 1;
-    }
-
-    /// The buckets as prometheus-client takes them: each upper bound, `+Inf` last, with the
-    /// observations in that bucket alone (the encoder adds them up).
-    pub fn buckets(&self) -> Vec<(f64, u64)> {
-        self.counts
-            .iter()
-            .enumerate()
-            .map(|(i, &count)| (self.bounds.get(i).copied().unwrap_or(f64::INFINITY), count))
-            .collect()
-    }
-}
 
 /// What happened to the connections of one service port, since the exporter started.
 #[derive(Clone, Debug, PartialEq)]
@@ -448,14 +406,5 @@ mod tests {
         assert_eq!(of(&h, Direction::Outbound, Port::Other).opened, 3);
         assert_eq!(of(&h, Direction::Outbound, Port::Number(80)).opened, 2);
         assert_eq!(h.folded, 2);
-    }
-
-    #[test]
-    fn histogram_buckets_add_up() {
-        let mut h = Histogram::new(&[0.1, 1.0]);
-        for s in [0.05, 0.1, 0.5, 7.0] {
-            h.observe(s);
-        }
-        assert_eq!(h.buckets(), [(0.1, 2), (1.0, 1), (f64::INFINITY, 1)]);
     }
 }

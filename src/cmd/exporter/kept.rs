@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::metrics::{Direction, Rtt};
+use super::series::{Direction, Rtt};
 use crate::socket::{StateSet, TcpState};
 use crate::source::transitions::Transition;
 

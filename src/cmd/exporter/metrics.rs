@@ -21,8 +21,9 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::events::{Histogram, Sums};
+use super::events::Sums;
 use super::kept::Extras;
+pub use super::series::{Address, Direction, Histogram, Port, RTT_BUCKETS, Rtt};
 use crate::socket::{Endpoints, Netid, NetidSet, Socket, StateSet, TcpState};
 
 /// The tables whose sockets have ports that name a service.
@@ -32,12 +33,6 @@ pub const PORT_TABLES: NetidSet = NetidSet::EMPTY
     .with(Netid::Mptcp)
     .with(Netid::Dccp)
     .with(Netid::Sctp);
-
-/// The upper bounds of the round-trip time buckets, in seconds: from 100 µs (loopback, one
-/// rack) to 2.5 s (a congested path across the world).
-pub const RTT_BUCKETS: [f64; 14] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
 
 /// The address the exporter answers on. Its listener, the connections it accepts and the
 /// scrapers' ends of them (when a scraper runs in the same namespace) are the exporter's own
@@ -60,74 +55,6 @@ impl Own {
         // A scraper's end: its peer is us, on this machine.
         let here = ends.peer.ip().is_loopback() || ends.peer.ip() == ends.local.ip();
         ours(ends.local) || (ours(ends.peer) && here)
-    }
-}
-
-/// A port label: a number, or the series folded together past the cap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Port {
-    Number(u16),
-    Other,
-}
-
-impl fmt::Display for Port {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Port::Number(port) => write!(f, "{port}"),
-            Port::Other => f.write_str("other"),
-        }
-    }
-}
-
-/// A listener's address label, `other` once folded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Address {
-    Ip(IpAddr),
-    Other,
-}
-
-/// Whether a connection was accepted on a local listening port or made to a remote one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn name(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
-
-/// A histogram of round-trip times.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Rtt {
-    /// Observations per bucket (not cumulative), the last one above every bound.
-    pub buckets: [u64; RTT_BUCKETS.len() + 1],
-    pub sum: f64,
-    pub count: u64,
-}
-
-impl Rtt {
-    pub fn observe(&mut self, seconds: f64) {
-        let bucket = RTT_BUCKETS
-            .iter()
-            .position(|&bound| seconds <= bound)
-            .unwrap_or(RTT_BUCKETS.len());
-        self.buckets[bucket] += 1;
-        self.sum += seconds;
-        self.count += 1;
-    }
-
-    pub fn merge(&mut self, other: &Rtt) {
-        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
-            *mine += theirs;
-        }
-        self.sum += other.sum;
-        self.count += other.count;
     }
 }
 
@@ -988,17 +915,5 @@ mod tests {
             |a, b| *a += b,
         );
         assert_eq!((kept.len(), folded), (1, 0));
-    }
-
-    #[test]
-    fn rtt_buckets() {
-        let mut rtt = Rtt::default();
-        for seconds in [0.00005, 0.0001, 0.003, 10.0] {
-            rtt.observe(seconds);
-        }
-        assert_eq!(rtt.buckets[0], 2);
-        assert_eq!(rtt.buckets[5], 1);
-        assert_eq!(rtt.buckets[RTT_BUCKETS.len()], 1);
-        assert_eq!(rtt.count, 4);
     }
 }

@@ -13,6 +13,7 @@ pub mod follow;
 pub mod http;
 pub mod kept;
 pub mod metrics;
+pub mod series;
 
 use std::collections::HashMap;
 use std::fs::File;
