@@ -12,7 +12,7 @@ use super::events::Happenings;
 use super::kept::{Entry, Extras, Kept, Place};
 use super::metrics::Own;
 use crate::filter;
-use crate::socket::{Details, Endpoints, InetEndpoints, Netid, Socket};
+use crate::socket::{Details, Endpoints, Family, InetEndpoints, Netid, Socket};
 use crate::source::destroyed;
 use crate::source::query::Query;
 use crate::source::transitions::{self, Interest, Transition, Transitions, Unavailable};
@@ -223,10 +223,19 @@ impl Follower {
     }
 }
 
-/// Whether the exporter reports `socket`: the filter selects it, and it is not the
-/// exporter's own listener or one of its scrapes.
+/// Whether the exporter reports `socket`: of an IP version asked for (`-4`, `-6`), the
+/// filter selects it, and it is not the exporter's own listener or one of its scrapes.
 fn counted(query: &Query, own: Option<&Own>, socket: &Socket<'_>) -> bool {
-    own.is_none_or(|own| !own.is(socket))
+    let Endpoints::Inet(ends) = socket.endpoints else {
+        return false;
+    };
+    let family = if ends.local.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    query.families.contains(family)
+        && own.is_none_or(|own| !own.is(socket))
         && filter::wanted(query.filter.as_ref(), socket, &query.context)
 }
 
