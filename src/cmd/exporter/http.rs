@@ -30,10 +30,6 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; more are closed at once, unanswered.
 pub const MAX_CONNECTIONS: usize = 32;
-/// How often the loop looks whether a signal asked it to end (a signal may be delivered to
-/// a connection's thread, which leaves the loop's wait uninterrupted).
-const SIGNAL_CHECK: Duration = Duration::from_millis(200);
-
 /// What the page at `/` says.
 const INDEX: &str = "<!DOCTYPE html>
 <html>
@@ -49,6 +45,11 @@ const INDEX: &str = "<!DOCTYPE html>
 /// or Ctrl-C.
 pub fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
+    // SIGINT and SIGTERM reach this thread alone, and only while it waits (see `wait`): the
+    // connections' threads inherit the blocked mask.
+    let endings = ending_signals();
+    // SAFETY: pthread_sigmask reads the initialised set and writes nothing back (null).
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &endings, std::ptr::null_mut()) };
     let active = Arc::new(AtomicUsize::new(0));
     let events = exporter.event_fds();
     while !term::interrupted() {
@@ -109,8 +110,23 @@ pub fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> anyhow::Result<(
     Ok(())
 }
 
-/// Waits until one of `fds` is readable, a signal arrives or [`SIGNAL_CHECK`] passes; says
-/// which are readable.
+/// SIGINT and SIGTERM, as a signal set.
+fn ending_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the zeroed set; sigaddset adds valid signal numbers.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        set
+    }
+}
+
+/// Waits until one of `fds` is readable or a signal arrives; says which are readable.
+///
+/// The ending signals are blocked but during the wait itself, which ppoll unblocks them for
+/// atomically: one that came before the wait interrupts it at once, and an idle exporter
+/// sleeps until something happens.
 fn wait(fds: [Option<RawFd>; 3]) -> io::Result<[bool; 3]> {
     let pollfd = |fd: Option<RawFd>| libc::pollfd {
         fd: fd.unwrap_or(-1),
@@ -118,10 +134,24 @@ fn wait(fds: [Option<RawFd>; 3]) -> io::Result<[bool; 3]> {
         revents: 0,
     };
     let mut polled = fds.map(pollfd);
-    let ms = SIGNAL_CHECK.as_millis() as libc::c_int;
-    // SAFETY: `polled` is a live array of initialised pollfds for the whole call; poll
-    // ignores entries whose descriptor is negative.
-    let n = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, ms) };
+    let mut mask = ending_signals();
+    // SAFETY: pthread_sigmask with a null new set only writes the current mask into `mask`,
+    // which then loses the ending signals.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, std::ptr::null(), &mut mask);
+        libc::sigdelset(&mut mask, libc::SIGINT);
+        libc::sigdelset(&mut mask, libc::SIGTERM);
+    }
+    // SAFETY: `polled` is a live array of initialised pollfds for the whole call (ppoll
+    // ignores entries whose descriptor is negative); no timeout; `mask` is initialised.
+    let n = unsafe {
+        libc::ppoll(
+            polled.as_mut_ptr(),
+            polled.len() as libc::nfds_t,
+            std::ptr::null(),
+            &mask,
+        )
+    };
     if n < 0 {
         let e = io::Error::last_os_error();
         if e.kind() == io::ErrorKind::Interrupted {
