@@ -120,7 +120,7 @@ _sockscope() {
             return 0
             ;;
         sockscope__subcmd__exporter)
-            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -i -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --info --listen --once --textfile --max-series --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big unconnected close state exclude src dst sport dport dev fwmark cgroup autobound and or not"
+            opts="-a -l -B -4 -6 -t -u -w -M -S -d -x -0 -f -A -F -N -i -h --all --listening --bound-inactive --ipv4 --ipv6 --tcp --udp --raw --mptcp --sctp --dccp --unix --packet --vsock --tipc --xdp --family --socket --query --filter --net --all-netns --info --listen --once --textfile --max-series --reconcile --help established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing bound-inactive all connected synchronized bucket big unconnected close state exclude src dst sport dport dev fwmark cgroup autobound and or not"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +171,10 @@ _sockscope() {
                     return 0
                     ;;
                 --max-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconcile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

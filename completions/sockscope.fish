@@ -211,6 +211,7 @@ complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s N -l ne
 complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l listen -d 'The address and port to answer scrapes on' -r
 complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l textfile -d 'Write the metrics once to PATH for node_exporter\'s textfile collector, and exit' -r -F
 complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l max-series -d 'The most series one metric family shows per namespace; the rest are added up in series labelled port="other"' -r
+complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -l reconcile -d 'How often, in seconds, a look at the whole TCP table corrects the state counts the kernel\'s events keep; 0 looks at the whole table at every scrape' -r
 complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s a -l all -d 'Show sockets in every state, listening ones included'
 complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s l -l listening -d 'Show only listening sockets (and, for datagram tables, unconnected ones)'
 complete -c sockscope -n "__fish_sockscope_using_subcommand exporter" -s B -l bound-inactive -d 'Show only TCP sockets that are bound but neither listening nor connected'

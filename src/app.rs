@@ -131,5 +131,6 @@ fn exporter_options(args: &ExporterArgs) -> ExporterOptions {
         mode,
         max_series: args.max_series as usize,
         info: args.info,
+        reconcile: std::time::Duration::from_secs(args.reconcile),
     }
 }

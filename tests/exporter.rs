@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::util::netns::{clean_command, run_bounded, wait_bounded};
-use crate::util::{Netns, SOCKSCOPE, TempDir, text};
+use crate::util::{Netns, SOCKSCOPE, TempDir, skip, text};
 
 /// A listener with backlog 5 on 127.0.0.1:`port` and three connections waiting in its accept
 /// queue, made inside `ns` and held by this process.
@@ -71,10 +71,15 @@ struct Exporter {
 
 impl Exporter {
     fn start(ns: &Netns, args: &[&str]) -> Exporter {
+        Exporter::start_with(ns, ns.command(SOCKSCOPE), args)
+    }
+
+    /// Starts `command` (sockscope, or a program that runs it) with `exporter --listen ...`
+    /// and `args`, and waits until it listens.
+    fn start_with(ns: &Netns, mut command: Command, args: &[&str]) -> Exporter {
         let port = free_port(ns);
         let listen = format!("127.0.0.1:{port}");
-        let child = ns
-            .command(SOCKSCOPE)
+        let child = command
             .args(["exporter", "--listen", &listen])
             .args(args)
             .stdout(Stdio::null())
@@ -88,6 +93,18 @@ impl Exporter {
             std::thread::sleep(Duration::from_millis(20));
         }
         exporter
+    }
+
+    /// Ends it with SIGTERM; its exit status and what it said on stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        // SAFETY: kill(2) on the pid of a child we started and have not reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let status = wait_bounded(&mut self.child, Duration::from_secs(10));
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            pipe.read_to_string(&mut stderr).unwrap();
+        }
+        (status, stderr)
     }
 }
 
@@ -276,67 +293,12 @@ fn prometheus_scrapes_it() {
     // come and go, are not counted.
     let filter = format!("( sport = :{port} or dport = :{port} )");
     let exporter = Exporter::start(&ns, &["-t", &filter]);
-    let web = free_port(&ns);
-    let dir = TempDir::new("prometheus");
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: sockscope\n    scrape_interval: 1s\n    \
-             scrape_timeout: 1s\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
-            exporter.port
-        ),
-    )
-    .unwrap();
-    let log = std::fs::File::create(dir.join("log")).unwrap();
-    let mut server = Server(
-        ns.command("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{web}"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start prometheus ({e}); this test needs Debian's prometheus \
-                     package (apt-get install prometheus)"
-                )
-            }),
-    );
-    let query = |expr: &str| -> Vec<Value> {
-        let request = format!(
-            "GET /api/v1/query?query={} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-            encode(expr)
-        );
-        let answer = try_exchange(&ns, web, request.as_bytes()).unwrap_or_default();
-        let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-        let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-        json["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    };
-    let value =
-        |result: &[Value]| -> Option<f64> { result.first()?["value"][1].as_str()?.parse().ok() };
+    let mut server = Prometheus::start(&ns, exporter.port);
     // A successful scrape, and the crowd in it.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let up = query("up{job=\"sockscope\"}");
-        let queue = query("sockscope_listen_queue_length");
-        if value(&up) == Some(1.0) && !queue.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline || server.0.try_wait().unwrap().is_some() {
-            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-            panic!("Prometheus did not scrape the exporter within 60 s: up = {up:?}\n{log}");
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    server.wait_for("the crowd's listener", |query| {
+        !query("sockscope_listen_queue_length").is_empty()
+    });
+    let query = |expr: &str| server.query(expr);
     let ss = |args: &[&str]| text(&ns.output("ss", args).stdout);
     let listening = ss(&["-Hltn", &format!("sport = :{port}")]);
     let columns: Vec<&str> = listening.split_whitespace().collect();
@@ -358,6 +320,98 @@ fn prometheus_scrapes_it() {
         assert_eq!(got, Some(expected as f64), "{state}");
     }
     server.stop();
+}
+
+/// A Prometheus server scraping one exporter every second, in a namespace.
+struct Prometheus<'n> {
+    ns: &'n Netns,
+    server: Server,
+    dir: TempDir,
+    /// Its web port, for queries.
+    web: u16,
+}
+
+impl<'n> Prometheus<'n> {
+    fn start(ns: &'n Netns, exporter: u16) -> Prometheus<'n> {
+        let web = free_port(ns);
+        let dir = TempDir::new("prometheus");
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: sockscope\n    scrape_interval: 1s\n    \
+                 scrape_timeout: 1s\n    static_configs:\n      - targets: ['127.0.0.1:{exporter}']\n",
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.join("log")).unwrap();
+        let server = Server(
+            ns.command("prometheus")
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{web}"))
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot start prometheus ({e}); this test needs Debian's prometheus \
+                         package (apt-get install prometheus)"
+                    )
+                }),
+        );
+        Prometheus {
+            ns,
+            server,
+            dir,
+            web,
+        }
+    }
+
+    /// The result of an instant query, empty if it failed.
+    fn query(&self, expr: &str) -> Vec<Value> {
+        let request = format!(
+            "GET /api/v1/query?query={} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            encode(expr)
+        );
+        let answer = try_exchange(self.ns, self.web, request.as_bytes()).unwrap_or_default();
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+        let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        json["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Waits (60 s at most) until the exporter is up and `done` says what it waits for is
+    /// there.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&dyn Fn(&str) -> Vec<Value>) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = self.query("up{job=\"sockscope\"}");
+            if value(&up) == Some(1.0) && done(&|expr| self.query(expr)) {
+                return;
+            }
+            if Instant::now() > deadline || self.server.0.try_wait().unwrap().is_some() {
+                let log = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
+                panic!("Prometheus did not see {what} within 60 s: up = {up:?}\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn stop(&mut self) {
+        self.server.stop();
+    }
+}
+
+/// The value of the first series of a query's result.
+fn value(result: &[Value]) -> Option<f64> {
+    result.first()?["value"][1].as_str()?.parse().ok()
 }
 
 /// The Prometheus server a test started, stopped by its pid.
@@ -400,7 +454,8 @@ fn bad_requests_and_the_next_scrape() {
         assert!(answer.contains("sockscope_scrape_sockets"), "{answer}");
     };
     ok(&get(&ns, port, "/metrics"));
-    assert!(get(&ns, port, "/").starts_with("HTTP/1.1 404 "));
+    // `/` is a page that links to /metrics (see the_exporters_manners); the rest is 404.
+    assert!(get(&ns, port, "/index.html").starts_with("HTTP/1.1 404 "));
     assert!(get(&ns, port, "/metrics/x").starts_with("HTTP/1.1 404 "));
     let post = exchange(
         &ns,
@@ -545,7 +600,7 @@ fn series_past_the_cap_are_folded() {
     assert_eq!(
         sample(
             &scrape,
-            "sockscope_folded_series_total{family=\"listen_queue_length\"}"
+            "sockscope_folded_series_total{metric=\"listen_queue_length\"}"
         ),
         Some(2.0),
         "{scrape}"
@@ -705,4 +760,419 @@ fn listen_overflows_are_the_namespaces() {
         (before.1..=after.1).contains(&drops),
         "{before:?} {after:?}\n{scrape}"
     );
+}
+
+/// How many connections of each kind [`traffic`] makes.
+const NORMAL: usize = 12;
+const DELAYED: usize = 3;
+const RESET: usize = 4;
+const REFUSED: usize = 5;
+/// The bytes each normal connection's client sends.
+const PAYLOAD: usize = 100;
+
+/// Connections to 127.0.0.1:`port` in `ns`, one kind after the other: [`NORMAL`] whose client
+/// sends [`PAYLOAD`] bytes and closes first, the server after ([`DELAYED`] of them waiting in
+/// the accept queue until all are made); [`RESET`] that the server aborts (`SO_LINGER` 0,
+/// an RST), the client closing after it got the reset; and [`REFUSED`] connects to
+/// `refused`, where nothing listens.
+fn traffic(ns: &Netns, port: u16, refused: u16) {
+    ns.run(|| {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let connect = || {
+            let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            client
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            client
+        };
+        let exchange = |mut client: TcpStream, mut server: TcpStream| {
+            server
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            client.write_all(&[b'x'; PAYLOAD]).unwrap();
+            let mut got = [0u8; PAYLOAD];
+            server.read_exact(&mut got).unwrap();
+            drop(client);
+            // The client's FIN, then the server's.
+            assert_eq!(server.read(&mut got).unwrap(), 0);
+        };
+        let waiting: Vec<TcpStream> = (0..DELAYED).map(|_| connect()).collect();
+        for client in waiting {
+            exchange(client, listener.accept().unwrap().0);
+        }
+        for _ in DELAYED..NORMAL {
+            let client = connect();
+            exchange(client, listener.accept().unwrap().0);
+        }
+        for _ in 0..RESET {
+            let mut client = connect();
+            let server = listener.accept().unwrap().0;
+            socket2::SockRef::from(&server)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+            drop(server);
+            let mut byte = [0u8; 1];
+            let read = client.read(&mut byte);
+            assert!(
+                read.as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+                "{read:?}"
+            );
+        }
+        for _ in 0..REFUSED {
+            assert!(TcpStream::connect(("127.0.0.1", refused)).is_err());
+        }
+    });
+}
+
+/// Scrapes until `done` holds of the scrape (10 s at most); returns the last scrape.
+fn scrape_until(ns: &Netns, port: u16, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let scrape = get(ns, port, "/metrics");
+        if done(&scrape) || Instant::now() > deadline {
+            return scrape;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The exporter's body of an HTTP answer.
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, body)| body)
+}
+
+/// An exporter started with `args` that follows the kernel's events, or `None` (said, for
+/// the caller to skip) where they are unavailable.
+fn following(ns: &Netns, args: &[&str]) -> Option<Exporter> {
+    let exporter = Exporter::start(ns, args);
+    let answer = get(ns, exporter.port, "/metrics");
+    if sample(body(&answer), "sockscope_events_available") == Some(1.0) {
+        return Some(exporter);
+    }
+    skip("the kernel's TCP events are unavailable here (no BTF, or bpf() refused)");
+    None
+}
+
+#[test]
+fn events_count_the_connections_made() {
+    let ns = Netns::new();
+    let port = free_port(&ns);
+    let refused = free_port(&ns);
+    let Some(exporter) = following(&ns, &["-t"]) else {
+        return;
+    };
+    traffic(&ns, port, refused);
+    let series = |name: &str, direction: &str, port: u16| {
+        format!("sockscope_tcp_{name}{{direction=\"{direction}\",port=\"{port}\"}}")
+    };
+    let opened = (NORMAL + RESET) as f64;
+    // Every count is final once the last destroy event is read.
+    let answer = scrape_until(&ns, exporter.port, |answer| {
+        let scrape = body(answer);
+        ["inbound", "outbound"].iter().all(|direction| {
+            sample(scrape, &series("connections_closed_total", direction, port)) == Some(opened)
+                && sample(scrape, &series("received_bytes_total", direction, port))
+                    .is_some_and(|bytes| bytes > 0.0)
+        }) && sample(
+            scrape,
+            &series("connections_failed_total", "outbound", refused),
+        ) == Some(REFUSED as f64)
+    });
+    let scrape = body(&answer);
+    for direction in ["inbound", "outbound"] {
+        let of = |name: &str| sample(scrape, &series(name, direction, port));
+        assert_eq!(of("connections_opened_total"), Some(opened), "{scrape}");
+        assert_eq!(of("connections_closed_total"), Some(opened), "{scrape}");
+        assert_eq!(
+            of("connections_reset_total"),
+            Some(RESET as f64),
+            "{scrape}"
+        );
+        assert_eq!(of("connections_failed_total"), Some(0.0), "{scrape}");
+        assert_eq!(of("handshake_seconds_count"), Some(opened), "{scrape}");
+        assert_eq!(
+            of("connection_lifetime_seconds_count"),
+            Some(opened),
+            "{scrape}"
+        );
+        // On loopback a handshake takes far less than a second.
+        let le = format!(
+            "sockscope_tcp_handshake_seconds_bucket{{direction=\"{direction}\",port=\"{port}\",\
+             le=\"1\"}}"
+        );
+        assert_eq!(sample(scrape, &le), Some(opened), "{scrape}");
+    }
+    // The payload one way, the FINs (a byte of sequence space each) both ways.
+    let sent = (NORMAL * PAYLOAD) as f64;
+    let fins = (NORMAL + RESET) as f64;
+    let received = sample(scrape, &series("received_bytes_total", "inbound", port)).unwrap();
+    let acked = sample(scrape, &series("acked_bytes_total", "outbound", port)).unwrap();
+    for bytes in [received, acked] {
+        assert!(
+            (sent..=sent + 2.0 * fins).contains(&bytes),
+            "{bytes}\n{scrape}"
+        );
+    }
+    assert!(
+        sample(scrape, &series("received_bytes_total", "outbound", port)).unwrap() <= 2.0 * fins,
+        "{scrape}"
+    );
+    assert_eq!(
+        sample(
+            scrape,
+            &series("connections_opened_total", "outbound", refused)
+        ),
+        Some(0.0),
+        "{scrape}"
+    );
+    assert_eq!(sample(scrape, "sockscope_events_lost_total"), Some(0.0));
+    let check = promtool(&["check", "metrics"], Some(scrape));
+    assert!(
+        check.status.success(),
+        "{}{}\n{scrape}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+}
+
+#[test]
+fn prometheus_counts_the_connections() {
+    let ns = Netns::new();
+    let port = free_port(&ns);
+    let refused = free_port(&ns);
+    let Some(exporter) = following(&ns, &["-t"]) else {
+        return;
+    };
+    // One connection first, so that the series exist before the traffic: Prometheus's
+    // range functions need a sample before the increase.
+    let warm_up = ns.run(|| {
+        let listener = TcpListener::bind(("127.0.0.1", refused)).unwrap();
+        let client = TcpStream::connect(("127.0.0.1", refused)).unwrap();
+        (listener.accept().unwrap(), client)
+    });
+    let opened = |port: u16| {
+        format!("sockscope_tcp_connections_opened_total{{direction=\"outbound\",port=\"{port}\"}}")
+    };
+    let mut server = Prometheus::start(&ns, exporter.port);
+    server.wait_for("the first connection", |query| {
+        value(&query(&opened(refused))) == Some(1.0)
+    });
+    drop(warm_up);
+    // Closed now: the port refuses from here on.
+    traffic(&ns, port, refused);
+    let made = (NORMAL + RESET) as f64;
+    server.wait_for("the connections made", |query| {
+        value(&query(&opened(port))) == Some(made)
+            && value(&query(&format!(
+                "sockscope_tcp_connections_failed_total{{direction=\"outbound\",port=\"{refused}\"}}"
+            ))) == Some(REFUSED as f64)
+    });
+    // The increase over the last minute, from Prometheus's own samples.
+    let failed = format!(
+        "sockscope_tcp_connections_failed_total{{direction=\"outbound\",port=\"{refused}\"}}"
+    );
+    let increase = format!("max_over_time({failed}[1m]) - min_over_time({failed}[1m])");
+    assert_eq!(value(&server.query(&increase)), Some(REFUSED as f64));
+    let reset =
+        format!("sockscope_tcp_connections_reset_total{{direction=\"inbound\",port=\"{port}\"}}");
+    assert_eq!(value(&server.query(&reset)), Some(RESET as f64));
+    // The median connect on loopback: within the first buckets, far under a millisecond.
+    let median = server.query(&format!(
+        "histogram_quantile(0.5, sockscope_tcp_handshake_seconds_bucket{{direction=\"outbound\",\
+         port=\"{port}\"}})"
+    ));
+    let median = value(&median).unwrap();
+    assert!(median > 0.0 && median <= 0.001, "{median}");
+    let lifetimes = server.query(&format!(
+        "sockscope_tcp_connection_lifetime_seconds_count{{direction=\"inbound\",port=\"{port}\"}}"
+    ));
+    assert_eq!(value(&lifetimes), Some(made));
+    server.stop();
+}
+
+#[test]
+fn unprivileged_the_event_metrics_are_absent() {
+    let ns = Netns::new();
+    let mut command = ns.command("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(SOCKSCOPE);
+    let exporter = Exporter::start_with(&ns, command, &["-t"]);
+    let port = free_port(&ns);
+    traffic(&ns, port, free_port(&ns));
+    let answer = get(&ns, exporter.port, "/metrics");
+    let scrape = body(&answer);
+    assert_eq!(
+        sample(scrape, "sockscope_events_available"),
+        Some(0.0),
+        "{scrape}"
+    );
+    assert!(!scrape.contains("sockscope_tcp_connections_"), "{scrape}");
+    assert!(!scrape.contains("sockscope_tcp_handshake"), "{scrape}");
+    // The look works as before.
+    assert!(scrape.contains("sockscope_scrape_sockets "), "{scrape}");
+    let (status, stderr) = exporter.stop();
+    assert!(status.success(), "{status:?}: {stderr}");
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("kernel events unavailable"))
+        .collect();
+    assert_eq!(said.len(), 1, "{stderr}");
+}
+
+#[test]
+fn the_exporters_manners() {
+    let ns = Netns::new();
+    let exporter = Exporter::start(&ns, &[]);
+    let port = exporter.port;
+    // A page at /, linking to the metrics.
+    let page = get(&ns, port, "/");
+    assert!(
+        page.starts_with("HTTP/1.1 200 ") && page.contains("Content-Type: text/html"),
+        "{page}"
+    );
+    assert!(body(&page).contains("<a href=\"/metrics\">"), "{page}");
+    // Its own listener and the scrapes' connections are not counted: after a few scrapes,
+    // no TCP socket is left in the namespace's metrics, in any state.
+    for _ in 0..3 {
+        get(&ns, port, "/metrics");
+    }
+    let answer = get(&ns, port, "/metrics");
+    let scrape = body(&answer);
+    assert!(!scrape.contains("netid=\"tcp\""), "{scrape}");
+    assert!(!scrape.contains(&format!("port=\"{port}\"")), "{scrape}");
+    let ss = text(&ns.output("ss", &["-Htan"]).stdout);
+    assert!(ss.contains(&format!(":{port} ")), "{ss}");
+    // The fold counter says which metric it folded, not a "family".
+    assert!(
+        scrape.contains("sockscope_folded_series_total{metric=\"connections\"} 0"),
+        "{scrape}"
+    );
+    assert!(!scrape.contains("family="), "{scrape}");
+    // SIGTERM ends it with status 0; it said where it listens when it began.
+    let (status, stderr) = exporter.stop();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let listening = format!("sockscope: exporter: listening on http://127.0.0.1:{port}/metrics");
+    assert_eq!(stderr.lines().last(), Some(listening.as_str()), "{stderr}");
+}
+
+/// The lines of a scrape that say how many TCP sockets there are, by state and by port.
+fn tcp_counts(scrape: &str) -> Vec<&str> {
+    scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("sockscope_sockets{netid=\"tcp\"")
+                || l.starts_with("sockscope_connections{netid=\"tcp\"")
+        })
+        .collect()
+}
+
+/// `pairs` connections to `listener`, made in `ns`: both ends held.
+fn pairs(ns: &Netns, listener: &TcpListener, pairs: usize) -> Vec<(TcpStream, TcpStream)> {
+    let address = listener.local_addr().unwrap();
+    ns.run(|| {
+        (0..pairs)
+            .map(|_| {
+                let client = TcpStream::connect(address).unwrap();
+                (client, listener.accept().unwrap().0)
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn kept_counts_are_what_a_look_finds() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let _before = pairs(&ns, &listener, 2);
+    // One reconciling look, at the first scrape; the events keep the rest.
+    let Some(exporter) = following(&ns, &["-t", "--reconcile", "3600", &filter]) else {
+        return;
+    };
+    let mut held = pairs(&ns, &listener, 5);
+    // Two closed by the client: FIN-WAIT-2 at its end, CLOSE-WAIT at the server's.
+    for (client, _) in &held[..2] {
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    // One closed at both ends: TIME-WAIT, which a scrape looks at.
+    let (client, server) = held.pop().unwrap();
+    drop(client);
+    drop(server);
+    let once = || {
+        let out = run_bounded(
+            ns.command(SOCKSCOPE)
+                .args(["exporter", "--once", "-t", &filter]),
+            Duration::from_secs(20),
+        );
+        text(&out.stdout)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = get(&ns, exporter.port, "/metrics");
+        let scrape = body(&answer);
+        let looked = once();
+        if tcp_counts(scrape) == tcp_counts(&looked) {
+            assert_eq!(sample(scrape, "sockscope_reconciles_total"), Some(1.0));
+            assert_eq!(
+                sample(scrape, "sockscope_reconcile_corrections_total"),
+                Some(0.0)
+            );
+            assert!(scrape.contains("state=\"FIN-WAIT-2\""), "{scrape}");
+            assert!(scrape.contains("state=\"TIME-WAIT\""), "{scrape}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the kept counts:\n{}\na look:\n{}",
+            tcp_counts(scrape).join("\n"),
+            tcp_counts(&looked).join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_reconciling_look_corrects_what_the_events_lost() {
+    let ns = Netns::new();
+    let listener = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let Some(exporter) = following(&ns, &["-t", "--reconcile", "2"]) else {
+        return;
+    };
+    // Stopped, the exporter reads nothing: 12,000 connections opened and closed make 120,000
+    // transitions, more than the ring buffer holds (8 MiB, about 100,000), and the last ones,
+    // five connections held open among them, are lost.
+    let pid = exporter.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the pid of a child we started and have not reaped.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let address = listener.local_addr().unwrap();
+    ns.run(|| {
+        for _ in 0..12_000 {
+            let client = TcpStream::connect(address).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            drop(client);
+            drop(server);
+        }
+    });
+    let held = pairs(&ns, &listener, 5);
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let estab = format!(
+        "sockscope_connections{{netid=\"tcp\",port=\"{port}\",direction=\"inbound\",\
+         state=\"ESTAB\"}}"
+    );
+    let answer = scrape_until(&ns, exporter.port, |answer| {
+        sample(body(answer), "sockscope_reconciles_total").is_some_and(|n| n >= 2.0)
+    });
+    let scrape = body(&answer);
+    assert!(
+        sample(scrape, "sockscope_events_lost_total").is_some_and(|n| n > 0.0),
+        "{scrape}"
+    );
+    assert_eq!(sample(scrape, &estab), Some(held.len() as f64), "{scrape}");
+    let corrections = sample(scrape, "sockscope_reconcile_corrections_total").unwrap();
+    assert!(corrections >= 2.0 * held.len() as f64, "{scrape}");
 }

@@ -74,15 +74,19 @@ and state, listeners' accept queues against their backlogs, connections per port
 
 pub(super) const EXPORTER_LONG_ABOUT: &str = "\
 Answer Prometheus scrapes with socket metrics: counts per table and state, listeners' accept \
-queues against their backlogs, connections per port.
+queues against their backlogs, connections per port, and, from the kernel's TCP events, the \
+connections opened, closed, failed and reset between scrapes.
 
 Takes the table, family and state options and a filter, as a listing does; without a state \
 option it looks at sockets in every state (as with -a). Each GET /metrics looks at the \
 kernel's tables once through sock_diag (no polling in between) and answers in the Prometheus \
-text format, or in OpenMetrics when the scraper asks for it; any other path is 404. --once \
-prints the metrics and exits; --textfile writes them for node_exporter's textfile collector. \
--N NAME answers from that namespace (and listens there); -N all adds a netns label to every \
-series. -i adds a histogram of round-trip times and the retransmitted segments per port.
+text format, or in OpenMetrics when the scraper asks for it; / is a page that links to \
+/metrics; any other path is 404. Once listening it says so on stderr (listening on \
+http://ADDR/metrics); SIGTERM or Ctrl-C ends it with status 0. Its own listener and the \
+scrapes' connections are left out of every metric. --once prints the metrics and exits; \
+--textfile writes them for node_exporter's textfile collector. -N NAME answers from that \
+namespace (and listens there); -N all adds a netns label to every series. -i adds a \
+histogram of round-trip times and the retransmitted segments per port.
 
 The metrics: sockscope_sockets{netid,state}; sockscope_listen_queue_length and \
 sockscope_listen_backlog{netid,local_address,port} (Recv-Q and Send-Q of a listener); \
@@ -90,9 +94,31 @@ sockscope_connections{netid,port,direction,state} (inbound per local listening p
 per remote port); sockscope_queue_bytes{netid,port,queue}; the counters \
 sockscope_tcp_listen_overflows_total and sockscope_tcp_listen_drops_total (TcpExt in \
 /proc/net/netstat); with -i, the histogram sockscope_tcp_rtt_seconds{netid,port} and \
-sockscope_tcp_retransmitted_segments{netid,port}; sockscope_folded_series_total{family}, \
-sockscope_scrape_duration_seconds and sockscope_scrape_sockets. Each family keeps at most \
---max-series series per namespace and adds the rest up under port=\"other\".";
+sockscope_tcp_retransmitted_segments{netid,port}; sockscope_folded_series_total{metric} (the \
+label was called family before), sockscope_scrape_duration_seconds and \
+sockscope_scrape_sockets. Each family keeps at most --max-series series per namespace and adds \
+the rest up under port=\"other\".
+
+While it answers scrapes, the exporter follows the kernel's TCP events (a BPF program on the \
+sock:inet_sock_set_state tracepoint, and the sock_diag destroy events) and counts since its \
+start, per direction and port as sockscope_connections places connections: \
+sockscope_tcp_connections_opened_total (reached ESTAB), sockscope_tcp_connections_closed_total \
+(reached CLOSE after ESTAB), sockscope_tcp_connections_failed_total (SYN-SENT or SYN-RECV to \
+CLOSE: connects refused or timed out), sockscope_tcp_connections_reset_total (ESTAB, \
+CLOSE-WAIT or FIN-WAIT-1 straight to CLOSE: a reset, or retransmissions given up), the \
+histograms sockscope_tcp_handshake_seconds (SYN-SENT to ESTAB outbound, SYN-RECV to ESTAB \
+inbound) and sockscope_tcp_connection_lifetime_seconds (handshake's start to CLOSE), and \
+sockscope_tcp_acked_bytes_total and sockscope_tcp_received_bytes_total (tcp_info at destroy), \
+with sockscope_events_lost_total and sockscope_events_overruns_total for what the kernel \
+could not deliver. With the events, the TCP connections' state counts are kept by the \
+transitions after a look at the first scrape, and a scrape looks only at listeners, \
+SYN-RECV, TIME-WAIT and the other tables; every --reconcile seconds a look at the whole \
+table replaces what was kept, counting in sockscope_reconcile_corrections_total the \
+connections it found otherwise (sockscope_reconciles_total counts those looks). A port keeps its series from its first event; later ports past \
+--max-series go to port=\"other\" for good. The events need root (or CAP_BPF and CAP_PERFMON) \
+and kernel BTF; without them, and with -N all, --once or --textfile, these metrics are \
+absent, one line on stderr says why, and sockscope_events_available is 0 (1 when they are \
+there).";
 
 /// The keys of watch's live view: its `?` overlay and the KEYS section of sockscope-watch(8).
 pub const LIVE_KEYS: &str = "\

@@ -47,6 +47,22 @@ pub struct ExporterArgs {
         value_parser = clap::value_parser!(u32).range(1..=100_000)
     )]
     pub max_series: u32,
+
+    /// How often, in seconds, a look at the whole TCP table corrects the state counts the
+    /// kernel's events keep; 0 looks at the whole table at every scrape
+    ///
+    /// Where the exporter follows the kernel's TCP events, a scrape takes the TCP connections'
+    /// states from them and looks only at listeners, TIME-WAIT and SYN-RECV (which have no
+    /// transitions); the queues and round-trip times of the TCP connections are then as of the
+    /// latest reconciling look. The connections a reconciling look finds otherwise than the
+    /// events said are counted in sockscope_reconcile_corrections_total.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(0..=86_400)
+    )]
+    pub reconcile: u64,
 }
 
 #[cfg(test)]
@@ -68,6 +84,7 @@ mod tests {
             panic!("not exporter: {cli:?}")
         };
         assert!(args.once && args.textfile.is_none() && args.info);
+        assert_eq!(args.reconcile, 60);
         assert_eq!(args.listen.to_string(), super::DEFAULT_LISTEN);
         let selection = &args.selection;
         assert!(selection.tcp && selection.ipv4.is_given() && !selection.udp);
@@ -79,6 +96,8 @@ mod tests {
             &["--once", "--textfile", "x.prom"],
             &["--listen", "nowhere"],
             &["--max-series", "0"],
+            &["--reconcile", "-1"],
+            &["--reconcile", "1s"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

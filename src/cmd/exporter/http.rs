@@ -1,4 +1,9 @@
-//! The HTTP side of the exporter: `GET /metrics` and nothing else, one request per connection.
+//! The HTTP side of the exporter: `GET /metrics`, a page at `/` that links to it (as
+//! node_exporter has), one request per connection.
+//!
+//! The serving loop waits for connections and for the kernel's events at once, and counts
+//! the events as they come, so that the kernel's buffers never fill between two scrapes; it
+//! ends, and the exporter with status 0, at SIGTERM or Ctrl-C.
 //!
 //! Each connection gets a thread of its own and deadlines: its request head must arrive
 //! within [`HEAD_TIMEOUT`] and fit in [`MAX_HEAD`] bytes, and the answer must be taken within
@@ -8,11 +13,14 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::Exporter;
 use super::metrics::Format;
+use crate::sys::term;
 
 /// The most bytes a request head (request line and headers) may take.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -22,14 +30,42 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; more are closed at once, unanswered.
 pub const MAX_CONNECTIONS: usize = 32;
+/// What the page at `/` says.
+const INDEX: &str = "<!DOCTYPE html>
+<html>
+<head><title>sockscope exporter</title></head>
+<body>
+<h1>sockscope exporter</h1>
+<p>Socket metrics for Prometheus: <a href=\"/metrics\">/metrics</a>.</p>
+</body>
+</html>
+";
 
-/// Answers scrapes on `listener` until the process is ended.
-pub fn serve(listener: TcpListener, exporter: &Exporter) -> anyhow::Result<()> {
-    let active = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
+/// Answers scrapes on `listener`, and counts the kernel's events as they come, until SIGTERM
+/// or Ctrl-C.
+pub fn serve(listener: TcpListener, exporter: Arc<Exporter>) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    // SIGINT and SIGTERM reach this thread alone, and only while it waits (see `wait`): the
+    // connections' threads inherit the blocked mask.
+    let endings = ending_signals();
+    // SAFETY: pthread_sigmask reads the initialised set and writes nothing back (null).
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &endings, std::ptr::null_mut()) };
+    let active = Arc::new(AtomicUsize::new(0));
+    let events = exporter.event_fds();
+    while !term::interrupted() {
+        let ready = wait([Some(listener.as_raw_fd()), events[0], events[1]])?;
+        // While a scrape looks, the events wait for it (the kernel's buffers hold them), and
+        // the loop with them, rather than spin on descriptors that stay readable.
+        if (ready[1] || ready[2]) && !exporter.pump() && !ready[0] {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if !ready[0] {
+            continue;
+        }
         loop {
             let stream = match listener.accept() {
                 Ok((stream, _)) => stream,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // The client gave up before it was accepted, or a signal came.
                 Err(e)
                     if matches!(
@@ -47,26 +83,83 @@ pub fn serve(listener: TcpListener, exporter: &Exporter) -> anyhow::Result<()> {
                     ) =>
                 {
                     std::thread::sleep(Duration::from_millis(100));
-                    continue;
+                    break;
                 }
                 Err(e) => return Err(anyhow::Error::new(e).context("accepting a connection")),
             };
             if active.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
                 continue;
             }
+            // Accepted sockets do not inherit the listener's O_NONBLOCK on Linux; said anyway.
+            if stream.set_nonblocking(false).is_err() {
+                continue;
+            }
             active.fetch_add(1, Ordering::Relaxed);
-            let active = &active;
+            let (mine, exporter) = (Arc::clone(&active), Arc::clone(&exporter));
             let spawned = std::thread::Builder::new()
                 .name("http".to_owned())
-                .spawn_scoped(scope, move || {
-                    answer(stream, exporter);
-                    active.fetch_sub(1, Ordering::Relaxed);
+                .spawn(move || {
+                    answer(stream, &exporter);
+                    mine.fetch_sub(1, Ordering::Relaxed);
                 });
             if spawned.is_err() {
                 active.fetch_sub(1, Ordering::Relaxed);
             }
         }
-    })
+    }
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, as a signal set.
+fn ending_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the zeroed set; sigaddset adds valid signal numbers.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        set
+    }
+}
+
+/// Waits until one of `fds` is readable or a signal arrives; says which are readable.
+///
+/// The ending signals are blocked but during the wait itself, which ppoll unblocks them for
+/// atomically: one that came before the wait interrupts it at once, and an idle exporter
+/// sleeps until something happens.
+fn wait(fds: [Option<RawFd>; 3]) -> io::Result<[bool; 3]> {
+    let pollfd = |fd: Option<RawFd>| libc::pollfd {
+        fd: fd.unwrap_or(-1),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut polled = fds.map(pollfd);
+    let mut mask = ending_signals();
+    // SAFETY: pthread_sigmask with a null new set only writes the current mask into `mask`,
+    // which then loses the ending signals.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, std::ptr::null(), &mut mask);
+        libc::sigdelset(&mut mask, libc::SIGINT);
+        libc::sigdelset(&mut mask, libc::SIGTERM);
+    }
+    // SAFETY: `polled` is a live array of initialised pollfds for the whole call (ppoll
+    // ignores entries whose descriptor is negative); no timeout; `mask` is initialised.
+    let n = unsafe {
+        libc::ppoll(
+            polled.as_mut_ptr(),
+            polled.len() as libc::nfds_t,
+            std::ptr::null(),
+            &mask,
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok([false; 3]);
+        }
+        return Err(e);
+    }
+    Ok(polled.map(|p| p.revents != 0))
 }
 
 /// An answer: status, extra header, content type and body.
@@ -197,6 +290,15 @@ fn decide(request: &httparse::Request<'_, '_>, exporter: &Exporter) -> Answer {
     };
     let path = request.path.unwrap_or("");
     let path = path.split_once('?').map_or(path, |(path, _)| path);
+    if path == "/" {
+        return Answer {
+            status: 200,
+            allow: false,
+            content_type: "text/html; charset=utf-8",
+            body: INDEX.as_bytes().to_vec(),
+            head_only,
+        };
+    }
     if path != "/metrics" {
         return Answer::error(404);
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
@@ -21,6 +21,9 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::events::Sums;
+use super::kept::Extras;
+pub use super::series::{Address, Direction, Histogram, Port, RTT_BUCKETS, Rtt};
 use crate::socket::{Endpoints, Netid, NetidSet, Socket, StateSet, TcpState};
 
 /// The tables whose sockets have ports that name a service.
@@ -31,77 +34,27 @@ pub const PORT_TABLES: NetidSet = NetidSet::EMPTY
     .with(Netid::Dccp)
     .with(Netid::Sctp);
 
-/// The upper bounds of the round-trip time buckets, in seconds: from 100 µs (loopback, one
-/// rack) to 2.5 s (a congested path across the world).
-pub const RTT_BUCKETS: [f64; 14] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
+/// The address the exporter answers on. Its listener, the connections it accepts and the
+/// scrapers' ends of them (when a scraper runs in the same namespace) are the exporter's own
+/// traffic, not the machine's: they are left out of every metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Own(pub SocketAddr);
 
-/// A port label: a number, or the series folded together past the cap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Port {
-    Number(u16),
-    Other,
-}
-
-impl fmt::Display for Port {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Port::Number(port) => write!(f, "{port}"),
-            Port::Other => f.write_str("other"),
+impl Own {
+    /// Whether `socket` is one of the exporter's own.
+    pub fn is(&self, socket: &Socket<'_>) -> bool {
+        let Endpoints::Inet(ends) = socket.endpoints else {
+            return false;
+        };
+        if socket.netid != Netid::Tcp {
+            return false;
         }
-    }
-}
-
-/// A listener's address label, `other` once folded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Address {
-    Ip(IpAddr),
-    Other,
-}
-
-/// Whether a connection was accepted on a local listening port or made to a remote one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    fn name(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
-
-/// A histogram of round-trip times.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Rtt {
-    /// Observations per bucket (not cumulative), the last one above every bound.
-    pub buckets: [u64; RTT_BUCKETS.len() + 1],
-    pub sum: f64,
-    pub count: u64,
-}
-
-impl Rtt {
-    fn observe(&mut self, seconds: f64) {
-        let bucket = RTT_BUCKETS
-            .iter()
-            .position(|&bound| seconds <= bound)
-            .unwrap_or(RTT_BUCKETS.len());
-        self.buckets[bucket] += 1;
-        self.sum += seconds;
-        self.count += 1;
-    }
-
-    fn merge(&mut self, other: &Rtt) {
-        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
-            *mine += theirs;
-        }
-        self.sum += other.sum;
-        self.count += other.count;
+        let ours = |end: SocketAddr| {
+            end.port() == self.0.port() && (self.0.ip().is_unspecified() || end.ip() == self.0.ip())
+        };
+        // A scraper's end: its peer is us, on this machine.
+        let here = ends.peer.ip().is_loopback() || ends.peer.ip() == ends.local.ip();
+        ours(ends.local) || (ours(ends.peer) && here)
     }
 }
 
@@ -150,6 +103,8 @@ pub struct Tally {
     served: [Option<PortSet>; Netid::ALL.len()],
     listeners: HashMap<(Netid, IpAddr, u16), Queue>,
     ports: HashMap<(Netid, u16, Direction), PortSums>,
+    /// The exporter's own address, whose sockets are not counted.
+    pub own: Option<Own>,
 }
 
 impl Default for Tally {
@@ -160,6 +115,7 @@ impl Default for Tally {
             served: Default::default(),
             listeners: HashMap::new(),
             ports: HashMap::new(),
+            own: None,
         }
     }
 }
@@ -172,6 +128,9 @@ impl Tally {
         let Endpoints::Inet(inet) = socket.endpoints else {
             return;
         };
+        if self.own.is_some_and(|own| own.is(socket)) {
+            return;
+        }
         if PORT_TABLES.contains(socket.netid)
             && matches!(socket.state, TcpState::Listen | TcpState::Close)
         {
@@ -181,15 +140,19 @@ impl Tally {
         }
     }
 
-    /// Counts one socket the query selected.
-    pub fn add(&mut self, socket: &Socket<'_>) {
+    /// Counts one socket the query selected; returns where a connection was counted, its
+    /// direction and service port.
+    pub fn add(&mut self, socket: &Socket<'_>) -> Option<(Direction, u16)> {
+        if self.own.is_some_and(|own| own.is(socket)) {
+            return None;
+        }
         self.seen += 1;
         self.sockets[socket.netid as usize][socket.state as usize] += 1;
         let Endpoints::Inet(inet) = socket.endpoints else {
-            return;
+            return None;
         };
         if !PORT_TABLES.contains(socket.netid) {
-            return;
+            return None;
         }
         let local = inet.local.port();
         if socket.state == TcpState::Listen {
@@ -200,23 +163,26 @@ impl Tally {
                 .or_default();
             queue.length += u64::from(socket.recv_q);
             queue.backlog += u64::from(socket.send_q);
-            return;
+            return None;
         }
         let inbound = socket.state == TcpState::Close
             || self.served[socket.netid as usize]
                 .as_ref()
                 .is_some_and(|served| served.contains(local));
-        let key = if inbound {
-            (socket.netid, local, Direction::Inbound)
+        let (port, direction) = if inbound {
+            (local, Direction::Inbound)
         } else {
-            (socket.netid, inet.peer.port(), Direction::Outbound)
+            (inet.peer.port(), Direction::Outbound)
         };
-        let sums = self.ports.entry(key).or_default();
+        let sums = self
+            .ports
+            .entry((socket.netid, port, direction))
+            .or_default();
         sums.recv_q += u64::from(socket.recv_q);
         sums.send_q += u64::from(socket.send_q);
         // An unconnected socket is no connection; its queues count all the same.
         if socket.state == TcpState::Close {
-            return;
+            return None;
         }
         sums.by_state[socket.state as usize] += 1;
         if let Some(bytes) = socket.details.tcp_info {
@@ -224,6 +190,26 @@ impl Tally {
             sums.rtt.observe(f64::from(info.rtt.get()) / 1e6);
             sums.retransmitted += u64::from(info.total_retrans.get());
         }
+        Some((direction, port))
+    }
+
+    /// Counts `count` TCP connections in `state` at `place` that the events kept, not looked
+    /// at.
+    pub fn add_kept(&mut self, (direction, port): (Direction, u16), state: TcpState, count: u64) {
+        self.seen += count;
+        self.sockets[Netid::Tcp as usize][state as usize] += count;
+        let sums = self.ports.entry((Netid::Tcp, port, direction)).or_default();
+        sums.by_state[state as usize] += count;
+    }
+
+    /// Adds the queues and round-trip times a reconciling look found of the kept TCP
+    /// connections at `place`.
+    pub fn add_extras(&mut self, (direction, port): (Direction, u16), extras: &Extras) {
+        let sums = self.ports.entry((Netid::Tcp, port, direction)).or_default();
+        sums.recv_q += extras.recv_q;
+        sums.send_q += extras.send_q;
+        sums.rtt.merge(&extras.rtt);
+        sums.retransmitted += extras.retransmitted;
     }
 
     /// Counts `socket` when it is in `states`: for the first look, which asks for every
@@ -399,10 +385,29 @@ impl Namespace {
     }
 }
 
-/// Every namespace a scrape looked at, ready to be written.
+/// What the kernel's events counted since the exporter started, when it follows them.
+#[derive(Debug, Default)]
+pub struct EventSeries {
+    pub series: Vec<((Direction, Port), Sums)>,
+    /// Whether the destroy events, and so the byte counters, are there.
+    pub bytes: bool,
+    /// Transitions the ring buffer had no room for.
+    pub lost: u64,
+    /// Times the destroy events' buffer overflowed.
+    pub overruns: u64,
+    /// Ports folded into `port="other"`.
+    pub folded: u64,
+    /// Where the TCP state counts are kept: the reconciling looks made and the connections
+    /// they found otherwise than kept.
+    pub reconciled: Option<(u64, u64)>,
+}
+
+/// Every namespace a scrape looked at, and what the events counted, ready to be written.
 #[derive(Debug, Default)]
 pub struct Report {
     pub namespaces: Vec<Namespace>,
+    /// `None` where events are not followed: their metrics are then absent.
+    pub events: Option<EventSeries>,
 }
 
 /// The two text formats a scraper may ask for.
@@ -688,10 +693,17 @@ impl Collector for Report {
             for (family, &count) in CAPPED.iter().zip(&n.folded_total).take(shown) {
                 let set = Labels {
                     netns: n.name.as_deref(),
-                    pairs: [("family", Value::Str(family))],
+                    pairs: [("metric", Value::Str(family))],
                 };
                 counter(count, metric.encode_family(&set)?)?;
             }
+        }
+        if let Some(events) = &self.events {
+            let set = Labels {
+                netns: None,
+                pairs: [("metric", Value::Str(EVENTS_CAPPED))],
+            };
+            counter(events.folded, metric.encode_family(&set)?)?;
         }
         let mut metric = e.encode_descriptor(
             "scrape_duration",
@@ -719,8 +731,156 @@ impl Collector for Report {
             };
             gauge(n.scraped, metric.encode_family(&set)?)?;
         }
+        let mut metric = e.encode_descriptor(
+            "events_available",
+            "1 when the kernel's TCP events are followed and the tcp_connections metrics are \
+             exported, 0 when they cannot be (no privilege, no BTF, -N all, --once)",
+            None,
+            MetricType::Gauge,
+        )?;
+        gauge(
+            u64::from(self.events.is_some()),
+            metric.encode_family(&Labels::<0> {
+                netns: None,
+                pairs: [],
+            })?,
+        )?;
+        if let Some(events) = &self.events {
+            encode_events(e, events)?;
+        }
         Ok(())
     }
+}
+
+/// The folded-series counter's label for the families [`encode_events`] writes, which share
+/// their series.
+pub const EVENTS_CAPPED: &str = "tcp_connections";
+
+/// The counters and histograms of the kernel's events, each a series per direction and port.
+fn encode_events(e: &mut DescriptorEncoder, events: &EventSeries) -> fmt::Result {
+    let labels = |&(direction, port): &(Direction, Port)| Labels {
+        netns: None,
+        pairs: [
+            ("direction", Value::Str(direction.name())),
+            ("port", Value::Port(port)),
+        ],
+    };
+    type Take = fn(&Sums) -> u64;
+    let mut counters: Vec<(&str, &str, Option<Unit>, Take)> = vec![
+        (
+            "tcp_connections_opened",
+            "TCP connections that reached ESTAB, by local listening port (inbound) or remote \
+             port (outbound)",
+            None,
+            |s| s.opened,
+        ),
+        (
+            "tcp_connections_closed",
+            "TCP connections that reached CLOSE after ESTAB",
+            None,
+            |s| s.closed,
+        ),
+        (
+            "tcp_connections_failed",
+            "TCP handshakes that ended in CLOSE: connects refused or timed out (SYN-SENT), \
+             handshakes dropped (SYN-RECV)",
+            None,
+            |s| s.failed,
+        ),
+        (
+            "tcp_connections_reset",
+            "TCP connections that ended without the FIN exchange (ESTAB, CLOSE-WAIT or \
+             FIN-WAIT-1 straight to CLOSE): a reset sent or received, or retransmissions given up",
+            None,
+            |s| s.reset,
+        ),
+    ];
+    if events.bytes {
+        counters.push((
+            "tcp_acked",
+            "Bytes the peer acknowledged, over the life of the TCP connections closed (tcp_info \
+             bytes_acked at destroy)",
+            Some(Unit::Bytes),
+            |s| s.bytes_acked,
+        ));
+        counters.push((
+            "tcp_received",
+            "Bytes received over the life of the TCP connections closed (tcp_info \
+             bytes_received at destroy)",
+            Some(Unit::Bytes),
+            |s| s.bytes_received,
+        ));
+    }
+    for (name, help, unit, take) in counters {
+        let mut metric = e.encode_descriptor(name, help, unit.as_ref(), MetricType::Counter)?;
+        for (key, sums) in &events.series {
+            counter(take(sums), metric.encode_family(&labels(key))?)?;
+        }
+    }
+    type Pick = fn(&Sums) -> &Histogram;
+    let histograms: [(&str, &str, Pick); 2] = [
+        (
+            "tcp_handshake",
+            "TCP handshake times: SYN-SENT to ESTAB for outbound connections (the connect \
+             latency), SYN-RECV to ESTAB for inbound ones",
+            |s| &s.handshake,
+        ),
+        (
+            "tcp_connection_lifetime",
+            "Lifetimes of the TCP connections closed, from the handshake's start to CLOSE",
+            |s| &s.lifetime,
+        ),
+    ];
+    for (name, help, pick) in histograms {
+        let mut metric =
+            e.encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Histogram)?;
+        for (key, sums) in &events.series {
+            let histogram = pick(sums);
+            metric
+                .encode_family(&labels(key))?
+                .encode_histogram::<NoLabelSet>(
+                    histogram.sum,
+                    histogram.count,
+                    &histogram.buckets(),
+                    None,
+                )?;
+        }
+    }
+    let lost: [(&str, &str, u64); 2] = [
+        (
+            "events_lost",
+            "TCP transitions the kernel had no room for in the ring buffer: the counters miss them",
+            events.lost,
+        ),
+        (
+            "events_overruns",
+            "Times the socket-destroy events came faster than they were read and some were lost",
+            events.overruns,
+        ),
+    ];
+    let mut counters = lost.to_vec();
+    if let Some((reconciles, corrections)) = events.reconciled {
+        counters.push((
+            "reconciles",
+            "Looks at the whole TCP table that reconciled the state counts the events keep",
+            reconciles,
+        ));
+        counters.push((
+            "reconcile_corrections",
+            "TCP connections a reconciling look found otherwise than the events had kept them \
+             (in another state or port, or missing on either side)",
+            corrections,
+        ));
+    }
+    for (name, help, count) in counters {
+        let mut metric = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+        let set = Labels::<0> {
+            netns: None,
+            pairs: [],
+        };
+        counter(count, metric.encode_family(&set)?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -755,17 +915,5 @@ mod tests {
             |a, b| *a += b,
         );
         assert_eq!((kept.len(), folded), (1, 0));
-    }
-
-    #[test]
-    fn rtt_buckets() {
-        let mut rtt = Rtt::default();
-        for seconds in [0.00005, 0.0001, 0.003, 10.0] {
-            rtt.observe(seconds);
-        }
-        assert_eq!(rtt.buckets[0], 2);
-        assert_eq!(rtt.buckets[5], 1);
-        assert_eq!(rtt.buckets[RTT_BUCKETS.len()], 1);
-        assert_eq!(rtt.count, 4);
     }
 }
