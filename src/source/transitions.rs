@@ -21,11 +21,11 @@
 //! so that a loss is never silent.
 
 use std::fs;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
-use crate::socket::TcpState;
+use crate::socket::{Details, Endpoints, InetEndpoints, Netid, Socket, TcpState};
 use crate::sys::bpf::{
     self, BPF_MAP_TYPE_ARRAY, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, BpfError, ProgramKind,
     RingBuffer,
@@ -307,6 +307,31 @@ pub struct Transition {
     pub sport: u16,
     pub dst: IpAddr,
     pub dport: u16,
+}
+
+impl Transition {
+    /// The socket the transition describes, in its new state, as the model has it: no
+    /// queues, no inode (a look has them), and at SYN-SENT no local port yet.
+    pub fn socket(&self) -> Socket<'static> {
+        Socket {
+            netid: Netid::Tcp,
+            state: self.new,
+            recv_q: 0,
+            send_q: 0,
+            inode: 0,
+            uid: None,
+            cookie: Some(self.cookie),
+            mark: None,
+            cgroup_id: None,
+            endpoints: Endpoints::Inet(InetEndpoints {
+                local: SocketAddr::new(self.src, self.sport),
+                peer: SocketAddr::new(self.dst, self.dport),
+                ifindex: 0,
+                v6only: None,
+            }),
+            details: Details::default(),
+        }
+    }
 }
 
 /// A ring record that does not read as the layout says.

@@ -12,7 +12,7 @@ use super::events::Happenings;
 use super::kept::{Entry, Extras, Kept, Place};
 use super::metrics::Own;
 use crate::filter;
-use crate::socket::{Details, Endpoints, Family, InetEndpoints, Netid, Socket};
+use crate::socket::{Endpoints, Family, Socket};
 use crate::source::destroyed;
 use crate::source::query::Query;
 use crate::source::transitions::{self, Interest, Transition, Transitions, Unavailable};
@@ -153,7 +153,7 @@ impl Follower {
         let _ = self.transitions.drain(|t| -> Result<(), ()> {
             // A record the kernel wrote is whole; a short one is a bug, not news.
             if let Ok(t) = t {
-                let socket = transition_socket(&t);
+                let socket = t.socket();
                 let counted = counted(query, own, &socket);
                 if let Some(kept) = kept {
                     let selected = counted && query.states.contains(t.new);
@@ -237,26 +237,4 @@ fn counted(query: &Query, own: Option<&Own>, socket: &Socket<'_>) -> bool {
     query.families.contains(family)
         && own.is_none_or(|own| !own.is(socket))
         && filter::wanted(query.filter.as_ref(), socket, &query.context)
-}
-
-/// A transition as the socket the filter tests, in its new state.
-fn transition_socket(t: &Transition) -> Socket<'static> {
-    Socket {
-        netid: Netid::Tcp,
-        state: t.new,
-        recv_q: 0,
-        send_q: 0,
-        inode: 0,
-        uid: None,
-        cookie: Some(t.cookie),
-        mark: None,
-        cgroup_id: None,
-        endpoints: Endpoints::Inet(InetEndpoints {
-            local: SocketAddr::new(t.src, t.sport),
-            peer: SocketAddr::new(t.dst, t.dport),
-            ifindex: 0,
-            v6only: None,
-        }),
-        details: Details::default(),
-    }
 }

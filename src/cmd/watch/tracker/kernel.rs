@@ -2,16 +2,15 @@
 //! ([`crate::source::transitions`]) and its destroy events ([`crate::source::destroyed`]).
 //! Transitions come first: a socket's transitions come before its destruction.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::entry::{CLOSING, Entry, GONE, UNLISTED, V6, V6ONLY, V6ONLY_KNOWN, pack, unpack};
 use super::{
-    Changes, Held, Key, RateState, Removal, Sink, Source, Stamp, TrackError, Tracker, key,
+    Changes, Held, RateState, Removal, Sink, Source, Stamp, TrackError, Tracker, key,
     might_be_listed,
 };
 use crate::filter;
-use crate::socket::{Details, Endpoints, InetEndpoints, Netid, Socket, TcpState};
+use crate::socket::{Endpoints, Netid, Socket, TcpState};
 use crate::source::destroyed;
 use crate::source::query::Query;
 use crate::source::transitions::{Transition, Transitions};
@@ -79,7 +78,7 @@ impl Tracker {
             }
             return Ok(());
         }
-        let socket = transition_socket(t, key);
+        let socket = t.socket();
         let matches = query.states.contains(t.new)
             && filter::wanted(query.filter.as_ref(), &socket, &query.context);
         match existing {
@@ -272,27 +271,4 @@ pub(super) fn tcp_bytes(socket: &Socket<'_>) -> Option<(u64, u64)> {
     let info = socket.details.tcp_info?;
     let info = info.get();
     Some((info.bytes_acked.get(), info.bytes_received.get()))
-}
-
-/// The socket a transition describes, in its new state: no queues, no inode, and at SYN-SENT
-/// no local port yet (the kernel picks it just after).
-fn transition_socket(t: &Transition, key: Key) -> Socket<'static> {
-    Socket {
-        netid: Netid::Tcp,
-        state: t.new,
-        recv_q: 0,
-        send_q: 0,
-        inode: 0,
-        uid: None,
-        cookie: Some(key),
-        mark: None,
-        cgroup_id: None,
-        endpoints: Endpoints::Inet(InetEndpoints {
-            local: SocketAddr::new(t.src, t.sport),
-            peer: SocketAddr::new(t.dst, t.dport),
-            ifindex: 0,
-            v6only: None,
-        }),
-        details: Details::default(),
-    }
 }
