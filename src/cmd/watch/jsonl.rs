@@ -1,5 +1,6 @@
 //! `watch --jsonl`: what the tracker finds, as JSON lines ([`crate::render::jsonl`], which
-//! documents them), flushed after each line for the program reading them.
+//! documents them), flushed after each batch (what one wake-up of the loop read, a look, a
+//! tick) for the program reading them.
 
 use std::io::{self, Write};
 
@@ -23,9 +24,7 @@ impl<W: Write> JsonLines<W> {
             netns: found.netns,
             processes: found.processes,
         };
-        self.lines
-            .event(event, at.wall, found.socket, whereabouts)?;
-        self.lines.flush()
+        self.lines.event(event, at.wall, found.socket, whereabouts)
     }
 }
 
@@ -65,8 +64,7 @@ impl<W: Write> Sink for JsonLines<W> {
             processes: None,
         };
         self.lines
-            .event(&event, removal.at.wall, &removal.socket, whereabouts)?;
-        self.lines.flush()
+            .event(&event, removal.at.wall, &removal.socket, whereabouts)
     }
 
     fn overrun(&mut self, at: Stamp) -> io::Result<()> {
@@ -84,6 +82,10 @@ impl<W: Write> Sink for JsonLines<W> {
     fn warn(&mut self, message: &str) -> io::Result<()> {
         let _ = writeln!(io::stderr(), "sockscope: warning: {message}");
         Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.lines.flush()
     }
 }
 

@@ -372,6 +372,7 @@ impl Watch<'_> {
                         destroys: self.events.as_deref_mut(),
                     };
                     overrun |= tracker.take_all(&self.query, &mut feeds, report.sink())?;
+                    report.sink().flush()?;
                 }
                 if ready.keys && self.keys(report)? == Reply::Quit {
                     return Ok(Ending::Stopped);
@@ -470,6 +471,7 @@ impl Watch<'_> {
             destroys: self.events.as_deref_mut(),
         };
         let overrun = tracker.look(query, &mut dump, feeds, sink)?;
+        sink.flush()?;
         // What could not be looked into, said once, where the watch says things.
         if let Some(all) = &mut self.places.all {
             for unreached in all.walker.unsaid() {

@@ -129,6 +129,10 @@ pub trait Sink {
     fn tick(&mut self, tracker: &Tracker, at: Stamp) -> io::Result<()>;
     /// Something worth saying that did not stop the watch.
     fn warn(&mut self, message: &str) -> io::Result<()>;
+    /// A batch of news is told: what is held goes out.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
