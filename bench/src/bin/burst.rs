@@ -145,14 +145,10 @@ fn steady(port: &str, rate: &str, seconds: &str) -> Result<(), String> {
 /// The connections watch's JSON lines follow whole.
 fn whole(port: &str, ports_file: &str, output: &str) -> Result<(), String> {
     let port: u64 = number(port, "PORT")?;
-    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
-    let made: Vec<u64> = read(ports_file)?
-        .lines()
-        .map(|line| number(line, "a port"))
-        .collect::<Result<_, _>>()?;
+    let (made, text) = read_inputs(ports_file, output)?;
     // Per client port: the client's handshake, the server's, the client's end, the server's.
     let mut seen: std::collections::HashMap<u64, [bool; 4]> = std::collections::HashMap::new();
-    for line in read(output)?.lines() {
+    for line in text.lines() {
         let (Some((local, _)), Some((peer, _))) = (
             field(line, "\"local_port\":", 0),
             field(line, "\"peer_port\":", 0),
@@ -187,6 +183,16 @@ fn whole(port: &str, ports_file: &str, output: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The client ports `burst` wrote, and the output to look for them in.
+fn read_inputs(ports_file: &str, output: &str) -> Result<(Vec<u64>, String), String> {
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let made = read(ports_file)?
+        .lines()
+        .map(|line| number(line, "a port"))
+        .collect::<Result<_, _>>()?;
+    Ok((made, read(output)?))
+}
+
 /// The number after `"FIELD":` at or after `from`, and where it ends.
 fn field(text: &str, name: &str, from: usize) -> Option<(u64, usize)> {
     let at = from + text[from..].find(name)? + name.len();
@@ -196,12 +202,7 @@ fn field(text: &str, name: &str, from: usize) -> Option<(u64, usize)> {
 
 fn count(port: &str, ports_file: &str, output: &str) -> Result<(), String> {
     let port: u64 = number(port, "PORT")?;
-    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
-    let made: Vec<u64> = read(ports_file)?
-        .lines()
-        .map(|line| number(line, "a port"))
-        .collect::<Result<_, _>>()?;
-    let text = read(output)?;
+    let (made, text) = read_inputs(ports_file, output)?;
     let mut seen = HashSet::new();
     let mut at = 0;
     while let Some((local, end)) = field(&text, "\"local_port\":", at) {
