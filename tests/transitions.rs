@@ -15,12 +15,13 @@ use sockscope::source::transitions::{Interest, Transition, Transitions, netns_in
 use crate::util::{self, Netns};
 
 /// The program loaded for `interest`, or `None` (said) where this machine cannot load it.
-fn open(interest: &Interest) -> Option<Transitions> {
+pub(crate) fn open(interest: &Interest) -> Option<Transitions> {
     match Transitions::open(interest) {
         Ok(transitions) => Some(transitions),
-        Err(e) if e.is_permission() => {
+        Err(e) if e.is_environment() => {
             util::skip(&format!(
-                "kernel events need root or CAP_BPF and CAP_PERFMON ({e})"
+                "kernel events need root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF \
+                 ({e})"
             ));
             None
         }

@@ -78,6 +78,21 @@ pub enum Unavailable {
 }
 
 impl Unavailable {
+    /// Whether what is missing is the machine's, not sockscope's: privileges, the kernel's
+    /// BTF, or a kernel too old for the tracepoint's BTF type, the ring buffer or `bpf()`
+    /// itself. Anything else (the verifier refusing the program above all) is a fault of the
+    /// program or its loader.
+    pub fn is_environment(&self) -> bool {
+        match self {
+            Unavailable::NoBtf(_) | Unavailable::Btf(BtfError::NoType(_)) => true,
+            Unavailable::Bpf(BpfError::Call { source, .. }) => matches!(
+                source.raw_os_error(),
+                Some(libc::EPERM | libc::EACCES | libc::ENOSYS | libc::EOPNOTSUPP)
+            ),
+            _ => self.is_permission(),
+        }
+    }
+
     /// Whether privileges are what is missing (not root, no CAP_BPF and CAP_PERFMON, or a
     /// seccomp profile that refuses `bpf()`).
     pub fn is_permission(&self) -> bool {
