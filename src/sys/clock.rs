@@ -7,12 +7,25 @@
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The wall-clock time and the monotonic one at the first call.
+/// The wall-clock time and the monotonic one at the first call: the tightest of a few
+/// readings of the wall clock between two of the monotonic one, so that a preemption between
+/// the two reads does not shift every time printed after.
 fn anchor() -> (SystemTime, Instant) {
     static ANCHOR: OnceLock<(SystemTime, Instant)> = OnceLock::new();
-    *ANCHOR.get_or_init(|| (SystemTime::now(), Instant::now()))
+    *ANCHOR.get_or_init(|| {
+        (0..16)
+            .map(|_| {
+                let before = Instant::now();
+                let wall = SystemTime::now();
+                let after = Instant::now();
+                (after - before, wall, before + (after - before) / 2)
+            })
+            .min_by_key(|&(gap, ..)| gap)
+            .map(|(_, wall, mono)| (wall, mono))
+            .expect("sixteen readings")
+    })
 }
 
 /// The monotonic moment of the anchor.
@@ -39,6 +52,34 @@ pub fn monotonic_ns() -> u64 {
     // SAFETY: clock_gettime fills the timespec it is given.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
     now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// The moment `ns` of the monotonic clock (as [`monotonic_ns`] and the kernel's
+/// `bpf_ktime_get_ns` read it) as an `Instant`, which reads the same clock.
+///
+/// `Instant` cannot be built from nanoseconds, so the two are tied once, by the tightest of a
+/// few readings of `Instant::now()` between two of the clock: a pair read afresh each time
+/// would be off by however long the thread was preempted between its two reads.
+pub fn instant_at(ns: u64) -> Instant {
+    static TIE: OnceLock<(Instant, u64)> = OnceLock::new();
+    let (tie, tie_ns) = *TIE.get_or_init(|| {
+        (0..16)
+            .map(|_| {
+                let before = monotonic_ns();
+                let instant = Instant::now();
+                let after = monotonic_ns();
+                (after - before, instant, before + (after - before) / 2)
+            })
+            .min_by_key(|&(gap, ..)| gap)
+            .map(|(_, instant, ns)| (instant, ns))
+            .expect("sixteen readings")
+    });
+    if ns >= tie_ns {
+        tie + Duration::from_nanos(ns - tie_ns)
+    } else {
+        tie.checked_sub(Duration::from_nanos(tie_ns - ns))
+            .unwrap_or(tie)
+    }
 }
 
 /// `2026-11-24T17:32:01.250Z`.
@@ -112,5 +153,20 @@ mod tests {
         let text = time_of_day(UNIX_EPOCH + Duration::from_millis(1_795_541_521_250));
         assert_eq!(text.len(), 12, "{text}");
         assert!(text.ends_with(":01.250"), "{text}");
+    }
+
+    #[test]
+    fn a_monotonic_moment_is_the_instant_of_the_same_clock() {
+        let before = Instant::now();
+        let at = instant_at(monotonic_ns());
+        let after = Instant::now();
+        assert!(
+            before <= at + Duration::from_micros(50) && at <= after + Duration::from_micros(50)
+        );
+        let ns = monotonic_ns();
+        assert_eq!(
+            instant_at(ns + 1_000_000_000) - instant_at(ns),
+            Duration::from_secs(1)
+        );
     }
 }

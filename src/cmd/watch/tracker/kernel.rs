@@ -2,7 +2,7 @@
 //! ([`crate::source::transitions`]) and its destroy events ([`crate::source::destroyed`]).
 //! Transitions come first: a socket's transitions come before its destruction.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::entry::{CLOSING, Entry, GONE, UNLISTED, V6, V6ONLY, V6ONLY_KNOWN, pack, unpack};
 use super::{
@@ -26,13 +26,10 @@ impl Tracker {
         transitions: &mut Transitions,
         sink: &mut dyn Sink,
     ) -> Result<bool, TrackError> {
-        let (now, now_ns) = (Instant::now(), clock::monotonic_ns());
         transitions.drain(|t| -> Result<(), TrackError> {
             // A record the kernel wrote is whole; a short one is a bug, not news.
             if let Ok(t) = t {
-                let at = now
-                    .checked_sub(Duration::from_nanos(now_ns.saturating_sub(t.at_ns)))
-                    .unwrap_or(now);
+                let at = clock::instant_at(t.at_ns);
                 self.transition(query, &t, at, sink)?;
             }
             Ok(())
