@@ -510,6 +510,10 @@ destroy event; \fBpoll\fR: a look no longer listed it; \fBevent\fR: a transition
 of the states watched), \fBlifetime_ms\fR, and for a TCP connection end
 \fBbytes_acked\fR and \fBbytes_received\fR from its tcp_info at its end.
 .TP
+\fBoverrun\fR
+the kernel dropped destroy events, or transitions found the ring buffer full: a walk of the
+table follows at once, and what came and went just then may be missing.
+.TP
 \fBtick\fR
 after each look: \fBcount\fR, the sockets in the table.
 .PP
