@@ -233,6 +233,14 @@ impl Tracker {
         {
             if defer {
                 let entry = Entry::new(&socket, key, ns, at.mono);
+                // A look already listed the entry that took this socket's place, under a
+                // cookie of its own: the same socket, which keeps its byte counts.
+                if let Some((listed, _)) = self.lately_closed.remove(&(ns, entry.ends)) {
+                    if let Some(bytes) = bytes {
+                        self.bytes.insert(listed, bytes);
+                    }
+                    return Ok(());
+                }
                 self.unlisted.insert((ns, entry.ends), key);
                 self.held.insert(
                     key,

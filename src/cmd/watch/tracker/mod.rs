@@ -117,6 +117,9 @@ pub struct Tracker {
     /// a socket had no cookie until its destroy event made one, so the TIME-WAIT entry that
     /// takes its place is listed under a cookie of its own.
     unlisted: HashMap<(u16, [u8; 40]), Key>,
+    /// The other way round: TIME-WAIT and FIN-WAIT-2 entries a look added lately, by
+    /// namespace and endpoints, with that look, for a destroy event that comes after them.
+    lately_closed: HashMap<(u16, [u8; 40]), (Key, u64)>,
     /// Whether a destroyed TCP socket may live on as a listed minisocket.
     defer_tcp: bool,
     totals: Totals,
@@ -157,6 +160,7 @@ impl Tracker {
             held: HashMap::new(),
             bytes: HashMap::new(),
             unlisted: HashMap::new(),
+            lately_closed: HashMap::new(),
             defer_tcp,
             totals: Totals::default(),
             namespaces: Vec::new(),
@@ -455,13 +459,19 @@ impl Tracker {
         if look > 1
             && socket.netid == Netid::Tcp
             && matches!(socket.state, TcpState::TimeWait | TcpState::FinWait2)
-            && !self.unlisted.is_empty()
         {
             // The socket a destroy event named went on as this entry: one socket, added
-            // now under the entry's cookie, never removed as the other.
-            if let Some(before) = self.unlisted.remove(&(ns, pack(socket).0)) {
-                if let Some(bytes) = self.held.remove(&before).and_then(|held| held.bytes) {
-                    self.bytes.insert(key, bytes);
+            // now under the entry's cookie, never removed as the other. Its destroy event
+            // may also come after this look: it finds the entry here.
+            let ends = (ns, pack(socket).0);
+            match self.unlisted.remove(&ends) {
+                Some(before) => {
+                    if let Some(bytes) = self.held.remove(&before).and_then(|held| held.bytes) {
+                        self.bytes.insert(key, bytes);
+                    }
+                }
+                None => {
+                    self.lately_closed.insert(ends, (key, look));
                 }
             }
         }
@@ -653,6 +663,8 @@ impl Tracker {
         }
         self.entries.retain(|e| e.flags & GONE == 0);
         self.recent.retain(|_, removed| *removed + 2 >= look);
+        self.lately_closed
+            .retain(|_, (_, added)| *added + 2 >= look);
         Ok(())
     }
 

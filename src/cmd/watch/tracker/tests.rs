@@ -244,3 +244,46 @@ fn rates_from_tcp_info() {
         Some(Rates::default())
     );
 }
+
+/// A connection no look saw before its end: its destroy event makes its first cookie, and
+/// its TIME-WAIT entry is listed under another. One socket, whichever the kernel says first.
+#[test]
+fn a_time_wait_entry_under_a_new_cookie_is_the_same_socket() {
+    let q = query(StateSet::ALL);
+    let ends = socket(Netid::Tcp, 5, TcpState::Close, 0).endpoints;
+    let closed = Socket {
+        endpoints: ends,
+        ..socket(Netid::Tcp, 5, TcpState::Close, 0)
+    };
+    let entry = Socket {
+        endpoints: ends,
+        ..socket(Netid::Tcp, 9, TcpState::TimeWait, 0)
+    };
+    // The destroy event first, then the look that lists the entry.
+    let (mut tracker, mut sink) = (Tracker::new(&q, false), Recorder::default());
+    look(&mut tracker, &q, &[], &[], &mut sink);
+    look(&mut tracker, &q, &[], &[closed], &mut sink);
+    look(&mut tracker, &q, &[entry], &[], &mut sink);
+    look(&mut tracker, &q, &[], &[], &mut sink);
+    assert_eq!(
+        sink.0,
+        ["snapshot 0", "added 9 TIME-WAIT", "removed 9 poll"]
+    );
+    // The look that lists the entry first, then the destroy event.
+    let (mut tracker, mut sink) = (Tracker::new(&q, false), Recorder::default());
+    look(&mut tracker, &q, &[], &[], &mut sink);
+    look(&mut tracker, &q, &[entry], &[closed], &mut sink);
+    look(&mut tracker, &q, &[entry], &[], &mut sink);
+    look(&mut tracker, &q, &[], &[], &mut sink);
+    assert_eq!(
+        sink.0,
+        ["snapshot 0", "added 9 TIME-WAIT", "removed 9 poll"]
+    );
+    assert_eq!(
+        tracker.totals(),
+        Totals {
+            added: 1,
+            removed: 1
+        }
+    );
+}
